@@ -1,0 +1,99 @@
+/**
+ * The only place that reads process.env. Every setting is validated once, frozen, and has its
+ * default here with the reason for it.
+ */
+import { z } from 'zod';
+
+const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+
+const schema = z.object({
+  /** Postgres, the source of truth. Default: the local server with the usual trust auth. */
+  DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/campaigns'),
+  /** Redis, for work in flight only. */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every BullMQ key, so several engines (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z.string().min(1).default('wce'),
+  /** API listen address. Loopback by default: exposing it is a deliberate act (docker sets 0.0.0.0). */
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Concurrent sends per account queue per worker process; covers rate x provider latency. */
+  WORKER_CONCURRENCY: int(50),
+  /** Provider HTTP timeout in ms. A timeout after the request went out is ambiguous, not a failure. */
+  SEND_TIMEOUT_MS: int(15_000),
+  /**
+   * How long a recipient may stay `sending` before the sweeper calls it `unknown` (ms).
+   * Must exceed SEND_TIMEOUT_MS plus a status write, or a slow send would be misjudged.
+   */
+  SENDING_LEASE_MS: int(120_000),
+  /** Seconds of sending kept in Redis per account (rate x window, at least 100 jobs). Small keeps pause and fair share quick. */
+  QUEUE_WINDOW_SECONDS: int(5),
+  /** How often the feeder tops up account queues from Postgres (ms). */
+  FEEDER_INTERVAL_MS: int(250),
+  /** How often the sweeper looks for lost work: stale `sending`, `queued` with no job (ms). */
+  SWEEPER_INTERVAL_MS: int(5_000),
+  /** BullMQ job lock (ms). A killed worker's job is picked up again after about this long. */
+  JOB_LOCK_MS: int(30_000),
+  /** First retry delay (ms); doubles each attempt, with full jitter. */
+  RETRY_BASE_DELAY_MS: int(2_000),
+  /** Cap on one retry delay (ms). */
+  RETRY_MAX_DELAY_MS: int(300_000),
+  /** Largest upload accepted, in bytes. 1M rows of a typical CSV is about 60 MB. */
+  UPLOAD_MAX_BYTES: int(256 * 1024 * 1024),
+  /** Recipients per COPY batch on ingest. */
+  INGEST_BATCH_ROWS: int(5_000),
+});
+
+export type Config = Readonly<{
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  workerConcurrency: number;
+  sendTimeoutMs: number;
+  sendingLeaseMs: number;
+  queueWindowSeconds: number;
+  feederIntervalMs: number;
+  sweeperIntervalMs: number;
+  jobLockMs: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  uploadMaxBytes: number;
+  ingestBatchRows: number;
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment. Overrides are for tests and embedded use. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    workerConcurrency: Math.max(1, e.WORKER_CONCURRENCY),
+    sendTimeoutMs: e.SEND_TIMEOUT_MS,
+    sendingLeaseMs: e.SENDING_LEASE_MS,
+    queueWindowSeconds: Math.max(1, e.QUEUE_WINDOW_SECONDS),
+    feederIntervalMs: Math.max(10, e.FEEDER_INTERVAL_MS),
+    sweeperIntervalMs: Math.max(100, e.SWEEPER_INTERVAL_MS),
+    jobLockMs: Math.max(1_000, e.JOB_LOCK_MS),
+    retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    ingestBatchRows: Math.max(100, e.INGEST_BATCH_ROWS),
+    ...overrides,
+  });
+}

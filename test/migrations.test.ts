@@ -1,0 +1,63 @@
+/**
+ * The migrations must build exactly the database schema.prisma describes: one database from
+ * prisma/migrations, one from a diff(empty -> schema), compared by pg_dump --schema-only.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { createTestDatabase, testDatabaseUrl } from './support/databases.js';
+
+const dumps: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const drop of dumps) await drop();
+});
+
+function schemaDump(url: string): string {
+  const dump = execFileSync('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--exclude-table=_prisma_migrations', url], {
+    encoding: 'utf8',
+  });
+  // pg_dump prints the source database's name and a random restrict key in comments; keep the DDL.
+  return dump
+    .split('\n')
+    .filter((line) => !line.startsWith('--') && !line.startsWith('\\restrict') && !line.startsWith('\\unrestrict') && line.trim() !== '')
+    .join('\n');
+}
+
+it('prisma/migrations produce exactly what schema.prisma describes', async () => {
+  const fromMigrations = await createTestDatabase(); // the template is built from the migrations
+  dumps.push(fromMigrations.drop);
+
+  const fromSchema = `wce_t_schema_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: testDatabaseUrl('postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${fromSchema}`);
+  await admin.end();
+  dumps.push(async () => {
+    const c = new pg.Client({ connectionString: testDatabaseUrl('postgres') });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${fromSchema} WITH (FORCE)`);
+    await c.end();
+  });
+
+  const script = spawnSync(
+    process.execPath,
+    ['--experimental-wasm-modules', '--no-warnings', '--import', 'tsx', 'test/support/schema-sql.ts'],
+    { encoding: 'utf8', env: { ...process.env, DATABASE_URL: testDatabaseUrl(fromSchema) } },
+  );
+  expect(script.status, script.stderr).toBe(0);
+  const client = new pg.Client({ connectionString: testDatabaseUrl(fromSchema) });
+  await client.connect();
+  await client.query(script.stdout);
+  await client.end();
+
+  const expected = schemaDump(testDatabaseUrl(fromSchema));
+  const actual = schemaDump(fromMigrations.url);
+  expect(actual.length).toBeGreaterThan(1000);
+  expect(actual).toBe(expected);
+});
+
+it('every migration folder has its migration.sql and the lock file names postgresql', async () => {
+  const lock = await readFile('prisma/migrations/migration_lock.toml', 'utf8');
+  expect(lock).toContain('provider = "postgresql"');
+});
