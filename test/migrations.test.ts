@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { createTestDatabase, testDatabaseUrl } from './support/databases.js';
+import { createTestDatabase, templateDatabase, testDatabaseUrl } from './support/databases.js';
 
 const dumps: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -28,7 +28,7 @@ it('prisma/migrations produce exactly what schema.prisma describes', async () =>
   const fromMigrations = await createTestDatabase(); // the template is built from the migrations
   dumps.push(fromMigrations.drop);
 
-  const fromSchema = `wce_t_schema_${Date.now()}`;
+  const fromSchema = `wce_t_${templateDatabase().runId}_schema`;
   const admin = new pg.Client({ connectionString: testDatabaseUrl('postgres') });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${fromSchema}`);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-
-export const TEMPLATE_DB = 'wce_test_template';
+import { inject } from 'vitest';
 
 /** The server tests run against; TEST_DATABASE_URL's database part is ignored. */
 function serverUrl(): URL {
@@ -18,13 +17,20 @@ export function adminUrl(): string {
   return testDatabaseUrl('postgres');
 }
 
+/** This run's migrated template database (built by global-setup.ts). */
+export function templateDatabase(): { runId: string; name: string } {
+  const runId = inject('testRunId');
+  return { runId, name: `wce_tpl_${runId}` };
+}
+
 /** A fresh database cloned from the migrated template; drop it with the returned function. */
 export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const name = `wce_t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const template = templateDatabase();
+  const name = `wce_t_${template.runId}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template.name}`);
   } finally {
     await admin.end();
   }

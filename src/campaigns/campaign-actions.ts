@@ -1,0 +1,104 @@
+/**
+ * The campaign state machine. Every change is one conditional UPDATE, so two operators (or an
+ * operator and a worker) racing on the same campaign cannot both win.
+ *
+ *   draft --start--> running --pause--> paused --resume--> running --(no work left)--> completed
+ *   draft | running | paused --cancel--> cancelled
+ *   running | paused | completed --resend-unknown--> running (only recipients in doubt are resent)
+ */
+import type { Db } from '../db/database.js';
+import type { CampaignStatus } from '../generated/prisma/enums.js';
+import { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from '../db/recipient-status.js';
+import { AppError, errors } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SendOutcome } from '../providers/types.js';
+
+export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel' | 'resend-unknown';
+
+const FROM: Record<CampaignAction, readonly CampaignStatus[]> = {
+  start: ['draft'],
+  pause: ['running'],
+  resume: ['paused'],
+  cancel: ['draft', 'running', 'paused'],
+  'resend-unknown': ['running', 'paused', 'completed'],
+};
+
+const TO: Record<CampaignAction, CampaignStatus> = {
+  start: 'running',
+  pause: 'paused',
+  resume: 'running',
+  cancel: 'cancelled',
+  'resend-unknown': 'running',
+};
+
+export type ActionResult = { campaignId: string; status: CampaignStatus; affected: number };
+
+export async function applyCampaignAction(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  action: CampaignAction,
+  reason?: { code: string; message: string },
+): Promise<ActionResult> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const current = await client.query<{ status: CampaignStatus; template_status: string; template_name: string; account_status: string }>(
+      `SELECT c.status, t.status AS template_status, t.name AS template_name, a.status AS account_status
+         FROM campaigns c JOIN templates t ON t.id = c.template_id JOIN provider_accounts a ON a.id = c.account_id
+        WHERE c.id = $1 AND c.tenant_id = $2 FOR UPDATE OF c`,
+      [campaignId, tenantId],
+    );
+    const row = current.rows[0];
+    if (!row) throw errors.campaignNotFound(campaignId);
+    if (!FROM[action].includes(row.status)) throw errors.campaignState(campaignId, row.status, action, FROM[action]);
+
+    let affected = 0;
+    if (action === 'start' || action === 'resume') {
+      if (row.template_status !== 'approved') throw errors.templateNotApproved(row.template_name, row.template_status);
+    }
+    if (action === 'start') {
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND status = 'pending'`, [campaignId]);
+      affected = Number(rows[0]?.n ?? 0);
+      if (affected === 0) throw errors.campaignEmpty(campaignId);
+    }
+    if (action === 'pause') affected = await unqueueCampaign(client, campaignId);
+    if (action === 'cancel') affected = await cancelOpenRecipients(client, campaignId);
+    if (action === 'resend-unknown') affected = await requeueUnknown(client, campaignId);
+
+    await client.query(
+      `UPDATE campaigns SET status = $2::campaign_status, status_code = $3, status_reason = $4, updated_at = now(),
+              started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+              finished_at = CASE WHEN $2 = 'cancelled' THEN now() WHEN $2 = 'running' THEN NULL ELSE finished_at END
+        WHERE id = $1`,
+      [campaignId, TO[action], reason?.code ?? null, reason?.message ?? null],
+    );
+    await client.query('COMMIT');
+    return { campaignId, status: TO[action], affected };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * A template error means every other recipient would fail the same way: pause the campaign
+ * with the reason rather than burn through the list. A campaign already paused stays so.
+ */
+export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcome: SendOutcome, log: Logger): Promise<void> {
+  const { rows } = await db.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM campaigns WHERE id = $1`, [campaignId]);
+  const tenantId = rows[0]?.tenant_id;
+  if (!tenantId) return;
+  try {
+    await applyCampaignAction(db, tenantId, campaignId, 'pause', {
+      code: outcome.code,
+      message: `Paused by the engine: ${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`,
+    });
+    log.warn({ code: outcome.code }, 'campaign paused: template error');
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'CAMPAIGN_STATE_CONFLICT') return;
+    throw error;
+  }
+}

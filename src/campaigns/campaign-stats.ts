@@ -1,0 +1,51 @@
+/**
+ * What an operator sees of a campaign: counts per status, the current rate and an ETA.
+ * Counts come from Postgres (the truth); the rate from per-second counters in Redis that the
+ * workers bump as results are written.
+ */
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/database.js';
+import type { RecipientStatus } from '../generated/prisma/enums.js';
+
+export function sentCounterKey(prefix: string, campaignId: string, second: number): string {
+  return `${prefix}:stats:sent:${campaignId}:${second}`;
+}
+
+export type CampaignProgress = {
+  counts: Record<RecipientStatus, number>;
+  total: number;
+  /** Recipients with nothing more to send (sent, failed, unknown, cancelled...). */
+  done: number;
+  /** Messages per second over the last 10 seconds. */
+  ratePerSecond: number;
+  /** Seconds until the remaining work is sent at the current rate; null when not moving. */
+  etaSeconds: number | null;
+};
+
+const ALL: RecipientStatus[] = ['pending', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
+const RATE_WINDOW_S = 10;
+
+export async function campaignProgress(db: Db, redis: Redis, prefix: string, campaignId: string): Promise<CampaignProgress> {
+  const { rows } = await db.pool.query<{ status: RecipientStatus; n: string }>(
+    `SELECT status, count(*) AS n FROM recipients WHERE campaign_id = $1 GROUP BY status`,
+    [campaignId],
+  );
+  const counts = Object.fromEntries(ALL.map((s) => [s, 0])) as Record<RecipientStatus, number>;
+  for (const r of rows) counts[r.status] = Number(r.n);
+  const total = ALL.reduce((sum, s) => sum + counts[s], 0);
+  const open = counts.pending + counts.queued + counts.sending;
+
+  // The current second is still filling; measure over the whole seconds before it.
+  const now = Math.floor(Date.now() / 1000);
+  const keys = Array.from({ length: RATE_WINDOW_S }, (_, i) => sentCounterKey(prefix, campaignId, now - 1 - i));
+  const values = await redis.mget(...keys);
+  const sent = values.reduce((sum, v) => sum + Number(v ?? 0), 0);
+  const ratePerSecond = Math.round((sent / RATE_WINDOW_S) * 10) / 10;
+  return {
+    counts,
+    total,
+    done: total - open,
+    ratePerSecond,
+    etaSeconds: open === 0 ? 0 : ratePerSecond > 0 ? Math.ceil(open / ratePerSecond) : null,
+  };
+}

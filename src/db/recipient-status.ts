@@ -1,0 +1,214 @@
+/**
+ * The recipient state machine: every status change the engine makes is defined here, once,
+ * and each one is a conditional UPDATE (`WHERE status = ANY(<allowed from>)`), so a racing or
+ * repeated write cannot move a recipient backwards or send it twice.
+ *
+ *   pending --feed--> queued --claim--> sending --> accepted | sent | failed | unknown
+ *   sending --requeue (retry, rate limit, account stop)--> queued
+ *   queued  --pause--> pending            unknown --operator resend--> pending
+ *   pending | queued --cancel--> cancelled
+ *   accepted --> sent --> delivered --> read      (delivery events only move forward)
+ *   sending --> unknown: crash mid-send or ambiguous timeout; never resent without an operator
+ */
+import type pg from 'pg';
+import type { RecipientStatus } from '../generated/prisma/enums.js';
+
+export type { RecipientStatus };
+
+/** Final from the sender's point of view: nothing more will be sent to this recipient. */
+export const FINAL_STATUSES: readonly RecipientStatus[] = ['accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
+/** Work still to do for a campaign. */
+export const OPEN_STATUSES: readonly RecipientStatus[] = ['pending', 'queued', 'sending'];
+
+const TRANSITIONS: Record<RecipientStatus, readonly RecipientStatus[]> = {
+  pending: ['queued', 'cancelled'],
+  queued: ['sending', 'pending', 'cancelled'],
+  sending: ['queued', 'accepted', 'sent', 'failed', 'unknown'],
+  accepted: ['sent', 'delivered', 'read', 'failed'],
+  sent: ['delivered', 'read', 'failed'],
+  delivered: ['read'],
+  read: [],
+  failed: [],
+  // A late true outcome (the original worker was alive after all) may replace unknown.
+  unknown: ['pending', 'accepted', 'sent', 'failed'],
+  cancelled: [],
+};
+
+export function canTransition(from: RecipientStatus, to: RecipientStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The statuses a recipient may be in for a move to `to`. */
+export function allowedFrom(to: RecipientStatus): RecipientStatus[] {
+  return (Object.keys(TRANSITIONS) as RecipientStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+}
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/** Moves up to `limit` pending recipients of a running campaign to queued; returns their ids in order. */
+export async function markQueued(db: Queryable, campaignId: string, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH picked AS (
+       SELECT r.id FROM recipients r
+        WHERE r.campaign_id = $1 AND r.status = 'pending'
+        ORDER BY r.id LIMIT $2
+        FOR UPDATE SKIP LOCKED)
+     UPDATE recipients r SET status = 'queued', queued_at = now(), updated_at = now()
+       FROM picked, campaigns c
+      WHERE r.id = picked.id AND c.id = r.campaign_id AND c.status = 'running'
+     RETURNING r.id`,
+    [campaignId, limit],
+  );
+  return rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+}
+
+export type ClaimedRecipient = {
+  id: string;
+  campaignId: string;
+  phone: string;
+  variables: string[];
+  attempts: number;
+};
+
+export type ClaimResult = { claimed: ClaimedRecipient } | { claimed: null; status: RecipientStatus | null };
+
+/**
+ * Claims recipients for sending (queued -> sending) in one statement, only while their campaign
+ * is running. The claim is durable before any provider call, which is what makes a crash
+ * detectable: a recipient found `sending` afterwards is `unknown`, never resent blindly.
+ */
+export async function claimForSending(db: Queryable, ids: readonly string[]): Promise<Map<string, ClaimResult>> {
+  const { rows } = await db.query<{
+    id: string;
+    campaign_id: string;
+    phone: string;
+    variables: string[];
+    attempts: number;
+    claimed: boolean;
+    status: RecipientStatus;
+  }>(
+    `WITH claimed AS (
+       UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now()
+         FROM campaigns c
+        WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND c.id = r.campaign_id AND c.status = 'running'
+       RETURNING r.id, r.campaign_id, r.phone, r.variables, r.attempts)
+     SELECT id::text, campaign_id, phone, variables, attempts, true AS claimed, 'sending'::recipient_status AS status FROM claimed
+     UNION ALL
+     SELECT r.id::text, r.campaign_id, r.phone, r.variables, r.attempts, false, r.status
+       FROM recipients r WHERE r.id = ANY($1::bigint[]) AND r.id NOT IN (SELECT id FROM claimed)`,
+    [ids],
+  );
+  const results = new Map<string, ClaimResult>();
+  for (const row of rows) {
+    results.set(
+      row.id,
+      row.claimed
+        ? { claimed: { id: row.id, campaignId: row.campaign_id, phone: row.phone, variables: row.variables, attempts: row.attempts } }
+        : { claimed: null, status: row.status },
+    );
+  }
+  for (const id of ids) if (!results.has(id)) results.set(id, { claimed: null, status: null });
+  return results;
+}
+
+/** One send's result, as written back. */
+export type SendResultWrite = {
+  id: string;
+  /** The attempt this result belongs to; a stale result (another attempt since) is dropped. */
+  attempt: number;
+  status: 'accepted' | 'sent' | 'failed' | 'unknown' | 'queued';
+  providerMessageId?: string | null;
+  errorCode?: string | null;
+  providerErrorCode?: string | null;
+  providerErrorText?: string | null;
+  /** For `queued` (requeue): give the attempt back (rate limits and account stops spend none). */
+  refundAttempt?: boolean;
+  /** Not written; lets the caller count results per campaign. */
+  campaignId?: string;
+};
+
+/**
+ * Writes many send results in one statement. Only a recipient still `sending` (or `unknown`,
+ * for a late true outcome) on the same attempt is updated. Returns the ids actually written.
+ */
+export async function writeSendResults(db: Queryable, results: readonly SendResultWrite[]): Promise<Set<string>> {
+  if (results.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE recipients r SET
+        status = v.status::recipient_status,
+        attempts = CASE WHEN v.refund THEN greatest(r.attempts - 1, 0) ELSE r.attempts END,
+        provider_message_id = coalesce(v.message_id, r.provider_message_id),
+        error_code = CASE WHEN v.status IN ('sent', 'accepted') THEN NULL ELSE coalesce(v.error_code, r.error_code) END,
+        provider_error_code = CASE WHEN v.status IN ('sent', 'accepted') THEN NULL ELSE coalesce(v.provider_code, r.provider_error_code) END,
+        provider_error_text = CASE WHEN v.status IN ('sent', 'accepted') THEN NULL ELSE coalesce(v.provider_text, r.provider_error_text) END,
+        sent_at = CASE WHEN v.status IN ('sent', 'accepted') THEN now() ELSE r.sent_at END,
+        failed_at = CASE WHEN v.status = 'failed' THEN now() ELSE r.failed_at END,
+        queued_at = CASE WHEN v.status = 'queued' THEN now() ELSE r.queued_at END,
+        updated_at = now()
+       FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[])
+            AS v(id, attempt, status, message_id, error_code, provider_code, provider_text, refund)
+      WHERE r.id = v.id AND r.attempts = v.attempt
+        AND (r.status = 'sending' OR (r.status = 'unknown' AND v.status <> 'queued'))
+     RETURNING r.id::text`,
+    [
+      results.map((r) => r.id),
+      results.map((r) => r.attempt),
+      results.map((r) => r.status),
+      results.map((r) => r.providerMessageId ?? null),
+      results.map((r) => r.errorCode ?? null),
+      results.map((r) => r.providerErrorCode ?? null),
+      results.map((r) => (r.providerErrorText ?? null)?.slice(0, 1000) ?? null),
+      results.map((r) => r.refundAttempt ?? false),
+    ],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** A recipient found `sending` by a redelivered job: its first send may have gone out. */
+export async function markInterrupted(db: Queryable, ids: readonly string[], errorCode: string, text: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE recipients SET status = 'unknown', error_code = $2, provider_error_text = $3, updated_at = now()
+      WHERE id = ANY($1::bigint[]) AND status = 'sending'`,
+    [ids, errorCode, text],
+  );
+  return rowCount ?? 0;
+}
+
+/** `sending` past its lease (the worker died and its job was lost with it): unknown. */
+export async function expireStaleSending(db: Queryable, campaignIds: readonly string[], leaseMs: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE recipients SET status = 'unknown', error_code = 'SEND_INTERRUPTED',
+            provider_error_text = 'The worker stopped mid-send; the message may or may not have gone out.', updated_at = now()
+      WHERE campaign_id = ANY($1::uuid[]) AND status = 'sending' AND claimed_at < now() - make_interval(secs => $2::double precision / 1000)`,
+    [campaignIds, leaseMs],
+  );
+  return rowCount ?? 0;
+}
+
+/** Pause: queued recipients go back to pending, so their jobs become no-ops and the feeder re-queues them on resume. */
+export async function unqueueCampaign(db: Queryable, campaignId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE recipients SET status = 'pending', queued_at = NULL, updated_at = now() WHERE campaign_id = $1 AND status = 'queued'`,
+    [campaignId],
+  );
+  return rowCount ?? 0;
+}
+
+export async function cancelOpenRecipients(db: Queryable, campaignId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE recipients SET status = 'cancelled', error_code = 'CAMPAIGN_CANCELLED', updated_at = now()
+      WHERE campaign_id = $1 AND status IN ('pending', 'queued')`,
+    [campaignId],
+  );
+  return rowCount ?? 0;
+}
+
+/** Operator's explicit request: resend recipients whose first send is in doubt. */
+export async function requeueUnknown(db: Queryable, campaignId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE recipients SET status = 'pending', queued_at = NULL, claimed_at = NULL, updated_at = now()
+      WHERE campaign_id = $1 AND status = 'unknown'`,
+    [campaignId],
+  );
+  return rowCount ?? 0;
+}

@@ -1,0 +1,196 @@
+/**
+ * The sandbox provider: a real local HTTP server with configurable latency, failure rate,
+ * rate limit and tier limit. It records what it received so tests can prove a phone was sent
+ * at most once. Protocol: ./sandbox-protocol.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type SandboxSettings = {
+  /** Bearer token the server expects. */
+  token: string;
+  /** Added latency per request, ms; a [min, max] pair draws uniformly. Default 0. */
+  latencyMs: number | [number, number];
+  /** Fraction of sends answered 500, 0..1. Default 0. */
+  failureRate: number;
+  /** Fraction of sends answered 429 regardless of rate, 0..1. Default 0. */
+  rateLimitedRate: number;
+  /** Sends per second before answering 429; 0 means no limit. */
+  ratePerSecond: number;
+  /** Unique recipients per rolling 24 h before answering 403 tier_limit; 0 means no limit. */
+  tierLimit: number;
+  /** Phones (E.164) answered 400 invalid_recipient. */
+  unreachablePhones: string[];
+  /** Template names answered 404 template_not_found. */
+  missingTemplates: string[];
+  /** Parameter counts per template name, to reject a wrong count. */
+  templateParamCounts: Record<string, number>;
+  /** Fraction of sends whose response never comes (the socket is held until the client gives up). */
+  hangRate: number;
+};
+
+export type SandboxStats = {
+  received: number;
+  accepted: number;
+  byStatus: Record<string, number>;
+  /** Accepted sends per phone. */
+  perPhone: Record<string, number>;
+  /** Most accepted sends seen in any one wall-clock second. */
+  maxPerSecond: number;
+  /** Accepted sends per wall-clock second (epoch seconds -> count). */
+  perSecond: Record<string, number>;
+};
+
+export type SandboxServer = {
+  url: string;
+  settings: SandboxSettings;
+  stats(): SandboxStats;
+  reset(): void;
+  close(): Promise<void>;
+};
+
+const DEFAULTS: SandboxSettings = {
+  token: 'sandbox-token',
+  latencyMs: 0,
+  failureRate: 0,
+  rateLimitedRate: 0,
+  ratePerSecond: 0,
+  tierLimit: 0,
+  unreachablePhones: [],
+  missingTemplates: [],
+  templateParamCounts: {},
+  hangRate: 0,
+};
+
+type SendBody = { to?: unknown; template?: unknown; language?: unknown; parameters?: unknown; reference?: unknown };
+
+export async function startSandboxServer(options: Partial<SandboxSettings> & { port?: number; host?: string } = {}): Promise<SandboxServer> {
+  const { port = 0, host = '127.0.0.1', ...rest } = options;
+  const settings: SandboxSettings = { ...DEFAULTS, ...rest };
+  let stats = emptyStats();
+  const uniqueRecipients = new Set<string>();
+  let windowSecond = 0;
+  let windowCount = 0;
+  const hanging = new Set<ServerResponse>();
+
+  const server: Server = createServer((req, res) => {
+    readBody(req)
+      .then((raw) => handle(req, res, raw))
+      .catch(() => reply(res, 400, { error: { code: 'bad_request', message: 'The body could not be read.' } }));
+  });
+  server.keepAliveTimeout = 30_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/__sandbox/stats' && req.method === 'GET') return reply(res, 200, stats);
+    if (path === '/__sandbox/settings' && req.method === 'PUT') {
+      Object.assign(settings, JSON.parse(raw || '{}') as Partial<SandboxSettings>);
+      return reply(res, 200, settings);
+    }
+    if (path !== '/v1/messages' || req.method !== 'POST') {
+      return reply(res, 404, { error: { code: 'not_found', message: `No route ${req.method} ${path}.` } });
+    }
+    stats.received += 1;
+    const latency = Array.isArray(settings.latencyMs)
+      ? settings.latencyMs[0] + Math.random() * (settings.latencyMs[1] - settings.latencyMs[0])
+      : settings.latencyMs;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+
+    if (req.headers.authorization !== `Bearer ${settings.token}`) {
+      return count(res, 401, { error: { code: 'unauthorized', message: 'The token is not valid.' } });
+    }
+    let body: SendBody;
+    try {
+      body = JSON.parse(raw) as SendBody;
+    } catch {
+      return count(res, 400, { error: { code: 'bad_request', message: 'The body is not JSON.' } });
+    }
+    const to = typeof body.to === 'string' ? body.to : '';
+    const template = typeof body.template === 'string' ? body.template : '';
+    const parameters = Array.isArray(body.parameters) ? body.parameters : null;
+    if (!template || parameters === null) {
+      return count(res, 400, { error: { code: 'bad_request', message: 'template and parameters are required.' } });
+    }
+    if (!/^\+[1-9]\d{7,14}$/.test(to) || settings.unreachablePhones.includes(to)) {
+      return count(res, 400, { error: { code: 'invalid_recipient', message: `The recipient ${to} cannot receive messages.` } });
+    }
+    if (settings.missingTemplates.includes(template)) {
+      return count(res, 404, { error: { code: 'template_not_found', message: `Template ${template} does not exist.` } });
+    }
+    const expected = settings.templateParamCounts[template];
+    if (parameters.some((p) => typeof p !== 'string' || p.trim() === '') || (expected !== undefined && parameters.length !== expected)) {
+      return count(res, 400, { error: { code: 'invalid_parameters', message: 'Parameters are empty or their count is wrong.' } });
+    }
+    if (Math.random() < settings.hangRate) {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    if (Math.random() < settings.failureRate) {
+      return count(res, 500, { error: { code: 'internal', message: 'Injected failure.' } });
+    }
+    const nowSecond = Math.floor(Date.now() / 1000);
+    if (nowSecond !== windowSecond) {
+      windowSecond = nowSecond;
+      windowCount = 0;
+    }
+    if ((settings.ratePerSecond > 0 && windowCount >= settings.ratePerSecond) || Math.random() < settings.rateLimitedRate) {
+      const retryAfterMs = (windowSecond + 1) * 1000 - Date.now();
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+      return count(res, 429, { error: { code: 'rate_limited', message: 'Too many messages this second.', retry_after_ms: retryAfterMs } });
+    }
+    if (settings.tierLimit > 0 && !uniqueRecipients.has(to) && uniqueRecipients.size >= settings.tierLimit) {
+      return count(res, 403, { error: { code: 'tier_limit', message: `Messaging limit of ${settings.tierLimit} unique recipients per 24 h reached.` } });
+    }
+    windowCount += 1;
+    uniqueRecipients.add(to);
+    stats.accepted += 1;
+    stats.perPhone[to] = (stats.perPhone[to] ?? 0) + 1;
+    const key = String(nowSecond);
+    stats.perSecond[key] = (stats.perSecond[key] ?? 0) + 1;
+    stats.maxPerSecond = Math.max(stats.maxPerSecond, stats.perSecond[key] ?? 0);
+    return count(res, 200, { id: `sbx_${randomUUID().replace(/-/g, '')}` });
+  }
+
+  function count(res: ServerResponse, status: number, payload: unknown): void {
+    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
+    reply(res, status, payload);
+  }
+
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    settings,
+    stats: () => structuredClone(stats),
+    reset() {
+      stats = emptyStats();
+      uniqueRecipients.clear();
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function emptyStats(): SandboxStats {
+  return { received: 0, accepted: 0, byStatus: {}, perPhone: {}, maxPerSecond: 0, perSecond: {} };
+}
+
+function reply(res: ServerResponse, status: number, payload: unknown): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * Queue layout: one BullMQ queue per provider account (`send-<accountId>`), one job per
+ * recipient (job id = `r<recipient id>`, so re-adding a job that still exists is a no-op).
+ *
+ * Why per account: BullMQ's worker `limiter` holds for a whole queue across every worker
+ * process, so a queue per account gives a per-account rate limit that holds cluster-wide, and
+ * `queue.pause()` stops one account (tier limit, auth error) while the others keep sending.
+ * Fair sharing between campaigns on one account is done upstream by the feeder, which keeps
+ * only a few seconds of work in each queue and splits it between campaigns.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type SendJobData = { recipientId: string; campaignId: string };
+
+/** BullMQ refuses integer-looking custom ids, so recipient ids get a letter in front. */
+export function sendJobId(recipientId: string): string {
+  return `r${recipientId}`;
+}
+
+export function sendQueueName(accountId: string): string {
+  return `send-${accountId}`;
+}
+
+export function redisConnection(redisUrl: string, extra: RedisOptions = {}): Redis {
+  // BullMQ needs maxRetriesPerRequest null on blocking connections; it is harmless elsewhere
+  // and makes commands wait out a Redis restart instead of failing.
+  return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra });
+}
+
+export const SEND_JOB_OPTIONS: JobsOptions = {
+  removeOnComplete: true,
+  // A failed job would keep its id and block re-adding the recipient's job; the recipient's
+  // state lives in Postgres, so nothing is lost by removing it.
+  removeOnFail: true,
+  // Only infrastructure faults (Postgres down) make a job fail; provider outcomes never do.
+  attempts: 1_000,
+  backoff: { type: 'infrastructure' },
+};
+
+/** Queues for sending, one per account, created on first use and shared within a process. */
+export class SendQueues {
+  private readonly queues = new Map<string, Queue<SendJobData>>();
+
+  constructor(
+    private readonly connection: Redis,
+    readonly prefix: string,
+  ) {}
+
+  forAccount(accountId: string): Queue<SendJobData> {
+    let queue = this.queues.get(accountId);
+    if (!queue) {
+      queue = new Queue<SendJobData>(sendQueueName(accountId), { connection: this.connection, prefix: this.prefix });
+      queue.on('error', () => undefined);
+      this.queues.set(accountId, queue);
+    }
+    return queue;
+  }
+
+  /** The Redis key of a job's hash, to test existence without loading it. */
+  jobKey(accountId: string, recipientId: string): string {
+    return `${this.prefix}:${sendQueueName(accountId)}:${sendJobId(recipientId)}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The sweeper keeps Redis honest against Postgres, the source of truth:
+ * - Redis lost its data (restart without persistence, failover, flush): detected by a missing
+ *   epoch key; every `queued` recipient of a running campaign gets its job back at once.
+ * - A `queued` recipient whose job is gone (crash between marking and adding): job re-added.
+ *   Job ids are recipient ids, so re-adding a job that exists changes nothing.
+ * - A `sending` recipient past its lease (worker killed and its job lost): `unknown`, counted
+ *   and shown, and resent only on an operator's request.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { expireStaleSending } from '../db/recipient-status.js';
+import type { Logger } from '../logger.js';
+import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
+
+export type SweepReport = { redisRebuilt: boolean; requeued: number; expired: number };
+
+/** `queued` this long without a job counts as orphaned (ms); covers the feeder's mark-then-add gap. */
+const ORPHAN_AGE_MS = 15_000;
+const PAGE = 2_000;
+
+export class Sweeper {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly redis: Redis,
+    private readonly queues: SendQueues,
+    private readonly options: { sendingLeaseMs: number },
+    private readonly logger: Logger,
+  ) {}
+
+  private epochKey(): string {
+    return `${this.queues.prefix}:engine:epoch`;
+  }
+
+  /** Marks this Redis as known to hold the engine's work; call once the queues are rebuilt. */
+  async ensureEpoch(): Promise<boolean> {
+    const created = await this.redis.set(this.epochKey(), randomUUID(), 'NX');
+    return created === 'OK';
+  }
+
+  async sweepOnce(): Promise<SweepReport> {
+    // A fresh epoch means this Redis has never seen our jobs (or lost them): check every queued
+    // recipient now rather than waiting for them to age.
+    const redisRebuilt = await this.ensureEpoch();
+    if (redisRebuilt) this.logger.warn('Redis holds no engine epoch (new or restarted); rebuilding queues from Postgres');
+    const requeued = await this.requeueOrphans(redisRebuilt ? 0 : ORPHAN_AGE_MS);
+
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT DISTINCT c.id FROM campaigns c WHERE c.status IN ('running', 'paused', 'cancelled')`,
+    );
+    const expired = rows.length ? await expireStaleSending(this.pool, rows.map((r) => r.id), this.options.sendingLeaseMs) : 0;
+    if (expired > 0) this.logger.warn({ expired }, 'recipients found sending past their lease are now unknown');
+    if (requeued > 0) this.logger.warn({ requeued }, 're-added jobs missing from Redis');
+    return { redisRebuilt, requeued, expired };
+  }
+
+  private async requeueOrphans(minAgeMs: number): Promise<number> {
+    let requeued = 0;
+    let after = '0';
+    for (;;) {
+      const { rows } = await this.pool.query<{ id: string; campaign_id: string; account_id: string }>(
+        `SELECT r.id::text, r.campaign_id, c.account_id
+           FROM campaigns c JOIN recipients r ON r.campaign_id = c.id AND r.status = 'queued'
+          WHERE c.status = 'running' AND r.id > $1::bigint
+            AND r.queued_at < now() - make_interval(secs => $2::double precision / 1000)
+          ORDER BY r.id LIMIT $3`,
+        [after, minAgeMs, PAGE],
+      );
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]?.id ?? after;
+      const pipeline = this.redis.pipeline();
+      for (const row of rows) pipeline.exists(this.queues.jobKey(row.account_id, row.id));
+      const exists = (await pipeline.exec()) ?? [];
+      const missing = rows.filter((_, i) => exists[i]?.[1] === 0);
+      const byAccount = new Map<string, typeof missing>();
+      for (const row of missing) byAccount.set(row.account_id, [...(byAccount.get(row.account_id) ?? []), row]);
+      for (const [accountId, list] of byAccount) {
+        await this.queues
+          .forAccount(accountId)
+          .addBulk(list.map((r) => ({ name: 'send', data: { recipientId: r.id, campaignId: r.campaign_id }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(r.id) } })));
+      }
+      requeued += missing.length;
+      if (rows.length < PAGE) break;
+    }
+    return requeued;
+  }
+}

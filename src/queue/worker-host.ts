@@ -1,0 +1,146 @@
+/**
+ * Everything a worker process runs:
+ * - one BullMQ Worker per provider account queue, with the account's rate as the queue-wide
+ *   limiter (it holds across every process), re-created when the rate changes;
+ * - the feeder and the sweeper, which run in exactly one process at a time (leader lease).
+ *
+ * stop() is graceful: no new jobs are taken, jobs under way finish and their results are
+ * written, then connections close.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { closeHttpAgent } from '../providers/http.js';
+import { Backoff } from '../sending/backoff.js';
+import { enactDecision, SendPipeline } from '../sending/send-pipeline.js';
+import { Feeder } from './feeder.js';
+import { LeaderLock } from './leader-lock.js';
+import { redisConnection, SendQueues, sendQueueName, type SendJobData } from './queues.js';
+import { Sweeper } from './sweeper.js';
+
+const ACCOUNT_REFRESH_MS = 2_000;
+
+type AccountWorker = { worker: Worker<SendJobData>; rate: number };
+
+export class WorkerHost {
+  private readonly redis: Redis;
+  private readonly queues: SendQueues;
+  private readonly pipeline: SendPipeline;
+  private readonly feeder: Feeder;
+  private readonly sweeper: Sweeper;
+  private readonly leader: LeaderLock;
+  private readonly workers = new Map<string, AccountWorker>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private lastSweep = 0;
+
+  constructor(
+    private readonly config: Config,
+    private readonly db: Db,
+    private readonly logger: Logger,
+  ) {
+    this.redis = redisConnection(config.redisUrl);
+    this.redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+    this.queues = new SendQueues(this.redis, config.queuePrefix);
+    this.pipeline = new SendPipeline({ config, db, redis: this.redis, queues: this.queues, logger });
+    this.feeder = new Feeder(db.pool, this.queues, { windowSeconds: config.queueWindowSeconds }, logger);
+    this.sweeper = new Sweeper(db.pool, this.redis, this.queues, { sendingLeaseMs: config.sendingLeaseMs }, logger);
+    this.leader = new LeaderLock(this.redis, `${config.queuePrefix}:engine:leader`, Math.max(5_000, config.feederIntervalMs * 8));
+  }
+
+  async start(): Promise<void> {
+    await this.refreshAccounts();
+    this.every(ACCOUNT_REFRESH_MS, () => this.refreshAccounts());
+    this.every(this.config.feederIntervalMs, () => this.leaderTick());
+    this.logger.info({ concurrency: this.config.workerConcurrency }, 'worker host started');
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || this.stopping) return;
+      running = true;
+      task()
+        .catch((error: unknown) => this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'background task failed; will retry'))
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
+    this.timers.push(timer);
+  }
+
+  private async leaderTick(): Promise<void> {
+    if (!(await this.leader.hold())) return;
+    if (Date.now() - this.lastSweep >= this.config.sweeperIntervalMs) {
+      this.lastSweep = Date.now();
+      await this.sweeper.sweepOnce();
+    }
+    await this.feeder.feedOnce();
+  }
+
+  /** Runs a worker for each account that has a running or paused campaign. */
+  private async refreshAccounts(): Promise<void> {
+    const { rows } = await this.db.pool.query<{ id: string; rate_per_second: number }>(
+      `SELECT DISTINCT a.id, a.rate_per_second FROM provider_accounts a
+         JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')`,
+    );
+    const wanted = new Map(rows.map((r) => [r.id, Math.max(1, r.rate_per_second)]));
+    for (const [accountId, current] of this.workers) {
+      if (wanted.get(accountId) !== current.rate) {
+        this.workers.delete(accountId);
+        await current.worker.close();
+      }
+    }
+    for (const [accountId, rate] of wanted) {
+      if (this.stopping) return;
+      if (!this.workers.has(accountId)) this.workers.set(accountId, { worker: this.createWorker(accountId, rate), rate });
+    }
+  }
+
+  private createWorker(accountId: string, rate: number): Worker<SendJobData> {
+    const worker: Worker<SendJobData> = new Worker<SendJobData>(
+      sendQueueName(accountId),
+      async (job: Job<SendJobData>, token?: string) => {
+        const decision = await this.pipeline.handle(job.data);
+        await enactDecision(decision, job, token, (ms) => worker.rateLimit(ms));
+      },
+      {
+        connection: redisConnection(this.config.redisUrl),
+        prefix: this.config.queuePrefix,
+        concurrency: this.config.workerConcurrency,
+        limiter: { max: rate, duration: 1_000 },
+        lockDuration: this.config.jobLockMs,
+        stalledInterval: this.config.jobLockMs,
+        // A redelivered job finds its recipient `sending` and marks it unknown, so letting the
+        // stall check redeliver a few times is safe and keeps jobs from failing on a restart.
+        maxStalledCount: 5,
+        settings: {
+          // Only infrastructure faults (Postgres unreachable) fail a job; provider outcomes never do.
+          backoffStrategy: (attemptsMade: number) => Backoff.delayMs(attemptsMade, 1_000, 30_000),
+        },
+      },
+    );
+    worker.on('error', (error) => this.logger.warn({ accountId, err: error.message }, 'queue worker error'));
+    worker.on('failed', (job, error) =>
+      this.logger.warn({ accountId, recipientId: job?.data.recipientId, err: error.message }, 'send job failed on an infrastructure error; it will be retried'),
+    );
+    this.logger.info({ accountId, rate }, 'serving account queue');
+    return worker;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.workers.values()].map(({ worker }) => worker.close()));
+    this.workers.clear();
+    await this.pipeline.drain();
+    await this.leader.release().catch(() => undefined);
+    await this.queues.close();
+    this.redis.disconnect();
+    await closeHttpAgent();
+    this.logger.info('worker host stopped');
+  }
+}

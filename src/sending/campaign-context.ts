@@ -1,0 +1,68 @@
+/**
+ * What a worker needs to send for a campaign (its template, account settings and adapter),
+ * loaded once and cached for a few seconds, so per-recipient work touches only the recipient.
+ */
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { adapterFor } from '../providers/registry.js';
+import type { AccountSettings, ProviderAdapter, TemplateRef } from '../providers/types.js';
+
+export type CampaignContext = {
+  campaignId: string;
+  tenantId: string;
+  accountId: string;
+  maxAttempts: number;
+  adapter: ProviderAdapter<unknown, unknown>;
+  account: AccountSettings;
+  template: TemplateRef;
+};
+
+export class ContextError extends Error {
+  override name = 'ContextError';
+  constructor(
+    readonly code: 'ACCOUNT_MISCONFIGURED' | 'PROVIDER_NOT_SUPPORTED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TTL_MS = 5_000;
+
+export class CampaignContexts {
+  private readonly cache = new Map<string, { at: number; value: Promise<CampaignContext> }>();
+
+  constructor(private readonly prisma: PrismaClient) {}
+
+  get(campaignId: string): Promise<CampaignContext> {
+    const hit = this.cache.get(campaignId);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    const value = this.load(campaignId);
+    this.cache.set(campaignId, { at: Date.now(), value });
+    value.catch(() => this.cache.delete(campaignId));
+    return value;
+  }
+
+  private async load(campaignId: string): Promise<CampaignContext> {
+    const campaign = await this.prisma.campaign.findUniqueOrThrow({
+      where: { id: campaignId },
+      include: { template: true, account: true },
+    });
+    const adapter = adapterFor(campaign.account.provider);
+    if (!adapter) throw new ContextError('PROVIDER_NOT_SUPPORTED', `No adapter for provider ${campaign.account.provider}.`);
+    const config = adapter.configSchema.safeParse(campaign.account.config);
+    const credentials = adapter.credentialsSchema.safeParse(campaign.account.credentials);
+    if (!config.success || !credentials.success) {
+      throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings.`);
+    }
+    const t = campaign.template;
+    return {
+      campaignId,
+      tenantId: campaign.tenantId,
+      accountId: campaign.accountId,
+      maxAttempts: campaign.maxAttempts,
+      adapter,
+      account: { id: campaign.accountId, config: config.data, credentials: credentials.data },
+      template: { name: t.name, externalId: t.externalId, language: t.language, category: t.category, body: t.body, paramNames: t.paramNames },
+    };
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Sends one recipient per job: claim it in Postgres (queued -> sending), call the provider
+ * through its adapter, record the outcome, and tell the queue what to do next. Claims and
+ * result writes are micro-batched across concurrent jobs, and each job waits for its own
+ * write to be durable before it completes.
+ */
+import { DelayedError, RateLimitError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import {
+  claimForSending,
+  markInterrupted,
+  writeSendResults,
+  type ClaimedRecipient,
+  type ClaimResult,
+  type SendResultWrite,
+} from '../db/recipient-status.js';
+import type { Logger } from '../logger.js';
+import { sendHttp } from '../providers/http.js';
+import { outcome } from '../providers/outcome.js';
+import type { OutboundMessage, SendOutcome } from '../providers/types.js';
+import type { SendJobData, SendQueues } from '../queue/queues.js';
+import { Backoff } from './backoff.js';
+import { Batcher } from './batcher.js';
+import { CampaignContexts, ContextError, type CampaignContext } from './campaign-context.js';
+import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
+import { sentCounterKey } from '../campaigns/campaign-stats.js';
+import { stopAccount } from '../accounts/account-actions.js';
+
+export type SendPipelineDeps = { config: Config; db: Db; redis: Redis; queues: SendQueues; logger: Logger };
+
+/** What the processor tells BullMQ; the worker host turns it into the right BullMQ call. */
+export type JobDecision =
+  | { next: 'done' }
+  | { next: 'retry'; delayMs: number }
+  | { next: 'rate_limited'; delayMs: number }
+  | { next: 'account_stopped' };
+
+export class SendPipeline {
+  private readonly claims: Batcher<string, ClaimResult>;
+  private readonly results: Batcher<SendResultWrite, boolean>;
+  readonly contexts: CampaignContexts;
+
+  constructor(private readonly deps: SendPipelineDeps) {
+    const { pool } = deps.db;
+    this.claims = new Batcher(async (ids) => {
+      const found = await claimForSending(pool, ids);
+      return ids.map((id) => found.get(id) ?? { claimed: null, status: null });
+    }, { maxSize: 200, maxWaitMs: 2 });
+    this.results = new Batcher(async (writes) => {
+      const written = await writeSendResults(pool, writes);
+      await this.countSent(writes.filter((w) => written.has(w.id) && (w.status === 'sent' || w.status === 'accepted')));
+      return writes.map((w) => written.has(w.id));
+    }, { maxSize: 200, maxWaitMs: 2 });
+    this.contexts = new CampaignContexts(deps.db.prisma);
+  }
+
+  /** Handles one job; returns what the queue should do with it. */
+  async handle(data: SendJobData): Promise<JobDecision> {
+    const log = this.deps.logger.child({ campaignId: data.campaignId, recipientId: data.recipientId });
+    const claim = await this.claims.add(data.recipientId);
+    if (!claim.claimed) {
+      if (claim.status === 'sending') {
+        // The job came back while its recipient is mid-send: the worker that claimed it died
+        // (or lost its lock). The first send may have gone out, so never resend blindly.
+        await markInterrupted(this.deps.db.pool, [data.recipientId], 'SEND_INTERRUPTED', 'The worker stopped mid-send; the message may or may not have gone out.');
+        log.warn('recipient found mid-send on redelivery; marked unknown');
+      }
+      // Otherwise it is not ours to send: paused, cancelled, or already final.
+      return { next: 'done' };
+    }
+    const recipient = claim.claimed;
+
+    let context: CampaignContext;
+    try {
+      context = await this.contexts.get(data.campaignId);
+    } catch (error) {
+      if (!(error instanceof ContextError)) throw error;
+      const result = outcome('ACCOUNT_MISCONFIGURED', error.message);
+      return this.apply(recipient, null, result, log);
+    }
+    const message = toMessage(recipient, context);
+    let result: SendOutcome;
+    try {
+      const request = context.adapter.buildSendRequest(message, context.account);
+      const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
+      result = http.ok ? context.adapter.parseSendResponse(http.response, message) : http.outcome;
+    } catch (error) {
+      // An adapter that cannot build a request for this account's settings is a configuration fault.
+      result = outcome('ACCOUNT_MISCONFIGURED', `The request could not be built: ${error instanceof Error ? error.message : String(error)}.`);
+    }
+    return this.apply(recipient, context, result, log);
+  }
+
+  private async apply(recipient: ClaimedRecipient, context: CampaignContext | null, result: SendOutcome, log: Logger): Promise<JobDecision> {
+    const base = {
+      id: recipient.id,
+      campaignId: recipient.campaignId,
+      attempt: recipient.attempts,
+      errorCode: result.code,
+      providerErrorCode: result.providerCode ?? null,
+      providerErrorText: result.providerText ?? result.raw ?? null,
+    };
+    const write = (w: Omit<SendResultWrite, 'id' | 'attempt'>) => this.results.add({ ...base, ...w });
+    switch (result.kind) {
+      case 'sent':
+      case 'already_sent':
+        await write({ status: 'sent', providerMessageId: result.messageId ?? null, errorCode: null });
+        return { next: 'done' };
+      case 'accepted':
+        await write({ status: 'accepted', providerMessageId: result.messageId ?? null, errorCode: null });
+        return { next: 'done' };
+      case 'recipient_error':
+      case 'opted_out':
+        await write({ status: 'failed' });
+        return { next: 'done' };
+      case 'ambiguous':
+        await write({ status: 'unknown' });
+        log.warn({ code: result.code }, 'send outcome ambiguous; recipient marked unknown');
+        return { next: 'done' };
+      case 'template_error':
+        await write({ status: 'failed' });
+        if (context) await pauseCampaignForOutcome(this.deps.db, context.campaignId, result, log);
+        return { next: 'done' };
+      case 'retry': {
+        const maxAttempts = context?.maxAttempts ?? 1;
+        if (recipient.attempts >= maxAttempts) {
+          await write({ status: 'failed' });
+          return { next: 'done' };
+        }
+        await write({ status: 'queued' });
+        const delayMs = Math.max(result.retryAfterMs ?? 0, Backoff.delayMs(recipient.attempts, this.deps.config.retryBaseDelayMs, this.deps.config.retryMaxDelayMs));
+        return { next: 'retry', delayMs };
+      }
+      case 'rate_limited':
+        await write({ status: 'queued', refundAttempt: true });
+        return { next: 'rate_limited', delayMs: Math.max(250, result.retryAfterMs ?? 1_000) };
+      case 'account_limited':
+      case 'account_error':
+        await write({ status: 'queued', refundAttempt: true });
+        if (context) await stopAccount(this.deps.db, this.deps.queues, context.accountId, result, log);
+        return { next: 'account_stopped' };
+    }
+  }
+
+  /** Per-second sent counters per campaign, for the live rate and ETA (src/campaigns/campaign-stats.ts). */
+  private async countSent(writes: readonly SendResultWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const second = Math.floor(Date.now() / 1000);
+    const perCampaign = new Map<string, number>();
+    for (const w of writes) if (w.campaignId) perCampaign.set(w.campaignId, (perCampaign.get(w.campaignId) ?? 0) + 1);
+    const multi = this.deps.redis.multi();
+    for (const [campaignId, n] of perCampaign) {
+      const key = sentCounterKey(this.deps.queues.prefix, campaignId, second);
+      multi.incrby(key, n).expire(key, 120);
+    }
+    await multi.exec();
+  }
+
+  async drain(): Promise<void> {
+    await this.claims.drain();
+    await this.results.drain();
+  }
+}
+
+function toMessage(recipient: ClaimedRecipient, context: CampaignContext): OutboundMessage {
+  return { reference: recipient.id, phone: recipient.phone, template: context.template, variables: recipient.variables };
+}
+
+/** Turns a decision into BullMQ's language: DelayedError and RateLimitError spend no BullMQ attempt. */
+export async function enactDecision(decision: JobDecision, job: Job<SendJobData>, token: string | undefined, rateLimit: (ms: number) => Promise<void>): Promise<void> {
+  switch (decision.next) {
+    case 'done':
+      return;
+    case 'retry':
+      await job.moveToDelayed(Date.now() + decision.delayMs, token);
+      throw new DelayedError();
+    case 'rate_limited':
+      await rateLimit(decision.delayMs);
+      throw new RateLimitError();
+    case 'account_stopped':
+      throw new RateLimitError();
+  }
+}

@@ -1,0 +1,77 @@
+/** Rows most tests need: a sandbox account, a template, a campaign, and recipients. */
+import type { TestContext } from './test-context.js';
+
+export type CampaignFixture = { accountId: string; templateId: string; campaignId: string };
+
+export async function createSandboxCampaign(
+  ctx: TestContext,
+  options: { sandboxUrl: string; token?: string; ratePerSecond?: number; paramCount?: number; maxAttempts?: number; priority?: number; name?: string; accountId?: string },
+): Promise<CampaignFixture> {
+  const accountId =
+    options.accountId ??
+    (
+      await ctx.db.prisma.providerAccount.create({
+        data: {
+          tenantId: ctx.tenantId,
+          provider: 'sandbox',
+          name: 'sandbox',
+          config: { baseUrl: options.sandboxUrl },
+          credentials: { token: options.token ?? 'sandbox-token' },
+          ratePerSecond: options.ratePerSecond ?? 1000,
+        },
+      })
+    ).id;
+  const paramCount = options.paramCount ?? 1;
+  const template = await ctx.db.prisma.template.upsert({
+    where: { accountId_name_language: { accountId, name: 'greeting', language: 'es' } },
+    update: {},
+    create: {
+      tenantId: ctx.tenantId,
+      accountId,
+      name: 'greeting',
+      body: Array.from({ length: paramCount }, (_, i) => `{{${i + 1}}}`).join(' '),
+      paramCount,
+    },
+  });
+  const campaign = await ctx.db.prisma.campaign.create({
+    data: {
+      tenantId: ctx.tenantId,
+      accountId,
+      templateId: template.id,
+      name: options.name ?? 'test campaign',
+      maxAttempts: options.maxAttempts ?? 5,
+      priority: options.priority ?? 0,
+    },
+  });
+  return { accountId, templateId: template.id, campaignId: campaign.id };
+}
+
+/** Inserts `count` pending recipients with phones +56 9 XXXXXXXX (distinct per `offset`). */
+export async function insertRecipients(ctx: TestContext, campaignId: string, count: number, offset = 0): Promise<string[]> {
+  const phones = Array.from({ length: count }, (_, i) => `+569${String(10_000_000 + offset + i).padStart(8, '0')}`);
+  await ctx.db.pool.query(
+    `INSERT INTO recipients (tenant_id, campaign_id, phone, raw_phone, line, variables)
+     SELECT $1, $2, p, p, n + 1, jsonb_build_array('Ana')
+       FROM unnest($3::text[]) WITH ORDINALITY AS t(p, n)`,
+    [ctx.tenantId, campaignId, phones],
+  );
+  return phones;
+}
+
+export async function statusCounts(ctx: TestContext, campaignId: string): Promise<Record<string, number>> {
+  const { rows } = await ctx.db.pool.query<{ status: string; n: string }>(
+    'SELECT status, count(*) AS n FROM recipients WHERE campaign_id = $1 GROUP BY status',
+    [campaignId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * A send worker process. Run as many as needed, on as many machines, against one Redis and one
+ * Postgres: rate limits, leader duties and the exactly-once claim all hold across processes.
+ * SIGTERM / SIGINT stop it gracefully (jobs under way finish and their results are written).
+ */
+import { loadConfig } from '../src/config.js';
+import { createDatabase } from '../src/db/database.js';
+import { createLogger } from '../src/logger.js';
+import { WorkerHost } from '../src/queue/worker-host.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, { role: 'worker' });
+const db = createDatabase(config.databaseUrl, { max: 10 });
+const host = new WorkerHost(config, db, logger);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping');
+  const force = setTimeout(() => {
+    logger.error('graceful stop took too long; exiting');
+    process.exit(1);
+  }, 30_000);
+  force.unref();
+  await host.stop();
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await host.start();
+process.send?.({ type: 'ready' });
