@@ -1,12 +1,24 @@
 /** Every provider adapter, by name. */
+import { aderesoAdapter } from './adereso/index.js';
+import { atomchatAdapter } from './atomchat/index.js';
+import { metaAdapter } from './meta/index.js';
+import { multichatAdapter } from './multichat/index.js';
+import { optiweAdapter } from './optiwe/index.js';
 import { sandboxAdapter } from './sandbox/sandbox-adapter.js';
 import type { ProviderAdapter, ProviderName } from './types.js';
 
-const adapters: Partial<Record<ProviderName, ProviderAdapter<unknown, unknown>>> = {
-  sandbox: sandboxAdapter as ProviderAdapter<unknown, unknown>,
+type AnyAdapter = ProviderAdapter<unknown, unknown>;
+
+const adapters: Record<ProviderName, AnyAdapter> = {
+  sandbox: sandboxAdapter as AnyAdapter,
+  adereso: aderesoAdapter as AnyAdapter,
+  multichat: multichatAdapter as AnyAdapter,
+  optiwe: optiweAdapter as AnyAdapter,
+  atomchat: atomchatAdapter as AnyAdapter,
+  meta: metaAdapter as AnyAdapter,
 };
 
-export function adapterFor(provider: ProviderName): ProviderAdapter<unknown, unknown> | undefined {
+export function adapterFor(provider: ProviderName): AnyAdapter | undefined {
   return adapters[provider];
 }
 

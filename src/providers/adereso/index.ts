@@ -1,0 +1,29 @@
+export {
+  ADERESO_DEFAULT_BASE_URL,
+  aderesoAdapter,
+  aderesoHeaders,
+  aderesoUrl,
+  buildHsmRequest,
+  parseHsmResponse,
+  type AderesoAccount,
+  type AderesoConfig,
+  type AderesoCredentials,
+} from './adereso-adapter.js';
+export {
+  buildConversationRequest,
+  buildTicketReplyRequest,
+  parseConversationResponse,
+  parseTicketReplyResponse,
+  type AderesoConversationInput,
+  type AderesoTicketReplyInput,
+} from './adereso-conversation.js';
+export { aderesoTicketId, readAderesoReply, type AderesoReply } from './adereso-reply.js';
+export {
+  classifyGenericStatus,
+  e164ToDigits,
+  parseRetryAfter,
+  redactOutcome,
+  redactSecrets,
+  undocumentedReply,
+  UnsendableMessageError,
+} from './shared-status.js';

@@ -1,0 +1,32 @@
+export {
+  buildMultichatSendRequest,
+  formatTemplateVariables,
+  MULTICHAT_CUSTOM_FIELD_MAX,
+  MULTICHAT_DEFAULT_BASE_URL,
+  multichatAdapter,
+  multichatMediaProblem,
+  multichatPhoneRule,
+  parseMultichatSendResponse,
+  type MultichatAccount,
+  type MultichatConfig,
+  type MultichatCredentials,
+} from './multichat-adapter.js';
+export {
+  classifyMultichatAsyncFailure,
+  MULTICHAT_ASYNC_FAILURES,
+  MULTICHAT_SEND_CODES,
+  readMultichatCode,
+  type MultichatReply,
+} from './multichat-codes.js';
+export {
+  buildBalanceRequest,
+  buildTemplateListRequest,
+  countPlaceholders,
+  normalizeStatus,
+  parseBalanceResponse,
+  parseTemplateListResponse,
+  type MultichatBalanceResult,
+  type MultichatTemplatesResult,
+  type NormalizedTemplate,
+  type NormalizedTemplateStatus,
+} from './multichat-queries.js';

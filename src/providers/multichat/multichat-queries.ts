@@ -1,0 +1,168 @@
+/**
+ * contacto-multichat's two queries: the account balance (`/balance/`) and the template list
+ * (`/template/`). Both are form posts with login + token. The manual gives their error codes
+ * but not the shape of a successful answer (its screenshots are lost), so success is read
+ * defensively, as documented on each parser.
+ */
+import { outcome, parseJson } from '../outcome.js';
+import type { HttpRequest, HttpResponse, SendOutcome } from '../types.js';
+import { classifyGenericStatus, undocumentedReply } from '../adereso/shared-status.js';
+import { multichatFormRequest, type MultichatAccount } from './multichat-adapter.js';
+import { MULTICHAT_SEND_CODES, readMultichatCode } from './multichat-codes.js';
+
+export type MultichatBalanceResult = { ok: true; balance: number } | { ok: false; outcome: SendOutcome };
+
+export type MultichatTemplatesResult =
+  /** `skipped`: records without an id or a text, left out rather than failing the sync. */
+  | { ok: true; templates: NormalizedTemplate[]; skipped: { index: number; problem: string }[] }
+  | { ok: false; outcome: SendOutcome };
+
+/** Codes 2 and 3 mean the same on every query as on a send. */
+function authOutcome(code: number, text: string | undefined): SendOutcome | undefined {
+  if (code !== 2 && code !== 3) return undefined;
+  const row = MULTICHAT_SEND_CODES[code];
+  return row ? outcome(row.code, row.message, { providerCode: String(code), providerText: text ?? row.concept }) : undefined;
+}
+
+function failure(response: HttpResponse): { ok: false; outcome: SendOutcome } {
+  return { ok: false, outcome: classifyGenericStatus(response) ?? undocumentedReply(response) };
+}
+
+export function buildBalanceRequest(account: MultichatAccount): HttpRequest {
+  return multichatFormRequest(account, 'balance');
+}
+
+const BALANCE_KEYS = ['saldo', 'balance', 'credito', 'crédito', 'credit'];
+
+/**
+ * The balance, in the account's currency units. Read from: a JSON object's saldo/balance/
+ * credito/credit (number or numeric string), or a bare number. A bare integer 2 or 3 is the
+ * documented error code, not a balance of 2 or 3 (they cannot be told apart; the code wins).
+ */
+export function parseBalanceResponse(response: HttpResponse): MultichatBalanceResult {
+  const json = parseJson(response.body.trim());
+  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+    const byKey = new Map(Object.entries(json as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
+    const found = BALANCE_KEYS.map((k) => byKey.get(k)).find((v) => v !== undefined);
+    const balance = toAmount(found);
+    if (balance !== undefined) return { ok: true, balance };
+  }
+  const reply = readMultichatCode(response.body);
+  const error = reply ? authOutcome(reply.code, reply.text) : undefined;
+  if (error) return { ok: false, outcome: error };
+  const bare = toAmount(typeof json === 'number' || typeof json === 'string' ? json : undefined) ?? toAmount(response.body.trim());
+  if (bare !== undefined && response.status >= 200 && response.status <= 299) return { ok: true, balance: bare };
+  return failure(response);
+}
+
+function toAmount(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+export function buildTemplateListRequest(account: MultichatAccount): HttpRequest {
+  return multichatFormRequest(account, 'template');
+}
+
+/** The engine's template statuses (prisma TemplateStatus). */
+export type NormalizedTemplateStatus = 'pending' | 'approved' | 'rejected' | 'paused' | 'disabled';
+
+export type NormalizedTemplate = {
+  /** multichat's id_template. */
+  externalId: string;
+  name: string;
+  /** Body text as the provider gives it. */
+  body: string;
+  /** Distinct {{..}} placeholders in the body, unless the record states its own count. */
+  paramCount: number;
+  status: NormalizedTemplateStatus;
+  /** The provider's own status word, unchanged. */
+  providerStatus: string | null;
+};
+
+const LIST_KEYS = ['templates', 'plantillas', 'data', 'result', 'results', 'resultado'];
+const FIELD_KEYS = {
+  id: ['id_template', 'idtemplate', 'template_id', 'id_plantilla', 'id'],
+  name: ['name', 'nombre', 'template_name', 'nombre_plantilla', 'element_name'],
+  body: ['text', 'body', 'message', 'mensaje', 'content', 'contenido', 'template', 'plantilla', 'texto'],
+  status: ['status', 'estado'],
+  count: ['variables', 'num_variables', 'cantidad_variables', 'variables_count', 'param_count'],
+} as const;
+
+/**
+ * The template list. Code 4 ("no approved templates") is an empty list, not an error. A
+ * successful answer is read as a JSON array of records, or an object holding one under
+ * templates/plantillas/data/result(s)/resultado; each record's fields are looked up by their
+ * likely English or Spanish names (FIELD_KEYS).
+ */
+export function parseTemplateListResponse(response: HttpResponse): MultichatTemplatesResult {
+  const json = parseJson(response.body.trim());
+  const records = listOf(json);
+  if (records) {
+    const templates: NormalizedTemplate[] = [];
+    const skipped: { index: number; problem: string }[] = [];
+    records.forEach((record, index) => {
+      const template = normalizeTemplate(record);
+      if (template) templates.push(template);
+      else skipped.push({ index, problem: 'no template id or no text' });
+    });
+    return { ok: true, templates, skipped };
+  }
+  const reply = readMultichatCode(response.body);
+  if (reply?.code === 4) return { ok: true, templates: [], skipped: [] };
+  const error = reply ? authOutcome(reply.code, reply.text) : undefined;
+  return error ? { ok: false, outcome: error } : failure(response);
+}
+
+function listOf(json: unknown): unknown[] | undefined {
+  if (Array.isArray(json)) return json.every((r) => typeof r === 'object' && r !== null) ? json : undefined;
+  if (typeof json !== 'object' || json === null) return undefined;
+  const record = json as Record<string, unknown>;
+  for (const key of LIST_KEYS) {
+    const value = record[key];
+    if (Array.isArray(value)) return listOf(value);
+  }
+  return undefined;
+}
+
+function pick(record: Map<string, unknown>, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = record.get(key);
+    if (typeof value === 'string' && value.trim() !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  }
+  return undefined;
+}
+
+function normalizeTemplate(raw: unknown): NormalizedTemplate | undefined {
+  const record = new Map(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
+  const externalId = pick(record, FIELD_KEYS.id);
+  const body = pick(record, FIELD_KEYS.body);
+  if (externalId === undefined || body === undefined) return undefined;
+  const stated = pick(record, FIELD_KEYS.count);
+  const providerStatus = pick(record, FIELD_KEYS.status) ?? null;
+  return {
+    externalId,
+    name: pick(record, FIELD_KEYS.name) ?? externalId,
+    body,
+    paramCount: stated !== undefined && /^\d+$/.test(stated) ? Number(stated) : countPlaceholders(body),
+    status: normalizeStatus(providerStatus),
+    providerStatus,
+  };
+}
+
+/** Distinct {{...}} placeholders: {{1}} {{2}} {{1}} is 2. */
+export function countPlaceholders(body: string): number {
+  return new Set([...body.matchAll(/\{\{\s*([^{}]+?)\s*\}\}/g)].map((m) => m[1])).size;
+}
+
+/** Spanish or English status words; anything unrecognised is pending, which is never sent. */
+export function normalizeStatus(status: string | null): NormalizedTemplateStatus {
+  const s = (status ?? '').toLowerCase();
+  if (/aprob|approv|^activ|^active|enabled/.test(s)) return 'approved';
+  if (/rechaz|reject|deneg|denied/.test(s)) return 'rejected';
+  if (/paus/.test(s)) return 'paused';
+  if (/desactiv|disabled|inactiv/.test(s)) return 'disabled';
+  return 'pending';
+}

@@ -1,0 +1,86 @@
+/**
+ * classifyMetaError against the full error-code table of PLATFORM-NOTES, one row per code,
+ * grouped by the action the notes call for.
+ */
+import { describe, expect, it } from 'vitest';
+import { MARKETING_CAP_RETRY_MS, META_CLASSIFIED_CODES, PAIR_RATE_RETRY_MS, classifyMetaError } from '../../src/providers/meta/index.js';
+import { OUTCOME_CODES } from '../../src/providers/outcome.js';
+
+/** [Meta code, normalized code, kind], transcribed from the notes' table. */
+const TABLE = [
+  // retry with backoff
+  [130429, 'RATE_LIMITED', 'rate_limited'],
+  [131056, 'RECIPIENT_PAIR_RATE', 'retry'],
+  [131057, 'PROVIDER_UNAVAILABLE', 'retry'],
+  [1, 'PROVIDER_UNAVAILABLE', 'retry'],
+  [2, 'PROVIDER_UNAVAILABLE', 'retry'],
+  [131000, 'PROVIDER_UNAVAILABLE', 'retry'],
+  [131016, 'PROVIDER_UNAVAILABLE', 'retry'],
+  [133004, 'PROVIDER_UNAVAILABLE', 'retry'],
+  // pause the account and alert (app-level call limits slow down instead: see classify-error.ts)
+  [4, 'RATE_LIMITED', 'rate_limited'],
+  [80007, 'RATE_LIMITED', 'rate_limited'],
+  [131048, 'ACCOUNT_RESTRICTED', 'account_error'],
+  [131064, 'ACCOUNT_RESTRICTED', 'account_error'],
+  [0, 'ACCOUNT_AUTH_FAILED', 'account_error'],
+  [190, 'ACCOUNT_AUTH_FAILED', 'account_error'],
+  [3, 'ACCOUNT_MISCONFIGURED', 'account_error'],
+  [10, 'ACCOUNT_MISCONFIGURED', 'account_error'],
+  [200, 'ACCOUNT_MISCONFIGURED', 'account_error'],
+  [250, 'ACCOUNT_MISCONFIGURED', 'account_error'],
+  [299, 'ACCOUNT_MISCONFIGURED', 'account_error'],
+  [131042, 'ACCOUNT_NO_BALANCE', 'account_limited'],
+  [368, 'ACCOUNT_RESTRICTED', 'account_error'],
+  [131031, 'ACCOUNT_RESTRICTED', 'account_error'],
+  // defer 24 h
+  [131049, 'RECIPIENT_MARKETING_CAP', 'recipient_error'],
+  // fail the recipient
+  [131026, 'RECIPIENT_NOT_ON_WHATSAPP', 'recipient_error'],
+  [131050, 'RECIPIENT_OPTED_OUT', 'opted_out'],
+  [130403, 'RECIPIENT_UNREACHABLE', 'recipient_error'],
+  [131021, 'RECIPIENT_INVALID', 'recipient_error'],
+  [131047, 'RECIPIENT_UNREACHABLE', 'recipient_error'],
+  // fail the template
+  [132000, 'TEMPLATE_PARAMS_INVALID', 'template_error'],
+  [132001, 'TEMPLATE_NOT_FOUND', 'template_error'],
+  [132005, 'TEMPLATE_PARAMS_INVALID', 'template_error'],
+  [132007, 'TEMPLATE_PARAMS_INVALID', 'template_error'],
+  [132012, 'TEMPLATE_PARAMS_INVALID', 'template_error'],
+  [132015, 'TEMPLATE_PAUSED', 'template_error'],
+  [132016, 'TEMPLATE_NOT_APPROVED', 'template_error'],
+  [100, 'TEMPLATE_PARAMS_INVALID', 'template_error'],
+  [131008, 'TEMPLATE_PARAMS_INVALID', 'template_error'],
+  [131009, 'TEMPLATE_PARAMS_INVALID', 'template_error'],
+] as const;
+
+describe('classifyMetaError', () => {
+  it.each(TABLE)('%i -> %s (%s)', (metaCode, code, kind) => {
+    const outcome = classifyMetaError(metaCode, `(#${metaCode}) Title`, 'Some details');
+    expect(outcome).toMatchObject({ kind, code, providerCode: String(metaCode), providerText: `(#${metaCode}) Title | Some details` });
+    expect(OUTCOME_CODES[code]).toBe(kind);
+    expect(outcome.message).toMatch(/\w+ \w+ \w+/);
+  });
+
+  it('covers exactly the codes of the notes (200-299 as a range)', () => {
+    const listed = TABLE.map(([code]) => code).filter((code) => code < 200 || code > 299);
+    expect([...META_CLASSIFIED_CODES].sort((a, b) => a - b)).toEqual([...listed].sort((a, b) => a - b));
+  });
+
+  it('gives the waits the notes call for', () => {
+    expect(classifyMetaError(131049).retryAfterMs).toBe(24 * 60 * 60 * 1000);
+    expect(MARKETING_CAP_RETRY_MS).toBe(86_400_000);
+    expect(classifyMetaError(131056).retryAfterMs).toBe(PAIR_RATE_RETRY_MS);
+    expect(classifyMetaError(131000).retryAfterMs).toBeUndefined();
+  });
+
+  it('retries an unknown code later, keeping its code and text', () => {
+    expect(classifyMetaError(131999, 'New', 'Brand new error')).toMatchObject({
+      kind: 'retry',
+      code: 'PROVIDER_UNDOCUMENTED_RESPONSE',
+      providerCode: '131999',
+      providerText: 'New | Brand new error',
+    });
+    expect(classifyMetaError(300)).toMatchObject({ code: 'PROVIDER_UNDOCUMENTED_RESPONSE', providerText: '' });
+    expect(classifyMetaError(199)).toMatchObject({ code: 'PROVIDER_UNDOCUMENTED_RESPONSE' });
+  });
+});
