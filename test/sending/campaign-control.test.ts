@@ -1,0 +1,78 @@
+/** Pause, resume and cancel take effect within seconds, across a running worker. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
+import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
+import { WorkerHost } from '../../src/queue/worker-host.js';
+import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
+import { createTestContext, type TestContext } from '../support/test-context.js';
+
+let ctx: TestContext;
+let sandbox: SandboxServer;
+let host: WorkerHost;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ feederIntervalMs: 50, queueWindowSeconds: 1 });
+  sandbox = await startSandboxServer();
+  host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
+  await host.start();
+});
+
+afterAll(async () => {
+  await host.stop();
+  await sandbox.close();
+  await ctx.close();
+});
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const status = async (id: string) => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).status;
+
+it('pause stops sending within seconds; resume finishes with every recipient sent once', async () => {
+  sandbox.reset();
+  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 100 });
+  await insertRecipients(ctx, campaignId, 600);
+  await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
+  await waitFor('some sends', async () => sandbox.stats().accepted >= 100);
+
+  const paused = await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'pause');
+  expect(paused.status).toBe('paused');
+  await settle(1_500); // jobs already taken finish; nothing new starts
+  const atPause = sandbox.stats().accepted;
+  await settle(1_500);
+  expect(sandbox.stats().accepted).toBe(atPause);
+  const whilePaused = await statusCounts(ctx, campaignId);
+  expect(whilePaused.pending ?? 0).toBeGreaterThan(0);
+  expect(whilePaused.queued ?? 0).toBe(0);
+  expect(whilePaused.sending ?? 0).toBe(0);
+
+  await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'resume');
+  await waitFor('completion', async () => (await status(campaignId)) === 'completed', 60_000);
+  expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 600 });
+  expect(Math.max(...Object.values(sandbox.stats().perPhone))).toBe(1);
+  expect(sandbox.stats().accepted).toBe(600);
+});
+
+it('cancel stops sending and marks what was left as cancelled', async () => {
+  sandbox.reset();
+  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 100, name: 'to cancel' });
+  await insertRecipients(ctx, campaignId, 600, 10_000);
+  await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
+  await waitFor('some sends', async () => sandbox.stats().accepted >= 100);
+
+  await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'cancel');
+  await settle(1_500);
+  const atCancel = sandbox.stats().accepted;
+  await settle(1_500);
+  expect(sandbox.stats().accepted).toBe(atCancel);
+  expect(await status(campaignId)).toBe('cancelled');
+  const counts = await statusCounts(ctx, campaignId);
+  expect((counts.sent ?? 0) + (counts.cancelled ?? 0)).toBe(600);
+  expect(counts.sent).toBe(atCancel);
+  await expect(applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'resume')).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_CONFLICT' });
+});
+
+it('refuses actions that do not fit the state, with a clear code', async () => {
+  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, name: 'empty' });
+  await expect(applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start')).rejects.toMatchObject({ code: 'CAMPAIGN_EMPTY' });
+  await expect(applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'pause')).rejects.toMatchObject({ code: 'CAMPAIGN_STATE_CONFLICT' });
+  await expect(applyCampaignAction(ctx.db, ctx.tenantId, '00000000-0000-0000-0000-000000000000', 'start')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_FOUND' });
+});
