@@ -8,7 +8,7 @@ import { outcome } from './outcome.js';
 import type { HttpRequest, HttpResponse, SendOutcome } from './types.js';
 
 // Keep-alive connections per origin; 128 sockets covers high-rate accounts at typical latency.
-const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000, pipelining: 1 });
+const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000, pipelining: 1, connect: { timeout: 10_000 } });
 
 export type HttpResult = { ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome };
 
@@ -24,7 +24,6 @@ export async function sendHttp(req: HttpRequest, timeoutMs: number): Promise<Htt
       dispatcher: agent,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs + 1_000),
     });
     written = true;
     const body = await res.body.text();

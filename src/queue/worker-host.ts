@@ -20,7 +20,8 @@ import { LeaderLock } from './leader-lock.js';
 import { redisConnection, SendQueues, sendQueueName, type SendJobData } from './queues.js';
 import { Sweeper } from './sweeper.js';
 
-const ACCOUNT_REFRESH_MS = 2_000;
+/** How often to look for accounts that need a queue worker (ms); a started campaign waits at most this long. */
+const ACCOUNT_REFRESH_MS = 500;
 
 type AccountWorker = { worker: Worker<SendJobData>; rate: number };
 
@@ -33,6 +34,7 @@ export class WorkerHost {
   private readonly leader: LeaderLock;
   private readonly workers = new Map<string, AccountWorker>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly tasksUnderWay = new Set<Promise<void>>();
   private stopping = false;
   private lastSweep = 0;
 
@@ -62,11 +64,13 @@ export class WorkerHost {
     const timer = setInterval(() => {
       if (running || this.stopping) return;
       running = true;
-      task()
+      const run = task()
         .catch((error: unknown) => this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'background task failed; will retry'))
         .finally(() => {
           running = false;
+          this.tasksUnderWay.delete(run);
         });
+      this.tasksUnderWay.add(run);
     }, ms);
     this.timers.push(timer);
   }
@@ -134,6 +138,7 @@ export class WorkerHost {
     if (this.stopping) return;
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled([...this.tasksUnderWay]);
     await Promise.all([...this.workers.values()].map(({ worker }) => worker.close()));
     this.workers.clear();
     await this.pipeline.drain();

@@ -58,7 +58,8 @@ export class SendPipeline {
 
   /** Handles one job; returns what the queue should do with it. */
   async handle(data: SendJobData): Promise<JobDecision> {
-    const log = this.deps.logger.child({ campaignId: data.campaignId, recipientId: data.recipientId });
+    // A child logger per job, made only when there is something to say (it costs on the hot path).
+    const log = lazyChild(this.deps.logger, { campaignId: data.campaignId, recipientId: data.recipientId });
     const claim = await this.claims.add(data.recipientId);
     if (!claim.claimed) {
       if (claim.status === 'sending') {
@@ -162,6 +163,17 @@ export class SendPipeline {
     await this.claims.drain();
     await this.results.drain();
   }
+}
+
+function lazyChild(logger: Logger, bindings: Record<string, string>): Logger {
+  let child: Logger | undefined;
+  return new Proxy(logger, {
+    get(_target, prop: string | symbol) {
+      child ??= logger.child(bindings);
+      const value: unknown = Reflect.get(child, prop);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(child) : value;
+    },
+  });
 }
 
 function toMessage(recipient: ClaimedRecipient, context: CampaignContext): OutboundMessage {
