@@ -78,36 +78,25 @@ export type ClaimResult = { claimed: ClaimedRecipient } | { claimed: null; statu
  * detectable: a recipient found `sending` afterwards is `unknown`, never resent blindly.
  */
 export async function claimForSending(db: Queryable, ids: readonly string[]): Promise<Map<string, ClaimResult>> {
-  const { rows } = await db.query<{
-    id: string;
-    campaign_id: string;
-    phone: string;
-    variables: string[];
-    attempts: number;
-    claimed: boolean;
-    status: RecipientStatus;
-  }>(
-    `WITH claimed AS (
-       UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now()
-         FROM campaigns c
-        WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND c.id = r.campaign_id AND c.status = 'running'
-       RETURNING r.id, r.campaign_id, r.phone, r.variables, r.attempts)
-     SELECT id::text, campaign_id, phone, variables, attempts, true AS claimed, 'sending'::recipient_status AS status FROM claimed
-     UNION ALL
-     SELECT r.id::text, r.campaign_id, r.phone, r.variables, r.attempts, false, r.status
-       FROM recipients r WHERE r.id = ANY($1::bigint[]) AND r.id NOT IN (SELECT id FROM claimed)`,
+  const claimed = await db.query<{ id: string; campaign_id: string; phone: string; variables: string[]; attempts: number }>(
+    `UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now()
+       FROM campaigns c
+      WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND c.id = r.campaign_id AND c.status = 'running'
+     RETURNING r.id::text, r.campaign_id, r.phone, r.variables, r.attempts`,
     [ids],
   );
   const results = new Map<string, ClaimResult>();
-  for (const row of rows) {
-    results.set(
-      row.id,
-      row.claimed
-        ? { claimed: { id: row.id, campaignId: row.campaign_id, phone: row.phone, variables: row.variables, attempts: row.attempts } }
-        : { claimed: null, status: row.status },
-    );
+  for (const row of claimed.rows) {
+    results.set(row.id, { claimed: { id: row.id, campaignId: row.campaign_id, phone: row.phone, variables: row.variables, attempts: row.attempts } });
   }
-  for (const id of ids) if (!results.has(id)) results.set(id, { claimed: null, status: null });
+  // Rare: a redelivered job, a paused or cancelled campaign. Say why, so a recipient found
+  // mid-send can be called unknown.
+  const missed = ids.filter((id) => !results.has(id));
+  if (missed.length > 0) {
+    const { rows } = await db.query<{ id: string; status: RecipientStatus }>(`SELECT id::text, status FROM recipients WHERE id = ANY($1::bigint[])`, [missed]);
+    for (const row of rows) results.set(row.id, { claimed: null, status: row.status });
+    for (const id of missed) if (!results.has(id)) results.set(id, { claimed: null, status: null });
+  }
   return results;
 }
 

@@ -12,6 +12,9 @@ import type { Logger } from '../logger.js';
 import { markQueued } from '../db/recipient-status.js';
 import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
 
+const ADD_CHUNK = 1_000;
+const FEED_STEP = 2_000;
+
 type RunningCampaign = { id: string; account_id: string; priority: number; rate_per_second: number };
 
 export type FeedReport = { accounts: number; queued: number; completed: string[] };
@@ -61,12 +64,16 @@ export class Feeder {
         const stillHasWork: RunningCampaign[] = [];
         for (const campaign of remaining) {
           if (free <= 0) break;
-          const asked = Math.min(share, free);
+          // Small steps, so the first jobs reach Redis (and workers) at once.
+          const asked = Math.min(share, free, FEED_STEP);
           const ids = await markQueued(this.pool, campaign.id, asked);
-          if (ids.length > 0) {
+          // addBulk in chunks: one huge MULTI would block Redis for every other client.
+          for (let i = 0; i < ids.length; i += ADD_CHUNK) {
             await queue.addBulk(
-              ids.map((id) => ({ name: 'send', data: { recipientId: id, campaignId: campaign.id }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(id) } })),
+              ids.slice(i, i + ADD_CHUNK).map((id) => ({ name: 'send', data: { recipientId: id, campaignId: campaign.id }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(id) } })),
             );
+          }
+          if (ids.length > 0) {
             free -= ids.length;
             added += ids.length;
           }

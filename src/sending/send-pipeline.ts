@@ -47,12 +47,12 @@ export class SendPipeline {
     this.claims = new Batcher(async (ids) => {
       const found = await claimForSending(pool, ids);
       return ids.map((id) => found.get(id) ?? { claimed: null, status: null });
-    }, { maxSize: 200, maxWaitMs: 2 });
+    }, { maxSize: 500, maxWaitMs: 5 });
     this.results = new Batcher(async (writes) => {
       const written = await writeSendResults(pool, writes);
       await this.countSent(writes.filter((w) => written.has(w.id) && (w.status === 'sent' || w.status === 'accepted')));
       return writes.map((w) => written.has(w.id));
-    }, { maxSize: 200, maxWaitMs: 2 });
+    }, { maxSize: 500, maxWaitMs: 5 });
     this.contexts = new CampaignContexts(deps.db.prisma);
   }
 
