@@ -43,8 +43,8 @@ export class Sweeper {
     // A fresh epoch means this Redis has never seen our jobs (or lost them): check every queued
     // recipient now rather than waiting for them to age.
     const redisRebuilt = await this.ensureEpoch();
-    if (redisRebuilt) this.logger.warn('Redis holds no engine epoch (new or restarted); rebuilding queues from Postgres');
     const requeued = await this.requeueOrphans(redisRebuilt ? 0 : ORPHAN_AGE_MS);
+    if (redisRebuilt) this.logger.info({ requeued }, 'Redis held no engine epoch (new, flushed or restarted); queues rebuilt from Postgres');
 
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT DISTINCT c.id FROM campaigns c WHERE c.status IN ('running', 'paused', 'cancelled')`,

@@ -1,0 +1,68 @@
+/**
+ * The HTTP API (Fastify). Routes live in ./routes, one file per resource; every error leaves
+ * through the one handler below, as { error: { code, message, details? } }.
+ */
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import { AppError, errors } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { SendQueues } from '../queue/queues.js';
+import { registerAuth } from './auth.js';
+import { accountRoutes } from './routes/accounts.js';
+import { campaignRoutes } from './routes/campaigns.js';
+import { healthRoutes } from './routes/health.js';
+import { templateRoutes } from './routes/templates.js';
+import { uploadRoutes } from './routes/uploads.js';
+
+export type ApiDeps = { config: Config; db: Db; redis: Redis; logger: Logger };
+export type AppContext = ApiDeps & { queues: SendQueues };
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Inline JSON recipient lists can be large; uploads stream and are limited separately.
+    bodyLimit: deps.config.uploadMaxBytes,
+  });
+  const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, deps.config.queuePrefix) };
+  app.addHook('onClose', async () => ctx.queues.close());
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    const appError = toAppError(error, deps.config.uploadMaxBytes);
+    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: appError.code }, 'request rejected');
+    void reply.status(appError.statusCode).send(appError.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(new AppError('ROUTE_NOT_FOUND', 404, `No route ${request.method} ${request.url.split('?')[0]}.`).toJSON());
+  });
+
+  await app.register(multipart, { limits: { fileSize: deps.config.uploadMaxBytes, files: 1 } });
+  registerAuth(app, deps.db);
+  await app.register(healthRoutes(ctx));
+  await app.register(accountRoutes(ctx));
+  await app.register(templateRoutes(ctx));
+  await app.register(campaignRoutes(ctx));
+  await app.register(uploadRoutes(ctx));
+  return app;
+}
+
+function toAppError(error: FastifyError | AppError, uploadMaxBytes: number): AppError {
+  if (error instanceof AppError) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return errors.uploadTooLarge(uploadMaxBytes);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errors.unsupportedMediaType(String((error as { contentType?: string }).contentType ?? 'unknown'));
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return errors.malformedInput('the JSON body could not be parsed');
+    default:
+      if (error.validation) return errors.validation([error.message]);
+      if (error.statusCode && error.statusCode < 500) return new AppError('BAD_REQUEST', error.statusCode, error.message);
+      return errors.internal();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Creating a campaign, optionally with its recipients and an immediate start, in one call.
+ *
+ * Idempotency: with an Idempotency-Key, a retried call returns the campaign the first call
+ * created (same key, same body) instead of a second campaign; the same key with another body
+ * is refused. If the first call died after creating the campaign but before its recipients
+ * were stored (uploads are atomic), the retry finishes the job.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { CountryCode } from 'libphonenumber-js';
+import type { Campaign, Db } from '../db/database.js';
+import { errors } from '../errors.js';
+import { ingestRecipients, type IngestSummary } from '../ingest/ingest-recipients.js';
+import { applyCampaignAction } from './campaign-actions.js';
+import { ingestOptionsFor } from './ingest-options.js';
+
+export type CreateCampaignInput = {
+  name: string;
+  accountId: string;
+  templateId: string;
+  defaultCountry: string;
+  priority: number;
+  maxAttempts: number;
+  recipients?: readonly unknown[];
+  phoneColumn?: string;
+  variables?: readonly (string | number)[];
+  start: boolean;
+};
+
+export type CreateCampaignResult = { campaign: Campaign; upload: IngestSummary | null; replayed: boolean };
+
+export function requestHash(input: CreateCampaignInput): string {
+  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+}
+
+export async function createCampaign(db: Db, tenantId: string, input: CreateCampaignInput, idempotencyKey?: string): Promise<CreateCampaignResult> {
+  if (!idempotencyKey) return createUnlocked(db, tenantId, input);
+  // Calls with one key run in turn (a session advisory lock, held through ingest and start), so
+  // a retry racing the original waits for it and then answers as its replay.
+  const client = await db.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`campaign-idempotency:${tenantId}:${idempotencyKey}`]);
+    try {
+      return await createUnlocked(db, tenantId, input, idempotencyKey);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`campaign-idempotency:${tenantId}:${idempotencyKey}`]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInput, idempotencyKey?: string): Promise<CreateCampaignResult> {
+  const hash = requestHash(input);
+  if (idempotencyKey) {
+    const existing = await db.prisma.campaign.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+    if (existing) return replay(db, tenantId, existing, input, hash, idempotencyKey);
+  }
+
+  const template = await db.prisma.template.findFirst({ where: { id: input.templateId, tenantId } });
+  if (!template) throw errors.templateNotFound(input.templateId);
+  if (template.accountId !== input.accountId) throw errors.templateAccountMismatch(template.name);
+  const account = await db.prisma.providerAccount.findFirst({ where: { id: input.accountId, tenantId } });
+  if (!account) throw errors.accountNotFound(input.accountId);
+  if (input.start && template.status !== 'approved') throw errors.templateNotApproved(template.name, template.status);
+
+  let campaign: Campaign;
+  try {
+    campaign = await db.prisma.campaign.create({
+      data: {
+        tenantId,
+        accountId: input.accountId,
+        templateId: input.templateId,
+        name: input.name,
+        defaultCountry: input.defaultCountry.toUpperCase(),
+        priority: input.priority,
+        maxAttempts: input.maxAttempts,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash: idempotencyKey ? hash : null,
+      },
+    });
+  } catch (error) {
+    // A concurrent call with the same key won the race: answer as its replay.
+    if (idempotencyKey && (error as { code?: string }).code === 'P2002') {
+      const existing = await db.prisma.campaign.findUniqueOrThrow({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+      return replay(db, tenantId, existing, input, hash, idempotencyKey);
+    }
+    throw error;
+  }
+  return finish(db, tenantId, campaign, input, false);
+}
+
+async function replay(db: Db, tenantId: string, existing: Campaign, input: CreateCampaignInput, hash: string, key: string): Promise<CreateCampaignResult> {
+  if (existing.requestHash !== hash) throw errors.idempotencyConflict(key);
+  // The first call may have died part-way (uploads are atomic): finish what it left undone.
+  if (existing.status === 'draft') {
+    const stored = await db.prisma.upload.findFirst({ where: { campaignId: existing.id, status: 'completed' } });
+    const recipients = input.recipients && !stored ? input.recipients : undefined;
+    if (recipients || input.start) return finish(db, tenantId, existing, { ...input, recipients }, true);
+  }
+  return { campaign: existing, upload: null, replayed: true };
+}
+
+async function finish(db: Db, tenantId: string, campaign: Campaign, input: CreateCampaignInput, replayed: boolean): Promise<CreateCampaignResult> {
+  let upload: IngestSummary | null = null;
+  if (input.recipients) {
+    const options = await ingestOptionsFor(db, tenantId, campaign.id, {
+      format: 'json',
+      contentType: 'application/json',
+      phoneColumn: input.phoneColumn,
+      variables: input.variables,
+    });
+    upload = await ingestRecipients(db, Readable.from([Buffer.from(JSON.stringify(input.recipients))]), options);
+  }
+  if (input.start) await applyCampaignAction(db, tenantId, campaign.id, 'start');
+  const fresh = await db.prisma.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
+  return { campaign: fresh, upload, replayed };
+}
+
+export type { CountryCode };
