@@ -20,6 +20,10 @@ export class AppError extends Error {
 
 type Factory = (...args: never[]) => AppError;
 
+function formatBytes(bytes: number): string {
+  return bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MB` : `${bytes.toLocaleString('en-US')}-byte`;
+}
+
 export const errors = {
   unauthorized: () =>
     new AppError('UNAUTHORIZED', 401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".'),
@@ -57,7 +61,7 @@ export const errors = {
       { columns },
     ),
   uploadTooLarge: (limitBytes: number) =>
-    new AppError('UPLOAD_TOO_LARGE', 413, `The upload is larger than the ${Math.round(limitBytes / 1048576)} MB limit; split the file.`, {
+    new AppError('UPLOAD_TOO_LARGE', 413, `The upload is larger than the ${formatBytes(limitBytes)} limit; split the file.`, {
       limitBytes,
     }),
   unsupportedMediaType: (type: string) =>
@@ -67,6 +71,7 @@ export const errors = {
       `Content type "${type}" is not accepted; send text/csv, application/json, application/x-ndjson or multipart/form-data.`,
     ),
   malformedInput: (reason: string) => new AppError('MALFORMED_INPUT', 400, `The recipient list could not be read: ${reason}.`),
+  malformedJson: () => new AppError('MALFORMED_JSON', 400, 'The request body is not valid JSON.'),
   idempotencyConflict: (key: string) =>
     new AppError('IDEMPOTENCY_KEY_REUSED', 409, `Idempotency-Key "${key}" was already used with a different request body.`),
   accountNotFound: (id: string) =>
@@ -78,6 +83,50 @@ export const errors = {
   uploadNotFound: (id: string) => new AppError('UPLOAD_NOT_FOUND', 404, `No upload with id ${id} exists for this campaign.`),
   serviceUnavailable: (what: string) => new AppError('SERVICE_UNAVAILABLE', 503, `${what} is not answering; try again shortly.`),
   internal: () => new AppError('INTERNAL_ERROR', 500, 'Something went wrong on our side; the error was logged.'),
+  templateSyncUnsupported: (provider: string, hint: string) =>
+    new AppError('TEMPLATE_SYNC_UNSUPPORTED', 409, `Template sync is not available for ${provider}: it has no template listing API the engine can read; ${hint}.`, {
+      provider,
+    }),
+  templateCreationUnsupported: (provider: string, hint: string) =>
+    new AppError(
+      'TEMPLATE_CREATION_UNSUPPORTED',
+      409,
+      `Template creation is not available for ${provider}: it has no template creation API the engine can call; ${hint}.`,
+      { provider },
+    ),
+  providerTemplateExists: (provider: string, name: string) =>
+    new AppError(
+      'PROVIDER_TEMPLATE_EXISTS',
+      409,
+      `A template named "${name}" already exists at ${provider}; pick another name, or sync the account's templates to import it.`,
+      { provider, template: name },
+    ),
+  providerTemplateInvalid: (provider: string, problems: string[]) =>
+    new AppError('PROVIDER_TEMPLATE_INVALID', 422, `The template was refused by ${provider}: ${problems.join('; ')}.`, { provider, problems }),
+  /** The provider answered, and said no: credentials, permissions, or an answer its manual does not describe. */
+  providerRequestFailed: (provider: string, action: string, reason: string, outcomeCode: string, providerCode?: string) =>
+    new AppError('PROVIDER_REQUEST_FAILED', 502, `The request to ${action} at ${provider} failed: ${reason.replace(/[.\s]+$/, '')}.`, {
+      provider,
+      outcomeCode,
+      ...(providerCode === undefined ? {} : { providerCode }),
+    }),
+  /** The provider could not be reached, timed out or asked us to slow down: trying again later may work. */
+  providerUnavailable: (provider: string, action: string, mayHaveHappened: boolean) =>
+    new AppError(
+      'PROVIDER_UNAVAILABLE',
+      503,
+      mayHaveHappened
+        ? `No answer came from ${provider} in time to ${action}, so it may or may not have been done; sync the account's templates before trying again.`
+        : `Could not ${action} at ${provider} right now (unreachable, busy or rate limited); try again shortly.`,
+      { provider },
+    ),
+  accountBalanceShort: (accountName: string, balance: number, needed: number) =>
+    new AppError(
+      'ACCOUNT_BALANCE_SHORT',
+      409,
+      `The balance of account "${accountName}" is ${balance}, less than the ${needed} message(s) this campaign would send; top it up, then start again.`,
+      { balance, needed },
+    ),
 } satisfies Record<string, Factory>;
 
 export type ErrorFactoryName = keyof typeof errors;

@@ -23,14 +23,15 @@ export type AppContext = ApiDeps & { queues: SendQueues };
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // Inline JSON recipient lists can be large; uploads stream and are limited separately.
-    bodyLimit: deps.config.uploadMaxBytes,
+    // Ordinary JSON bodies are small; POST /v1/campaigns (inline recipient lists) raises its own
+    // limit, and uploads stream with theirs.
+    bodyLimit: 1_048_576,
   });
   const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, deps.config.queuePrefix) };
   app.addHook('onClose', async () => ctx.queues.close());
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    const appError = toAppError(error, deps.config.uploadMaxBytes);
+    const appError = toAppError(error, deps.config.uploadMaxBytes, request.headers['content-type']);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: appError.code }, 'request rejected');
     void reply.status(appError.statusCode).send(appError.toJSON());
@@ -39,7 +40,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     void reply.status(404).send(new AppError('ROUTE_NOT_FOUND', 404, `No route ${request.method} ${request.url.split('?')[0]}.`).toJSON());
   });
 
-  await app.register(multipart, { limits: { fileSize: deps.config.uploadMaxBytes, files: 1 } });
+  // One byte over our limit, so the upload's own limiter (which answers 413) trips rather than a silent truncation.
+  await app.register(multipart, { limits: { fileSize: deps.config.uploadMaxBytes + 1, files: 1 } });
   registerAuth(app, deps.db);
   await app.register(healthRoutes(ctx));
   await app.register(accountRoutes(ctx));
@@ -49,17 +51,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   return app;
 }
 
-function toAppError(error: FastifyError | AppError, uploadMaxBytes: number): AppError {
+function toAppError(error: FastifyError | AppError, uploadMaxBytes: number, contentType: string | undefined): AppError {
   if (error instanceof AppError) return error;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
       return errors.uploadTooLarge(uploadMaxBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.unsupportedMediaType(String((error as { contentType?: string }).contentType ?? 'unknown'));
+      return errors.unsupportedMediaType(contentType ?? 'none');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return errors.malformedInput('the JSON body could not be parsed');
+      return errors.malformedJson();
     default:
       if (error.validation) return errors.validation([error.message]);
       if (error.statusCode && error.statusCode < 500) return new AppError('BAD_REQUEST', error.statusCode, error.message);

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { CountryCode } from 'libphonenumber-js';
+import pg from 'pg';
 import type { Campaign, Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { ingestRecipients, type IngestSummary } from '../ingest/ingest-recipients.js';
@@ -38,16 +39,17 @@ export async function createCampaign(db: Db, tenantId: string, input: CreateCamp
   if (!idempotencyKey) return createUnlocked(db, tenantId, input);
   // Calls with one key run in turn (a session advisory lock, held through ingest and start), so
   // a retry racing the original waits for it and then answers as its replay.
-  const client = await db.pool.connect();
+  // The lock lives on its own connection, outside the pool the work itself needs: holding a
+  // pooled connection while waiting for others could exhaust the pool under concurrent calls.
+  const lockName = `campaign-idempotency:${tenantId}:${idempotencyKey}`;
+  const client = new pg.Client({ connectionString: db.connectionString });
+  await client.connect();
   try {
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`campaign-idempotency:${tenantId}:${idempotencyKey}`]);
-    try {
-      return await createUnlocked(db, tenantId, input, idempotencyKey);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`campaign-idempotency:${tenantId}:${idempotencyKey}`]);
-    }
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockName]);
+    return await createUnlocked(db, tenantId, input, idempotencyKey);
   } finally {
-    client.release();
+    // Closing the session releases the lock even if the unlock is never reached.
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -88,7 +90,14 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
     }
     throw error;
   }
-  return finish(db, tenantId, campaign, input, false);
+  try {
+    return await finish(db, tenantId, campaign, input, false);
+  } catch (error) {
+    // A list the template cannot take, or an empty start: leave no half-made campaign behind,
+    // so the corrected retry (same Idempotency-Key, new body) is not refused.
+    await db.prisma.campaign.delete({ where: { id: campaign.id } }).catch(() => undefined);
+    throw error;
+  }
 }
 
 async function replay(db: Db, tenantId: string, existing: Campaign, input: CreateCampaignInput, hash: string, key: string): Promise<CreateCampaignResult> {

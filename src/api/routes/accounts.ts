@@ -1,0 +1,116 @@
+/**
+ * Provider accounts. Config and credentials are validated by the provider's adapter schemas;
+ * credentials are write-only: responses show which credential fields are set, never values.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { resumeAccount } from '../../accounts/account-actions.js';
+import type { ProviderAccount } from '../../db/database.js';
+import { errors } from '../../errors.js';
+import { adapterFor, supportedProviders } from '../../providers/registry.js';
+import { PROVIDERS, type ProviderName } from '../../providers/types.js';
+import type { AppContext } from '../app.js';
+import { parseInput } from '../validate.js';
+
+const createBody = z.object({
+  provider: z.enum(PROVIDERS),
+  name: z.string().min(1).max(200),
+  config: z.record(z.string(), z.unknown()).default({}),
+  credentials: z.record(z.string(), z.unknown()).default({}),
+  /** Messages per second across every worker; Meta's default is 80. */
+  ratePerSecond: z.number().int().min(1).max(1000).default(80),
+});
+// No defaults here: a field left out of a PATCH keeps its stored value.
+const updateBody = z
+  .object({
+    name: z.string().min(1).max(200),
+    config: z.record(z.string(), z.unknown()),
+    credentials: z.record(z.string(), z.unknown()),
+    ratePerSecond: z.number().int().min(1).max(1000),
+  })
+  .partial();
+const idParams = z.object({ id: z.string().uuid() });
+
+export function publicAccount(a: ProviderAccount) {
+  return {
+    id: a.id,
+    provider: a.provider,
+    name: a.name,
+    config: a.config,
+    credentialsSet: Object.keys((a.credentials as Record<string, unknown> | null) ?? {}).sort(),
+    ratePerSecond: a.ratePerSecond,
+    status: a.status,
+    statusCode: a.statusCode,
+    statusReason: a.statusReason,
+    statusAt: a.statusAt,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+  };
+}
+
+function validateSettings(provider: ProviderName, config: unknown, credentials: unknown): { config: object; credentials: object } {
+  const adapter = adapterFor(provider);
+  if (!adapter) {
+    throw errors.invalidAccountConfig(provider, [`provider "${provider}" is not supported yet (supported: ${supportedProviders().join(', ')})`]);
+  }
+  const c = adapter.configSchema.safeParse(config);
+  const k = adapter.credentialsSchema.safeParse(credentials);
+  // Problems name the field, never echo a credential's value.
+  const problems = [
+    ...(c.success ? [] : c.error.issues.map((i) => `config.${i.path.join('.')}: ${i.message}`)),
+    ...(k.success ? [] : k.error.issues.map((i) => `credentials.${i.path.join('.')}: ${i.code === 'invalid_type' ? 'missing or wrong type' : 'invalid'}`)),
+  ];
+  if (!c.success || !k.success) throw errors.invalidAccountConfig(provider, problems);
+  return { config: c.data as object, credentials: k.data as object };
+}
+
+export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/v1/accounts', async (request, reply) => {
+      const body = parseInput(createBody, request.body);
+      const settings = validateSettings(body.provider, body.config, body.credentials);
+      const account = await ctx.db.prisma.providerAccount.create({
+        data: { tenantId: request.tenantId, provider: body.provider, name: body.name, ratePerSecond: body.ratePerSecond, ...settings },
+      });
+      return reply.status(201).send(publicAccount(account));
+    });
+
+    app.get('/v1/accounts', async (request) => {
+      const accounts = await ctx.db.prisma.providerAccount.findMany({ where: { tenantId: request.tenantId }, orderBy: { createdAt: 'asc' } });
+      return { accounts: accounts.map(publicAccount) };
+    });
+
+    app.get('/v1/accounts/:id', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
+      if (!account) throw errors.accountNotFound(id);
+      return publicAccount(account);
+    });
+
+    app.patch('/v1/accounts/:id', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const body = parseInput(updateBody, request.body);
+      const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
+      if (!account) throw errors.accountNotFound(id);
+      // Credentials not sent are kept; sent ones replace the stored fields one by one.
+      const settings = validateSettings(
+        account.provider,
+        body.config ?? account.config,
+        { ...((account.credentials as Record<string, unknown> | null) ?? {}), ...(body.credentials ?? {}) },
+      );
+      const updated = await ctx.db.prisma.providerAccount.update({
+        where: { id },
+        data: { ...(body.name ? { name: body.name } : {}), ...(body.ratePerSecond ? { ratePerSecond: body.ratePerSecond } : {}), ...settings },
+      });
+      return publicAccount(updated);
+    });
+
+    /** The operator says the limit cleared or the credentials are fixed: send again. */
+    app.post('/v1/accounts/:id/resume', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      await resumeAccount(ctx.db, ctx.queues, request.tenantId, id);
+      const account = await ctx.db.prisma.providerAccount.findFirstOrThrow({ where: { id, tenantId: request.tenantId } });
+      return publicAccount(account);
+    });
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * Campaigns: create (optionally with recipients and start, idempotent), read with progress,
+ * act on (start, pause, resume, cancel, resend-unknown), page through recipients, export.
+ */
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { applyCampaignAction, type CampaignAction } from '../../campaigns/campaign-actions.js';
+import { campaignProgress } from '../../campaigns/campaign-stats.js';
+import { createCampaign } from '../../campaigns/create-campaign.js';
+import type { Campaign } from '../../db/database.js';
+import { errors } from '../../errors.js';
+import type { RecipientStatus } from '../../generated/prisma/enums.js';
+import type { AppContext } from '../app.js';
+import { parseInput } from '../validate.js';
+
+const STATUSES = ['pending', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'] as const satisfies readonly RecipientStatus[];
+
+const createBody = z.object({
+  name: z.string().min(1).max(200),
+  accountId: z.string().uuid(),
+  templateId: z.string().uuid(),
+  /** ISO 3166-1 alpha-2 country for phones written in national format. */
+  defaultCountry: z.string().length(2).default('CL'),
+  priority: z.number().int().min(-100).max(100).default(0),
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  recipients: z.array(z.unknown()).optional(),
+  phoneColumn: z.string().min(1).optional(),
+  variables: z.array(z.union([z.string().min(1), z.number().int().min(1)])).optional(),
+  start: z.boolean().default(false),
+});
+const idParams = z.object({ id: z.string().uuid() });
+const listQuery = z.object({
+  status: z.enum(STATUSES).optional(),
+  /** Keyset cursor: the `next` value of the previous page. */
+  after: z.string().regex(/^\d+$/).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function publicCampaign(c: Campaign) {
+  return {
+    id: c.id,
+    name: c.name,
+    accountId: c.accountId,
+    templateId: c.templateId,
+    status: c.status,
+    statusCode: c.statusCode,
+    statusReason: c.statusReason,
+    defaultCountry: c.defaultCountry,
+    priority: c.priority,
+    maxAttempts: c.maxAttempts,
+    createdAt: c.createdAt,
+    startedAt: c.startedAt,
+    finishedAt: c.finishedAt,
+  };
+}
+
+export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    async function findCampaign(tenantId: string, id: string): Promise<Campaign> {
+      const campaign = await ctx.db.prisma.campaign.findFirst({ where: { id, tenantId } });
+      if (!campaign) throw errors.campaignNotFound(id);
+      return campaign;
+    }
+
+    app.post('/v1/campaigns', { bodyLimit: ctx.config.uploadMaxBytes }, async (request, reply) => {
+      const body = parseInput(createBody, request.body);
+      const key = request.headers['idempotency-key'];
+      const idempotencyKey = typeof key === 'string' && key.trim() ? key.trim() : undefined;
+      if (idempotencyKey && idempotencyKey.length > 200) throw errors.validation(['Idempotency-Key: at most 200 characters']);
+      const result = await createCampaign(ctx.db, request.tenantId, body, idempotencyKey);
+      return reply.status(result.replayed ? 200 : 201).send({
+        campaign: publicCampaign(result.campaign),
+        upload: result.upload,
+        replayed: result.replayed,
+      });
+    });
+
+    app.get('/v1/campaigns', async (request) => {
+      const query = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), request.query);
+      const campaigns = await ctx.db.prisma.campaign.findMany({ where: { tenantId: request.tenantId }, orderBy: { createdAt: 'desc' }, take: query.limit });
+      return { campaigns: campaigns.map(publicCampaign) };
+    });
+
+    app.get('/v1/campaigns/:id', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const campaign = await findCampaign(request.tenantId, id);
+      const [progress, account, uploads] = await Promise.all([
+        campaignProgress(ctx.db, ctx.redis, ctx.config.queuePrefix, id),
+        ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id: campaign.accountId } }),
+        ctx.db.prisma.upload.findMany({ where: { campaignId: id }, orderBy: { createdAt: 'asc' } }),
+      ]);
+      return {
+        ...publicCampaign(campaign),
+        progress,
+        account: { id: account.id, name: account.name, status: account.status, statusCode: account.statusCode, statusReason: account.statusReason },
+        uploads: uploads.map((u) => ({ id: u.id, status: u.status, filename: u.filename, totalRows: u.totalRows, accepted: u.accepted, rejected: u.rejected, duplicates: u.duplicates, createdAt: u.createdAt })),
+      };
+    });
+
+    for (const action of ['start', 'pause', 'resume', 'cancel', 'resend-unknown'] as const satisfies readonly CampaignAction[]) {
+      app.post(`/v1/campaigns/:id/${action}`, async (request) => {
+        const { id } = parseInput(idParams, request.params);
+        const result = await applyCampaignAction(ctx.db, request.tenantId, id, action);
+        request.log.info({ campaignId: id, action, affected: result.affected }, 'campaign action');
+        return result;
+      });
+    }
+
+    app.get('/v1/campaigns/:id/recipients', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const query = parseInput(listQuery, request.query);
+      await findCampaign(request.tenantId, id);
+      const { rows } = await ctx.db.pool.query(
+        `SELECT r.id::text AS id, phone, raw_phone AS "rawPhone", line, variables, status, attempts, provider_message_id AS "providerMessageId",
+                error_code AS "errorCode", provider_error_code AS "providerErrorCode", provider_error_text AS "providerErrorText",
+                sent_at AS "sentAt", delivered_at AS "deliveredAt", read_at AS "readAt", failed_at AS "failedAt", updated_at AS "updatedAt"
+           FROM recipients r
+          WHERE r.campaign_id = $1 AND r.tenant_id = $2 AND ($3::recipient_status IS NULL OR r.status = $3::recipient_status) AND r.id > $4::bigint
+          ORDER BY r.id LIMIT $5`,
+        [id, request.tenantId, query.status ?? null, query.after ?? '0', query.limit],
+      );
+      const last = rows[rows.length - 1] as { id: string } | undefined;
+      return { recipients: rows, next: rows.length === query.limit && last ? last.id : null };
+    });
+
+    /** Every recipient's result as CSV, streamed in pages so memory stays flat. */
+    app.get('/v1/campaigns/:id/export.csv', async (request, reply) => {
+      const { id } = parseInput(idParams, request.params);
+      const campaign = await findCampaign(request.tenantId, id);
+      const pool = ctx.db.pool;
+      async function* rows(): AsyncGenerator<unknown[]> {
+        let after = '0';
+        for (;;) {
+          const page = await pool.query<Record<string, unknown> & { id: string }>(
+            `SELECT r.id::text AS id, line, phone, raw_phone, status, attempts, provider_message_id, error_code, provider_error_code, provider_error_text,
+                    sent_at, delivered_at, read_at, failed_at, variables
+               FROM recipients r WHERE r.campaign_id = $1 AND r.id > $2::bigint ORDER BY r.id LIMIT 5000`,
+            [id, after],
+          );
+          for (const r of page.rows) {
+            yield [r.line, r.phone, r.raw_phone, r.status, r.attempts, r.provider_message_id, r.error_code, r.provider_error_code, r.provider_error_text,
+              iso(r.sent_at), iso(r.delivered_at), iso(r.read_at), iso(r.failed_at), JSON.stringify(r.variables)];
+          }
+          if (page.rows.length < 5000) return;
+          after = page.rows[page.rows.length - 1]?.id ?? after;
+        }
+      }
+      const csv = Readable.from(rows()).pipe(
+        stringify({
+          header: true,
+          columns: ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
+            'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables'],
+        }),
+      );
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="campaign-${campaign.id}.csv"`)
+        .send(csv);
+    });
+  };
+}
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : '';
+}

@@ -1,0 +1,91 @@
+/**
+ * Templates (HSM). Registered by hand for providers with no listing API (Adereso, sandbox);
+ * provider sync comes with each adapter. The parameter count is read from the body's {{n}}.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { Template } from '../../db/database.js';
+import { errors } from '../../errors.js';
+import type { AppContext } from '../app.js';
+import { parseInput } from '../validate.js';
+
+const createBody = z.object({
+  accountId: z.string().uuid(),
+  name: z.string().min(1).max(512),
+  externalId: z.string().min(1).optional(),
+  language: z.string().min(2).max(15).default('es'),
+  category: z.enum(['MARKETING', 'UTILITY', 'AUTHENTICATION']).default('MARKETING'),
+  body: z.string().min(1).max(1024),
+  /** Names of the placeholders by position, for providers that take named parameters. */
+  paramNames: z.array(z.string().min(1)).optional(),
+  status: z.enum(['pending', 'approved', 'rejected', 'paused', 'disabled']).default('approved'),
+});
+
+/** Placeholders are {{1}}..{{n}}, each number used at least once, none skipped. */
+export function countPlaceholders(body: string): { count: number; problem: string | null } {
+  const numbers = new Set([...body.matchAll(/\{\{\s*(\d+)\s*\}\}/g)].map((m) => Number(m[1])));
+  const count = numbers.size;
+  for (let n = 1; n <= count; n++) {
+    if (!numbers.has(n)) return { count, problem: `placeholders must be numbered {{1}} to {{${count}}} without gaps; {{${n}}} is missing` };
+  }
+  return { count, problem: null };
+}
+
+export function publicTemplate(t: Template) {
+  return {
+    id: t.id,
+    accountId: t.accountId,
+    name: t.name,
+    externalId: t.externalId,
+    language: t.language,
+    category: t.category,
+    body: t.body,
+    paramCount: t.paramCount,
+    paramNames: t.paramNames,
+    status: t.status,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+export function templateRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/v1/templates', async (request, reply) => {
+      const body = parseInput(createBody, request.body);
+      const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id: body.accountId, tenantId: request.tenantId } });
+      if (!account) throw errors.accountNotFound(body.accountId);
+      const { count, problem } = countPlaceholders(body.body);
+      if (problem) throw errors.validation([`body: ${problem}`]);
+      if (body.paramNames && body.paramNames.length !== count) {
+        throw errors.validation([`paramNames: the body has ${count} placeholder(s) but ${body.paramNames.length} name(s) were given`]);
+      }
+      const data = {
+        tenantId: request.tenantId,
+        accountId: body.accountId,
+        name: body.name,
+        externalId: body.externalId ?? null,
+        language: body.language,
+        category: body.category,
+        body: body.body,
+        paramCount: count,
+        paramNames: body.paramNames ?? [],
+        status: body.status,
+      };
+      const template = await ctx.db.prisma.template.upsert({
+        where: { accountId_name_language: { accountId: body.accountId, name: body.name, language: body.language } },
+        create: data,
+        update: data,
+      });
+      return reply.status(201).send(publicTemplate(template));
+    });
+
+    app.get('/v1/templates', async (request) => {
+      const query = parseInput(z.object({ accountId: z.string().uuid().optional() }), request.query);
+      const templates = await ctx.db.prisma.template.findMany({
+        where: { tenantId: request.tenantId, ...(query.accountId ? { accountId: query.accountId } : {}) },
+        orderBy: [{ name: 'asc' }, { language: 'asc' }],
+      });
+      return { templates: templates.map(publicTemplate) };
+    });
+  };
+}

@@ -1,0 +1,33 @@
+/** The ingest options a campaign implies: its tenant, template parameters and default country. */
+import type { CountryCode } from 'libphonenumber-js';
+import type { Db } from '../db/database.js';
+import { errors } from '../errors.js';
+import type { IngestFormat, IngestOptions } from '../ingest/ingest-recipients.js';
+
+/** Campaign states that accept more recipients; a running campaign picks new ones up as it goes. */
+export const UPLOAD_STATES = ['draft', 'running', 'paused'] as const;
+
+export async function ingestOptionsFor(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  extra: { format: IngestFormat; contentType: string; filename?: string; phoneColumn?: string; variables?: readonly (string | number)[] },
+): Promise<IngestOptions> {
+  const campaign = await db.prisma.campaign.findFirst({ where: { id: campaignId, tenantId }, include: { template: true } });
+  if (!campaign) throw errors.campaignNotFound(campaignId);
+  if (!(UPLOAD_STATES as readonly string[]).includes(campaign.status)) {
+    throw errors.campaignState(campaignId, campaign.status, 'upload recipients', UPLOAD_STATES);
+  }
+  return {
+    tenantId,
+    campaignId,
+    format: extra.format,
+    contentType: extra.contentType,
+    ...(extra.filename ? { filename: extra.filename } : {}),
+    defaultCountry: campaign.defaultCountry as CountryCode,
+    paramCount: campaign.template.paramCount,
+    paramNames: campaign.template.paramNames,
+    ...(extra.phoneColumn ? { phoneColumn: extra.phoneColumn } : {}),
+    ...(extra.variables ? { variables: extra.variables } : {}),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Keeps src/errors.ts honest: every factory makes a unique, pinned code, an HTTP error status,
+ * and a sentence a person can act on. A new factory fails the type check below until it is
+ * given sample arguments and its expected code here.
+ */
+import { describe, expect, it } from 'vitest';
+import { AppError, errors, type ErrorFactoryName } from '../src/errors.js';
+
+type Sample<K extends ErrorFactoryName> = { args: Parameters<(typeof errors)[K]>; code: string; status: number };
+
+const CAMPAIGN_ID = '0b6f3c1e-8d7a-4f62-9a1b-5c2e7d9f0a34';
+
+/** Plausible arguments for each factory, as the code that calls it would pass them. */
+const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
+  unauthorized: { args: [], code: 'UNAUTHORIZED', status: 401 },
+  invalidApiKey: { args: [], code: 'INVALID_API_KEY', status: 401 },
+  validation: { args: [['name: Too small: expected string to have >=1 characters', 'accountId: Invalid UUID']], code: 'VALIDATION_FAILED', status: 400 },
+  notFound: { args: ['upload', CAMPAIGN_ID], code: 'NOT_FOUND', status: 404 },
+  campaignNotFound: { args: [CAMPAIGN_ID], code: 'CAMPAIGN_NOT_FOUND', status: 404 },
+  campaignState: { args: [CAMPAIGN_ID, 'draft', 'pause', ['running']], code: 'CAMPAIGN_STATE_CONFLICT', status: 409 },
+  campaignEmpty: { args: [CAMPAIGN_ID], code: 'CAMPAIGN_EMPTY', status: 409 },
+  templateNotApproved: { args: ['cobranza_junio', 'pending'], code: 'TEMPLATE_NOT_APPROVED', status: 409 },
+  templateAccountMismatch: { args: ['cobranza_junio'], code: 'TEMPLATE_ACCOUNT_MISMATCH', status: 400 },
+  templateVariableMismatch: { args: [2, 3, ['nombre', 'monto', 'ciudad']], code: 'TEMPLATE_VARIABLE_MISMATCH', status: 422 },
+  noPhoneColumn: { args: [['nombre', 'monto']], code: 'NO_PHONE_COLUMN', status: 422 },
+  uploadTooLarge: { args: [256 * 1024 * 1024], code: 'UPLOAD_TOO_LARGE', status: 413 },
+  unsupportedMediaType: { args: ['application/xml'], code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 },
+  malformedInput: { args: ['"," or "]" was expected after item 1'], code: 'MALFORMED_INPUT', status: 400 },
+  malformedJson: { args: [], code: 'MALFORMED_JSON', status: 400 },
+  idempotencyConflict: { args: ['create-june-1'], code: 'IDEMPOTENCY_KEY_REUSED', status: 409 },
+  accountNotFound: { args: [CAMPAIGN_ID], code: 'ACCOUNT_NOT_FOUND', status: 404 },
+  templateNotFound: { args: [CAMPAIGN_ID], code: 'TEMPLATE_NOT_FOUND', status: 404 },
+  invalidAccountConfig: { args: ['sandbox', ['config.baseUrl: Invalid URL', 'credentials.token: missing or wrong type']], code: 'INVALID_ACCOUNT_CONFIG', status: 400 },
+  uploadNotFound: { args: [CAMPAIGN_ID], code: 'UPLOAD_NOT_FOUND', status: 404 },
+  serviceUnavailable: { args: ['Postgres'], code: 'SERVICE_UNAVAILABLE', status: 503 },
+  internal: { args: [], code: 'INTERNAL_ERROR', status: 500 },
+};
+
+const NAMES = Object.keys(errors) as ErrorFactoryName[];
+
+function make(name: ErrorFactoryName): AppError {
+  const factory = errors[name] as (...args: unknown[]) => AppError;
+  return factory(...SAMPLES[name].args);
+}
+
+describe('errors', () => {
+  it('every factory has sample arguments here', () => {
+    expect(Object.keys(SAMPLES).sort()).toEqual([...NAMES].sort());
+  });
+
+  it.each(NAMES)('%s makes an AppError with its pinned code and an HTTP error status', (name) => {
+    const error = make(name);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toBeInstanceOf(Error);
+    expect({ code: error.code, status: error.statusCode }).toEqual({ code: SAMPLES[name].code, status: SAMPLES[name].status });
+    expect(error.code).toMatch(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/);
+    expect(error.statusCode).toBeGreaterThanOrEqual(400);
+    expect(error.statusCode).toBeLessThanOrEqual(599);
+  });
+
+  it.each(NAMES)('%s says a real sentence', (name) => {
+    const { message } = make(name);
+    expect(message).toMatch(/^[A-Z]/);
+    expect(message).toMatch(/[^.]\.$/);
+    expect(message).not.toMatch(/undefined|null|NaN|\[object |\.\./);
+    expect(message.length).toBeGreaterThan(20);
+  });
+
+  it('no two factories share a code', () => {
+    const codes = NAMES.map((name) => make(name).code);
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it('serializes as { error: { code, message, details? } }, leaving details out when there are none', () => {
+    expect(errors.internal().toJSON()).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; the error was logged.' } });
+    expect(JSON.parse(JSON.stringify(errors.campaignEmpty(CAMPAIGN_ID)))).toEqual({
+      error: { code: 'CAMPAIGN_EMPTY', message: `Campaign ${CAMPAIGN_ID} has no recipients to send to; upload some first.`, details: { campaignId: CAMPAIGN_ID } },
+    });
+  });
+
+  it('messages stay sentences with empty lists', () => {
+    expect(errors.noPhoneColumn([]).message).toMatch(/^No phone column found among: \(no columns\)\. /);
+    expect(errors.templateVariableMismatch(2, 0, []).message).toContain('0 variable column(s) were found (none)');
+  });
+
+  it('a message puts the caller\'s values where a person looks for them', () => {
+    expect(errors.campaignState(CAMPAIGN_ID, 'paused', 'start', ['draft']).message).toBe(`Campaign ${CAMPAIGN_ID} is paused; "start" needs it to be draft.`);
+    expect(errors.campaignState(CAMPAIGN_ID, 'completed', 'cancel', ['draft', 'running', 'paused']).message).toContain('needs it to be draft or running or paused.');
+    expect(errors.uploadTooLarge(256 * 1024 * 1024).message).toContain('256 MB');
+    expect(errors.validation(['a: bad', 'b: worse']).message).toBe('The request is not valid: a: bad; b: worse.');
+  });
+});
