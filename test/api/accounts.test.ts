@@ -150,9 +150,15 @@ describe('read and update', () => {
     try {
       await queues.forAccount(account.id).pause();
       expect(await queues.forAccount(account.id).isPaused()).toBe(true);
+      const queue = expectStatus<{ paused: boolean; status: string; statusCode: string; jobs: Record<string, number> }>(
+        await h.api.get(`/v1/accounts/${account.id}/queue`),
+        200,
+      );
+      expect(queue).toMatchObject({ paused: true, status: 'limited', statusCode: 'ACCOUNT_TIER_LIMIT', jobs: { wait: 0, active: 0, delayed: 0 } });
       const response = await h.api.post(`/v1/accounts/${account.id}/resume`);
       expect(expectStatus<PublicAccount>(response, 200)).toMatchObject({ id: account.id, status: 'active', statusCode: null, statusReason: null });
       expect(await queues.forAccount(account.id).isPaused()).toBe(false);
+      expect(expectStatus<{ paused: boolean }>(await h.api.get(`/v1/accounts/${account.id}/queue`), 200).paused).toBe(false);
     } finally {
       await queues.close();
     }

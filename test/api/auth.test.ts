@@ -37,6 +37,7 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH'; path: string }[] =
   { method: 'GET', path: '/v1/accounts/:id' },
   { method: 'PATCH', path: '/v1/accounts/:id' },
   { method: 'POST', path: '/v1/accounts/:id/resume' },
+  { method: 'GET', path: '/v1/accounts/:id/queue' },
   { method: 'POST', path: '/v1/templates' },
   { method: 'GET', path: '/v1/templates' },
   { method: 'POST', path: '/v1/campaigns' },

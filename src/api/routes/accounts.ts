@@ -105,6 +105,19 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
       return publicAccount(updated);
     });
 
+    /** The account's send queue as Redis holds it: jobs by state, and whether it is paused. */
+    app.get('/v1/accounts/:id/queue', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
+      if (!account) throw errors.accountNotFound(id);
+      const queue = ctx.queues.forAccount(id);
+      const [counts, paused] = await Promise.all([
+        queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed'),
+        queue.isPaused(),
+      ]);
+      return { accountId: id, status: account.status, statusCode: account.statusCode, statusReason: account.statusReason, paused, jobs: counts };
+    });
+
     /** The operator says the limit cleared or the credentials are fixed: send again. */
     app.post('/v1/accounts/:id/resume', async (request) => {
       const { id } = parseInput(idParams, request.params);
