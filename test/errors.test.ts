@@ -34,6 +34,13 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   uploadNotFound: { args: [CAMPAIGN_ID], code: 'UPLOAD_NOT_FOUND', status: 404 },
   serviceUnavailable: { args: ['Postgres'], code: 'SERVICE_UNAVAILABLE', status: 503 },
   internal: { args: [], code: 'INTERNAL_ERROR', status: 500 },
+  templateSyncUnsupported: { args: ['Adereso', 'register its templates with POST /v1/templates'], code: 'TEMPLATE_SYNC_UNSUPPORTED', status: 409 },
+  templateCreationUnsupported: { args: ['contacto-multichat', 'create the template in the contacto-multichat dashboard, then sync the account'], code: 'TEMPLATE_CREATION_UNSUPPORTED', status: 409 },
+  providerTemplateExists: { args: ['Optiwe', 'recordatorio_turno'], code: 'PROVIDER_TEMPLATE_EXISTS', status: 409 },
+  providerTemplateInvalid: { args: ['Optiwe', ['buttons: Buttons length must be greater than 0 and up to 3 buttons']], code: 'PROVIDER_TEMPLATE_INVALID', status: 422 },
+  providerRequestFailed: { args: ['Optiwe', 'list templates', 'Optiwe rejected the API token; update the account credentials.', 'ACCOUNT_AUTH_FAILED', 'NOT_AUTHENTICATED'], code: 'PROVIDER_REQUEST_FAILED', status: 502 },
+  providerUnavailable: { args: ['Optiwe', 'create the template', true], code: 'PROVIDER_UNAVAILABLE', status: 503 },
+  accountBalanceShort: { args: ['Multichat Bogotá', 9, 10], code: 'ACCOUNT_BALANCE_SHORT', status: 409 },
 };
 
 const NAMES = Object.keys(errors) as ErrorFactoryName[];

@@ -13,6 +13,7 @@ import pg from 'pg';
 import type { Campaign, Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { ingestRecipients, type IngestSummary } from '../ingest/ingest-recipients.js';
+import { requireBalanceForStart } from '../accounts/balance-check.js';
 import { applyCampaignAction } from './campaign-actions.js';
 import { ingestOptionsFor } from './ingest-options.js';
 
@@ -122,7 +123,10 @@ async function finish(db: Db, tenantId: string, campaign: Campaign, input: Creat
     });
     upload = await ingestRecipients(db, Readable.from([Buffer.from(JSON.stringify(input.recipients))]), options);
   }
-  if (input.start) await applyCampaignAction(db, tenantId, campaign.id, 'start');
+  if (input.start) {
+    await requireBalanceForStart(db, tenantId, campaign.id);
+    await applyCampaignAction(db, tenantId, campaign.id, 'start');
+  }
   const fresh = await db.prisma.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
   return { campaign: fresh, upload, replayed };
 }

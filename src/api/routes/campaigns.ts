@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { requireBalanceForStart } from '../../accounts/balance-check.js';
 import { applyCampaignAction, type CampaignAction } from '../../campaigns/campaign-actions.js';
 import { campaignProgress } from '../../campaigns/campaign-stats.js';
 import { createCampaign } from '../../campaigns/create-campaign.js';
@@ -102,9 +103,11 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     for (const action of ['start', 'pause', 'resume', 'cancel', 'resend-unknown'] as const satisfies readonly CampaignAction[]) {
       app.post(`/v1/campaigns/:id/${action}`, async (request) => {
         const { id } = parseInput(idParams, request.params);
+        // A balance the provider reports as clearly short refuses the start; one it cannot read is a warning.
+        const warnings = action === 'start' || action === 'resume' ? await requireBalanceForStart(ctx.db, request.tenantId, id, { log: request.log }) : [];
         const result = await applyCampaignAction(ctx.db, request.tenantId, id, action);
         request.log.info({ campaignId: id, action, affected: result.affected }, 'campaign action');
-        return result;
+        return warnings.length > 0 ? { ...result, warnings } : result;
       });
     }
 

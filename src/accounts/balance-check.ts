@@ -1,0 +1,104 @@
+/**
+ * The balance check before a campaign starts. contacto-multichat is prepaid: a send with no
+ * balance fails (its code 5) and the account stops mid-campaign. Asking for the balance first
+ * turns that into a refusal up front, when the shortfall is clear.
+ *
+ * "Clearly short" means: the balance was read, and it is less than the number of recipients
+ * the start would send to. The manual does not say the balance's unit (messages or pesos);
+ * either way one message costs at least one unit, so fewer units than recipients cannot cover
+ * them. A balance at or above the count may still fall short (a message may cost more than one
+ * unit, other campaigns spend the same balance): the engine does not refuse on a guess, and
+ * the sender stops the account on its own if the balance runs out.
+ *
+ * A balance that cannot be read (timeout, outage, credentials, an odd answer) does not block
+ * the start: the result carries a warning instead, for the caller to log and show.
+ * Other providers have no balance query: always ok.
+ */
+import type { Db } from '../db/database.js';
+import { type AppError, errors } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { sendHttp } from '../providers/http.js';
+import { buildBalanceRequest, multichatAdapter, parseBalanceResponse, type MultichatAccount } from '../providers/multichat/index.js';
+import type { SendOutcome } from '../providers/types.js';
+import { scrubSecrets } from '../templates/provider-account.js';
+
+export type BalanceWarning = { code: 'ACCOUNT_BALANCE_UNKNOWN'; message: string };
+
+export type BalanceCheck =
+  /** `balance`: when it was read. `warning`: when it could not be. */
+  | { ok: true; balance?: number; warning?: BalanceWarning }
+  /** `error`: the AppError to throw (ACCOUNT_BALANCE_SHORT, 409); code and message are its own. */
+  | { ok: false; code: string; message: string; balance: number; needed: number; error: AppError };
+
+export type BalanceCheckOptions = {
+  /**
+   * Wait for the balance query, in ms. Default 5 000: the check runs inside a user's start
+   * request, and an unanswered query only costs a warning.
+   */
+  timeoutMs?: number;
+  /** Where the outcome is logged (a request's or a job's child logger). */
+  log?: Pick<Logger, 'info' | 'warn'>;
+};
+
+export const BALANCE_CHECK_TIMEOUT_MS = 5_000;
+
+export async function checkBalanceBeforeStart(db: Db, accountId: string, recipientsToSend: number, options: BalanceCheckOptions = {}): Promise<BalanceCheck> {
+  const account = await db.prisma.providerAccount.findUnique({ where: { id: accountId } });
+  if (!account) throw errors.accountNotFound(accountId);
+  if (account.provider !== 'multichat' || recipientsToSend <= 0) return { ok: true };
+
+  const unknown = (reason: string): BalanceCheck => {
+    const message = `The contacto-multichat balance of account "${account.name}" could not be read (${scrubSecrets(reason, account.credentials)}); the campaign starts anyway, and its sends stop if the balance runs out.`;
+    options.log?.warn({ accountId, code: 'ACCOUNT_BALANCE_UNKNOWN' }, 'balance unknown before start');
+    return { ok: true, warning: { code: 'ACCOUNT_BALANCE_UNKNOWN', message } };
+  };
+
+  const config = multichatAdapter.configSchema.safeParse(account.config);
+  const credentials = multichatAdapter.credentialsSchema.safeParse(account.credentials);
+  if (!config.success || !credentials.success) return unknown('the account settings are not valid');
+  const settings: MultichatAccount = { id: account.id, config: config.data, credentials: credentials.data };
+
+  const timeoutMs = options.timeoutMs ?? BALANCE_CHECK_TIMEOUT_MS;
+  const http = await sendHttp(buildBalanceRequest(settings), timeoutMs);
+  if (!http.ok) return unknown(reasonOf(http.outcome, timeoutMs));
+  const parsed = parseBalanceResponse(http.response);
+  if (!parsed.ok) return unknown(reasonOf(parsed.outcome, timeoutMs));
+
+  if (parsed.balance < recipientsToSend) {
+    const error = errors.accountBalanceShort(account.name, parsed.balance, recipientsToSend);
+    options.log?.warn({ accountId, balance: parsed.balance, needed: recipientsToSend }, 'start refused: balance short');
+    return { ok: false, code: error.code, message: error.message, balance: parsed.balance, needed: recipientsToSend, error };
+  }
+  return { ok: true, balance: parsed.balance };
+}
+
+/** Why the balance could not be read, in words for this query (outcome messages speak of sends). */
+function reasonOf(outcome: SendOutcome, timeoutMs: number): string {
+  if (outcome.code === 'PROVIDER_UNREACHABLE') return 'contacto-multichat could not be reached';
+  if (outcome.code === 'PROVIDER_TIMEOUT') return `contacto-multichat did not answer within ${timeoutMs} ms`;
+  if (outcome.code === 'PROVIDER_UNAVAILABLE' || outcome.code === 'RATE_LIMITED') return `contacto-multichat answered HTTP ${outcome.providerCode ?? 'error'}`;
+  const text = outcome.message.replace(/[.\s]+$/, '');
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/**
+ * The check for one campaign's start: its account, and the recipients a start would queue
+ * (those still pending). Throws ACCOUNT_BALANCE_SHORT (409) when refused; returns the warnings
+ * to log or show otherwise. A campaign that does not exist passes: the start itself reports it.
+ */
+export async function requireBalanceForStart(db: Db, tenantId: string, campaignId: string, options: BalanceCheckOptions = {}): Promise<BalanceWarning[]> {
+  // Recipients are counted only for a provider with a balance: a large campaign's count is not free.
+  const { rows } = await db.pool.query<{ account_id: string; pending: string | null }>(
+    `SELECT c.account_id,
+            CASE WHEN a.provider = 'multichat'
+                 THEN (SELECT count(*) FROM recipients r WHERE r.campaign_id = c.id AND r.status = 'pending') END AS pending
+       FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
+      WHERE c.id = $1 AND c.tenant_id = $2`,
+    [campaignId, tenantId],
+  );
+  const row = rows[0];
+  if (!row || row.pending === null) return [];
+  const check = await checkBalanceBeforeStart(db, row.account_id, Number(row.pending), options);
+  if (!check.ok) throw check.error;
+  return check.warning ? [check.warning] : [];
+}

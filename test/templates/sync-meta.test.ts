@@ -1,0 +1,111 @@
+/**
+ * Template sync against a local Graph API (test/fakes/meta-server.ts): every page of the
+ * listing, one language per row, nothing written when a page fails, and the access token
+ * (which Graph repeats in paging.next) never in an answer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError, expectStatus, type ApiHarness, type PublicAccount } from '../api/api-harness.js';
+import { startFakeMeta, type FakeMeta } from '../fakes/meta-server.js';
+import { createProviderAccount, startTemplateApi, type SyncBody } from './template-harness.js';
+
+let h: ApiHarness;
+let meta: FakeMeta;
+let account: PublicAccount;
+
+const TEMPLATE_COUNT = 230;
+
+beforeAll(async () => {
+  h = await startTemplateApi({ sendTimeoutMs: 2_000 });
+  meta = await startFakeMeta();
+  for (let i = 0; i < TEMPLATE_COUNT; i++) meta.addTemplate({ name: `aviso_${String(i).padStart(3, '0')}`, body: 'Hola {{1}}, su código es {{2}}' });
+  meta.addTemplate({ name: 'aviso_000', language: 'en_US', body: 'Hi {{1}}', category: 'UTILITY' });
+  meta.addTemplate({ name: 'pausada', body: 'Pausada', status: 'PAUSED' });
+  meta.addTemplate({ name: 'desactivada', body: 'Desactivada', status: 'DISABLED' });
+  meta.addTemplate({ name: 'rechazada', body: 'Rechazada', status: 'REJECTED' });
+  account = await createProviderAccount(
+    h.api,
+    'meta',
+    { phoneNumberId: meta.phoneNumberId, wabaId: meta.wabaId, baseUrl: meta.url },
+    { accessToken: meta.token },
+  );
+});
+afterAll(async () => {
+  await meta.close();
+  await h.close();
+});
+
+const sync = (accountId: string) => h.api.post(`/v1/accounts/${accountId}/templates/sync`);
+const listRequests = () => meta.requests.filter((r) => r.path.endsWith('/message_templates'));
+
+describe('Meta Cloud API', () => {
+  it('follows every page of the listing and stores one row per name and language', async () => {
+    const before = listRequests().length;
+    const response = await sync(account.id);
+    const result = expectStatus<SyncBody>(response, 200);
+    const total = TEMPLATE_COUNT + 4;
+    expect(result).toEqual({ accountId: account.id, provider: 'meta', created: total, updated: 0, unchanged: 0, disabled: 0, skipped: [] });
+    // 100 per page: three requests, the later ones carrying Graph's cursor, the token only in the header.
+    const requests = listRequests().slice(before);
+    expect(requests).toHaveLength(Math.ceil(total / 100));
+    expect(requests.map((r) => r.query.has('after'))).toEqual([false, true, true]);
+    expect(requests.every((r) => !r.query.has('access_token') && r.headers.authorization === `Bearer ${meta.token}`)).toBe(true);
+    expect(response.body).not.toContain(meta.token);
+
+    const rows = await h.ctx.db.prisma.template.findMany({ where: { accountId: account.id } });
+    expect(rows).toHaveLength(total);
+    const byName = (name: string, language = 'es_AR') => rows.find((t) => t.name === name && t.language === language);
+    expect(byName('aviso_000')).toMatchObject({ paramCount: 2, status: 'approved', category: 'MARKETING', externalId: meta.templates[0]?.id });
+    expect(byName('aviso_000', 'en_US')).toMatchObject({ paramCount: 1, category: 'UTILITY' });
+    expect([byName('pausada')?.status, byName('desactivada')?.status, byName('rechazada')?.status]).toEqual(['paused', 'disabled', 'rejected']);
+  });
+
+  it('a status change at Meta is an update; a template Meta drops is disabled', async () => {
+    const paused = meta.templates.find((t) => t.name === 'aviso_001');
+    if (paused) paused.status = 'PAUSED';
+    const dropped = meta.templates.findIndex((t) => t.name === 'aviso_002');
+    meta.templates.splice(dropped, 1);
+    const result = expectStatus<SyncBody>(await sync(account.id), 200);
+    expect(result).toMatchObject({ created: 0, updated: 1, disabled: 1, unchanged: TEMPLATE_COUNT + 2 });
+    const rows = await h.ctx.db.prisma.template.findMany({ where: { accountId: account.id, name: { in: ['aviso_001', 'aviso_002'] } }, orderBy: { name: 'asc' } });
+    expect(rows.map((t) => t.status)).toEqual(['paused', 'disabled']);
+  });
+
+  it('a page that fails part-way leaves every stored template as it was', async () => {
+    const snapshot = await h.ctx.db.prisma.template.findMany({ where: { accountId: account.id }, orderBy: { id: 'asc' } });
+    meta.templates.splice(0, meta.templates.length); // an empty WABA would disable everything...
+    // ...but page 1 answers (a template that is new), and page 2 is an expired token.
+    meta.script({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        data: [{ id: '999', name: 'nueva', language: 'es_AR', status: 'APPROVED', category: 'MARKETING', components: [{ type: 'BODY', text: 'Nueva' }] }],
+        paging: { cursors: { after: 'QVFIU' }, next: `${meta.url}/v24.0/${meta.wabaId}/message_templates?access_token=${meta.token}&after=QVFIU` },
+      }),
+    });
+    meta.failNext(190);
+    const response = await sync(account.id);
+    const error = expectError(response, 502, 'PROVIDER_REQUEST_FAILED');
+    expect(error.details).toMatchObject({ provider: 'Meta Cloud API', outcomeCode: 'ACCOUNT_AUTH_FAILED', providerCode: '190' });
+    expect(response.body).not.toContain(meta.token);
+    expect(await h.ctx.db.prisma.template.findMany({ where: { accountId: account.id }, orderBy: { id: 'asc' } })).toEqual(snapshot);
+  });
+
+  it('a listing whose cursor repeats is refused instead of followed forever', async () => {
+    const page = {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: [], paging: { cursors: { after: 'U0FNRQ' }, next: `${meta.url}/v24.0/${meta.wabaId}/message_templates?after=U0FNRQ` } }),
+    };
+    meta.script(page, { times: 2 });
+    const error = expectError(await sync(account.id), 502, 'PROVIDER_REQUEST_FAILED');
+    expect(error.message).toContain('did not end after 2 page(s)');
+  });
+
+  it('an account without wabaId is 400 INVALID_ACCOUNT_CONFIG naming the field, with no request made', async () => {
+    const noWaba = await createProviderAccount(h.api, 'meta', { phoneNumberId: meta.phoneNumberId, baseUrl: meta.url }, { accessToken: meta.token }, 'no waba');
+    const before = meta.requests.length;
+    const error = expectError(await sync(noWaba.id), 400, 'INVALID_ACCOUNT_CONFIG');
+    expect(error.message).toContain('config.wabaId');
+    expect(meta.requests.length).toBe(before);
+  });
+});
