@@ -3,6 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import type { IngestFormat, IngestOptions } from '../ingest/ingest-recipients.js';
+import { adapterFor } from '../providers/registry.js';
 
 /** Campaign states that accept more recipients; a running campaign picks new ones up as it goes. */
 export const UPLOAD_STATES = ['draft', 'running', 'paused'] as const;
@@ -13,12 +14,14 @@ export async function ingestOptionsFor(
   campaignId: string,
   extra: { format: IngestFormat; contentType: string; filename?: string; phoneColumn?: string; variables?: readonly (string | number)[] },
 ): Promise<IngestOptions> {
-  const campaign = await db.prisma.campaign.findFirst({ where: { id: campaignId, tenantId }, include: { template: true } });
+  const campaign = await db.prisma.campaign.findFirst({ where: { id: campaignId, tenantId }, include: { template: true, account: true } });
   if (!campaign) throw errors.campaignNotFound(campaignId);
   if (!(UPLOAD_STATES as readonly string[]).includes(campaign.status)) {
     throw errors.campaignState(campaignId, campaign.status, 'upload recipients', UPLOAD_STATES);
   }
+  const phoneRule = adapterFor(campaign.account.provider)?.phoneRule;
   return {
+    ...(phoneRule ? { phoneRule } : {}),
     tenantId,
     campaignId,
     format: extra.format,

@@ -129,6 +129,8 @@ export interface ProviderAdapter<Config = unknown, Credentials = unknown> {
   readonly credentialsSchema: z.ZodType<Credentials>;
   buildSendRequest(message: OutboundMessage, account: AccountSettings<Config, Credentials>): HttpRequest;
   parseSendResponse(response: HttpResponse, message: OutboundMessage): SendOutcome;
+  /** A provider's own rule for recipients' numbers, applied at ingest (contacto-multichat: Colombian only). */
+  readonly phoneRule?: (e164: string) => { code: string; message: string } | null;
   /** Present when the provider takes many recipients per request (Optiwe bulk). */
   readonly batch?: BatchCapability<Config, Credentials>;
 }

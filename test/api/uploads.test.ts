@@ -227,3 +227,32 @@ describe('rejected rows report', () => {
     expectError(await h.api.get(`/v1/campaigns/${campaignId}/uploads/${missing}/rejected.csv`), 404, 'UPLOAD_NOT_FOUND');
   });
 });
+
+describe('provider phone rules at ingest', () => {
+  it('a contacto-multichat campaign rejects non-Colombian numbers on upload, with the line and the provider rule', async () => {
+    const account = expectStatus<PublicAccount>(
+      await h.api.post('/v1/accounts', {
+        provider: 'multichat',
+        name: 'multichat co',
+        config: { baseUrl: 'http://127.0.0.1:9' },
+        credentials: { login: 'empresa', token: 'multichat-secret' },
+      }),
+      201,
+    );
+    const template = expectStatus<PublicTemplate>(
+      await h.api.post('/v1/templates', { accountId: account.id, name: 'aviso', externalId: '42', body: 'Hola {{1}}' }),
+      201,
+    );
+    const { campaign } = expectStatus<{ campaign: { id: string } }>(
+      await h.api.post('/v1/campaigns', { name: 'co', accountId: account.id, templateId: template.id, defaultCountry: 'CO' }),
+      201,
+    );
+    const csv = 'celular,nombre\n3102111111,Ana\n+56 9 1234 5678,Luis\n+57 310 211 1112,Eva\n';
+    const { upload } = expectStatus<UploadResponse>(await h.api.send(uploadUrl(campaign.id), csv, 'text/csv'), 201);
+    expect(upload).toMatchObject({ totalRows: 3, accepted: 2, rejected: 1, rejectedByReason: { PHONE_NOT_COLOMBIAN: 1 } });
+    expect((await stored(campaign.id)).map((r) => r.phone)).toEqual(['+573102111111', '+573102111112']);
+    const report = await h.api.get(upload.rejectedReportUrl);
+    const rows = parse(report.body, { columns: true }) as { line: string; reason: string }[];
+    expect(rows).toEqual([expect.objectContaining({ line: '3', reason: 'PHONE_NOT_COLOMBIAN' })]);
+  });
+});

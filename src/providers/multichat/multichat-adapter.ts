@@ -123,6 +123,7 @@ export const multichatAdapter: ProviderAdapter<MultichatConfig, MultichatCredent
   provider: 'multichat',
   configSchema,
   credentialsSchema,
+  phoneRule: multichatPhoneRule,
   buildSendRequest: buildMultichatSendRequest,
   parseSendResponse: parseMultichatSendResponse,
 };
