@@ -93,6 +93,18 @@ export async function claimForSending(db: Queryable, ids: readonly string[]): Pr
   // mid-send can be called unknown.
   const missed = ids.filter((id) => !results.has(id));
   if (missed.length > 0) {
+    // A recipient still `queued` whose campaign is not running (a retry written back during a
+    // pause or cancel) loses its job here: hand it back to the feeder (paused) or close it
+    // (cancelled), so it is neither stuck nor resurrected.
+    await db.query(
+      `UPDATE recipients r
+          SET status = CASE WHEN c.status = 'cancelled' THEN 'cancelled'::recipient_status ELSE 'pending'::recipient_status END,
+              error_code = CASE WHEN c.status = 'cancelled' THEN 'CAMPAIGN_CANCELLED' ELSE r.error_code END,
+              queued_at = NULL, updated_at = now()
+         FROM campaigns c
+        WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND c.id = r.campaign_id AND c.status <> 'running'`,
+      [missed],
+    );
     const { rows } = await db.query<{ id: string; status: RecipientStatus }>(`SELECT id::text, status FROM recipients WHERE id = ANY($1::bigint[])`, [missed]);
     for (const row of rows) results.set(row.id, { claimed: null, status: row.status });
     for (const id of missed) if (!results.has(id)) results.set(id, { claimed: null, status: null });

@@ -21,6 +21,8 @@ export class ContextError extends Error {
   constructor(
     readonly code: 'ACCOUNT_MISCONFIGURED' | 'PROVIDER_NOT_SUPPORTED',
     message: string,
+    /** The account to stop: its settings are what is wrong. */
+    readonly accountId: string,
   ) {
     super(message);
   }
@@ -42,17 +44,29 @@ export class CampaignContexts {
     return value;
   }
 
+  /** Drops cached settings of an account (it was stopped: its credentials or settings are about to change). */
+  forgetAccount(accountId: string): void {
+    for (const [campaignId, entry] of this.cache) {
+      void entry.value.then(
+        (context) => {
+          if (context.accountId === accountId) this.cache.delete(campaignId);
+        },
+        () => undefined,
+      );
+    }
+  }
+
   private async load(campaignId: string): Promise<CampaignContext> {
     const campaign = await this.prisma.campaign.findUniqueOrThrow({
       where: { id: campaignId },
       include: { template: true, account: true },
     });
     const adapter = adapterFor(campaign.account.provider);
-    if (!adapter) throw new ContextError('PROVIDER_NOT_SUPPORTED', `No adapter for provider ${campaign.account.provider}.`);
+    if (!adapter) throw new ContextError('PROVIDER_NOT_SUPPORTED', `No adapter for provider ${campaign.account.provider}.`, campaign.accountId);
     const config = adapter.configSchema.safeParse(campaign.account.config);
     const credentials = adapter.credentialsSchema.safeParse(campaign.account.credentials);
     if (!config.success || !credentials.success) {
-      throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings.`);
+      throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings; fix them and resume the account.`, campaign.accountId);
     }
     const t = campaign.template;
     return {

@@ -28,6 +28,9 @@ import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
 import { sentCounterKey } from '../campaigns/campaign-stats.js';
 import { stopAccount } from '../accounts/account-actions.js';
 
+/** What an outcome is applied to: the campaign and account of the send. */
+type SendTarget = Pick<CampaignContext, 'campaignId' | 'accountId' | 'maxAttempts'>;
+
 export type SendPipelineDeps = { config: Config; db: Db; redis: Redis; queues: SendQueues; logger: Logger };
 
 /** What the processor tells BullMQ; the worker host turns it into the right BullMQ call. */
@@ -79,7 +82,7 @@ export class SendPipeline {
     } catch (error) {
       if (!(error instanceof ContextError)) throw error;
       const result = outcome('ACCOUNT_MISCONFIGURED', error.message);
-      return this.apply(recipient, null, result, log);
+      return this.apply(recipient, { campaignId: data.campaignId, accountId: error.accountId, maxAttempts: 1 }, result, log);
     }
     const message = toMessage(recipient, context);
     let result: SendOutcome;
@@ -88,13 +91,15 @@ export class SendPipeline {
       const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
       result = http.ok ? context.adapter.parseSendResponse(http.response, message) : http.outcome;
     } catch (error) {
-      // An adapter that cannot build a request for this account's settings is a configuration fault.
-      result = outcome('ACCOUNT_MISCONFIGURED', `The request could not be built: ${error instanceof Error ? error.message : String(error)}.`);
+      // The adapter cannot express this message in the provider's format: almost always the
+      // template (a missing provider id, parameter names) or its data, so stop the campaign with
+      // the reason rather than the whole account or the rest of the list.
+      result = outcome('TEMPLATE_PARAMS_INVALID', `The message could not be built for this provider: ${error instanceof Error ? error.message : String(error)}`);
     }
     return this.apply(recipient, context, result, log);
   }
 
-  private async apply(recipient: ClaimedRecipient, context: CampaignContext | null, result: SendOutcome, log: Logger): Promise<JobDecision> {
+  private async apply(recipient: ClaimedRecipient, context: SendTarget, result: SendOutcome, log: Logger): Promise<JobDecision> {
     const base = {
       id: recipient.id,
       campaignId: recipient.campaignId,
@@ -121,12 +126,13 @@ export class SendPipeline {
         log.warn({ code: result.code }, 'send outcome ambiguous; recipient marked unknown');
         return { next: 'done' };
       case 'template_error':
+        // Pause first: while this recipient is still `sending` the campaign cannot be completed,
+        // so the pause (and its reason) cannot lose a race with the feeder.
+        await pauseCampaignForOutcome(this.deps.db, context.campaignId, result, log);
         await write({ status: 'failed' });
-        if (context) await pauseCampaignForOutcome(this.deps.db, context.campaignId, result, log);
         return { next: 'done' };
       case 'retry': {
-        const maxAttempts = context?.maxAttempts ?? 1;
-        if (recipient.attempts >= maxAttempts) {
+        if (recipient.attempts >= context.maxAttempts) {
           await write({ status: 'failed' });
           return { next: 'done' };
         }
@@ -140,7 +146,8 @@ export class SendPipeline {
       case 'account_limited':
       case 'account_error':
         await write({ status: 'queued', refundAttempt: true });
-        if (context) await stopAccount(this.deps.db, this.deps.queues, context.accountId, result, log);
+        this.contexts.forgetAccount(context.accountId);
+        await stopAccount(this.deps.db, this.deps.queues, context.accountId, result, log);
         return { next: 'account_stopped' };
     }
   }
