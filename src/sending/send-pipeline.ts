@@ -19,6 +19,7 @@ import {
 import type { Logger } from '../logger.js';
 import { sendHttp } from '../providers/http.js';
 import { outcome } from '../providers/outcome.js';
+import { redactOutcome } from '../providers/response-helpers.js';
 import type { OutboundMessage, SendOutcome } from '../providers/types.js';
 import type { SendJobData, SendQueues } from '../queue/queues.js';
 import { Backoff } from './backoff.js';
@@ -89,7 +90,10 @@ export class SendPipeline {
     try {
       const request = context.adapter.buildSendRequest(message, context.account);
       const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
-      result = http.ok ? context.adapter.parseSendResponse(http.response, message) : http.outcome;
+      // Parse functions never see the account, so scrub its actual credential values here, before
+      // the provider's text is stored or logged (some providers echo a bad token back).
+      const parsed = http.ok ? context.adapter.parseSendResponse(http.response, message) : http.outcome;
+      result = redactOutcome(parsed, credentialValues(context.account.credentials));
     } catch (error) {
       // The adapter cannot express this message in the provider's format: almost always the
       // template (a missing provider id, parameter names) or its data, so stop the campaign with
@@ -170,6 +174,11 @@ export class SendPipeline {
     await this.claims.drain();
     await this.results.drain();
   }
+}
+
+function credentialValues(credentials: unknown): string[] {
+  if (!credentials || typeof credentials !== 'object') return [];
+  return Object.values(credentials).filter((v): v is string => typeof v === 'string');
 }
 
 function lazyChild(logger: Logger, bindings: Record<string, string>): Logger {

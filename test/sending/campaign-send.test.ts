@@ -112,3 +112,30 @@ describe('sending a campaign', () => {
     expect(rows[0].m).toBe(1);
   });
 });
+
+describe('secrets', () => {
+  it('never stores the account token, even when the provider echoes it back', async () => {
+    sandbox.reset();
+    // A provider that quotes the bad token in its error text (AtomChat does).
+    const token = 'tok-echoed-secret-12345';
+    const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, token, name: 'echo' });
+    await insertRecipients(ctx, campaignId, 3, 9_000);
+    const original = sandbox.settings.token;
+    sandbox.settings.token = 'another-token';
+    sandbox.settings.unauthorizedEcho = true;
+    await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
+    const account = await waitFor('account stop', async () => {
+      const a = await ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id: accountId } });
+      return a.status === 'paused' ? a : null;
+    });
+    sandbox.settings.token = original;
+    sandbox.settings.unauthorizedEcho = false;
+    expect(account.statusReason).toContain('[redacted]');
+    const { rows } = await ctx.db.pool.query(
+      `SELECT a.status_reason, r.provider_error_text FROM provider_accounts a, recipients r WHERE a.id = $1 AND r.campaign_id = $2`,
+      [accountId, campaignId],
+    );
+    expect(JSON.stringify(rows)).not.toContain(token);
+    await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'cancel');
+  });
+});

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { outcome } from '../outcome.js';
 import type { AccountSettings, HttpRequest, HttpResponse, OutboundMessage, ProviderAdapter, SendOutcome } from '../types.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
-import { e164ToDigits, rawOf, UnsendableMessageError, undocumentedReply } from './shared-status.js';
+import { e164ToDigits, rawOf, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
 
 export const ADERESO_DEFAULT_BASE_URL = 'https://api-cluster.postcenter.io';
 

@@ -7,7 +7,7 @@ import { outcome } from '../outcome.js';
 import type { HttpRequest, HttpResponse, SendOutcome } from '../types.js';
 import { aderesoHeaders, aderesoUrl, type AderesoAccount } from './adereso-adapter.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
-import { e164ToDigits, stringField, UnsendableMessageError, undocumentedReply } from './shared-status.js';
+import { e164ToDigits, stringField, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
 
 export type AderesoConversationInput = {
   /** E.164 with the leading +. */

@@ -4,7 +4,7 @@
  */
 import { outcome, parseJson } from '../outcome.js';
 import type { HttpResponse, SendOutcome } from '../types.js';
-import { classifyGenericStatus, integerField, redactSecrets, stringField } from './shared-status.js';
+import { classifyGenericStatus, integerField, redactSecrets, stringField } from '../response-helpers.js';
 
 export type AderesoReply = {
   httpStatus: number;

@@ -26,4 +26,4 @@ export {
   redactSecrets,
   undocumentedReply,
   UnsendableMessageError,
-} from './shared-status.js';
+} from '../response-helpers.js';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { outcome, parseJson } from '../outcome.js';
 import type { AccountSettings, HttpRequest, HttpResponse, OutboundMessage, ProviderAdapter, SendOutcome, TemplateRef } from '../types.js';
-import { classifyGenericStatus, e164ToDigits, providerTextOf, rawOf, redactSecrets, stringField, UnsendableMessageError, undocumentedReply } from '../adereso/shared-status.js';
+import { classifyGenericStatus, e164ToDigits, providerTextOf, rawOf, redactSecrets, stringField, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
 
 export const ATOMCHAT_DEFAULT_BASE_URL = 'https://us-central1-atomchat-io.cloudfunctions.net';
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { AccountSettings, HttpRequest, HttpResponse, MediaRef, OutboundMessage, ProviderAdapter, SendOutcome } from '../types.js';
-import { classifyGenericStatus, e164ToDigits, UnsendableMessageError, undocumentedReply } from '../adereso/shared-status.js';
+import { classifyGenericStatus, e164ToDigits, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
 import { readMultichatCode, sendCodeOutcome } from './multichat-codes.js';
 
 export const MULTICHAT_DEFAULT_BASE_URL = 'https://contacto-multichat.com';

@@ -5,7 +5,7 @@
  */
 import { outcome, parseJson, type OutcomeCode } from '../outcome.js';
 import type { SendOutcome } from '../types.js';
-import { redactSecrets } from '../adereso/shared-status.js';
+import { redactSecrets } from '../response-helpers.js';
 
 type CodeRow = { code: OutcomeCode; concept: string; message: string };
 

@@ -6,7 +6,7 @@
  */
 import { outcome, parseJson } from '../outcome.js';
 import type { HttpRequest, HttpResponse, SendOutcome } from '../types.js';
-import { classifyGenericStatus, undocumentedReply } from '../adereso/shared-status.js';
+import { classifyGenericStatus, undocumentedReply } from '../response-helpers.js';
 import { multichatFormRequest, type MultichatAccount } from './multichat-adapter.js';
 import { MULTICHAT_SEND_CODES, readMultichatCode } from './multichat-codes.js';
 

@@ -28,6 +28,8 @@ export type SandboxSettings = {
   templateParamCounts: Record<string, number>;
   /** Fraction of sends whose response never comes (the socket is held until the client gives up). */
   hangRate: number;
+  /** Quote the rejected token in the 401 text, as some real providers do (tests of redaction). */
+  unauthorizedEcho: boolean;
 };
 
 export type SandboxStats = {
@@ -61,6 +63,7 @@ const DEFAULTS: SandboxSettings = {
   missingTemplates: [],
   templateParamCounts: {},
   hangRate: 0,
+  unauthorizedEcho: false,
 };
 
 type SendBody = { to?: unknown; template?: unknown; language?: unknown; parameters?: unknown; reference?: unknown };
@@ -98,7 +101,8 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
     if (req.headers.authorization !== `Bearer ${settings.token}`) {
-      return count(res, 401, { error: { code: 'unauthorized', message: 'The token is not valid.' } });
+      const quoted = settings.unauthorizedEcho ? ` (${req.headers.authorization ?? 'none'})` : '';
+      return count(res, 401, { error: { code: 'unauthorized', message: `The token is not valid${quoted}.` } });
     }
     let body: SendBody;
     try {

@@ -1,12 +1,10 @@
 /**
- * Helpers shared by the Adereso, contacto-multichat and AtomChat adapters.
- *
- * They belong in ../outcome.ts (proposed there); they live here only because this folder was
- * the writable one when they were written. Import them from here until they move, so that the
- * three adapters classify a 429 or a 5xx the same way and redact secrets the same way.
+ * Response helpers shared by adapters, so every adapter classifies a generic 429 or 5xx the
+ * same way and redacts secrets the same way; the send pipeline redacts each outcome with the
+ * account's own credential values (redactOutcome) before anything is stored or logged.
  */
-import { outcome, undocumented } from '../outcome.js';
-import type { HttpResponse, SendOutcome } from '../types.js';
+import { outcome, undocumented } from './outcome.js';
+import type { HttpResponse, SendOutcome } from './types.js';
 
 /**
  * What a generic HTTP status means when the provider's manual says nothing more specific:
