@@ -26,7 +26,7 @@ export function checkRow(record: SourceRecord, rules: RowRules): CheckedRow {
   if (record.problem) return { ok: false, problem: record.problem };
   const { mapping } = rules;
   const { cells } = record;
-  if (cells.length !== mapping.columns.length && !onlyEmptyExtraCells(cells, mapping.columns.length)) {
+  if (cells.length < mapping.requiredCells || (cells.length > mapping.columns.length && !onlyEmptyExtraCells(cells, mapping.columns.length))) {
     return {
       ok: false,
       problem: rowProblem('VARIABLE_COUNT', `The row has ${cells.length} values; the header has ${mapping.columns.length} columns.`),
@@ -63,7 +63,6 @@ function variableName(mapping: ColumnMapping, position: number): string {
 }
 
 function onlyEmptyExtraCells(cells: readonly string[], expected: number): boolean {
-  if (cells.length < expected) return false;
   for (let i = expected; i < cells.length; i++) if ((cells[i] as string).trim() !== '') return false;
   return true;
 }

@@ -15,6 +15,8 @@ import { errors } from '../errors.js';
 
 export type ColumnMapping = {
   columns: readonly string[];
+  /** Cells a row must have: up to the last named column (a header's trailing empty columns may be missing). */
+  requiredCells: number;
   /** Index of the phone column. */
   phone: number;
   /** Index of the column of each placeholder, {{1}} first. */
@@ -55,7 +57,9 @@ export function mapColumns(columns: readonly string[], options: MappingOptions):
   if (phone === -1) throw errors.noPhoneColumn(columns);
   const variables =
     options.variables === undefined ? defaultVariables(columns, names, phone, options) : explicitVariables(columns, names, options);
-  return { columns, phone, variables };
+  const lastNamed = names.reduce((last, name, index) => (name === '' ? last : index), -1);
+  const requiredCells = Math.max(lastNamed, phone, ...variables) + 1;
+  return { columns, requiredCells, phone, variables };
 }
 
 function findPhoneColumn(names: readonly string[]): number {

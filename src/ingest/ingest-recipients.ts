@@ -14,28 +14,31 @@
  *   the template, a body that is not a JSON array, UTF-16); nothing of it is stored.
  *
  * The pipeline: bytes -> text (decode-text.ts: UTF-8 or Windows-1252) -> records (csv-records.ts,
- * json-records.ts) -> column mapping, once (column-mapping.ts) -> row checks (check-row.ts) ->
- * duplicates (phone-set.ts) -> COPY in batches (recipient-copy-writer.ts).
+ * json-array-records.ts, ndjson-records.ts) -> column mapping, once (column-mapping.ts) -> row
+ * checks (check-row.ts, phones in src/phones) -> duplicates (phone-set.ts) -> binary COPY,
+ * streamed in batches (recipient-copy-writer.ts). bench/ingest.ts measures it against \copy.
  *
  * One upload is one transaction: the uploads row is created first (status processing) so it
  * can be seen while the file streams in, then every row and the final counts commit together
  * (completed), or nothing does (failed, with `error`). The transaction holds the campaign's
  * recipients lock (campaign-phones.ts), so concurrent uploads to one campaign run in turn.
  */
+import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { CountryCode } from 'libphonenumber-js/max';
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { checkRow, isBlankRecord, type RowRules } from './check-row.js';
+import { checkRow, isBlankRecord, type CheckedRow, type RowRules } from './check-row.js';
 import { mapColumns } from './column-mapping.js';
 import { lockCampaignRecipients, loadCampaignPhones } from './campaign-phones.js';
 import { openCsvRecords } from './csv-records.js';
 import { decodeText, type ByteInput, type TextEncodingName } from './decode-text.js';
-import { openJsonArrayRecords, openNdjsonRecords } from './json-records.js';
+import { openJsonArrayRecords } from './json-array-records.js';
+import { openNdjsonRecords } from './ndjson-records.js';
 import { PhoneSet } from './phone-set.js';
 import { RecipientCopyWriter } from './recipient-copy-writer.js';
-import { REJECTION_REASONS } from './rejection-reasons.js';
 import type { RecordSource } from './source-record.js';
 
 export type IngestFormat = 'csv' | 'json' | 'ndjson';
@@ -80,29 +83,20 @@ export type IngestSummary = {
 export type { CountryCode };
 
 const DEFAULT_BATCH_ROWS = 5_000;
+/** Rows checked between two turns of the event loop (about 1 ms of work). */
+const ROWS_BETWEEN_YIELDS = 500;
 const CONTENT_TYPES: Record<IngestFormat, string> = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' };
 
 export async function ingestRecipients(db: Db, input: ByteInput, options: IngestOptions): Promise<IngestSummary> {
   checkOptions(options);
-  const campaign = await db.prisma.campaign.findFirst({ where: { id: options.campaignId, tenantId: options.tenantId }, select: { id: true } });
-  if (!campaign) throw errors.campaignNotFound(options.campaignId);
-  const upload = await db.prisma.upload.create({
-    data: {
-      tenantId: options.tenantId,
-      campaignId: options.campaignId,
-      filename: options.filename ?? null,
-      contentType: options.contentType ?? CONTENT_TYPES[options.format],
-      status: 'processing',
-    },
-    select: { id: true },
-  });
-  const logger = options.logger?.child({ campaignId: options.campaignId, uploadId: upload.id });
+  const uploadId = await createUpload(db, options);
+  const logger = options.logger?.child({ campaignId: options.campaignId, uploadId });
   logger?.info({ format: options.format, filename: options.filename }, 'ingest started');
   const client = await db.pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const summary = await ingestInTransaction(client, upload.id, input, options);
+    const summary = await ingestInTransaction(client, uploadId, input, options);
     await client.query('COMMIT');
     logger?.info({ ...summary }, 'ingest completed');
     return summary;
@@ -111,7 +105,9 @@ export async function ingestRecipients(db: Db, input: ByteInput, options: Ingest
       broken = rollbackError;
     });
     const message = error instanceof AppError ? error.message : errors.internal().message;
-    await db.prisma.upload.update({ where: { id: upload.id }, data: { status: 'failed', error: message, finishedAt: new Date() } });
+    await db.pool
+      .query("UPDATE uploads SET status = 'failed', error = $2, finished_at = now() WHERE id = $1", [uploadId, message])
+      .catch((updateError: unknown) => logger?.error({ err: updateError }, 'could not mark the upload failed'));
     if (error instanceof AppError) logger?.warn({ code: error.code }, `ingest failed: ${error.message}`);
     else logger?.error({ err: error }, 'ingest failed');
     throw error;
@@ -120,58 +116,67 @@ export async function ingestRecipients(db: Db, input: ByteInput, options: Ingest
   }
 }
 
+/**
+ * The uploads row, committed at once (status processing) so the upload can be seen while it
+ * streams in. Raw SQL like the rest of the ingest: it never needs the Prisma engine started.
+ */
+async function createUpload(db: Db, options: IngestOptions): Promise<string> {
+  const id = randomUUID();
+  const { rowCount } = await db.pool.query(
+    `INSERT INTO uploads (id, tenant_id, campaign_id, filename, content_type, status)
+     SELECT $1, c.tenant_id, c.id, $4, $5, 'processing' FROM campaigns c WHERE c.id = $2 AND c.tenant_id = $3`,
+    [id, options.campaignId, options.tenantId, options.filename ?? null, options.contentType ?? CONTENT_TYPES[options.format]],
+  );
+  if (rowCount === 0) throw errors.campaignNotFound(options.campaignId);
+  return id;
+}
+
 async function ingestInTransaction(client: pg.PoolClient, uploadId: string, input: ByteInput, options: IngestOptions): Promise<IngestSummary> {
   const { tenantId, campaignId } = options;
   await lockCampaignRecipients(client, campaignId);
-  const stored = await loadCampaignPhones(client, campaignId);
-  const seen = new PhoneSet();
+  const isDuplicate = duplicateCheck(await loadCampaignPhones(client, campaignId));
   const text = decodeText(input);
-  let delimiter: string | null = null;
-  let source: RecordSource;
-  if (options.format === 'csv') {
-    const csv = await openCsvRecords(text.chunks);
-    delimiter = csv.delimiter;
-    source = csv;
-  } else if (options.format === 'json') {
-    source = openJsonArrayRecords(text.chunks, options.paramCount);
-  } else {
-    source = openNdjsonRecords(text.chunks, options.paramCount);
-  }
-
-  let rules: RowRules | undefined;
+  const { source, delimiter } = await openSource(options, text.chunks);
   const makeRules = (columns: readonly string[]): RowRules => ({
     mapping: mapColumns(columns, options),
     defaultCountry: options.defaultCountry,
     ...(options.phoneRule ? { phoneRule: options.phoneRule } : {}),
   });
-  // A CSV's header is known now: a file with no phone column fails before any row is read.
-  const csvColumns = options.format === 'csv' ? source.columns() : undefined;
-  if (csvColumns) rules = makeRules(csvColumns);
+  // A CSV's header is known already: a file without a phone column fails before any row.
+  // JSON columns come from the first object.
+  let rules = options.format === 'csv' ? makeRules(source.columns() ?? []) : undefined;
 
   const writer = new RecipientCopyWriter(client, { tenantId, campaignId, uploadId }, options.batchRows ?? DEFAULT_BATCH_ROWS);
-  const rejectedByReason: Record<string, number> = {};
-  let totalRows = 0;
-  let accepted = 0;
-  let rejected = 0;
-  let duplicates = 0;
+  const summary: IngestSummary = { uploadId, totalRows: 0, accepted: 0, rejected: 0, duplicates: 0, encoding: 'utf-8', delimiter, rejectedByReason: {} };
   try {
+    let sinceYield = 0;
     for await (const batch of source.batches) {
       for (const record of batch) {
         if (options.format === 'csv' && isBlankRecord(record)) continue;
-        totalRows++;
-        if (!rules && !record.problem) rules = makeRules(source.columns() ?? []);
-        const row = rules ? checkRow(record, rules) : { ok: false as const, problem: record.problem ?? { code: 'ROW_MALFORMED', message: REJECTION_REASONS.ROW_MALFORMED } };
+        summary.totalRows++;
+        const row: CheckedRow = record.problem
+          ? { ok: false, problem: record.problem }
+          : checkRow(record, (rules ??= makeRules(source.columns() ?? [])));
         if (!row.ok) {
-          rejected++;
-          rejectedByReason[row.problem.code] = (rejectedByReason[row.problem.code] ?? 0) + 1;
+          summary.rejected++;
+          summary.rejectedByReason[row.problem.code] = (summary.rejectedByReason[row.problem.code] ?? 0) + 1;
           writer.addRejected(record.line, row.problem.code, row.problem.message, record.raw);
-        } else if (stored.has(row.e164) || !seen.add(row.e164)) {
-          duplicates++;
-          const where = stored.has(row.e164) ? 'an earlier upload to this campaign' : 'an earlier row of this file';
-          writer.addRejected(record.line, 'DUPLICATE_PHONE', `${row.e164} is already in ${where}; the first one is kept.`, record.raw);
         } else {
-          accepted++;
-          writer.addRecipient(record.line, row.e164, row.rawPhone, row.variables);
+          const earlier = isDuplicate(row.e164);
+          if (earlier) {
+            summary.duplicates++;
+            writer.addRejected(record.line, 'DUPLICATE_PHONE', `${row.e164} is already in ${earlier}; the first one is kept.`, record.raw);
+          } else {
+            summary.accepted++;
+            writer.addRecipient(record.line, row.e164, row.rawPhone, row.variables);
+          }
+        }
+        if (++sinceYield === ROWS_BETWEEN_YIELDS) {
+          sinceYield = 0;
+          await writer.write();
+          // Let Postgres's replies (and other requests) in: a reply waiting behind a whole
+          // chunk of rows leaves the database idle, at every COPY boundary.
+          await yieldToEventLoop();
         }
       }
       await writer.write();
@@ -182,17 +187,39 @@ async function ingestInTransaction(client: pg.PoolClient, uploadId: string, inpu
     throw error;
   }
 
-  const encoding = text.encoding();
+  summary.encoding = text.encoding();
   await client.query(
     `UPDATE uploads SET status = 'completed', encoding = $2, delimiter = $3, total_rows = $4, accepted = $5, rejected = $6,
        duplicates = $7, finished_at = now() WHERE id = $1`,
-    [uploadId, encoding, delimiter, totalRows, accepted, rejected, duplicates],
+    [uploadId, summary.encoding, delimiter, summary.totalRows, summary.accepted, summary.rejected, summary.duplicates],
   );
-  return { uploadId, totalRows, accepted, rejected, duplicates, encoding, delimiter, rejectedByReason };
+  return summary;
 }
 
+async function openSource(options: IngestOptions, chunks: AsyncIterable<string>): Promise<{ source: RecordSource; delimiter: string | null }> {
+  if (options.format === 'csv') {
+    const source = await openCsvRecords(chunks);
+    return { source, delimiter: source.delimiter };
+  }
+  const open = options.format === 'json' ? openJsonArrayRecords : openNdjsonRecords;
+  return { source: open(chunks, options.paramCount), delimiter: null };
+}
+
+/** Remembers the phones kept; for a phone seen before, says where, else null. */
+function duplicateCheck(stored: PhoneSet): (e164: string) => string | null {
+  const seen = new PhoneSet();
+  return (e164) => {
+    if (stored.has(e164)) return 'an earlier upload to this campaign';
+    return seen.add(e164) ? null : 'an earlier row of this file';
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function checkOptions(options: IngestOptions): void {
+  if (!UUID.test(options.campaignId)) throw errors.campaignNotFound(options.campaignId);
   const problems: string[] = [];
+  if (!UUID.test(options.tenantId)) problems.push('tenantId: must be a UUID');
   if (!(options.format in CONTENT_TYPES)) problems.push(`format: "${options.format}" is not csv, json or ndjson`);
   if (!Number.isInteger(options.paramCount) || options.paramCount < 0) problems.push('paramCount: must be a whole number, 0 or more');
   if (options.batchRows !== undefined && (!Number.isInteger(options.batchRows) || options.batchRows < 1)) {

@@ -152,6 +152,14 @@ describe('column mapping', () => {
     expect(error).toMatchObject({ code: 'TEMPLATE_VARIABLE_MISMATCH', details: { expected: 2, found: 3, columns: ['nombre', 'monto', 'extra'] } });
   });
 
+  it('accepts rows without the empty trailing columns a header may end with, but not rows missing named ones', async () => {
+    const csv = 'telefono;nombre;monto;;\n+56987654321;Ana;1\n+56987654322;Bea;2;;\n+56987654323;Cata\n';
+    const { options } = await createCampaign(ctx);
+    const summary = await ingestRecipients(ctx.db, chunks(csv), options);
+    expect(summary).toMatchObject({ totalRows: 3, accepted: 2, rejected: 1, rejectedByReason: { VARIABLE_COUNT: 1 } });
+    expect((await storedRejections(ctx, summary.uploadId))[0]).toMatchObject({ line: 4, message: 'The row has 2 values; the header has 5 columns.' });
+  });
+
   it('reads a single column of phones for a template without placeholders', async () => {
     const { options } = await createCampaign(ctx, { paramCount: 0 });
     const summary = await ingestRecipients(ctx.db, chunks('WhatsApp\r\n+56987654321\r\n987654322\r\n'), options);
@@ -191,12 +199,15 @@ describe('rows and rules', () => {
     expect((await storedRecipients(ctx, campaignId))[0]?.variables).toEqual(['Cata', '4']);
   });
 
-  it('stores backslashes, quotes and NUL-free text exactly (COPY escaping)', async () => {
-    const csv = 'phone;name;amount\n+56987654321;"C:\\\\temp \\N ""x""";\\.\n+56987654322;ok;"a\u0000b"\n';
+  it('stores backslashes, quotes, emoji and accents exactly, and NUL as U+FFFD in the report', async () => {
+    const csv = 'phone;name;amount\n+56987654321;"C:\\\\temp \\N ""x""";\\.\n+56987654322;ok;"a\u0000b"\n+56987654323;Ana 🎉 Ñandú;“1”\n';
     const { campaignId, options } = await createCampaign(ctx);
     const summary = await ingestRecipients(ctx.db, chunks(csv), options);
-    expect(summary).toMatchObject({ accepted: 1, rejected: 1, rejectedByReason: { VARIABLE_INVALID: 1 } });
-    expect((await storedRecipients(ctx, campaignId))[0]?.variables).toEqual(['C:\\\\temp \\N "x"', '\\.']);
+    expect(summary).toMatchObject({ accepted: 2, rejected: 1, rejectedByReason: { VARIABLE_INVALID: 1 } });
+    expect((await storedRecipients(ctx, campaignId)).map((r) => r.variables)).toEqual([
+      ['C:\\\\temp \\N "x"', '\\.'],
+      ['Ana 🎉 Ñandú', '“1”'],
+    ]);
     expect((await storedRejections(ctx, summary.uploadId))[0]?.raw).toBe('+56987654322;ok;"a\ufffdb"');
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JsonArrayScanner, openJsonArrayRecords, openNdjsonRecords, type ItemText } from '../../src/ingest/json-records.js';
+import { JsonArrayScanner, openJsonArrayRecords, type ItemText } from '../../src/ingest/json-array-records.js';
+import { openNdjsonRecords } from '../../src/ingest/ndjson-records.js';
 import { MAX_RECORD_CHARS, type SourceRecord } from '../../src/ingest/source-record.js';
 
 function scan(text: string, size: number): ItemText[] {

@@ -1,81 +1,13 @@
 /**
- * JSON recipient lists to records, without parsing the whole body: a JSON array is cut into
- * its top-level items by a small scanner (strings, escapes and nesting depth), NDJSON into
- * lines, and each item alone goes through JSON.parse. An item that is not valid JSON, or not
- * an object, is a rejected row; a body that is not an array at all, or is cut short, fails the
- * upload.
- *
- * Items are objects, `{"phone": "+56987654321", "nombre": "Ana", "monto": "1000"}`: the keys of
- * the first object are the columns. A `variables` (or `params`) array holds the template
- * variables by position: `{"phone": "...", "variables": ["Ana", "1000"]}` gives the columns
- * "variables.1", "variables.2", ...
+ * A JSON array body to records without parsing it whole: a small scanner (strings, escapes,
+ * nesting depth) cuts out each top-level item across chunks, and each item alone goes through
+ * JSON.parse (json-items.ts). A body that is not an array, has text between or after its
+ * items, or is cut short, fails the upload; a bad item is a rejected row.
  */
 import { errors } from '../errors.js';
+import { JsonItemReader } from './json-items.js';
 import { rowProblem } from './rejection-reasons.js';
 import { MAX_RECORD_CHARS, type RecordSource, type SourceRecord } from './source-record.js';
-
-const VARIABLE_ARRAY_KEYS = new Set(['variables', 'params', 'parameters']);
-
-type Column = { name: string; key: string; index: number | null };
-
-/** Turns parsed items into records, with the columns learnt from the first object. */
-export class JsonItemReader {
-  private columnList: Column[] | undefined;
-
-  /** `variableCount` is the template's placeholder count: the length a `variables` array must have. */
-  constructor(private readonly variableCount: number) {}
-
-  columns(): readonly string[] | undefined {
-    return this.columnList?.map((c) => c.name);
-  }
-
-  read(line: number, text: string): SourceRecord {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      return { line, cells: [], raw: text, problem: rowProblem('ROW_MALFORMED', `The item is not valid JSON: ${(error as Error).message}.`) };
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { line, cells: [], raw: text, problem: rowProblem('ROW_MALFORMED', 'The item is not an object like {"phone": "+56987654321", ...}.') };
-    }
-    const item = value as Record<string, unknown>;
-    this.columnList ??= this.learnColumns(item);
-    const cells = this.columnList.map((column) => {
-      const cell = item[column.key];
-      return cellText(column.index === null ? cell : Array.isArray(cell) ? cell[column.index] : undefined);
-    });
-    const record: SourceRecord = { line, cells, raw: text };
-    for (const column of this.columnList) {
-      if (column.index !== 0) continue;
-      const list = item[column.key];
-      const length = Array.isArray(list) ? list.length : 0;
-      if (length !== this.variableCount) {
-        record.problem = rowProblem('VARIABLE_COUNT', `"${column.key}" has ${length} value(s); the template has ${this.variableCount} placeholder(s).`);
-      }
-    }
-    return record;
-  }
-
-  private learnColumns(item: Record<string, unknown>): Column[] {
-    const columns: Column[] = [];
-    for (const key of Object.keys(item)) {
-      if (VARIABLE_ARRAY_KEYS.has(key.toLowerCase()) && Array.isArray(item[key])) {
-        for (let i = 0; i < this.variableCount; i++) columns.push({ name: `${key}.${i + 1}`, key, index: i });
-      } else {
-        columns.push({ name: key, key, index: null });
-      }
-    }
-    return columns;
-  }
-}
-
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return JSON.stringify(value);
-}
 
 type ArrayState = 'start' | 'first-item-or-end' | 'item' | 'comma-or-end' | 'item-after-comma' | 'end';
 
@@ -242,54 +174,6 @@ export function openJsonArrayRecords(chunks: AsyncIterable<string>, variableCoun
   function toRecord(line: number, item: ItemText): SourceRecord {
     if (!item.truncated) return reader.read(line, item.text);
     return { line, cells: [], raw: item.text, problem: rowProblem('ROW_MALFORMED', `The item is larger than ${MAX_RECORD_CHARS / 1024} KiB.`) };
-  }
-
-  return { columns: () => reader.columns(), batches: batches() };
-}
-
-/** NDJSON (one JSON object per line) as records; `line` is the physical line. */
-export function openNdjsonRecords(chunks: AsyncIterable<string>, variableCount: number): RecordSource {
-  const reader = new JsonItemReader(variableCount);
-
-  async function* batches(): AsyncGenerator<SourceRecord[]> {
-    let rest = '';
-    let line = 0;
-    let skipping = false;
-    for await (const chunk of chunks) {
-      const buf = rest + chunk;
-      const out: SourceRecord[] = [];
-      let pos = 0;
-      for (let lf = buf.indexOf('\n'); lf !== -1; lf = buf.indexOf('\n', pos)) {
-        line++;
-        if (skipping) skipping = false;
-        else readLine(buf.slice(pos, lf), line, out);
-        pos = lf + 1;
-      }
-      rest = buf.slice(pos);
-      if (!skipping && rest.length > MAX_RECORD_CHARS) {
-        out.push(tooLong(line + 1, rest));
-        skipping = true;
-      }
-      if (skipping) rest = '';
-      if (out.length > 0) yield out;
-    }
-    const out: SourceRecord[] = [];
-    if (!skipping) readLine(rest, line + 1, out);
-    if (out.length > 0) yield out;
-  }
-
-  function readLine(text: string, line: number, out: SourceRecord[]): void {
-    const trimmed = text.trim();
-    if (trimmed !== '') out.push(reader.read(line, trimmed));
-  }
-
-  function tooLong(line: number, text: string): SourceRecord {
-    return {
-      line,
-      cells: [],
-      raw: `${text.slice(0, 1024)}…`,
-      problem: rowProblem('ROW_MALFORMED', `The line is longer than ${MAX_RECORD_CHARS / 1024} KiB; it was skipped.`),
-    };
   }
 
   return { columns: () => reader.columns(), batches: batches() };
