@@ -12,7 +12,7 @@ export async function ingestOptionsFor(
   db: Db,
   tenantId: string,
   campaignId: string,
-  extra: { format: IngestFormat; contentType: string; filename?: string; phoneColumn?: string; variables?: readonly (string | number)[] },
+  extra: { format: IngestFormat; contentType: string; filename?: string; phoneColumn?: string; variables?: readonly (string | number)[]; batchRows?: number },
 ): Promise<IngestOptions> {
   const campaign = await db.prisma.campaign.findFirst({ where: { id: campaignId, tenantId }, include: { template: true, account: true } });
   if (!campaign) throw errors.campaignNotFound(campaignId);
@@ -24,6 +24,7 @@ export async function ingestOptionsFor(
     ...(phoneRule ? { phoneRule } : {}),
     tenantId,
     campaignId,
+    ...(extra.batchRows ? { batchRows: extra.batchRows } : {}),
     format: extra.format,
     contentType: extra.contentType,
     ...(extra.filename ? { filename: extra.filename } : {}),

@@ -1,12 +1,14 @@
 /**
- * The rejected rows of an upload as a downloadable CSV ("line,reason,message,raw"), in file
+ * The rejected rows of an upload as a downloadable CSV ("line,reason,message,raw", made for
+ * spreadsheets: see ../exports/spreadsheet-csv.ts), in file
  * order, duplicates included. Read a page at a time along the (upload_id, line) index, by
  * keyset rather than OFFSET, and only as fast as the reader takes it: a million rejected rows
  * are never in memory together.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
+import { spreadsheetCsv } from '../exports/spreadsheet-csv.js';
 
 export type RejectedReportOptions = {
   /** Rows read per query. Default 1,000. */
@@ -15,16 +17,15 @@ export type RejectedReportOptions = {
 
 type RejectedRow = { id: string; line: number; reason: string; message: string; raw: string };
 
-const HEADER = 'line,reason,message,raw\r\n';
+const COLUMNS = ['line', 'reason', 'message', 'raw'];
 
 /** Errors (an upload of another tenant: errors.uploadNotFound) come out as the stream's error, before any data. */
 export function rejectedRowsCsv(db: Db, tenantId: string, uploadId: string, options: RejectedReportOptions = {}): Readable {
   const pageRows = options.pageRows ?? 1_000;
 
-  async function* lines(): AsyncGenerator<string> {
+  async function* lines(): AsyncGenerator<readonly unknown[]> {
     const upload = await db.pool.query('SELECT 1 FROM uploads WHERE id = $1 AND tenant_id = $2', [uploadId, tenantId]);
     if (upload.rowCount === 0) throw errors.uploadNotFound(uploadId);
-    yield HEADER;
     let afterLine = 0;
     let afterId = '0';
     for (;;) {
@@ -34,7 +35,7 @@ export function rejectedRowsCsv(db: Db, tenantId: string, uploadId: string, opti
           ORDER BY line, id LIMIT $5`,
         [uploadId, tenantId, afterLine, afterId, pageRows],
       );
-      if (rows.length > 0) yield rows.map((r) => `${r.line},${csvField(r.reason)},${csvField(r.message)},${csvField(r.raw)}\r\n`).join('');
+      for (const r of rows) yield [r.line, r.reason, r.message, r.raw];
       const last = rows.at(-1);
       if (!last || rows.length < pageRows) return;
       afterLine = last.line;
@@ -42,9 +43,5 @@ export function rejectedRowsCsv(db: Db, tenantId: string, uploadId: string, opti
     }
   }
 
-  return Readable.from(lines(), { objectMode: false });
-}
-
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  return spreadsheetCsv(COLUMNS, lines());
 }

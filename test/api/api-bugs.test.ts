@@ -74,7 +74,7 @@ describe('BUG 2: recipients and export.csv order by id as text (src/api/routes/c
       [h.tenant.tenantId, campaign.id],
     );
     const response = await h.api.get(`/v1/campaigns/${campaign.id}/export.csv`);
-    const records = parse(response.body, { columns: true }) as { line: string }[];
+    const records = parse(response.body, { columns: true, bom: true }) as { line: string }[];
     expect(records.length).toBe(12000);
     expect(records.map((r) => Number(r.line))).toEqual(Array.from({ length: 12000 }, (_, i) => i + 1));
   });

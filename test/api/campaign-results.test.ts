@@ -125,7 +125,7 @@ describe('export.csv', () => {
     expectStatusCode(response, 200);
     expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(response.headers['content-disposition']).toBe(`attachment; filename="campaign-${campaignId}.csv"`);
-    const records = parse(response.body, { columns: true }) as Record<string, string>[];
+    const records = parse(response.body, { columns: true, bom: true }) as Record<string, string>[];
     expect(Object.keys(records[0] ?? {})).toEqual([
       'line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
       'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables',
@@ -145,7 +145,7 @@ describe('export.csv', () => {
     const { campaign } = await createDraftCampaign(h.api, sender, { name: 'empty' });
     const response = await h.api.get(`/v1/campaigns/${campaign.id}/export.csv`);
     expectStatusCode(response, 200);
-    expect(parse(response.body)).toEqual([
+    expect(parse(response.body, { bom: true })).toEqual([
       ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
         'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables'],
     ]);

@@ -209,15 +209,16 @@ describe('rejected rows report', () => {
     expectStatusCode(report, 200);
     expect(report.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(report.headers['content-disposition']).toBe(`attachment; filename="rejected-${upload.uploadId}.csv"`);
-    const rows = parse(report.body, { columns: true }) as { line: string; reason: string; message: string; raw: string }[];
+    const rows = parse(report.body, { columns: true, bom: true }) as { line: string; reason: string; message: string; raw: string }[];
     expect(rows.map((r) => [r.line, r.reason])).toEqual([
       ['3', 'PHONE_INVALID'],
       ['4', 'VARIABLE_EMPTY'],
       ['5', 'DUPLICATE_PHONE'],
     ]);
     expect(rows[0]?.raw).toBe('not a phone,Bea,200');
-    expect(rows[2]?.raw).toBe('+56987000081,"Ana, again",400');
-    expect(rows.every((r) => /^[A-Z"+].*\.$/.test(r.message))).toBe(true);
+    // Cells a spreadsheet would evaluate (a leading + followed by more than a number) are neutralized with an apostrophe.
+    expect(rows[2]?.raw).toBe("'+56987000081,\"Ana, again\",400");
+    expect(rows.every((r) => /^'?[A-Z"+].*\.$/.test(r.message))).toBe(true);
   });
 
   it('an unknown upload is 404 UPLOAD_NOT_FOUND', async () => {
@@ -252,7 +253,7 @@ describe('provider phone rules at ingest', () => {
     expect(upload).toMatchObject({ totalRows: 3, accepted: 2, rejected: 1, rejectedByReason: { PHONE_NOT_COLOMBIAN: 1 } });
     expect((await stored(campaign.id)).map((r) => r.phone)).toEqual(['+573102111111', '+573102111112']);
     const report = await h.api.get(upload.rejectedReportUrl);
-    const rows = parse(report.body, { columns: true }) as { line: string; reason: string }[];
+    const rows = parse(report.body, { columns: true, bom: true }) as { line: string; reason: string }[];
     expect(rows).toEqual([expect.objectContaining({ line: '3', reason: 'PHONE_NOT_COLOMBIAN' })]);
   });
 });

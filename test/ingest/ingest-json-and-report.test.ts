@@ -89,12 +89,12 @@ describe('rejectedRowsCsv', () => {
     expect(summary).toMatchObject({ totalRows: 250, accepted: 100, duplicates: 114, rejected: 36 });
 
     const csv = await text(rejectedRowsCsv(ctx.db, ctx.tenantId, summary.uploadId, { pageRows: 40 }));
-    const rows = parse(csv, { columns: true }) as { line: string; reason: string; message: string; raw: string }[];
+    const rows = parse(csv, { columns: true, bom: true }) as { line: string; reason: string; message: string; raw: string }[];
     expect(rows).toHaveLength(150);
     expect(rows.map((r) => Number(r.line))).toEqual([...rows.map((r) => Number(r.line))].sort((a, b) => a - b));
     expect(new Set(rows.map((r) => r.reason))).toEqual(new Set(['VARIABLE_EMPTY', 'DUPLICATE_PHONE']));
     const first = rows[0];
-    expect(first).toEqual({ line: '2', reason: 'VARIABLE_EMPTY', message: 'Variable {{2}} (column "amount") is empty.', raw: '+56987650000;"Name, ""0""";' });
+    expect(first).toEqual({ line: '2', reason: 'VARIABLE_EMPTY', message: 'Variable {{2}} (column "amount") is empty.', raw: "'+56987650000;\"Name, \"\"0\"\"\";" });
   });
 
   it('errors for an upload of another tenant', async () => {

@@ -2,8 +2,6 @@
  * Campaigns: create (optionally with recipients and start, idempotent), read with progress,
  * act on (start, pause, resume, cancel, resend-unknown), page through recipients, export.
  */
-import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { requireBalanceForStart } from '../../accounts/balance-check.js';
@@ -11,6 +9,7 @@ import { applyCampaignAction, type CampaignAction } from '../../campaigns/campai
 import { campaignProgress } from '../../campaigns/campaign-stats.js';
 import { createCampaign } from '../../campaigns/create-campaign.js';
 import type { Campaign } from '../../db/database.js';
+import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
 import { errors } from '../../errors.js';
 import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
@@ -150,12 +149,10 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
           after = page.rows[page.rows.length - 1]?.id ?? after;
         }
       }
-      const csv = Readable.from(rows()).pipe(
-        stringify({
-          header: true,
-          columns: ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
-            'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables'],
-        }),
+      const csv = spreadsheetCsv(
+        ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
+          'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables'],
+        rows(),
       );
       return reply
         .header('content-type', 'text/csv; charset=utf-8')

@@ -92,6 +92,7 @@ export function uploadRoutes(ctx: AppContext): FastifyPluginAsync {
 
       const options = await ingestOptionsFor(ctx.db, request.tenantId, id, {
         format,
+        batchRows: ctx.config.ingestBatchRows,
         contentType: contentType.split(';')[0] ?? contentType,
         ...(filename ? { filename } : {}),
         ...(phoneColumn ? { phoneColumn } : {}),
