@@ -41,6 +41,12 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Math.max(0, at - now);
 }
 
+/** A response's Retry-After header (any case; seconds or an HTTP date) in ms, when it has one. */
+export function retryAfterMs(headers: Record<string, string>, now: number = Date.now()): number | undefined {
+  const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+  return parseRetryAfter(value, now);
+}
+
 // Secrets a provider might echo back in an error body: auth headers and form/JSON fields.
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/\b(Bearer|Key)\s+[^\s"',;}]+/gi, '$1 [redacted]'],

@@ -15,11 +15,3 @@ export function graphRequest(method: HttpRequest['method'], url: string, credent
   return { method, url, headers, body: JSON.stringify(body) };
 }
 
-/** Retry-After (seconds or an HTTP date) in ms, when the response carries one. */
-export function retryAfterMs(headers: Record<string, string>, now: number = Date.now()): number | undefined {
-  const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1]?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}

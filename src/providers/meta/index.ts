@@ -1,6 +1,6 @@
 export { metaAdapter } from './adapter.js';
 export { MARKETING_CAP_RETRY_MS, META_CLASSIFIED_CODES, PAIR_RATE_RETRY_MS, classifyMetaError, metaErrorRule } from './classify-error.js';
-export { graphRoot, retryAfterMs } from './endpoint.js';
+export { graphRoot } from './endpoint.js';
 export { metaFailure } from './response.js';
 export {
   META_DEFAULT_API_VERSION,

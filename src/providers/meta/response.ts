@@ -6,7 +6,7 @@
 import { outcome, parseJson, undocumented } from '../outcome.js';
 import type { HttpResponse, SendOutcome } from '../types.js';
 import { classifyMetaError } from './classify-error.js';
-import { retryAfterMs } from './endpoint.js';
+import { retryAfterMs } from '../response-helpers.js';
 import { metaErrorBodySchema } from './schemas.js';
 
 /**

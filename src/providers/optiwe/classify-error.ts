@@ -5,6 +5,7 @@
  */
 import { outcome, parseJson, undocumented, type OutcomeCode } from '../outcome.js';
 import type { HttpResponse, SendOutcome } from '../types.js';
+import { retryAfterMs } from '../response-helpers.js';
 import { optiweErrorBodySchema } from './schemas.js';
 
 type Rule = { code: OutcomeCode; sentence: string };
@@ -48,14 +49,6 @@ export const OPTIWE_INVALID_CUSTOMER_RULES: Readonly<Record<string, Rule>> = {
   INVALID_EXTRA_FIELDS: { code: 'RECIPIENT_INVALID', sentence: "Optiwe skipped this customer: its extra fields are not valid." },
 };
 
-/** Retry-After (seconds or an HTTP date) in ms, when the response carries one. */
-export function retryAfterMs(headers: Record<string, string>, now: number = Date.now()): number | undefined {
-  const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1]?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /**
  * The outcome of a response that is not a success, or undefined for a success (a 2xx whose

@@ -1,6 +1,6 @@
 export { optiweAdapter } from './adapter.js';
 export { OPTIWE_BULK_MAX_SIZE, buildOptiweBulkRequest, optiweBatch, optiweBulkBody, parseOptiweBulkResponse, type OptiweBulkCustomer } from './bulk.js';
-export { OPTIWE_ERROR_RULES, OPTIWE_INVALID_CUSTOMER_RULES, optiweFailure, retryAfterMs } from './classify-error.js';
+export { OPTIWE_ERROR_RULES, OPTIWE_INVALID_CUSTOMER_RULES, optiweFailure } from './classify-error.js';
 export { renderOptiweText, templateButtons, withOptiweButtons, type OptiweTemplateRef } from './message-text.js';
 export { phoneMatchKey, splitPhone, type OptiwePhone } from './phone.js';
 export {
