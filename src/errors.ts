@@ -71,6 +71,8 @@ export const errors = {
       `Content type "${type}" is not accepted; send text/csv, application/json, application/x-ndjson or multipart/form-data.`,
     ),
   malformedInput: (reason: string) => new AppError('MALFORMED_INPUT', 400, `The recipient list could not be read: ${reason}.`),
+  recipientRejected: (reason: string, message: string) =>
+    new AppError('RECIPIENT_REJECTED', 422, `The recipient was rejected (${reason}): ${message.replace(/[.\s]+$/, '')}.`, { reason }),
   malformedJson: () => new AppError('MALFORMED_JSON', 400, 'The request body is not valid JSON.'),
   idempotencyConflict: (key: string) =>
     new AppError('IDEMPOTENCY_KEY_REUSED', 409, `Idempotency-Key "${key}" was already used with a different request body.`),

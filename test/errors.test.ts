@@ -27,6 +27,7 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   unsupportedMediaType: { args: ['application/xml'], code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 },
   malformedInput: { args: ['"," or "]" was expected after item 1'], code: 'MALFORMED_INPUT', status: 400 },
   malformedJson: { args: [], code: 'MALFORMED_JSON', status: 400 },
+  recipientRejected: { args: ['PHONE_INVALID', 'The phone "12345" is not a valid number for CL.'], code: 'RECIPIENT_REJECTED', status: 422 },
   idempotencyConflict: { args: ['create-june-1'], code: 'IDEMPOTENCY_KEY_REUSED', status: 409 },
   accountNotFound: { args: [CAMPAIGN_ID], code: 'ACCOUNT_NOT_FOUND', status: 404 },
   templateNotFound: { args: [CAMPAIGN_ID], code: 'TEMPLATE_NOT_FOUND', status: 404 },

@@ -14,6 +14,7 @@ import { registerAuth } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
 import { providerTemplateRoutes } from './routes/provider-templates.js';
 import { templateRoutes } from './routes/templates.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -49,6 +50,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(templateRoutes(ctx));
   await app.register(providerTemplateRoutes(ctx));
   await app.register(campaignRoutes(ctx));
+  await app.register(messageRoutes(ctx));
   await app.register(uploadRoutes(ctx));
   return app;
 }

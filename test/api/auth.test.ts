@@ -40,6 +40,7 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH'; path: string }[] =
   { method: 'GET', path: '/v1/accounts/:id/queue' },
   { method: 'POST', path: '/v1/accounts/:id/templates/sync' },
   { method: 'POST', path: '/v1/accounts/:id/provider-templates' },
+  { method: 'POST', path: '/v1/messages' },
   { method: 'POST', path: '/v1/templates' },
   { method: 'GET', path: '/v1/templates' },
   { method: 'POST', path: '/v1/campaigns' },
