@@ -1,7 +1,7 @@
 /**
  * Everything a worker process runs:
- * - one BullMQ Worker per provider account queue, with the account's rate as the queue-wide
- *   limiter (it holds across every process), re-created when the rate changes;
+ * - one BullMQ Worker per provider account queue (the account's rate is kept per send by
+ *   AccountRateLimiter, across every process);
  * - the feeder and the sweeper, which run in exactly one process at a time (leader lease).
  *
  * stop() is graceful: no new jobs are taken, jobs under way finish and their results are
@@ -23,7 +23,6 @@ import { Sweeper } from './sweeper.js';
 /** How often to look for accounts that need a queue worker (ms); a started campaign waits at most this long. */
 const ACCOUNT_REFRESH_MS = 500;
 
-type AccountWorker = { worker: Worker<SendJobData>; rate: number };
 
 export class WorkerHost {
   private readonly redis: Redis;
@@ -32,7 +31,7 @@ export class WorkerHost {
   private readonly feeder: Feeder;
   private readonly sweeper: Sweeper;
   private readonly leader: LeaderLock;
-  private readonly workers = new Map<string, AccountWorker>();
+  private readonly workers = new Map<string, Worker<SendJobData>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly tasksUnderWay = new Set<Promise<void>>();
   private stopping = false;
@@ -86,24 +85,24 @@ export class WorkerHost {
 
   /** Runs a worker for each account that has a running or paused campaign. */
   private async refreshAccounts(): Promise<void> {
-    const { rows } = await this.db.pool.query<{ id: string; rate_per_second: number }>(
-      `SELECT DISTINCT a.id, a.rate_per_second FROM provider_accounts a
+    const { rows } = await this.db.pool.query<{ id: string }>(
+      `SELECT DISTINCT a.id FROM provider_accounts a
          JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')`,
     );
-    const wanted = new Map(rows.map((r) => [r.id, Math.max(1, r.rate_per_second)]));
-    for (const [accountId, current] of this.workers) {
-      if (wanted.get(accountId) !== current.rate) {
+    const wanted = new Set(rows.map((r) => r.id));
+    for (const [accountId, worker] of this.workers) {
+      if (!wanted.has(accountId)) {
         this.workers.delete(accountId);
-        await current.worker.close();
+        await worker.close();
       }
     }
-    for (const [accountId, rate] of wanted) {
+    for (const accountId of wanted) {
       if (this.stopping) return;
-      if (!this.workers.has(accountId)) this.workers.set(accountId, { worker: this.createWorker(accountId, rate), rate });
+      if (!this.workers.has(accountId)) this.workers.set(accountId, this.createWorker(accountId));
     }
   }
 
-  private createWorker(accountId: string, rate: number): Worker<SendJobData> {
+  private createWorker(accountId: string): Worker<SendJobData> {
     const worker: Worker<SendJobData> = new Worker<SendJobData>(
       sendQueueName(accountId),
       async (job: Job<SendJobData>, token?: string) => {
@@ -114,7 +113,8 @@ export class WorkerHost {
         connection: redisConnection(this.config.redisUrl),
         prefix: this.config.queuePrefix,
         concurrency: this.config.workerConcurrency,
-        limiter: { max: rate, duration: 1_000 },
+        // The account's rate is kept by AccountRateLimiter (exact in every one-second window);
+        // BullMQ's fixed-window limiter would allow up to twice the rate across a boundary.
         lockDuration: this.config.jobLockMs,
         stalledInterval: this.config.jobLockMs,
         // A redelivered job finds its recipient `sending` and marks it unknown, so letting the
@@ -130,7 +130,7 @@ export class WorkerHost {
     worker.on('failed', (job, error) =>
       this.logger.warn({ accountId, recipientId: job?.data.recipientId, err: error.message }, 'send job failed on an infrastructure error; it will be retried'),
     );
-    this.logger.info({ accountId, rate }, 'serving account queue');
+    this.logger.info({ accountId }, 'serving account queue');
     return worker;
   }
 
@@ -139,7 +139,7 @@ export class WorkerHost {
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.allSettled([...this.tasksUnderWay]);
-    await Promise.all([...this.workers.values()].map(({ worker }) => worker.close()));
+    await Promise.all([...this.workers.values()].map((worker) => worker.close()));
     this.workers.clear();
     await this.pipeline.drain();
     await this.leader.release().catch(() => undefined);

@@ -11,6 +11,8 @@ export type CampaignContext = {
   tenantId: string;
   accountId: string;
   maxAttempts: number;
+  /** The account's messages per second, across every worker process. */
+  ratePerSecond: number;
   adapter: ProviderAdapter<unknown, unknown>;
   account: AccountSettings;
   template: TemplateRef;
@@ -74,6 +76,7 @@ export class CampaignContexts {
       tenantId: campaign.tenantId,
       accountId: campaign.accountId,
       maxAttempts: campaign.maxAttempts,
+      ratePerSecond: campaign.account.ratePerSecond,
       adapter,
       account: { id: campaign.accountId, config: config.data, credentials: credentials.data },
       template: { name: t.name, externalId: t.externalId, language: t.language, category: t.category, body: t.body, paramNames: t.paramNames },

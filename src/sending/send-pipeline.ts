@@ -22,6 +22,7 @@ import { outcome } from '../providers/outcome.js';
 import { redactOutcome } from '../providers/response-helpers.js';
 import type { OutboundMessage, SendOutcome } from '../providers/types.js';
 import type { SendJobData, SendQueues } from '../queue/queues.js';
+import { AccountRateLimiter } from '../queue/account-rate-limiter.js';
 import { Backoff } from './backoff.js';
 import { Batcher } from './batcher.js';
 import { CampaignContexts, ContextError, type CampaignContext } from './campaign-context.js';
@@ -45,8 +46,10 @@ export class SendPipeline {
   private readonly claims: Batcher<string, ClaimResult>;
   private readonly results: Batcher<SendResultWrite, boolean>;
   readonly contexts: CampaignContexts;
+  private readonly limiter: AccountRateLimiter;
 
   constructor(private readonly deps: SendPipelineDeps) {
+    this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix);
     const { pool } = deps.db;
     this.claims = new Batcher(async (ids) => {
       const found = await claimForSending(pool, ids);
@@ -89,6 +92,8 @@ export class SendPipeline {
     let result: SendOutcome;
     try {
       const request = context.adapter.buildSendRequest(message, context.account);
+      // Wait for this account's next send slot (held across every worker process).
+      await this.limiter.acquire(context.accountId, context.ratePerSecond);
       const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
       // Parse functions never see the account, so scrub its actual credential values here, before
       // the provider's text is stored or logged (some providers echo a bad token back).
