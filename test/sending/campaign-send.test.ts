@@ -83,8 +83,12 @@ describe('sending a campaign', () => {
     await insertRecipients(ctx, campaignId, 300, 3000);
     await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
     await waitFor('pause', async () => (await campaignStatus(campaignId)) === 'paused');
+    // Sends already under way when the pause landed finish (as failed); wait for them, not for a time.
+    await waitFor('sends under way to finish', async () => {
+      const c = await statusCounts(ctx, campaignId);
+      return (c.sending ?? 0) === 0 && (c.queued ?? 0) === 0;
+    });
     sandbox.settings.missingTemplates = [];
-    await new Promise((r) => setTimeout(r, 300));
 
     const campaign = await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } });
     expect(campaign.statusCode).toBe('TEMPLATE_NOT_FOUND');
