@@ -11,12 +11,11 @@
  * connection) for the next request(s), optionally only for one path or one phone.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { parseJsonBody, startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
 
+export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; json: unknown };
-export type ScriptedReply = { status: number; body: string; headers?: Record<string, string> } | { hang: true } | { drop: true };
 export type ScriptOptions = { path?: string; phone?: string; times?: number };
 
 export type AderesoDelivery = { phone: string; account: string; name: string; parameters: string[]; messageId: string; ticketId: string };
@@ -67,7 +66,6 @@ export async function startFakeAderesoServer(opts: FakeAderesoOptions = {}): Pro
   };
   const requests: RecordedRequest[] = [];
   const deliveries: AderesoDelivery[] = [];
-  const scripts: { reply: ScriptedReply; path?: string; phone?: string; times: number }[] = [];
 
   const reply = (status: number, body: Record<string, unknown>): ScriptedReply => ({
     status: status !== 200 && options.errorsAsHttp200 ? 200 : status,
@@ -116,58 +114,24 @@ export async function startFakeAderesoServer(opts: FakeAderesoOptions = {}): Pro
     return ticketReply(json);
   }
 
-  const hanging = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = (req.url ?? '').split('?')[0] ?? '';
-      let json: unknown;
-      try {
-        json = JSON.parse(body) as unknown;
-      } catch {
-        json = undefined;
-      }
-      requests.push({ method: req.method ?? '', path, headers: req.headers, body, json });
-      const phone = isRecord(json) && typeof json.phone === 'string' ? json.phone : undefined;
-      const scripted = scripts.find((s) => s.times > 0 && (s.path === undefined || s.path === path) && (s.phone === undefined || s.phone === phone));
-      if (scripted) scripted.times -= 1;
-      const out = scripted?.reply ?? answer(req.method ?? '', path, req.headers, json);
-      if ('hang' in out) {
-        hanging.add(res);
-        return;
-      }
-      if ('drop' in out) {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(out.status, { 'content-length': Buffer.byteLength(out.body), ...(out.headers ?? {}) });
-      res.end(out.body);
-    });
+  const server = await startScriptedServer((request) => {
+    const json = parseJsonBody(request.body);
+    requests.push({ ...request, json });
+    return { recipient: isRecord(json) && typeof json.phone === 'string' ? json.phone : undefined, answer: () => answer(request.method, request.path, request.headers, json) };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     token: options.token,
     requests,
     deliveries,
     options,
     script: (scriptReply, scriptOptions = {}) =>
-      scripts.push({
-        reply: scriptReply,
-        times: scriptOptions.times ?? 1,
+      server.script(scriptReply, {
+        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
         ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
-        ...(scriptOptions.phone ? { phone: scriptOptions.phone } : {}),
+        ...(scriptOptions.phone ? { recipient: scriptOptions.phone } : {}),
       }),
-    close: async () => {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => server.close(),
   };
 }

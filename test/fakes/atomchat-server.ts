@@ -11,12 +11,11 @@
  * assert each phone got at most one. `script()` forces any reply, a hang or a dropped connection.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { parseJsonBody, startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
 
+export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; json: unknown };
-export type ScriptedReply = { status: number; body: string; headers?: Record<string, string> } | { hang: true } | { drop: true };
 export type ScriptOptions = { path?: string; phone?: string; times?: number };
 
 export type FakeAtomchatTemplate = {
@@ -79,7 +78,6 @@ export async function startFakeAtomchatServer(opts: FakeAtomchatOptions = {}): P
   const requests: RecordedRequest[] = [];
   const deliveries: AtomchatDelivery[] = [];
   const conversations = new Map<string, string>();
-  const scripts: { reply: ScriptedReply; path?: string; phone?: string; times: number }[] = [];
 
   function send(headers: IncomingMessage['headers'], body: unknown): ScriptedReply {
     const authorization = headers.authorization ?? '';
@@ -135,61 +133,25 @@ export async function startFakeAtomchatServer(opts: FakeAtomchatOptions = {}): P
     return options.newNumbersAs202 ? json(202, { success: false, conversationId: id, status: 202 }) : json(200, { success: true, message: 'Pending' });
   }
 
-  const hanging = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = (req.url ?? '').split('?')[0] ?? '';
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body) as unknown;
-      } catch {
-        parsed = undefined;
-      }
-      requests.push({ method: req.method ?? '', path, headers: req.headers, body, json: parsed });
-      const phone = isRecord(parsed) && typeof parsed.phoneNumber === 'string' ? parsed.phoneNumber : undefined;
-      const scripted = scripts.find((s) => s.times > 0 && (s.path === undefined || s.path === path) && (s.phone === undefined || s.phone === phone));
-      if (scripted) scripted.times -= 1;
-      const out: ScriptedReply =
-        scripted?.reply ??
-        (req.method === 'POST' && path === ATOMCHAT_SEND_PATH ? send(req.headers, parsed) : { status: 404, body: 'Cannot POST ' + path, headers: { 'content-type': 'text/html' } });
-      if ('hang' in out) {
-        hanging.add(res);
-        return;
-      }
-      if ('drop' in out) {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(out.status, { 'content-length': Buffer.byteLength(out.body), ...(out.headers ?? {}) });
-      res.end(out.body);
-    });
+  const server = await startScriptedServer((request) => {
+    const json = parseJsonBody(request.body);
+    requests.push({ ...request, json });
+    return { recipient: isRecord(json) && typeof json.phoneNumber === 'string' ? json.phoneNumber : undefined, answer: () => (request.method === 'POST' && request.path === ATOMCHAT_SEND_PATH ? send(request.headers, json) : { status: 404, body: 'Cannot POST ' + request.path, headers: { 'content-type': 'text/html' } }) };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     token: options.token,
     requests,
     deliveries,
     conversations,
     options,
     script: (scriptReply, scriptOptions = {}) =>
-      scripts.push({
-        reply: scriptReply,
-        times: scriptOptions.times ?? 1,
+      server.script(scriptReply, {
+        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
         ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
-        ...(scriptOptions.phone ? { phone: scriptOptions.phone } : {}),
+        ...(scriptOptions.phone ? { recipient: scriptOptions.phone } : {}),
       }),
-    close: async () => {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => server.close(),
   };
 }

@@ -13,12 +13,11 @@
  * assert each phone got at most one. `script()` forces any reply, a hang or a dropped connection.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
 
+export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; form: Record<string, string> };
-export type ScriptedReply = { status: number; body: string; headers?: Record<string, string> } | { hang: true } | { drop: true };
 export type ScriptOptions = { path?: string; mobile?: string; times?: number };
 
 export type FakeMultichatTemplate = { name: string; body: string; paramCount: number; status: string };
@@ -89,7 +88,6 @@ export async function startFakeMultichatServer(opts: FakeMultichatOptions = {}):
   };
   const requests: RecordedRequest[] = [];
   const deliveries: MultichatDelivery[] = [];
-  const scripts: { reply: ScriptedReply; path?: string; mobile?: string; times: number }[] = [];
 
   const code = (value: number, messageId?: string): ScriptedReply =>
     options.replyFormat === 'plain'
@@ -152,55 +150,27 @@ export async function startFakeMultichatServer(opts: FakeMultichatOptions = {}):
     return { status: 404, body: '<h1>Not Found</h1>', headers: { 'content-type': 'text/html' } };
   }
 
-  const hanging = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = (req.url ?? '').split('?')[0] ?? '';
-      // A form post is the only format read; anything else arrives with no fields (so code 2).
-      const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-      const form = isForm ? Object.fromEntries(new URLSearchParams(body)) : {};
-      requests.push({ method: req.method ?? '', path, headers: req.headers, body, form });
-      const scripted = scripts.find((s) => s.times > 0 && (s.path === undefined || s.path === path) && (s.mobile === undefined || s.mobile === form.mobile));
-      if (scripted) scripted.times -= 1;
-      const out = scripted?.reply ?? answer(req.method ?? '', path, form);
-      if ('hang' in out) {
-        hanging.add(res);
-        return;
-      }
-      if ('drop' in out) {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(out.status, { 'content-length': Buffer.byteLength(out.body), ...(out.headers ?? {}) });
-      res.end(out.body);
-    });
+  const server = await startScriptedServer((request) => {
+    // A form post is the only format read; anything else arrives with no fields (so code 2).
+    const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const form = isForm ? Object.fromEntries(new URLSearchParams(request.body)) : {};
+    requests.push({ ...request, form });
+    return { recipient: form.mobile, answer: () => answer(request.method, request.path, form) };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     login: options.login,
     token: options.token,
     requests,
     deliveries,
     options,
     script: (scriptReply, scriptOptions = {}) =>
-      scripts.push({
-        reply: scriptReply,
-        times: scriptOptions.times ?? 1,
+      server.script(scriptReply, {
+        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
         ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
-        ...(scriptOptions.mobile ? { mobile: scriptOptions.mobile } : {}),
+        ...(scriptOptions.mobile ? { recipient: scriptOptions.mobile } : {}),
       }),
-    close: async () => {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => server.close(),
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * The plumbing every fake provider shares: a local HTTP server that reads each request whole,
+ * lets the fake record it and say which recipient it is for, answers from a scripted reply when
+ * one matches (by path and/or recipient) or from the fake's own rules otherwise, and can hang
+ * or drop the connection to imitate timeouts and resets.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type ScriptedReply = { status: number; body: string; headers?: Record<string, string> } | { hang: true } | { drop: true };
+
+export type RawRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string };
+
+export type ScriptMatch = { path?: string; recipient?: string; times?: number };
+
+export type ScriptedServer = {
+  url: string;
+  /** Answers the next `times` (default 1) requests that match with `reply`, before the fake's own rules. */
+  script(reply: ScriptedReply, match?: ScriptMatch): void;
+  close(): Promise<void>;
+};
+
+/**
+ * `receive` records the request (in the fake's own shape) and returns the recipient it is for,
+ * if any, and how the fake would answer it without a script.
+ */
+export async function startScriptedServer(receive: (request: RawRequest) => { recipient?: string; answer: () => ScriptedReply }): Promise<ScriptedServer> {
+  const scripts: { reply: ScriptedReply; path?: string; recipient?: string; times: number }[] = [];
+  const hanging = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const request: RawRequest = {
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0] ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      const { recipient, answer } = receive(request);
+      const scripted = scripts.find(
+        (s) => s.times > 0 && (s.path === undefined || s.path === request.path) && (s.recipient === undefined || s.recipient === recipient),
+      );
+      if (scripted) scripted.times -= 1;
+      const out = scripted?.reply ?? answer();
+      if ('hang' in out) {
+        hanging.add(res);
+        return;
+      }
+      if ('drop' in out) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(out.status, { 'content-length': Buffer.byteLength(out.body), ...(out.headers ?? {}) });
+      res.end(out.body);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    script(reply, match = {}) {
+      scripts.push({
+        reply,
+        times: match.times ?? 1,
+        ...(match.path ? { path: match.path } : {}),
+        ...(match.recipient ? { recipient: match.recipient } : {}),
+      });
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/** JSON.parse that answers undefined for a body that is not JSON. */
+export function parseJsonBody(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
