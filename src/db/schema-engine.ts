@@ -107,35 +107,3 @@ export async function diffSchemas(databaseUrl: string, from: string | null, to: 
     engine.free();
   }
 }
-
-/** SQL from the committed migrations to the schema: the body of the next migration. */
-export async function diffMigrationsToSchema(databaseUrl: string, to: string): Promise<string> {
-  const engine = await openEngine(databaseUrl, to);
-  try {
-    const result = await engine.diff({
-      from: { tag: 'migrations', ...(await loadMigrationList()) },
-      to: { tag: 'schemaDatamodel', files: [{ path: SCHEMA_PATH, content: to }] },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTERS,
-    });
-    return result.stdout ?? '';
-  } finally {
-    engine.free();
-    await dropShadowDatabases(databaseUrl);
-  }
-}
-
-/** The engine leaves its shadow databases behind (PLATFORM-NOTES); drop them. */
-async function dropShadowDatabases(databaseUrl: string): Promise<void> {
-  const admin = new pg.Client({ ...connectionFields(databaseUrl), database: 'postgres' });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'",
-    );
-    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
