@@ -22,7 +22,7 @@ export type CampaignProgress = {
   etaSeconds: number | null;
 };
 
-const ALL: RecipientStatus[] = ['pending', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
+const ALL: RecipientStatus[] = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
 const RATE_WINDOW_S = 10;
 
 export async function campaignProgress(db: Db, redis: Redis, prefix: string, campaignId: string): Promise<CampaignProgress> {
@@ -33,7 +33,7 @@ export async function campaignProgress(db: Db, redis: Redis, prefix: string, cam
   const counts = Object.fromEntries(ALL.map((s) => [s, 0])) as Record<RecipientStatus, number>;
   for (const r of rows) counts[r.status] = Number(r.n);
   const total = ALL.reduce((sum, s) => sum + counts[s], 0);
-  const open = counts.pending + counts.queued + counts.sending;
+  const open = counts.pending + counts.deferred + counts.queued + counts.sending;
 
   // The current second is still filling; measure over the whole seconds before it.
   const now = Math.floor(Date.now() / 1000);

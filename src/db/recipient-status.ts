@@ -18,12 +18,14 @@ export type { RecipientStatus };
 /** Final from the sender's point of view: nothing more will be sent to this recipient. */
 export const FINAL_STATUSES: readonly RecipientStatus[] = ['accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
 /** Work still to do for a campaign. */
-export const OPEN_STATUSES: readonly RecipientStatus[] = ['pending', 'queued', 'sending'];
+export const OPEN_STATUSES: readonly RecipientStatus[] = ['pending', 'deferred', 'queued', 'sending'];
 
 const TRANSITIONS: Record<RecipientStatus, readonly RecipientStatus[]> = {
-  pending: ['queued', 'cancelled'],
-  queued: ['sending', 'pending', 'cancelled'],
-  sending: ['queued', 'accepted', 'sent', 'failed', 'unknown'],
+  pending: ['queued', 'deferred', 'cancelled', 'failed'],
+  // Waiting for a limit or a time; fed again once not_before has passed.
+  deferred: ['queued', 'pending', 'cancelled', 'failed'],
+  queued: ['sending', 'pending', 'deferred', 'cancelled', 'failed'],
+  sending: ['queued', 'deferred', 'accepted', 'sent', 'failed', 'unknown'],
   accepted: ['sent', 'delivered', 'read', 'failed'],
   sent: ['delivered', 'read', 'failed'],
   delivered: ['read'],
@@ -45,14 +47,27 @@ export function allowedFrom(to: RecipientStatus): RecipientStatus[] {
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-/** Moves up to `limit` pending recipients of a running campaign to queued; returns their ids in order. */
+/**
+ * Moves up to `limit` recipients of a running campaign to queued, deferred ones whose time has
+ * come first, then pending ones in order; returns their ids in order.
+ */
 export async function markQueued(db: Queryable, campaignId: string, limit: number): Promise<string[]> {
+  // Two index range scans (campaign_id, status, id) rather than one `status IN (...)`, which
+  // would have to sort every pending row of a large campaign to honour ORDER BY id.
   const { rows } = await db.query<{ id: string }>(
-    `WITH picked AS (
+    `WITH due AS (
+       SELECT r.id FROM recipients r
+        WHERE r.campaign_id = $1 AND r.status = 'deferred' AND (r.not_before IS NULL OR r.not_before <= now())
+        ORDER BY r.id LIMIT $2
+        FOR UPDATE SKIP LOCKED),
+     fresh AS (
        SELECT r.id FROM recipients r
         WHERE r.campaign_id = $1 AND r.status = 'pending'
         ORDER BY r.id LIMIT $2
-        FOR UPDATE SKIP LOCKED)
+        FOR UPDATE SKIP LOCKED),
+     picked AS (
+       SELECT id FROM (SELECT id, 0 AS pass FROM due UNION ALL SELECT id, 1 FROM fresh) both_
+        ORDER BY pass, id LIMIT $2)
      UPDATE recipients r SET status = 'queued', queued_at = now(), updated_at = now()
        FROM picked, campaigns c
       WHERE r.id = picked.id AND c.id = r.campaign_id AND c.status = 'running'
@@ -117,7 +132,9 @@ export type SendResultWrite = {
   id: string;
   /** The attempt this result belongs to; a stale result (another attempt since) is dropped. */
   attempt: number;
-  status: 'accepted' | 'sent' | 'failed' | 'unknown' | 'queued';
+  status: 'accepted' | 'sent' | 'failed' | 'unknown' | 'queued' | 'deferred';
+  /** For `deferred`: not fed again before this time. */
+  notBefore?: Date | null;
   providerMessageId?: string | null;
   errorCode?: string | null;
   providerErrorCode?: string | null;
@@ -145,11 +162,12 @@ export async function writeSendResults(db: Queryable, results: readonly SendResu
         sent_at = CASE WHEN v.status IN ('sent', 'accepted') THEN now() ELSE r.sent_at END,
         failed_at = CASE WHEN v.status = 'failed' THEN now() ELSE r.failed_at END,
         queued_at = CASE WHEN v.status = 'queued' THEN now() ELSE r.queued_at END,
+        not_before = CASE WHEN v.status = 'deferred' THEN v.not_before ELSE r.not_before END,
         updated_at = now()
-       FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[])
-            AS v(id, attempt, status, message_id, error_code, provider_code, provider_text, refund)
+       FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::timestamptz[])
+            AS v(id, attempt, status, message_id, error_code, provider_code, provider_text, refund, not_before)
       WHERE r.id = v.id AND r.attempts = v.attempt
-        AND (r.status = 'sending' OR (r.status = 'unknown' AND v.status <> 'queued'))
+        AND (r.status = 'sending' OR (r.status = 'unknown' AND v.status NOT IN ('queued', 'deferred')))
      RETURNING r.id::text`,
     [
       results.map((r) => r.id),
@@ -160,6 +178,7 @@ export async function writeSendResults(db: Queryable, results: readonly SendResu
       results.map((r) => r.providerErrorCode ?? null),
       results.map((r) => (r.providerErrorText ?? null)?.slice(0, 1000) ?? null),
       results.map((r) => r.refundAttempt ?? false),
+      results.map((r) => r.notBefore ?? null),
     ],
   );
   return new Set(rows.map((r) => r.id));

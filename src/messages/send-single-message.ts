@@ -13,7 +13,7 @@ import type { RecipientStatus } from '../generated/prisma/enums.js';
 
 /** Ahead of every ordinary campaign on the account (campaign priorities run -100..100). */
 const SINGLE_MESSAGE_PRIORITY = 100;
-const OPEN: readonly RecipientStatus[] = ['pending', 'queued', 'sending'];
+const OPEN: readonly RecipientStatus[] = ['pending', 'deferred', 'queued', 'sending'];
 
 export type SingleMessageInput = {
   accountId: string;

@@ -12,6 +12,7 @@ export const OUTCOME_CODES = {
   PROVIDER_UNREACHABLE: 'retry',
   PROVIDER_UNDOCUMENTED_RESPONSE: 'retry',
   RECIPIENT_PAIR_RATE: 'retry',
+  RECIPIENT_DAILY_CAP: 'deferred',
   RATE_LIMITED: 'rate_limited',
   ACCOUNT_TIER_LIMIT: 'account_limited',
   ACCOUNT_PLAN_LIMIT: 'account_limited',

@@ -89,6 +89,8 @@ export type OutcomeKind =
   | 'already_sent'
   /** Transient: try again later; spends an attempt. */
   | 'retry'
+  /** Not now for this recipient (Meta 131049, a per-user marketing cap): defer it by retryAfterMs, spend no attempt. */
+  | 'deferred'
   /** The provider asks us to slow down; slow the account, spend no attempt. */
   | 'rate_limited'
   /** Tier, plan or balance limit: stop the account's sends until it clears. */

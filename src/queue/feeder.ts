@@ -92,7 +92,7 @@ export class Feeder {
     const { rows } = await this.pool.query<{ id: string }>(
       `UPDATE campaigns c SET status = 'completed', finished_at = now(), updated_at = now()
         WHERE c.status = 'running'
-          AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = c.id AND r.status IN ('pending', 'queued', 'sending'))
+          AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = c.id AND r.status IN ('pending', 'deferred', 'queued', 'sending'))
         RETURNING c.id`,
     );
     for (const { id } of rows) this.logger.info({ campaignId: id }, 'campaign completed');

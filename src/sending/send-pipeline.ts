@@ -149,6 +149,10 @@ export class SendPipeline {
         const delayMs = Math.max(result.retryAfterMs ?? 0, Backoff.delayMs(recipient.attempts, this.deps.config.retryBaseDelayMs, this.deps.config.retryMaxDelayMs));
         return { next: 'retry', delayMs };
       }
+      case 'deferred':
+        // Not this recipient, not now (a per-user cap): the feeder picks it up after not_before.
+        await write({ status: 'deferred', refundAttempt: true, notBefore: new Date(Date.now() + (result.retryAfterMs ?? 24 * 3_600_000)) });
+        return { next: 'done' };
       case 'rate_limited':
         await write({ status: 'queued', refundAttempt: true });
         return { next: 'rate_limited', delayMs: Math.max(250, result.retryAfterMs ?? 1_000) };

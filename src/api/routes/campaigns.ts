@@ -15,7 +15,7 @@ import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../validate.js';
 
-const STATUSES = ['pending', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'] as const satisfies readonly RecipientStatus[];
+const STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'] as const satisfies readonly RecipientStatus[];
 
 const createBody = z.object({
   name: z.string().min(1).max(200),
