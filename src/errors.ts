@@ -28,6 +28,24 @@ export const errors = {
   unauthorized: () =>
     new AppError('UNAUTHORIZED', 401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".'),
   invalidApiKey: () => new AppError('INVALID_API_KEY', 401, 'The API key is not valid or has been revoked.'),
+  webhookNotFound: () =>
+    new AppError('WEBHOOK_NOT_FOUND', 404, 'No webhook is registered at this address; use the URL the engine gave when the account was created or its webhook secret was rotated.'),
+  webhookUnsupported: (provider: string) =>
+    new AppError('WEBHOOK_UNSUPPORTED', 404, `The ${provider} provider sends no webhooks the engine understands (supported: meta, multichat, optiwe).`, { provider }),
+  webhookSignatureInvalid: () =>
+    new AppError('WEBHOOK_SIGNATURE_INVALID', 401, 'The X-Hub-Signature-256 header is missing or does not match the body signed with the app secret.'),
+  webhookSignatureUnconfigured: () =>
+    new AppError(
+      'WEBHOOK_SIGNATURE_UNCONFIGURED',
+      401,
+      "This Meta account has no app secret to check webhook signatures with; set credentials.appSecret on the account (Meta retries the events for up to 7 days).",
+    ),
+  webhookMalformed: (provider: string, reason: string) =>
+    new AppError('WEBHOOK_MALFORMED', 400, `The webhook body is not what ${provider} documents: ${reason.replace(/[.\s]+$/, '')}.`, { provider }),
+  webhookVerifyFailed: () =>
+    new AppError('WEBHOOK_VERIFY_FAILED', 403, 'The verification handshake failed: hub.mode must be "subscribe" and hub.verify_token must match the account\'s verify token.'),
+  recipientNotFound: (id: string) =>
+    new AppError('RECIPIENT_NOT_FOUND', 404, `No recipient with id ${id} exists in this campaign.`, { recipientId: id }),
   validation: (problems: string[]) =>
     new AppError('VALIDATION_FAILED', 400, `The request is not valid: ${problems.join('; ')}.`, { problems }),
   notFound: (what: string, id: string) => new AppError('NOT_FOUND', 404, `No ${what} with id ${id} exists for this tenant.`, { what, id }),
@@ -83,6 +101,8 @@ export const errors = {
   invalidAccountConfig: (provider: string, problems: string[]) =>
     new AppError('INVALID_ACCOUNT_CONFIG', 400, `The ${provider} account settings are not valid: ${problems.join('; ')}.`, { problems }),
   uploadNotFound: (id: string) => new AppError('UPLOAD_NOT_FOUND', 404, `No upload with id ${id} exists for this campaign.`),
+  suppressionNotFound: (phone: string) =>
+    new AppError('SUPPRESSION_NOT_FOUND', 404, `The phone ${phone} is not on this tenant's suppression list.`, { phone }),
   serviceUnavailable: (what: string) => new AppError('SERVICE_UNAVAILABLE', 503, `${what} is not answering; try again shortly.`),
   internal: () => new AppError('INTERNAL_ERROR', 500, 'Something went wrong on our side; the error was logged.'),
   templateSyncUnsupported: (provider: string, hint: string) =>

@@ -13,6 +13,11 @@ export function maskPhone(phone: string): string {
   return `${phone.startsWith('+') ? '+' : ''}${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
 }
 
+/** A webhook URL carries its account's secret (/webhooks/<account>/<secret>); logs show *** instead. */
+export function redactUrlSecrets(url: string): string {
+  return url.replace(/^(\/webhooks\/[^/?]+\/)[^/?]+/, '$1***').replace(/([?&]hub\.verify_token=)[^&]*/, '$1***');
+}
+
 const SECRET_PATHS = [
   'credentials',
   '*.credentials',
@@ -37,6 +42,9 @@ export function createLogger(level: string = 'info', bindings: Record<string, un
     redact: { paths: SECRET_PATHS, censor: '[redacted]' },
     serializers: {
       phone: (value: unknown) => (typeof value === 'string' ? maskPhone(value) : value),
+      // Fastify logs every request: keep method, path and caller, with a webhook URL's secret hidden.
+      req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: redactUrlSecrets(req.url ?? ''), remoteAddress: req.ip }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   });
 }

@@ -15,9 +15,12 @@ import { accountRoutes } from './routes/accounts.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { providerTemplateRoutes } from './routes/provider-templates.js';
+import { suppressionRoutes } from './routes/suppressions.js';
 import { templateRoutes } from './routes/templates.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export type ApiDeps = { config: Config; db: Db; redis: Redis; logger: Logger };
 export type AppContext = ApiDeps & { queues: SendQueues };
@@ -52,6 +55,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(campaignRoutes(ctx));
   await app.register(messageRoutes(ctx));
   await app.register(uploadRoutes(ctx));
+  await app.register(suppressionRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   return app;
 }
 

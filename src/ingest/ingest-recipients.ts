@@ -7,7 +7,8 @@
  *   `line` where it starts and its `raw` text (source-record.ts).
  * - row: a record that is not blank; `totalRows` counts them. Each row ends up exactly once as
  * - accepted: stored in `recipients` (status pending), or
- * - rejected: stored in `rejected_rows` with a reason code (rejection-reasons.ts), or
+ * - rejected: stored in `rejected_rows` with a reason code (rejection-reasons.ts), a phone on
+ *   the tenant's suppression list included (PHONE_SUPPRESSED), or
  * - duplicate: its phone is already in the campaign; stored in `rejected_rows` as
  *   DUPLICATE_PHONE for the report, counted apart from the rejected.
  * - file-level error: the whole upload fails (no phone column, variables that cannot match
@@ -15,8 +16,9 @@
  *
  * The pipeline: bytes -> text (decode-text.ts: UTF-8 or Windows-1252) -> records (csv-records.ts,
  * json-array-records.ts, ndjson-records.ts) -> column mapping, once (column-mapping.ts) -> row
- * checks (check-row.ts, phones in src/phones) -> duplicates (phone-set.ts) -> binary COPY,
- * streamed in batches (recipient-copy-writer.ts). bench/ingest.ts measures it against \copy.
+ * checks (check-row.ts, phones in src/phones) -> the tenant's suppression list, one query per
+ * group of records (suppression-check.ts) -> duplicates (phone-set.ts) -> binary COPY, streamed
+ * in batches (recipient-copy-writer.ts). bench/ingest.ts measures it against \copy.
  *
  * One upload is one transaction: the uploads row is created first (status processing) so it
  * can be seen while the file streams in, then every row and the final counts commit together
@@ -39,7 +41,8 @@ import { openJsonArrayRecords } from './json-array-records.js';
 import { openNdjsonRecords } from './ndjson-records.js';
 import { PhoneSet } from './phone-set.js';
 import { RecipientCopyWriter } from './recipient-copy-writer.js';
-import type { RecordSource } from './source-record.js';
+import { checkRowGroups, suppressionLookup, type SuppressionLookup } from './suppression-check.js';
+import type { RecordSource, SourceRecord } from './source-record.js';
 
 export type IngestFormat = 'csv' | 'json' | 'ndjson';
 
@@ -92,11 +95,12 @@ export async function ingestRecipients(db: Db, input: ByteInput, options: Ingest
   const uploadId = await createUpload(db, options);
   const logger = options.logger?.child({ campaignId: options.campaignId, uploadId });
   logger?.info({ format: options.format, filename: options.filename }, 'ingest started');
+  const suppressions = await suppressionLookup(db, options.tenantId);
   const client = await db.pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const summary = await ingestInTransaction(client, uploadId, input, options);
+    const summary = await ingestInTransaction(client, uploadId, input, options, suppressions);
     await client.query('COMMIT');
     logger?.info({ ...summary }, 'ingest completed');
     return summary;
@@ -131,7 +135,13 @@ async function createUpload(db: Db, options: IngestOptions): Promise<string> {
   return id;
 }
 
-async function ingestInTransaction(client: pg.PoolClient, uploadId: string, input: ByteInput, options: IngestOptions): Promise<IngestSummary> {
+async function ingestInTransaction(
+  client: pg.PoolClient,
+  uploadId: string,
+  input: ByteInput,
+  options: IngestOptions,
+  suppressions: SuppressionLookup,
+): Promise<IngestSummary> {
   const { tenantId, campaignId } = options;
   await lockCampaignRecipients(client, campaignId);
   const isDuplicate = duplicateCheck(await loadCampaignPhones(client, campaignId));
@@ -145,18 +155,23 @@ async function ingestInTransaction(client: pg.PoolClient, uploadId: string, inpu
   // A CSV's header is known already: a file without a phone column fails before any row.
   // JSON columns come from the first object.
   let rules = options.format === 'csv' ? makeRules(source.columns() ?? []) : undefined;
+  /** The record's row, or null for a CSV's blank line (skipped, not counted). */
+  const check = (record: SourceRecord): CheckedRow | null => {
+    if (options.format === 'csv' && isBlankRecord(record)) return null;
+    if (record.problem) return { ok: false, problem: record.problem };
+    return checkRow(record, (rules ??= makeRules(source.columns() ?? [])));
+  };
 
   const writer = new RecipientCopyWriter(client, { tenantId, campaignId, uploadId }, options.batchRows ?? DEFAULT_BATCH_ROWS);
   const summary: IngestSummary = { uploadId, totalRows: 0, accepted: 0, rejected: 0, duplicates: 0, encoding: 'utf-8', delimiter, rejectedByReason: {} };
   try {
     let sinceYield = 0;
-    for await (const batch of source.batches) {
-      for (const record of batch) {
-        if (options.format === 'csv' && isBlankRecord(record)) continue;
+    for await (const { records, rows } of checkRowGroups(source.batches, check, suppressions, { rowsBetweenYields: ROWS_BETWEEN_YIELDS })) {
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as SourceRecord;
+        const row = rows[i];
+        if (!row) continue;
         summary.totalRows++;
-        const row: CheckedRow = record.problem
-          ? { ok: false, problem: record.problem }
-          : checkRow(record, (rules ??= makeRules(source.columns() ?? [])));
         if (!row.ok) {
           summary.rejected++;
           summary.rejectedByReason[row.problem.code] = (summary.rejectedByReason[row.problem.code] ?? 0) + 1;

@@ -4,8 +4,9 @@
  * rejected row also carries its own message, naming the value and column at fault.
  *
  * DUPLICATE_PHONE rows are recorded too, so the downloadable report is complete, but they are
- * counted as `duplicates`, not as `rejected`. A provider rule (IngestOptions.phoneRule) may add
- * codes of its own.
+ * counted as `duplicates`, not as `rejected`. PHONE_SUPPRESSED (the phone is on the tenant's
+ * suppression list, src/suppressions) is a rejection like the others. A provider rule
+ * (IngestOptions.phoneRule) may add codes of its own.
  */
 import { PHONE_PROBLEMS } from '../phones/phone-problems.js';
 
@@ -17,6 +18,7 @@ export const REJECTION_REASONS = {
     'A template variable has a line break, a tab, more than 4 spaces in a row or unreadable characters, which WhatsApp refuses in template parameters.',
   ROW_MALFORMED: 'The row could not be read: a quote is never closed, text follows a closing quote, or the JSON item is not valid.',
   DUPLICATE_PHONE: 'The phone number is already in this campaign (earlier in this file or in an earlier upload); the first one is kept.',
+  PHONE_SUPPRESSED: 'This phone asked not to receive messages (suppression list).',
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;

@@ -33,6 +33,11 @@ export type InboundEvent = {
   text: string | null;
   /** A quick-reply button's payload. */
   buttonPayload: string | null;
+  /**
+   * The provider's id of the message this one answers, when it says (Meta `context.id`: for a
+   * quick-reply tap, the wamid of the template message whose button was tapped).
+   */
+  inReplyTo?: string;
   occurredAt: Date;
 };
 

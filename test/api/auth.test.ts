@@ -31,13 +31,14 @@ afterAll(async () => {
 const SOME_ID = '7d0c3a52-5f4e-4b0e-9a53-0d6f0a4b9e21';
 
 /** Every /v1 route the app serves, with ids filled in (they need not exist: auth runs first). */
-const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH'; path: string }[] = [
+const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string }[] = [
   { method: 'POST', path: '/v1/accounts' },
   { method: 'GET', path: '/v1/accounts' },
   { method: 'GET', path: '/v1/accounts/:id' },
   { method: 'PATCH', path: '/v1/accounts/:id' },
   { method: 'POST', path: '/v1/accounts/:id/resume' },
   { method: 'GET', path: '/v1/accounts/:id/queue' },
+  { method: 'POST', path: '/v1/accounts/:id/webhook-secret' },
   { method: 'POST', path: '/v1/accounts/:id/templates/sync' },
   { method: 'POST', path: '/v1/accounts/:id/provider-templates' },
   { method: 'POST', path: '/v1/messages' },
@@ -54,6 +55,14 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH'; path: string }[] =
   { method: 'GET', path: '/v1/campaigns/:id/recipients' },
   { method: 'POST', path: '/v1/campaigns/:id/recipients' },
   { method: 'GET', path: '/v1/campaigns/:id/export.csv' },
+  { method: 'GET', path: '/v1/campaigns/:id/funnel' },
+  { method: 'GET', path: '/v1/campaigns/:id/recipients/:recipientId/history' },
+  { method: 'GET', path: '/v1/campaigns/:id/replies' },
+  { method: 'POST', path: '/v1/suppressions' },
+  { method: 'GET', path: '/v1/suppressions' },
+  { method: 'DELETE', path: '/v1/suppressions/:phone' },
+  { method: 'POST', path: '/v1/suppressions/import' },
+  { method: 'GET', path: '/v1/suppressions/export.csv' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId/rejected.csv' },
 ];

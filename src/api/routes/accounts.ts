@@ -9,6 +9,8 @@ import type { ProviderAccount } from '../../db/database.js';
 import { errors } from '../../errors.js';
 import { adapterFor, supportedProviders } from '../../providers/registry.js';
 import { PROVIDERS, type ProviderName } from '../../providers/types.js';
+import { hasWebhooks } from '../../webhooks/parse-webhook.js';
+import { newWebhookSecret, webhookPath } from '../../webhooks/webhook-secrets.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../validate.js';
 
@@ -19,6 +21,10 @@ const createBody = z.object({
   credentials: z.record(z.string(), z.unknown()).default({}),
   /** Messages per second across every worker; Meta's default is 80. */
   ratePerSecond: z.number().int().min(1).max(1000).default(80),
+  /** Unique recipients per rolling 24 h (Meta messaging-limit tier); null or absent: unlimited. */
+  messagingLimit: z.number().int().min(1).nullable().default(null),
+  /** Least seconds between two messages to one phone (Meta pair rate); 0 turns it off. */
+  pairGapSeconds: z.number().int().min(0).max(86_400).default(6),
 });
 // No defaults here: a field left out of a PATCH keeps its stored value.
 const updateBody = z
@@ -27,6 +33,8 @@ const updateBody = z
     config: z.record(z.string(), z.unknown()),
     credentials: z.record(z.string(), z.unknown()),
     ratePerSecond: z.number().int().min(1).max(1000),
+    messagingLimit: z.number().int().min(1).nullable(),
+    pairGapSeconds: z.number().int().min(0).max(86_400),
   })
   .partial();
 const idParams = z.object({ id: z.string().uuid() });
@@ -43,8 +51,24 @@ export function publicAccount(a: ProviderAccount) {
     statusCode: a.statusCode,
     statusReason: a.statusReason,
     statusAt: a.statusAt,
+    messagingLimit: a.messagingLimit,
+    pairGapSeconds: a.pairGapSeconds,
+    nextProbeAt: a.nextProbeAt,
+    webhookConfigured: a.webhookSecretHash !== null,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
+  };
+}
+
+/** The account's webhook URL, shown once: only its hash is stored. */
+function webhookInfo(publicUrl: string | null, account: ProviderAccount, secret: string) {
+  const path = webhookPath(account.id, secret);
+  return {
+    url: `${publicUrl ?? ''}${path}`,
+    supported: hasWebhooks(account.provider),
+    note: hasWebhooks(account.provider)
+      ? 'Configure this URL in the provider as the status and inbound-message webhook. It is shown only now; rotate it with POST /v1/accounts/:id/webhook-secret.'
+      : `${account.provider} sends no webhooks the engine reads; keep the URL in case it does later.`,
   };
 }
 
@@ -69,10 +93,20 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
     app.post('/v1/accounts', async (request, reply) => {
       const body = parseInput(createBody, request.body);
       const settings = validateSettings(body.provider, body.config, body.credentials);
+      const webhook = newWebhookSecret();
       const account = await ctx.db.prisma.providerAccount.create({
-        data: { tenantId: request.tenantId, provider: body.provider, name: body.name, ratePerSecond: body.ratePerSecond, ...settings },
+        data: {
+          tenantId: request.tenantId,
+          provider: body.provider,
+          name: body.name,
+          ratePerSecond: body.ratePerSecond,
+          messagingLimit: body.messagingLimit,
+          pairGapSeconds: body.pairGapSeconds,
+          webhookSecretHash: webhook.hash,
+          ...settings,
+        },
       });
-      return reply.status(201).send(publicAccount(account));
+      return reply.status(201).send({ ...publicAccount(account), webhook: webhookInfo(ctx.config.publicUrl, account, webhook.secret) });
     });
 
     app.get('/v1/accounts', async (request) => {
@@ -100,7 +134,13 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
       );
       const updated = await ctx.db.prisma.providerAccount.update({
         where: { id },
-        data: { ...(body.name ? { name: body.name } : {}), ...(body.ratePerSecond ? { ratePerSecond: body.ratePerSecond } : {}), ...settings },
+        data: {
+          ...(body.name ? { name: body.name } : {}),
+          ...(body.ratePerSecond ? { ratePerSecond: body.ratePerSecond } : {}),
+          ...(body.messagingLimit === undefined ? {} : { messagingLimit: body.messagingLimit }),
+          ...(body.pairGapSeconds === undefined ? {} : { pairGapSeconds: body.pairGapSeconds }),
+          ...settings,
+        },
       });
       return publicAccount(updated);
     });
@@ -116,6 +156,16 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
         queue.isPaused(),
       ]);
       return { accountId: id, status: account.status, statusCode: account.statusCode, statusReason: account.statusReason, paused, jobs: counts };
+    });
+
+    /** A new webhook URL; the old one stops working at once (within a few seconds on other API processes). */
+    app.post('/v1/accounts/:id/webhook-secret', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
+      if (!account) throw errors.accountNotFound(id);
+      const webhook = newWebhookSecret();
+      const updated = await ctx.db.prisma.providerAccount.update({ where: { id }, data: { webhookSecretHash: webhook.hash } });
+      return { ...publicAccount(updated), webhook: webhookInfo(ctx.config.publicUrl, updated, webhook.secret) };
     });
 
     /** The operator says the limit cleared or the credentials are fixed: send again. */

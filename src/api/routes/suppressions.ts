@@ -1,0 +1,173 @@
+/**
+ * The tenant's suppression list (src/suppressions): phones that are never sent to again.
+ *
+ * - POST /v1/suppressions: {phone} or {phones: [...]}, with optional detail and defaultCountry
+ *   (CL); phones in any common format, read like an upload's. Bad entries of a list are
+ *   reported by index; the others are added.
+ * - GET /v1/suppressions?cursor&limit&phone: a page in phone order; `phone` keeps the numbers
+ *   starting with it (international form: "+569", or a whole number).
+ * - DELETE /v1/suppressions/:phone: the number, URL-encoded ("%2B56987654321").
+ * - POST /v1/suppressions/import: a CSV (text/csv, or multipart/form-data with one file),
+ *   streamed through the ingest's reader and phone column mapping. Options (query string, or
+ *   form fields before the file): phoneColumn, defaultCountry, detail, filename.
+ * - GET /v1/suppressions/export.csv: the whole list, for a spreadsheet.
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { z } from 'zod';
+import { errors } from '../../errors.js';
+import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
+import { normalizePhone } from '../../phones/normalize-phone.js';
+import { importSuppressions } from '../../suppressions/import-suppressions.js';
+import { addSuppressions, listSuppressions, removeSuppression, type SuppressionEntry } from '../../suppressions/suppression-list.js';
+import type { AppContext } from '../app.js';
+import { parseInput } from '../validate.js';
+
+const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel', 'text/comma-separated-values'];
+/** Rows per page of the CSV export's reads. */
+const EXPORT_PAGE_ROWS = 5_000;
+
+const country = z
+  .string()
+  .transform((value) => value.trim().toUpperCase())
+  .refine((value): value is CountryCode => isSupportedCountry(value), 'not a country code phone numbers are known for (ISO 3166-1 alpha-2, like CL)');
+const detail = z.string().trim().min(1).max(500);
+/** A phone as JSON brings it: text, or a number from a spreadsheet. */
+const phoneValue = z.union([z.string().max(64), z.number().int().nonnegative()]).transform(String);
+
+const addBody = z
+  .object({
+    phone: phoneValue.optional(),
+    phones: z.array(phoneValue).min(1).max(10_000).optional(),
+    detail: detail.optional(),
+    /** Country for numbers written without "+country code". Default CL. */
+    defaultCountry: country.default('CL'),
+  })
+  .refine((body) => (body.phone === undefined) !== (body.phones === undefined), 'send either "phone" or "phones", not both');
+const listQuery = z.object({
+  /** The `next` of the previous page (a "+" sent unencoded arrives as a space and is read back). */
+  cursor: z
+    .string()
+    .regex(/^[+ ]?\d{1,15}$/, 'not a cursor from a previous page')
+    .transform((value) => `+${value.replace(/^[+ ]/, '')}`)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  phone: z
+    .string()
+    .regex(/^[+ ]?[\d\s().-]*\d[\d\s().-]*$/, 'the start of an international number, like +569')
+    .transform((value) => `+${value.replace(/\D/g, '')}`)
+    .optional(),
+});
+const phoneParams = z.object({ phone: z.string().min(1).max(64) });
+const countryQuery = z.object({ defaultCountry: country.default('CL') });
+const importQuery = z.object({
+  phoneColumn: z.string().min(1).optional(),
+  defaultCountry: country.default('CL'),
+  detail: detail.optional(),
+  filename: z.string().min(1).max(255).optional(),
+});
+
+type Rejected = { index: number; phone: string; reason: string; message: string };
+
+function isCsv(contentType: string, filename?: string): boolean {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return CSV_TYPES.includes(type) || type === 'application/octet-stream' || /\.(csv|txt)$/i.test(filename ?? '');
+}
+
+/** As in uploads.ts: fails once more than `limit` bytes went by, lazily, so the error surfaces through the import. */
+async function* limitBytes(source: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
+  let seen = 0;
+  for await (const chunk of source) {
+    seen += chunk.length;
+    if (seen > limit) throw errors.uploadTooLarge(limit);
+    yield chunk;
+  }
+}
+
+export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/v1/suppressions', async (request, reply) => {
+      const body = parseInput(addBody, request.body);
+      const single = body.phone !== undefined;
+      const entries: SuppressionEntry[] = [];
+      const rejected: Rejected[] = [];
+      (body.phones ?? [body.phone ?? '']).forEach((raw, index) => {
+        const phone = normalizePhone(raw, body.defaultCountry);
+        if (phone.ok) entries.push({ phone: phone.e164, reason: 'MANUAL', detail: body.detail ?? null });
+        else rejected.push({ index, phone: raw, reason: phone.problem, message: phone.message });
+      });
+      if (single && rejected[0]) throw errors.validation([`phone: ${rejected[0].message.replace(/\.$/, '')}`]);
+      const added = await addSuppressions(ctx.db, request.tenantId, entries);
+      request.log.info({ added, rejected: rejected.length }, 'suppressions added');
+      const summary = { added, alreadyPresent: entries.length - added, rejected };
+      return reply.status(added > 0 ? 201 : 200).send(single ? { phone: entries[0]?.phone, ...summary } : summary);
+    });
+
+    app.get('/v1/suppressions', async (request) => {
+      const query = parseInput(listQuery, request.query);
+      return listSuppressions(ctx.db, request.tenantId, query);
+    });
+
+    app.delete('/v1/suppressions/:phone', async (request, reply) => {
+      const { phone: raw } = parseInput(phoneParams, request.params);
+      const { defaultCountry } = parseInput(countryQuery, request.query);
+      const phone = normalizePhone(raw, defaultCountry);
+      if (!phone.ok) throw errors.validation([`phone: ${phone.message.replace(/\.$/, '')}`]);
+      if (!(await removeSuppression(ctx.db, request.tenantId, phone.e164))) throw errors.suppressionNotFound(phone.e164);
+      request.log.info('suppression removed');
+      return reply.status(204).send();
+    });
+
+    app.get('/v1/suppressions/export.csv', async (request, reply) => {
+      const { db } = ctx;
+      const tenantId = request.tenantId;
+      async function* rows(): AsyncGenerator<unknown[]> {
+        let cursor: string | undefined;
+        do {
+          const page = await listSuppressions(db, tenantId, { limit: EXPORT_PAGE_ROWS, ...(cursor ? { cursor } : {}) });
+          for (const s of page.suppressions) yield [s.phone, s.reason, s.detail ?? '', s.createdAt.toISOString()];
+          cursor = page.next ?? undefined;
+        } while (cursor);
+      }
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="suppressions.csv"')
+        .send(spreadsheetCsv(['phone', 'reason', 'detail', 'created_at'], rows()));
+    });
+
+    // The import has a scope of its own, where CSV bodies reach the handler as streams.
+    await app.register(async (scope) => {
+      scope.removeContentTypeParser('text/plain');
+      scope.addContentTypeParser([...CSV_TYPES, 'application/octet-stream'], (_request, payload, done) => done(null, payload));
+
+      scope.post('/v1/suppressions/import', async (request: FastifyRequest, reply) => {
+        let options = parseInput(importQuery, request.query);
+        const contentType = request.headers['content-type'] ?? '';
+        let stream: Readable;
+        if (contentType.startsWith('multipart/form-data')) {
+          const file = await request.file();
+          if (!file) throw errors.malformedInput('the multipart body has no file part');
+          const fields: Record<string, string> = {};
+          for (const [name, value] of Object.entries(file.fields)) {
+            const one = Array.isArray(value) ? value[0] : value;
+            if (one && one.type === 'field' && typeof one.value === 'string') fields[name] = one.value;
+          }
+          options = parseInput(importQuery, { ...(request.query as Record<string, unknown>), ...fields, ...(file.filename ? { filename: file.filename } : {}) });
+          if (!isCsv(file.mimetype, options.filename)) throw errors.unsupportedMediaType(file.mimetype);
+          stream = file.file;
+        } else {
+          if (!isCsv(contentType, options.filename)) throw errors.unsupportedMediaType(contentType || 'none');
+          stream = request.body as Readable;
+        }
+        const result = await importSuppressions(ctx.db, request.tenantId, limitBytes(stream, ctx.config.uploadMaxBytes), {
+          defaultCountry: options.defaultCountry,
+          ...(options.phoneColumn ? { phoneColumn: options.phoneColumn } : {}),
+          detail: options.detail ?? (options.filename ? `import of ${options.filename}` : null),
+        });
+        request.log.info({ added: result.added, alreadyPresent: result.alreadyPresent, rejected: result.rejectedCount }, 'suppressions imported');
+        return reply.status(200).send(result);
+      });
+    });
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Meta Cloud API webhook body -> the engine's events. Pure: the caller has already checked the
+ * signature (src/webhooks/signature.ts) against the raw body.
+ *
+ * `{object: "whatsapp_business_account", entry: [{id, changes: [{field: "messages", value}]}]}`:
+ * - `value.statuses[]`: delivery statuses of messages we sent, by wamid. A failed one carries
+ *   `errors[]` with the same codes as a send error, classified by classifyMetaError.
+ * - `value.messages[]`: messages users sent us (text, a quick-reply tap, media, ...).
+ * Anything else (other fields, other statuses, system notices, `value.errors`) is counted as
+ * ignored. A body of another shape is a WebhookFormatError, naming where it went wrong.
+ */
+import { z } from 'zod';
+import { e164FromWaId } from '../../phones/wa-id-variants.js';
+import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type StatusEvent, type WebhookItem } from '../../webhooks/types.js';
+import { outcome } from '../outcome.js';
+import type { SendOutcome } from '../types.js';
+import { classifyMetaError } from './classify-error.js';
+
+const STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+type DeliveryStatus = (typeof STATUSES)[number];
+
+// Message types that are not something the user said to us: "system" (the user changed
+// number) and "request_welcome" (the user opened the chat for the first time).
+const NOT_A_REPLY = new Set(['system', 'request_welcome']);
+
+// Graph sends unix seconds as a string; a number is accepted too.
+const unixSeconds = z.union([z.string().regex(/^\d{1,12}$/), z.number().int().nonnegative()]).transform(Number);
+
+const envelopeSchema = z.object({
+  object: z.literal('whatsapp_business_account'),
+  entry: z.array(z.object({ id: z.string().optional(), changes: z.array(z.object({ field: z.string(), value: z.unknown() })) })),
+});
+
+const valueSchema = z.object({
+  messaging_product: z.string().optional(),
+  statuses: z.array(z.unknown()).optional(),
+  messages: z.array(z.unknown()).optional(),
+  errors: z.array(z.unknown()).optional(),
+});
+
+const errorSchema = z.object({
+  code: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]),
+  title: z.string().optional(),
+  message: z.string().optional(),
+  error_data: z.object({ details: z.string().optional() }).optional(),
+});
+
+const statusSchema = z.object({
+  id: z.string().min(1),
+  status: z.string(),
+  timestamp: unixSeconds.optional(),
+  recipient_id: z.string().optional(),
+  errors: z.array(errorSchema).optional(),
+});
+
+const captioned = z.object({ caption: z.string().optional() }).optional();
+const reply = z.object({ id: z.string().optional(), title: z.string().optional() }).optional();
+
+const messageSchema = z.object({
+  from: z.string().min(1),
+  id: z.string().min(1),
+  timestamp: unixSeconds.optional(),
+  type: z.string(),
+  context: z.object({ id: z.string().optional() }).optional(),
+  text: z.object({ body: z.string() }).optional(),
+  button: z.object({ payload: z.string().optional(), text: z.string().optional() }).optional(),
+  interactive: z.object({ type: z.string().optional(), button_reply: reply, list_reply: reply }).optional(),
+  image: captioned,
+  video: captioned,
+  document: captioned,
+});
+
+/**
+ * Parses a Meta webhook body. `receivedAt` stands in for an event's time when it carries none
+ * (default: now).
+ */
+export function parseMetaWebhook(body: string, receivedAt: Date = new Date()): ParsedWebhook {
+  const envelope = parseWith(envelopeSchema, readJson(body), 'body');
+  const events: WebhookItem[] = [];
+  let ignored = 0;
+  envelope.entry.forEach((entry, e) => {
+    entry.changes.forEach((change, c) => {
+      const where = `entry[${e}].changes[${c}]`;
+      if (change.field !== 'messages') {
+        ignored++;
+        return;
+      }
+      const value = parseWith(valueSchema, change.value, `${where}.value`);
+      (value.statuses ?? []).forEach((raw, i) => {
+        const event = toStatusEvent(parseWith(statusSchema, raw, `${where}.value.statuses[${i}]`), receivedAt);
+        if (event) events.push(event);
+        else ignored++;
+      });
+      (value.messages ?? []).forEach((raw, i) => {
+        const path = `${where}.value.messages[${i}]`;
+        const event = toInboundEvent(parseWith(messageSchema, raw, path), path, receivedAt);
+        if (event) events.push(event);
+        else ignored++;
+      });
+      // Errors about the number or the app as a whole, not about a message of ours.
+      ignored += value.errors?.length ?? 0;
+      // A "messages" change with nothing in it still counts, so every change is accounted for.
+      if (!value.statuses?.length && !value.messages?.length && !value.errors?.length) ignored++;
+    });
+  });
+  return { events, ignored };
+}
+
+function toStatusEvent(status: z.infer<typeof statusSchema>, receivedAt: Date): StatusEvent | undefined {
+  if (!(STATUSES as readonly string[]).includes(status.status)) return undefined;
+  const event: StatusEvent = {
+    type: 'status',
+    providerMessageId: status.id,
+    reference: null,
+    // A group message's recipient_id is a group id, not a phone: then the wamid alone matches.
+    phone: status.recipient_id === undefined ? null : (e164FromWaId(status.recipient_id) ?? null),
+    status: status.status as DeliveryStatus,
+    occurredAt: fromUnixSeconds(status.timestamp, receivedAt),
+  };
+  if (event.status === 'failed') event.failure = failureOf(status.errors?.[0]);
+  return event;
+}
+
+function failureOf(error: z.infer<typeof errorSchema> | undefined): SendOutcome {
+  if (!error) {
+    return outcome('PROVIDER_UNDOCUMENTED_RESPONSE', 'Meta reported the message as failed without an error code; it is retried later.');
+  }
+  return classifyMetaError(error.code, error.message ?? error.title, error.error_data?.details);
+}
+
+function toInboundEvent(message: z.infer<typeof messageSchema>, path: string, receivedAt: Date): InboundEvent | undefined {
+  if (NOT_A_REPLY.has(message.type)) return undefined;
+  const phone = e164FromWaId(message.from);
+  if (!phone) throw new WebhookFormatError(`Meta webhook: ${path}.from is not a phone number ("${message.from.slice(0, 32)}").`);
+  const interactiveReply = message.interactive?.button_reply ?? message.interactive?.list_reply;
+  const text =
+    message.text?.body ?? message.button?.text ?? interactiveReply?.title ?? message.image?.caption ?? message.video?.caption ?? message.document?.caption ?? null;
+  const event: InboundEvent = {
+    type: 'inbound',
+    providerMessageId: message.id,
+    reference: null,
+    phone,
+    text,
+    buttonPayload: message.button?.payload ?? interactiveReply?.id ?? null,
+    occurredAt: fromUnixSeconds(message.timestamp, receivedAt),
+  };
+  if (message.context?.id) event.inReplyTo = message.context.id;
+  return event;
+}
+
+function fromUnixSeconds(seconds: number | undefined, fallback: Date): Date {
+  return seconds === undefined ? fallback : new Date(seconds * 1000);
+}
+
+function readJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new WebhookFormatError('Meta webhook: the body is not JSON.');
+  }
+}
+
+function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const at = (issue?.path ?? []).map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
+  throw new WebhookFormatError(`Meta webhook: ${where}${at} is not what Meta documents (${issue?.message ?? 'invalid'}).`);
+}
