@@ -16,6 +16,10 @@ const schema = z.object({
   /** API listen address. Loopback by default: exposing it is a deliberate act (docker sets 0.0.0.0). */
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
+  /** The API's public base URL (https://engine.example.com), used to print full webhook URLs. Unset: paths only. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** How often each worker process looks for stored webhook events to process (ms). */
+  WEBHOOK_POLL_MS: int(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Concurrent sends per account queue per worker process; covers rate x provider latency. */
   WORKER_CONCURRENCY: int(50),
@@ -38,6 +42,10 @@ const schema = z.object({
   RETRY_BASE_DELAY_MS: int(2_000),
   /** Cap on one retry delay (ms). */
   RETRY_MAX_DELAY_MS: int(300_000),
+  /** Circuit breaker per account: provider failures (5xx, timeouts, network) in a 10 s window before it can open... */
+  BREAKER_MIN_CALLS: int(20),
+  /** ...and how long it first stays open (ms), doubling after each failed probe up to 5 minutes. */
+  BREAKER_OPEN_MS: int(5_000),
   /** Largest upload accepted, in bytes. 1M rows of a typical CSV is about 60 MB. */
   UPLOAD_MAX_BYTES: int(256 * 1024 * 1024),
   /** Recipients per COPY batch on ingest. */
@@ -50,6 +58,8 @@ export type Config = Readonly<{
   queuePrefix: string;
   host: string;
   port: number;
+  publicUrl: string | null;
+  webhookPollMs: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   workerConcurrency: number;
   sendTimeoutMs: number;
@@ -61,6 +71,8 @@ export type Config = Readonly<{
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   uploadMaxBytes: number;
+  breakerMinCalls: number;
+  breakerOpenMs: number;
   ingestBatchRows: number;
 }>;
 
@@ -82,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     queuePrefix: e.QUEUE_PREFIX,
     host: e.HOST,
     port: e.PORT,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    webhookPollMs: Math.max(10, e.WEBHOOK_POLL_MS),
     logLevel: e.LOG_LEVEL,
     workerConcurrency: Math.max(1, e.WORKER_CONCURRENCY),
     sendTimeoutMs: e.SEND_TIMEOUT_MS,
@@ -93,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
     retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    breakerMinCalls: Math.max(1, e.BREAKER_MIN_CALLS),
+    breakerOpenMs: Math.max(100, e.BREAKER_OPEN_MS),
     ingestBatchRows: Math.max(100, e.INGEST_BATCH_ROWS),
     ...overrides,
   });

@@ -1,32 +1,144 @@
 /**
- * Stopping and resuming a provider account. A tier, plan or balance limit marks it `limited`;
- * an auth or configuration error marks it `paused`. Either way its queue is paused in Redis,
- * which holds across every worker process, while other accounts keep sending.
+ * Stopping, probing and resuming a provider account.
+ *
+ * - A tier, plan or balance limit marks it `limited`: its queue is paused in Redis (which holds
+ *   across every worker process) while other accounts keep sending, and its waiting recipients
+ *   become `deferred` with the limit's code as the reason. The engine then probes: at
+ *   `next_probe_at` it lets exactly one message through. If that one goes out, the account is
+ *   active again and its deferred recipients are fed; if it meets the limit again, the next
+ *   probe waits twice as long (1 min, 2, 4 ... up to 1 h).
+ * - An auth or configuration error marks it `paused`: nothing is probed, an operator must fix
+ *   the account and resume it.
+ * - An operator may resume either at once.
  */
+import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { OUTCOME_CODES } from '../providers/outcome.js';
 import type { SendOutcome } from '../providers/types.js';
 import type { SendQueues } from '../queue/queues.js';
 
-export async function stopAccount(db: Db, queues: SendQueues, accountId: string, outcome: SendOutcome, log: Logger): Promise<void> {
+/** status_code of an account letting one message through to see whether its limit cleared. */
+export const PROBING = 'PROBING';
+const FIRST_PROBE_S = 60;
+const MAX_PROBE_S = 3_600;
+/** Codes that stop an account until its limit clears; recipients deferred with one of them are released on resume. */
+const LIMIT_CODES = Object.entries(OUTCOME_CODES).filter(([, kind]) => kind === 'account_limited').map(([code]) => code);
+
+/** Redis key naming the recipient the feeder handed to a probing account. */
+export function probeKey(prefix: string, accountId: string): string {
+  return `${prefix}:engine:probe:${accountId}`;
+}
+
+export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, accountId: string, outcome: SendOutcome, log: Logger): Promise<void> {
   const status = outcome.kind === 'account_limited' ? 'limited' : 'paused';
-  const { rowCount } = await db.pool.query(
-    `UPDATE provider_accounts SET status = $2::account_status, status_code = $3, status_reason = $4, status_at = now(), updated_at = now()
-      WHERE id = $1 AND status = 'active'`,
-    [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`],
-  );
+  const client = await db.pool.connect();
+  let stopped = false;
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ probe_failures: number; next_probe_at: Date | null }>(
+      `UPDATE provider_accounts SET
+          status = $2::account_status, status_code = $3, status_reason = $4, status_at = now(), updated_at = now(),
+          probe_failures = CASE WHEN status_code = '${PROBING}' THEN probe_failures + 1 ELSE 0 END,
+          next_probe_at = CASE WHEN $2 = 'limited'
+            THEN now() + make_interval(secs => least(${MAX_PROBE_S}, ${FIRST_PROBE_S} * power(2, CASE WHEN status_code = '${PROBING}' THEN probe_failures + 1 ELSE 0 END)))
+            ELSE NULL END
+        WHERE id = $1 AND status = 'active'
+        RETURNING probe_failures, next_probe_at`,
+      [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`],
+    );
+    stopped = rows.length > 0;
+    if (stopped && status === 'limited') {
+      // Waiting recipients wait visibly, with the reason; their queued jobs become no-ops.
+      await client.query(
+        `UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
+           FROM campaigns c
+          WHERE c.account_id = $1 AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN ('pending', 'queued')`,
+        [accountId, outcome.code],
+      );
+    }
+    await client.query('COMMIT');
+    if (stopped) log.error({ accountId, code: outcome.code, status, nextProbeAt: rows[0]?.next_probe_at }, 'provider account stopped');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
   await queues.forAccount(accountId).pause();
-  if (rowCount) log.error({ accountId, code: outcome.code, status }, 'provider account stopped');
 }
 
 /** An operator says the limit cleared or the credentials are fixed. */
-export async function resumeAccount(db: Db, queues: SendQueues, tenantId: string, accountId: string): Promise<void> {
-  const { rowCount } = await db.pool.query(
-    `UPDATE provider_accounts SET status = 'active', status_code = NULL, status_reason = NULL, status_at = now(), updated_at = now()
-      WHERE id = $1 AND tenant_id = $2`,
+export async function resumeAccount(db: Pick<Db, 'pool'>, queues: SendQueues, tenantId: string, accountId: string): Promise<void> {
+  const { rows } = await db.pool.query<{ status_code: string | null }>(
+    `UPDATE provider_accounts a SET status = 'active', status_code = NULL, status_reason = NULL, status_at = now(), updated_at = now(),
+            probe_failures = 0, next_probe_at = NULL
+       FROM (SELECT id, status_code FROM provider_accounts WHERE id = $1 AND tenant_id = $2 FOR UPDATE) old
+      WHERE a.id = old.id
+      RETURNING old.status_code`,
     [accountId, tenantId],
   );
-  if (!rowCount) throw errors.accountNotFound(accountId);
+  if (rows.length === 0) throw errors.accountNotFound(accountId);
+  await releaseDeferred(db, accountId);
   await queues.forAccount(accountId).resume();
+}
+
+/**
+ * Leader duty: start the probe of every limited account whose time has come. The account turns
+ * `active` with status_code PROBING; the feeder gives it one recipient at a time until
+ * confirmProbes() sees a result.
+ */
+export async function startDueProbes(db: Pick<Db, 'pool'>, queues: SendQueues, log: Logger): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    `UPDATE provider_accounts SET status = 'active', status_code = '${PROBING}', status_at = now(), updated_at = now(),
+            status_reason = 'Sending one message to see whether the limit has cleared. Before: ' || coalesce(status_reason, status_code, 'limited')
+      WHERE status = 'limited' AND next_probe_at IS NOT NULL AND next_probe_at <= now()
+      RETURNING id`,
+  );
+  for (const { id } of rows) {
+    await queues.forAccount(id).resume();
+    log.info({ accountId: id }, 'probing limited account');
+  }
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Leader duty: a probing account whose probe recipient got a result (accepted, sent, or a
+ * recipient-level failure) is active again, and its deferred recipients are released. A probe
+ * that met the limit again was handled by stopAccount (limited, longer wait).
+ */
+export async function confirmProbes(db: Pick<Db, 'pool'>, redis: Redis, prefix: string, log: Logger): Promise<string[]> {
+  const { rows: probing } = await db.pool.query<{ id: string; status_at: Date }>(
+    `SELECT id, status_at FROM provider_accounts WHERE status = 'active' AND status_code = '${PROBING}'`,
+  );
+  const confirmed: string[] = [];
+  for (const account of probing) {
+    const recipientId = await redis.get(probeKey(prefix, account.id));
+    if (!recipientId) continue;
+    const { rowCount } = await db.pool.query(
+      `UPDATE provider_accounts SET status_code = NULL, status_reason = NULL, probe_failures = 0, next_probe_at = NULL, updated_at = now()
+        WHERE id = $1 AND status = 'active' AND status_code = '${PROBING}'
+          AND EXISTS (SELECT 1 FROM recipients WHERE id = $2 AND status IN ('accepted', 'sent', 'delivered', 'read', 'failed') AND updated_at >= $3)`,
+      [account.id, recipientId, account.status_at],
+    );
+    if (!rowCount) continue;
+    await redis.del(probeKey(prefix, account.id));
+    const released = await releaseDeferred(db, account.id);
+    log.info({ accountId: account.id, released }, 'probe got through; account active again');
+    confirmed.push(account.id);
+  }
+  return confirmed;
+}
+
+/** Recipients deferred by the account's limit go back to the feeder. */
+async function releaseDeferred(db: Pick<Db, 'pool'>, accountId: string): Promise<number> {
+  const { rowCount } = await db.pool.query(
+    `UPDATE recipients r SET status = 'pending', error_code = NULL, updated_at = now()
+       FROM campaigns c
+      WHERE c.account_id = $1 AND r.campaign_id = c.id AND r.status = 'deferred' AND r.not_before IS NULL
+        AND r.error_code = ANY($2::text[])`,
+    [accountId, LIMIT_CODES],
+  );
+  return rowCount ?? 0;
 }

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
+import { DailyBudget, spreadEta } from '../flow/daily-budget.js';
 import type { RecipientStatus } from '../generated/prisma/enums.js';
 
 export function sentCounterKey(prefix: string, campaignId: string, second: number): string {
@@ -20,6 +21,12 @@ export type CampaignProgress = {
   ratePerSecond: number;
   /** Seconds until the remaining work is sent at the current rate; null when not moving. */
   etaSeconds: number | null;
+  /**
+   * Present when the account has a messaging limit (unique recipients per rolling 24 h): what is
+   * left of it, and how many more 24 h windows the campaign needs (0: it fits in today's budget).
+   * The ETA then includes those waits.
+   */
+  dailyLimit?: { limit: number; used: number; remaining: number; nextFreeAt: Date | null; extraDays: number };
 };
 
 const ALL: RecipientStatus[] = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
@@ -41,11 +48,26 @@ export async function campaignProgress(db: Db, redis: Redis, prefix: string, cam
   const values = await redis.mget(...keys);
   const sent = values.reduce((sum, v) => sum + Number(v ?? 0), 0);
   const ratePerSecond = Math.round((sent / RATE_WINDOW_S) * 10) / 10;
-  return {
+  const progress: CampaignProgress = {
     counts,
     total,
     done: total - open,
     ratePerSecond,
     etaSeconds: open === 0 ? 0 : ratePerSecond > 0 ? Math.ceil(open / ratePerSecond) : null,
   };
+  const account = await db.pool.query<{ account_id: string; messaging_limit: number | null; rate_per_second: number }>(
+    `SELECT c.account_id, a.messaging_limit, a.rate_per_second FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id WHERE c.id = $1`,
+    [campaignId],
+  );
+  const limits = account.rows[0];
+  if (limits?.messaging_limit) {
+    // Sends already queued or under way hold their budget; only what is still waiting needs more.
+    const waiting = counts.pending + counts.deferred;
+    const usage = await new DailyBudget(redis, prefix).usage(limits.account_id, limits.messaging_limit);
+    const rate = ratePerSecond > 0 ? ratePerSecond : limits.rate_per_second;
+    const spread = spreadEta(waiting, usage.remaining, limits.messaging_limit, usage.nextFreeAt, new Date(), rate);
+    progress.dailyLimit = { limit: limits.messaging_limit, used: usage.used, remaining: usage.remaining, nextFreeAt: usage.nextFreeAt, extraDays: spread.days };
+    if (open > 0) progress.etaSeconds = spread.etaSeconds + Math.ceil((counts.queued + counts.sending) / rate);
+  }
+  return progress;
 }

@@ -24,6 +24,15 @@ export type CreateCampaignInput = {
   defaultCountry: string;
   priority: number;
   maxAttempts: number;
+  /** Nothing is sent before this time, even once started. */
+  startAt?: Date | null;
+  /** Recipients not sent by this time expire (failed, MESSAGE_EXPIRED). */
+  expiresAt?: Date | null;
+  /** Sending window in each recipient's local time, minutes after midnight. */
+  windowStart?: number | null;
+  windowEnd?: number | null;
+  /** Failure ratio of recent sends past which the campaign pauses itself; null: never. Default 0.5. */
+  errorBudget?: number | null;
   recipients?: readonly unknown[];
   phoneColumn?: string;
   variables?: readonly (string | number)[];
@@ -79,6 +88,11 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
         defaultCountry: input.defaultCountry.toUpperCase(),
         priority: input.priority,
         maxAttempts: input.maxAttempts,
+        startAt: input.startAt ?? null,
+        expiresAt: input.expiresAt ?? null,
+        windowStart: input.windowStart ?? null,
+        windowEnd: input.windowEnd ?? null,
+        ...(input.errorBudget === undefined ? {} : { errorBudget: input.errorBudget }),
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey ? hash : null,
       },

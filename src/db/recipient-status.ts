@@ -47,6 +47,12 @@ export function allowedFrom(to: RecipientStatus): RecipientStatus[] {
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
+/** The history rows for a CTE named `upd` that returns (id, tenant_id, campaign_id). */
+function historyInsertSql(status: string, source: 'engine' | 'operator', errorCodeSql: string, detailSql: string): string {
+  return `INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, error_code, detail)
+          SELECT tenant_id, campaign_id, id, '${status}', '${source}', ${errorCodeSql}, ${detailSql} FROM upd`;
+}
+
 /**
  * Moves up to `limit` recipients of a running campaign to queued, deferred ones whose time has
  * come first, then pending ones in order; returns their ids in order.
@@ -77,6 +83,72 @@ export async function markQueued(db: Queryable, campaignId: string, limit: numbe
   return rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
 }
 
+export type FeedCandidate = { id: string; phone: string; time_zone: string | null };
+
+/** The recipients markQueued would take next (due deferred first, then pending), without taking them. */
+export async function peekFeedable(db: Queryable, campaignId: string, limit: number): Promise<FeedCandidate[]> {
+  const { rows } = await db.query<FeedCandidate>(
+    `(SELECT id::text, phone, time_zone, 0 AS pass FROM recipients
+       WHERE campaign_id = $1 AND status = 'deferred' AND (not_before IS NULL OR not_before <= now()) ORDER BY id LIMIT $2)
+     UNION ALL
+     (SELECT id::text, phone, time_zone, 1 FROM recipients WHERE campaign_id = $1 AND status = 'pending' ORDER BY id LIMIT $2)
+     ORDER BY pass, id LIMIT $2`,
+    [campaignId, limit],
+  );
+  return rows;
+}
+
+/** Marks these recipients queued (from pending or deferred) while their campaign runs; returns the ids marked, in order. */
+export async function markQueuedIds(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE recipients r SET status = 'queued', queued_at = now(), not_before = NULL, updated_at = now()
+       FROM campaigns c
+      WHERE r.id = ANY($1::bigint[]) AND r.status IN ('pending', 'deferred') AND c.id = r.campaign_id AND c.status = 'running'
+     RETURNING r.id::text`,
+    [ids],
+  );
+  return rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+}
+
+export type DeferredWrite = { id: string; notBefore: Date; errorCode: string };
+
+/** Defers recipients (quiet hours, daily budget) until their time, with the reason; one history row each. */
+export async function deferRecipients(db: Queryable, writes: readonly DeferredWrite[]): Promise<number> {
+  if (writes.length === 0) return 0;
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients r SET status = 'deferred', not_before = v.not_before, error_code = v.code, updated_at = now()
+         FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS v(id, not_before, code)
+        WHERE r.id = v.id AND r.status IN ('pending', 'deferred')
+          -- Already deferred for the same reason to the same time: nothing to record.
+          AND NOT (r.status = 'deferred' AND r.error_code IS NOT DISTINCT FROM v.code AND r.not_before IS NOT DISTINCT FROM v.not_before)
+       RETURNING r.id, r.tenant_id, r.campaign_id, r.error_code, r.not_before)
+     , hist AS (
+       INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, error_code, detail)
+       SELECT tenant_id, campaign_id, id, 'deferred', 'engine', error_code, 'until ' || to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM upd)
+     SELECT count(*) AS n FROM upd`,
+    [writes.map((w) => w.id), writes.map((w) => w.notBefore), writes.map((w) => w.errorCode)],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Validity period: recipients of campaigns past their deadline that were never sent expire (failed, MESSAGE_EXPIRED). */
+export async function expireOverdue(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients r SET status = 'failed', error_code = 'MESSAGE_EXPIRED', failed_at = now(), updated_at = now(),
+              provider_error_text = 'Not sent before the campaign''s validity period ended.'
+         FROM campaigns c
+        WHERE c.expires_at IS NOT NULL AND c.expires_at <= now() AND c.status IN ('running', 'paused')
+          AND r.campaign_id = c.id AND r.status IN ('pending', 'deferred', 'queued')
+       RETURNING r.id, r.tenant_id, r.campaign_id),
+     hist AS (${historyInsertSql('failed', 'engine', "'MESSAGE_EXPIRED'", "'Validity period ended.'")})
+     SELECT count(*) AS n FROM upd`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 export type ClaimedRecipient = {
   id: string;
   campaignId: string;
@@ -97,6 +169,7 @@ export async function claimForSending(db: Queryable, ids: readonly string[]): Pr
     `UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now()
        FROM campaigns c
       WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND c.id = r.campaign_id AND c.status = 'running'
+        AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = r.tenant_id AND s.phone = r.phone)
      RETURNING r.id::text, r.campaign_id, r.phone, r.variables, r.attempts`,
     [ids],
   );
@@ -108,6 +181,18 @@ export async function claimForSending(db: Queryable, ids: readonly string[]): Pr
   // mid-send can be called unknown.
   const missed = ids.filter((id) => !results.has(id));
   if (missed.length > 0) {
+    // Checked again just before the send: a phone that opted out after it was queued is not sent to.
+    await db.query(
+      `WITH upd AS (
+         UPDATE recipients r SET status = 'failed', error_code = 'RECIPIENT_SUPPRESSED',
+                provider_error_text = 'This phone is on the suppression list: it asked not to receive messages.', failed_at = now(), updated_at = now()
+           FROM suppressions s
+          WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND s.tenant_id = r.tenant_id AND s.phone = r.phone
+         RETURNING r.id, r.tenant_id, r.campaign_id),
+       hist AS (${historyInsertSql('failed', 'engine', "'RECIPIENT_SUPPRESSED'", "'On the suppression list at send time.'")})
+       SELECT count(*) FROM upd`,
+      [missed],
+    );
     // A recipient still `queued` whose campaign is not running (a retry written back during a
     // pause or cancel) loses its job here: hand it back to the feeder (paused) or close it
     // (cancelled), so it is neither stuck nor resurrected.
@@ -151,8 +236,10 @@ export type SendResultWrite = {
  */
 export async function writeSendResults(db: Queryable, results: readonly SendResultWrite[]): Promise<Set<string>> {
   if (results.length === 0) return new Set();
+  // The history row is written in the same statement: one round trip, and no status change without its record.
   const { rows } = await db.query<{ id: string }>(
-    `UPDATE recipients r SET
+    `WITH upd AS (
+     UPDATE recipients r SET
         status = v.status::recipient_status,
         attempts = CASE WHEN v.refund THEN greatest(r.attempts - 1, 0) ELSE r.attempts END,
         provider_message_id = coalesce(v.message_id, r.provider_message_id),
@@ -168,7 +255,13 @@ export async function writeSendResults(db: Queryable, results: readonly SendResu
             AS v(id, attempt, status, message_id, error_code, provider_code, provider_text, refund, not_before)
       WHERE r.id = v.id AND r.attempts = v.attempt
         AND (r.status = 'sending' OR (r.status = 'unknown' AND v.status NOT IN ('queued', 'deferred')))
-     RETURNING r.id::text`,
+     RETURNING r.id, r.tenant_id, r.campaign_id, r.status, r.error_code, r.provider_error_code, r.provider_error_text, v.attempt),
+     hist AS (
+     INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, error_code, provider_code, detail)
+     SELECT tenant_id, campaign_id, id, status::text, 'send', error_code, provider_error_code,
+            'attempt ' || attempt || coalesce(': ' || left(provider_error_text, 300), '')
+       FROM upd)
+     SELECT id::text FROM upd`,
     [
       results.map((r) => r.id),
       results.map((r) => r.attempt),
@@ -186,23 +279,31 @@ export async function writeSendResults(db: Queryable, results: readonly SendResu
 
 /** A recipient found `sending` by a redelivered job: its first send may have gone out. */
 export async function markInterrupted(db: Queryable, ids: readonly string[], errorCode: string, text: string): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE recipients SET status = 'unknown', error_code = $2, provider_error_text = $3, updated_at = now()
-      WHERE id = ANY($1::bigint[]) AND status = 'sending'`,
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients SET status = 'unknown', error_code = $2, provider_error_text = $3, updated_at = now()
+        WHERE id = ANY($1::bigint[]) AND status = 'sending'
+       RETURNING id, tenant_id, campaign_id),
+     hist AS (${historyInsertSql('unknown', 'engine', '$2', '$3')})
+     SELECT count(*) AS n FROM upd`,
     [ids, errorCode, text],
   );
-  return rowCount ?? 0;
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** `sending` past its lease (the worker died and its job was lost with it): unknown. */
 export async function expireStaleSending(db: Queryable, campaignIds: readonly string[], leaseMs: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE recipients SET status = 'unknown', error_code = 'SEND_INTERRUPTED',
-            provider_error_text = 'The worker stopped mid-send; the message may or may not have gone out.', updated_at = now()
-      WHERE campaign_id = ANY($1::uuid[]) AND status = 'sending' AND claimed_at < now() - make_interval(secs => $2::double precision / 1000)`,
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients SET status = 'unknown', error_code = 'SEND_INTERRUPTED',
+              provider_error_text = 'The worker stopped mid-send; the message may or may not have gone out.', updated_at = now()
+        WHERE campaign_id = ANY($1::uuid[]) AND status = 'sending' AND claimed_at < now() - make_interval(secs => $2::double precision / 1000)
+       RETURNING id, tenant_id, campaign_id),
+     hist AS (${historyInsertSql('unknown', 'engine', "'SEND_INTERRUPTED'", "'The worker stopped mid-send (lease expired).'")})
+     SELECT count(*) AS n FROM upd`,
     [campaignIds, leaseMs],
   );
-  return rowCount ?? 0;
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Pause: queued recipients go back to pending, so their jobs become no-ops and the feeder re-queues them on resume. */
@@ -215,20 +316,28 @@ export async function unqueueCampaign(db: Queryable, campaignId: string): Promis
 }
 
 export async function cancelOpenRecipients(db: Queryable, campaignId: string): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE recipients SET status = 'cancelled', error_code = 'CAMPAIGN_CANCELLED', updated_at = now()
-      WHERE campaign_id = $1 AND status IN ('pending', 'queued')`,
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients SET status = 'cancelled', error_code = 'CAMPAIGN_CANCELLED', updated_at = now()
+        WHERE campaign_id = $1 AND status IN ('pending', 'deferred', 'queued')
+       RETURNING id, tenant_id, campaign_id),
+     hist AS (${historyInsertSql('cancelled', 'operator', "'CAMPAIGN_CANCELLED'", 'NULL')})
+     SELECT count(*) AS n FROM upd`,
     [campaignId],
   );
-  return rowCount ?? 0;
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Operator's explicit request: resend recipients whose first send is in doubt. */
 export async function requeueUnknown(db: Queryable, campaignId: string): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE recipients SET status = 'pending', queued_at = NULL, claimed_at = NULL, updated_at = now()
-      WHERE campaign_id = $1 AND status = 'unknown'`,
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients SET status = 'pending', queued_at = NULL, claimed_at = NULL, updated_at = now()
+        WHERE campaign_id = $1 AND status = 'unknown'
+       RETURNING id, tenant_id, campaign_id),
+     hist AS (${historyInsertSql('pending', 'operator', 'NULL', "'Resend requested by an operator.'")})
+     SELECT count(*) AS n FROM upd`,
     [campaignId],
   );
-  return rowCount ?? 0;
+  return Number(rows[0]?.n ?? 0);
 }

@@ -43,7 +43,7 @@ export class SendQueues {
   private readonly queues = new Map<string, Queue<SendJobData>>();
 
   constructor(
-    private readonly connection: Redis,
+    readonly connection: Redis,
     readonly prefix: string,
   ) {}
 

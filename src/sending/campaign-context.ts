@@ -13,6 +13,10 @@ export type CampaignContext = {
   maxAttempts: number;
   /** The account's messages per second, across every worker process. */
   ratePerSecond: number;
+  /** Least time between two messages to one phone from this account (ms); 0: no gap. */
+  pairGapMs: number;
+  /** Failure ratio of recent results past which the campaign pauses itself; null: never. */
+  errorBudget: number | null;
   adapter: ProviderAdapter<unknown, unknown>;
   account: AccountSettings;
   template: TemplateRef;
@@ -77,6 +81,8 @@ export class CampaignContexts {
       accountId: campaign.accountId,
       maxAttempts: campaign.maxAttempts,
       ratePerSecond: campaign.account.ratePerSecond,
+      pairGapMs: campaign.account.pairGapSeconds * 1000,
+      errorBudget: campaign.errorBudget,
       adapter,
       account: { id: campaign.accountId, config: config.data, credentials: credentials.data },
       template: { name: t.name, externalId: t.externalId, language: t.language, category: t.category, body: t.body, paramNames: t.paramNames },

@@ -29,9 +29,20 @@ import { CampaignContexts, ContextError, type CampaignContext } from './campaign
 import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
 import { sentCounterKey } from '../campaigns/campaign-stats.js';
 import { stopAccount } from '../accounts/account-actions.js';
+import { AdaptiveRate } from '../flow/adaptive-rate.js';
+import { CircuitBreaker } from '../flow/circuit-breaker.js';
+import { ErrorBudget } from '../flow/error-budget.js';
+import { PairGap } from '../flow/pair-gap.js';
+
+/** Outcomes that say the provider itself is failing (not this message): they feed the circuit breaker. */
+const PROVIDER_FAILURES = new Set(['PROVIDER_UNAVAILABLE', 'PROVIDER_UNREACHABLE', 'PROVIDER_TIMEOUT']);
+/** Window in which a process that saw a provider failure keeps reporting its successes to the breaker (ms). */
+const BREAKER_ATTENTION_MS = 10_000;
+/** A campaign's error budget is judged on at least this many recent results. */
+const ERROR_BUDGET_MIN_SAMPLE = 50;
 
 /** What an outcome is applied to: the campaign and account of the send. */
-type SendTarget = Pick<CampaignContext, 'campaignId' | 'accountId' | 'maxAttempts'>;
+type SendTarget = Pick<CampaignContext, 'campaignId' | 'accountId' | 'maxAttempts' | 'ratePerSecond'>;
 
 export type SendPipelineDeps = { config: Config; db: Db; redis: Redis; queues: SendQueues; logger: Logger };
 
@@ -47,9 +58,19 @@ export class SendPipeline {
   private readonly results: Batcher<SendResultWrite, boolean>;
   readonly contexts: CampaignContexts;
   private readonly limiter: AccountRateLimiter;
+  private readonly adaptiveRate: AdaptiveRate;
+  private readonly breaker: CircuitBreaker;
+  private readonly pairGap: PairGap;
+  private readonly errorBudget: ErrorBudget;
+  /** Per account: until when this process reports successes to the breaker (it saw a failure recently). */
+  private readonly breakerAttention = new Map<string, number>();
 
   constructor(private readonly deps: SendPipelineDeps) {
     this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix);
+    this.adaptiveRate = new AdaptiveRate(deps.redis, deps.queues.prefix);
+    this.breaker = new CircuitBreaker(deps.redis, deps.queues.prefix, { minCalls: deps.config.breakerMinCalls, openMs: deps.config.breakerOpenMs });
+    this.pairGap = new PairGap(deps.redis, deps.queues.prefix);
+    this.errorBudget = new ErrorBudget(deps.redis, deps.queues.prefix, { minSample: ERROR_BUDGET_MIN_SAMPLE });
     const { pool } = deps.db;
     this.claims = new Batcher(async (ids) => {
       const found = await claimForSending(pool, ids);
@@ -57,7 +78,9 @@ export class SendPipeline {
     }, { maxSize: 500, maxWaitMs: 5 });
     this.results = new Batcher(async (writes) => {
       const written = await writeSendResults(pool, writes);
-      await this.countSent(writes.filter((w) => written.has(w.id) && (w.status === 'sent' || w.status === 'accepted')));
+      const durable = writes.filter((w) => written.has(w.id));
+      await this.countSent(durable.filter((w) => w.status === 'sent' || w.status === 'accepted'));
+      await this.spendErrorBudget(durable);
       return writes.map((w) => written.has(w.id));
     }, { maxSize: 500, maxWaitMs: 5 });
     this.contexts = new CampaignContexts(deps.db.prisma);
@@ -67,6 +90,15 @@ export class SendPipeline {
   async handle(data: SendJobData): Promise<JobDecision> {
     // A child logger per job, made only when there is something to say (it costs on the hot path).
     const log = lazyChild(this.deps.logger, { campaignId: data.campaignId, recipientId: data.recipientId });
+    // A provider that is down is not called at all until the breaker lets a probe through. The
+    // recipient is not claimed, so no attempt is spent: its job just waits.
+    let probe = false;
+    const early = await this.contexts.get(data.campaignId).catch(() => null);
+    if (early) {
+      const gate = await this.breaker.check(early.accountId);
+      if (gate.state === 'open') return { next: 'retry', delayMs: gate.retryInMs + Math.floor(Math.random() * 500) };
+      probe = gate.state === 'half_open_probe';
+    }
     const claim = await this.claims.add(data.recipientId);
     if (!claim.claimed) {
       if (claim.status === 'sending') {
@@ -86,14 +118,23 @@ export class SendPipeline {
     } catch (error) {
       if (!(error instanceof ContextError)) throw error;
       const result = outcome('ACCOUNT_MISCONFIGURED', error.message);
-      return this.apply(recipient, { campaignId: data.campaignId, accountId: error.accountId, maxAttempts: 1 }, result, log);
+      return this.apply(recipient, { campaignId: data.campaignId, accountId: error.accountId, maxAttempts: 1, ratePerSecond: 1 }, result, log);
+    }
+    // Never two messages to one phone from this account within the pair gap, across campaigns.
+    if (context.pairGapMs > 0) {
+      const pair = await this.pairGap.reserve(context.accountId, recipient.phone, context.pairGapMs);
+      if (!pair.ok) {
+        await this.results.add({ id: recipient.id, campaignId: recipient.campaignId, attempt: recipient.attempts, status: 'queued', refundAttempt: true, errorCode: 'RECIPIENT_PAIR_RATE' });
+        return { next: 'retry', delayMs: pair.waitMs + Math.floor(Math.random() * 250) };
+      }
     }
     const message = toMessage(recipient, context);
     let result: SendOutcome;
     try {
       const request = context.adapter.buildSendRequest(message, context.account);
-      // Wait for this account's next send slot (held across every worker process).
-      await this.limiter.acquire(context.accountId, context.ratePerSecond);
+      // Wait for this account's next send slot (held across every worker process), at the rate
+      // the provider currently tolerates (lowered after a rate-limit answer, regained gradually).
+      await this.limiter.acquire(context.accountId, await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond));
       const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
       // Parse functions never see the account, so scrub its actual credential values here, before
       // the provider's text is stored or logged (some providers echo a bad token back).
@@ -105,7 +146,50 @@ export class SendPipeline {
       // the reason rather than the whole account or the rest of the list.
       result = outcome('TEMPLATE_PARAMS_INVALID', `The message could not be built for this provider: ${error instanceof Error ? error.message : String(error)}`);
     }
+    await this.feedBreaker(context.accountId, result, probe);
     return this.apply(recipient, context, result, log);
+  }
+
+  /**
+   * Reports the result to the account's circuit breaker. Failures always; successes only while
+   * this process has seen a failure recently (or this send was the probe), so a healthy provider
+   * costs no Redis call per send. Every process that meets the outage reports both, which is
+   * what the failure ratio needs.
+   */
+  private async feedBreaker(accountId: string, result: SendOutcome, probe: boolean): Promise<void> {
+    const failed = PROVIDER_FAILURES.has(result.code);
+    if (failed) this.breakerAttention.set(accountId, Date.now() + BREAKER_ATTENTION_MS);
+    const attentive = (this.breakerAttention.get(accountId) ?? 0) > Date.now();
+    if (failed || probe || attentive) await this.breaker.record(accountId, !failed);
+  }
+
+  /** Counts durable results against each campaign's error budget; pauses a campaign past it. */
+  private async spendErrorBudget(writes: readonly SendResultWrite[]): Promise<void> {
+    const perCampaign = new Map<string, { ok: number; failed: number }>();
+    for (const w of writes) {
+      if (!w.campaignId || (w.status !== 'sent' && w.status !== 'accepted' && w.status !== 'failed')) continue;
+      const counts = perCampaign.get(w.campaignId) ?? { ok: 0, failed: 0 };
+      if (w.status === 'failed') counts.failed += 1;
+      else counts.ok += 1;
+      perCampaign.set(w.campaignId, counts);
+    }
+    for (const [campaignId, counts] of perCampaign) {
+      const context = await this.contexts.get(campaignId).catch(() => null);
+      if (!context || context.errorBudget === null) continue;
+      const reading = await this.errorBudget.record(campaignId, counts);
+      if (counts.failed === 0 || reading.sample < ERROR_BUDGET_MIN_SAMPLE || reading.ratio <= context.errorBudget) continue;
+      const percent = Math.round(reading.ratio * 100);
+      await pauseCampaignForOutcome(
+        this.deps.db,
+        campaignId,
+        {
+          kind: 'template_error',
+          code: 'ERROR_BUDGET_EXCEEDED',
+          message: `${percent}% of the last ${reading.sample} sends failed, above the campaign's ${Math.round(context.errorBudget * 100)}% error budget; look at the failures by code, fix the list or template, then resume`,
+        },
+        this.deps.logger,
+      );
+    }
   }
 
   private async apply(recipient: ClaimedRecipient, context: SendTarget, result: SendOutcome, log: Logger): Promise<JobDecision> {
@@ -127,8 +211,17 @@ export class SendPipeline {
         await write({ status: 'accepted', providerMessageId: result.messageId ?? null, errorCode: null });
         return { next: 'done' };
       case 'recipient_error':
+        await write({ status: 'failed' });
+        return { next: 'done' };
       case 'opted_out':
         await write({ status: 'failed' });
+        // The provider says this person stopped marketing: never send to them again, from any campaign.
+        await this.deps.db.pool.query(
+          `WITH r AS (UPDATE recipients SET opted_out_at = coalesce(opted_out_at, now()) WHERE id = $1 RETURNING tenant_id, phone)
+           INSERT INTO suppressions (tenant_id, phone, reason, detail) SELECT tenant_id, phone, 'PROVIDER_OPTED_OUT', $2 FROM r
+           ON CONFLICT (tenant_id, phone) DO NOTHING`,
+          [recipient.id, (result.providerText ?? result.message).slice(0, 500)],
+        );
         return { next: 'done' };
       case 'ambiguous':
         await write({ status: 'unknown' });
@@ -155,6 +248,8 @@ export class SendPipeline {
         return { next: 'done' };
       case 'rate_limited':
         await write({ status: 'queued', refundAttempt: true });
+        // Slow the whole account down (every process), then recover gradually.
+        await this.adaptiveRate.onRateLimited(context.accountId, context.ratePerSecond);
         return { next: 'rate_limited', delayMs: Math.max(250, result.retryAfterMs ?? 1_000) };
       case 'account_limited':
       case 'account_error':

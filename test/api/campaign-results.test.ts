@@ -63,7 +63,7 @@ describe('progress', () => {
     const view = expectStatus<CampaignView>(await h.api.get(`/v1/campaigns/${campaignId}`), 200);
     expect(view).toMatchObject({ id: campaignId, status: 'running', account: { id: sender.account.id, status: 'active' }, uploads: [{ accepted: 30 }] });
     expect(view.progress).toEqual({
-      counts: { pending: 20, queued: 0, sending: 0, accepted: 0, sent: 6, delivered: 0, read: 0, failed: 4, unknown: 0, cancelled: 0 },
+      counts: { pending: 20, deferred: 0, queued: 0, sending: 0, accepted: 0, sent: 6, delivered: 0, read: 0, failed: 4, unknown: 0, cancelled: 0 },
       total: 30,
       done: 10,
       ratePerSecond: 0,
@@ -128,7 +128,7 @@ describe('export.csv', () => {
     const records = parse(response.body, { columns: true, bom: true }) as Record<string, string>[];
     expect(Object.keys(records[0] ?? {})).toEqual([
       'line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
-      'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables',
+      'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables',
     ]);
     expect(records).toHaveLength(30);
     // Sorted here because the export's own order is not line order today (see the report).
@@ -147,7 +147,7 @@ describe('export.csv', () => {
     expectStatusCode(response, 200);
     expect(parse(response.body, { bom: true })).toEqual([
       ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
-        'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables'],
+        'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables'],
     ]);
   });
 });

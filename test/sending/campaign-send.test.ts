@@ -14,7 +14,7 @@ let sandbox: SandboxServer;
 let host: WorkerHost;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ feederIntervalMs: 50, sweeperIntervalMs: 500, retryBaseDelayMs: 50, retryMaxDelayMs: 200 });
+  ctx = await createTestContext({ feederIntervalMs: 50, sweeperIntervalMs: 500, retryBaseDelayMs: 50, retryMaxDelayMs: 200, breakerMinCalls: 1_000_000 });
   sandbox = await startSandboxServer();
   host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
   await host.start();

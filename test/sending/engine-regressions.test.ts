@@ -15,7 +15,7 @@ let sandbox: SandboxServer;
 let host: WorkerHost;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ feederIntervalMs: 50, sweeperIntervalMs: 600_000, queueWindowSeconds: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100 });
+  ctx = await createTestContext({ feederIntervalMs: 50, sweeperIntervalMs: 600_000, queueWindowSeconds: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, breakerMinCalls: 1_000_000 });
   sandbox = await startSandboxServer();
   host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
   await host.start();

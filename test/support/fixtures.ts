@@ -5,7 +5,19 @@ export type CampaignFixture = { accountId: string; templateId: string; campaignI
 
 export async function createSandboxCampaign(
   ctx: TestContext,
-  options: { sandboxUrl: string; token?: string; ratePerSecond?: number; paramCount?: number; maxAttempts?: number; priority?: number; name?: string; accountId?: string },
+  options: {
+    sandboxUrl: string;
+    token?: string;
+    ratePerSecond?: number;
+    paramCount?: number;
+    maxAttempts?: number;
+    priority?: number;
+    name?: string;
+    accountId?: string;
+    /** Meta's pair rate; off by default here, so tests that resend to a phone are not slowed by it. */
+    pairGapSeconds?: number;
+    errorBudget?: number | null;
+  },
 ): Promise<CampaignFixture> {
   const accountId =
     options.accountId ??
@@ -18,6 +30,7 @@ export async function createSandboxCampaign(
           config: { baseUrl: options.sandboxUrl },
           credentials: { token: options.token ?? 'sandbox-token' },
           ratePerSecond: options.ratePerSecond ?? 1000,
+          pairGapSeconds: options.pairGapSeconds ?? 0,
         },
       })
     ).id;
@@ -41,6 +54,7 @@ export async function createSandboxCampaign(
       name: options.name ?? 'test campaign',
       maxAttempts: options.maxAttempts ?? 5,
       priority: options.priority ?? 0,
+      ...(options.errorBudget === undefined ? {} : { errorBudget: options.errorBudget }),
     },
   });
   return { accountId, templateId: template.id, campaignId: campaign.id };

@@ -6,8 +6,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { requireBalanceForStart } from '../../accounts/balance-check.js';
 import { applyCampaignAction, type CampaignAction } from '../../campaigns/campaign-actions.js';
+import { campaignFunnel, recipientHistory } from '../../campaigns/campaign-funnel.js';
 import { campaignProgress } from '../../campaigns/campaign-stats.js';
 import { createCampaign } from '../../campaigns/create-campaign.js';
+import { ErrorBudget } from '../../flow/error-budget.js';
+import { formatClock, parseClock } from '../../flow/quiet-hours.js';
 import type { Campaign } from '../../db/database.js';
 import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
 import { errors } from '../../errors.js';
@@ -25,6 +28,14 @@ const createBody = z.object({
   defaultCountry: z.string().length(2).default('CL'),
   priority: z.number().int().min(-100).max(100).default(0),
   maxAttempts: z.number().int().min(1).max(20).default(5),
+  /** Scheduled start (ISO 8601): a started campaign sends nothing before it. */
+  startAt: z.iso.datetime({ offset: true }).optional(),
+  /** Validity (ISO 8601): what is not sent by then expires. */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** Quiet hours, as the window in which sending is allowed, in each recipient's local time ("09:00" to "20:00"). */
+  sendWindow: z.object({ start: z.string().regex(/^\d{2}:\d{2}$/), end: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),
+  /** Failure ratio (0-1) of recent sends past which the campaign pauses itself; null turns it off. */
+  errorBudget: z.number().min(0).max(1).nullable().optional(),
   recipients: z.array(z.unknown()).optional(),
   phoneColumn: z.string().min(1).optional(),
   variables: z.array(z.union([z.string().min(1), z.number().int().min(1)])).optional(),
@@ -50,6 +61,10 @@ export function publicCampaign(c: Campaign) {
     defaultCountry: c.defaultCountry,
     priority: c.priority,
     maxAttempts: c.maxAttempts,
+    startAt: c.startAt,
+    expiresAt: c.expiresAt,
+    sendWindow: c.windowStart !== null && c.windowEnd !== null ? { start: formatClock(c.windowStart), end: formatClock(c.windowEnd) } : null,
+    errorBudget: c.errorBudget,
     createdAt: c.createdAt,
     startedAt: c.startedAt,
     finishedAt: c.finishedAt,
@@ -65,11 +80,18 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     }
 
     app.post('/v1/campaigns', { bodyLimit: ctx.config.uploadMaxBytes }, async (request, reply) => {
-      const body = parseInput(createBody, request.body);
+      const { startAt, expiresAt, sendWindow, ...body } = parseInput(createBody, request.body);
+      const schedule = {
+        startAt: startAt ? new Date(startAt) : null,
+        expiresAt: expiresAt ? new Date(expiresAt) : null,
+        windowStart: sendWindow ? clock('sendWindow.start', sendWindow.start) : null,
+        windowEnd: sendWindow ? clock('sendWindow.end', sendWindow.end) : null,
+      };
+      if (schedule.startAt && schedule.expiresAt && schedule.expiresAt <= schedule.startAt) throw errors.validation(['expiresAt: must be after startAt']);
       const key = request.headers['idempotency-key'];
       const idempotencyKey = typeof key === 'string' && key.trim() ? key.trim() : undefined;
       if (idempotencyKey && idempotencyKey.length > 200) throw errors.validation(['Idempotency-Key: at most 200 characters']);
-      const result = await createCampaign(ctx.db, request.tenantId, body, idempotencyKey);
+      const result = await createCampaign(ctx.db, request.tenantId, { ...body, ...schedule }, idempotencyKey);
       return reply.status(result.replayed ? 200 : 201).send({
         campaign: publicCampaign(result.campaign),
         upload: result.upload,
@@ -105,6 +127,8 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         // A balance the provider reports as clearly short refuses the start; one it cannot read is a warning.
         const warnings = action === 'start' || action === 'resume' ? await requireBalanceForStart(ctx.db, request.tenantId, id, { log: request.log }) : [];
         const result = await applyCampaignAction(ctx.db, request.tenantId, id, action);
+        // An operator resuming a campaign the error budget paused gives it a fresh budget.
+        if (action === 'resume') await new ErrorBudget(ctx.redis, ctx.config.queuePrefix).reset(id);
         request.log.info({ campaignId: id, action, affected: result.affected }, 'campaign action');
         return warnings.length > 0 ? { ...result, warnings } : result;
       });
@@ -117,7 +141,8 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       const { rows } = await ctx.db.pool.query(
         `SELECT r.id::text AS id, phone, raw_phone AS "rawPhone", line, variables, status, attempts, provider_message_id AS "providerMessageId",
                 error_code AS "errorCode", provider_error_code AS "providerErrorCode", provider_error_text AS "providerErrorText",
-                sent_at AS "sentAt", delivered_at AS "deliveredAt", read_at AS "readAt", failed_at AS "failedAt", updated_at AS "updatedAt"
+                sent_at AS "sentAt", delivered_at AS "deliveredAt", read_at AS "readAt", replied_at AS "repliedAt", opted_out_at AS "optedOutAt",
+                failed_at AS "failedAt", not_before AS "notBefore", updated_at AS "updatedAt"
            FROM recipients r
           WHERE r.campaign_id = $1 AND r.tenant_id = $2 AND ($3::recipient_status IS NULL OR r.status = $3::recipient_status) AND r.id > $4::bigint
           ORDER BY r.id LIMIT $5`,
@@ -125,6 +150,37 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       );
       const last = rows[rows.length - 1] as { id: string } | undefined;
       return { recipients: rows, next: rows.length === query.limit && last ? last.id : null };
+    });
+
+    /** Delivery funnel: accepted → sent → delivered → read → replied, failures by code, time to deliver. */
+    app.get('/v1/campaigns/:id/funnel', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      await findCampaign(request.tenantId, id);
+      return { campaignId: id, ...(await campaignFunnel(ctx.db, id)) };
+    });
+
+    /** One recipient's history: every status change with its time and source (send, webhook, operator, engine). */
+    app.get('/v1/campaigns/:id/recipients/:recipientId/history', async (request) => {
+      const { id, recipientId } = parseInput(idParams.extend({ recipientId: z.string().regex(/^\d{1,18}$/) }), request.params);
+      await findCampaign(request.tenantId, id);
+      const history = await recipientHistory(ctx.db, request.tenantId, id, recipientId);
+      if (!history) throw errors.recipientNotFound(recipientId);
+      return { recipientId, events: history };
+    });
+
+    /** Replies and button taps linked to this campaign, newest first, keyset-paged. */
+    app.get('/v1/campaigns/:id/replies', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const query = parseInput(z.object({ before: z.string().datetime().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }), request.query);
+      await findCampaign(request.tenantId, id);
+      const { rows } = await ctx.db.pool.query<{ receivedAt: Date }>(
+        `SELECT id, recipient_id::text AS "recipientId", phone, text, button_payload AS "buttonPayload", opt_out AS "optOut", received_at AS "receivedAt"
+           FROM inbound_messages WHERE campaign_id = $1 AND tenant_id = $2 AND ($3::timestamptz IS NULL OR received_at < $3)
+          ORDER BY received_at DESC LIMIT $4`,
+        [id, request.tenantId, query.before ?? null, query.limit],
+      );
+      const last = rows[rows.length - 1];
+      return { replies: rows, next: rows.length === query.limit && last ? last.receivedAt.toISOString() : null };
     });
 
     /** Every recipient's result as CSV, streamed in pages so memory stays flat. */
@@ -137,13 +193,13 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         for (;;) {
           const page = await pool.query<Record<string, unknown> & { id: string }>(
             `SELECT r.id::text AS id, line, phone, raw_phone, status, attempts, provider_message_id, error_code, provider_error_code, provider_error_text,
-                    sent_at, delivered_at, read_at, failed_at, variables
+                    sent_at, delivered_at, read_at, replied_at, opted_out_at, failed_at, variables
                FROM recipients r WHERE r.campaign_id = $1 AND r.id > $2::bigint ORDER BY r.id LIMIT 5000`,
             [id, after],
           );
           for (const r of page.rows) {
             yield [r.line, r.phone, r.raw_phone, r.status, r.attempts, r.provider_message_id, r.error_code, r.provider_error_code, r.provider_error_text,
-              iso(r.sent_at), iso(r.delivered_at), iso(r.read_at), iso(r.failed_at), JSON.stringify(r.variables)];
+              iso(r.sent_at), iso(r.delivered_at), iso(r.read_at), iso(r.replied_at), iso(r.opted_out_at), iso(r.failed_at), JSON.stringify(r.variables)];
           }
           if (page.rows.length < 5000) return;
           after = page.rows[page.rows.length - 1]?.id ?? after;
@@ -151,7 +207,7 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       }
       const csv = spreadsheetCsv(
         ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
-          'sent_at', 'delivered_at', 'read_at', 'failed_at', 'variables'],
+          'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables'],
         rows(),
       );
       return reply
@@ -160,6 +216,14 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         .send(csv);
     });
   };
+}
+
+function clock(field: string, value: string): number {
+  try {
+    return parseClock(value);
+  } catch (error) {
+    throw errors.validation([`${field}: ${error instanceof Error ? error.message : 'not a time of day'}`]);
+  }
 }
 
 function iso(value: unknown): string {

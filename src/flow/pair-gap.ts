@@ -1,0 +1,98 @@
+/**
+ * Never two messages from one account to the same phone within a gap, whichever campaign or
+ * worker process sends them: Meta refuses a second message to a user within about 6 s (pair
+ * rate, 131056), and the refusal costs a retry.
+ *
+ * Each send first reserves the (account, phone) pair with SET NX PX gapMs. Redis grants the key
+ * to exactly one caller however many processes race for it, and expires it on its own clock, so
+ * a crashed process cannot leave a phone blocked for longer than the gap. A caller that loses
+ * learns how long to wait (the key's PTTL).
+ *
+ * Key: `${prefix}:flow:pair-gap:${accountId}:${phone}` (phone as given: pass E.164), holding the
+ * reserving instance's token, so `release` only ever frees the caller's own reservation.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export type PairReservation = { ok: true } | { ok: false; waitMs: number };
+
+/**
+ * KEYS: one per phone. ARGV: gapMs, token. Returns, per key, -1 when reserved, else the ms until
+ * the holder's gap ends (at least 1).
+ */
+const RESERVE = `
+local results = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[2], 'NX', 'PX', ARGV[1]) then
+    results[i] = -1
+  else
+    local left = redis.call('PTTL', key)
+    if left < 0 then left = tonumber(ARGV[1]) end
+    results[i] = math.max(1, left)
+  end
+end
+return results
+`;
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/** Phones per script call in `reserveMany`, so a huge batch doesn't hold Redis in one script; the chunks still share one round trip. */
+const CHUNK = 1000;
+
+export class PairGap {
+  /** Marks this instance's reservations. */
+  private readonly token = randomUUID();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Reserves the phone for this send for `gapMs`, or says how long until it is free. */
+  async reserve(accountId: string, phone: string, gapMs: number): Promise<PairReservation> {
+    if (gapMs <= 0) return { ok: true };
+    const [left] = (await this.redis.eval(RESERVE, 1, this.key(accountId, phone), String(Math.ceil(gapMs)), this.token)) as number[];
+    return toReservation(left);
+  }
+
+  /**
+   * `reserve` for a batch, in one round trip. A phone listed twice is reserved once (one entry in
+   * the map).
+   */
+  async reserveMany(accountId: string, phones: string[], gapMs: number): Promise<Map<string, PairReservation>> {
+    const unique = [...new Set(phones)];
+    const results = new Map<string, PairReservation>();
+    if (gapMs <= 0 || unique.length === 0) {
+      for (const phone of unique) results.set(phone, { ok: true });
+      return results;
+    }
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const chunk = unique.slice(i, i + CHUNK);
+      pipeline.eval(RESERVE, chunk.length, ...chunk.map((phone) => this.key(accountId, phone)), String(Math.ceil(gapMs)), this.token);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    let index = 0;
+    for (const [error, reply] of replies) {
+      if (error) throw error;
+      for (const left of reply as number[]) {
+        results.set(unique[index++] as string, toReservation(left));
+      }
+    }
+    return results;
+  }
+
+  /** Frees a reservation this instance made, when the send was never attempted. */
+  async release(accountId: string, phone: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.key(accountId, phone), this.token);
+  }
+
+  private key(accountId: string, phone: string): string {
+    return `${this.prefix}:flow:pair-gap:${accountId}:${phone}`;
+  }
+}
+
+function toReservation(left: number | undefined): PairReservation {
+  if (left === undefined) throw new Error('pair-gap script returned fewer results than phones');
+  return left < 0 ? { ok: true } : { ok: false, waitMs: left };
+}
