@@ -44,6 +44,8 @@ export const errors = {
     new AppError('WEBHOOK_MALFORMED', 400, `The webhook body is not what ${provider} documents: ${reason.replace(/[.\s]+$/, '')}.`, { provider }),
   webhookVerifyFailed: () =>
     new AppError('WEBHOOK_VERIFY_FAILED', 403, 'The verification handshake failed: hub.mode must be "subscribe" and hub.verify_token must match the account\'s verify token.'),
+  templateMediaRequired: (name: string, problem: string) =>
+    new AppError('TEMPLATE_MEDIA_REQUIRED', 422, `Template "${name}" cannot be sent as configured: ${problem}.`, { template: name }),
   recipientNotFound: (id: string) =>
     new AppError('RECIPIENT_NOT_FOUND', 404, `No recipient with id ${id} exists in this campaign.`, { recipientId: id }),
   validation: (problems: string[]) =>

@@ -21,6 +21,7 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   webhookMalformed: { args: ['meta', 'entry[0].changes must be an array'], code: 'WEBHOOK_MALFORMED', status: 400 },
   webhookVerifyFailed: { args: [], code: 'WEBHOOK_VERIFY_FAILED', status: 403 },
   recipientNotFound: { args: ['1234'], code: 'RECIPIENT_NOT_FOUND', status: 404 },
+  templateMediaRequired: { args: ['promo_invierno', 'the template has an image header: give options.headerMedia {type: "image", link or id}'], code: 'TEMPLATE_MEDIA_REQUIRED', status: 422 },
   validation: { args: [['name: Too small: expected string to have >=1 characters', 'accountId: Invalid UUID']], code: 'VALIDATION_FAILED', status: 400 },
   notFound: { args: ['upload', CAMPAIGN_ID], code: 'NOT_FOUND', status: 404 },
   campaignNotFound: { args: [CAMPAIGN_ID], code: 'CAMPAIGN_NOT_FOUND', status: 404 },

@@ -34,7 +34,7 @@ export function probeKey(prefix: string, accountId: string): string {
 export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, accountId: string, outcome: SendOutcome, log: Logger): Promise<void> {
   const status = outcome.kind === 'account_limited' ? 'limited' : 'paused';
   const client = await db.pool.connect();
-  let stopped = false;
+  let stopped: boolean;
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{ probe_failures: number; next_probe_at: Date | null }>(

@@ -15,6 +15,7 @@ import { errors } from '../errors.js';
 import { ingestRecipients, type IngestSummary } from '../ingest/ingest-recipients.js';
 import { requireBalanceForStart } from '../accounts/balance-check.js';
 import { applyCampaignAction } from './campaign-actions.js';
+import { mediaProblem, parseHeaderType, type CampaignOptions } from './campaign-options.js';
 import { ingestOptionsFor } from './ingest-options.js';
 
 export type CreateCampaignInput = {
@@ -33,6 +34,8 @@ export type CreateCampaignInput = {
   windowEnd?: number | null;
   /** Failure ratio of recent sends past which the campaign pauses itself; null: never. Default 0.5. */
   errorBudget?: number | null;
+  /** Header media, button parameters, provider options (src/campaigns/campaign-options.ts). */
+  options?: CampaignOptions;
   recipients?: readonly unknown[];
   phoneColumn?: string;
   variables?: readonly (string | number)[];
@@ -76,6 +79,9 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
   const account = await db.prisma.providerAccount.findFirst({ where: { id: input.accountId, tenantId } });
   if (!account) throw errors.accountNotFound(input.accountId);
   if (input.start && template.status !== 'approved') throw errors.templateNotApproved(template.name, template.status);
+  const options = input.options ?? {};
+  const media = mediaProblem(parseHeaderType(template.headerType), options);
+  if (media) throw errors.templateMediaRequired(template.name, media);
 
   let campaign: Campaign;
   try {
@@ -92,6 +98,7 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
         expiresAt: input.expiresAt ?? null,
         windowStart: input.windowStart ?? null,
         windowEnd: input.windowEnd ?? null,
+        options,
         ...(input.errorBudget === undefined ? {} : { errorBudget: input.errorBudget }),
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey ? hash : null,

@@ -4,6 +4,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { adapterFor } from '../providers/registry.js';
+import { parseButtons, parseCampaignOptions, parseHeaderType, type CampaignOptions } from '../campaigns/campaign-options.js';
 import type { AccountSettings, ProviderAdapter, TemplateRef } from '../providers/types.js';
 
 export type CampaignContext = {
@@ -20,6 +21,8 @@ export type CampaignContext = {
   adapter: ProviderAdapter<unknown, unknown>;
   account: AccountSettings;
   template: TemplateRef;
+  /** Campaign-wide parts of every message: header media, button parameters, provider options. */
+  options: CampaignOptions;
 };
 
 export class ContextError extends Error {
@@ -85,7 +88,17 @@ export class CampaignContexts {
       errorBudget: campaign.errorBudget,
       adapter,
       account: { id: campaign.accountId, config: config.data, credentials: credentials.data },
-      template: { name: t.name, externalId: t.externalId, language: t.language, category: t.category, body: t.body, paramNames: t.paramNames },
+      template: {
+        name: t.name,
+        externalId: t.externalId,
+        language: t.language,
+        category: t.category,
+        body: t.body,
+        paramNames: t.paramNames,
+        headerType: parseHeaderType(t.headerType),
+        buttons: parseButtons(t.buttons),
+      },
+      options: parseCampaignOptions(campaign.options),
     };
   }
 }

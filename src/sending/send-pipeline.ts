@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js';
 import { sendHttp } from '../providers/http.js';
 import { outcome } from '../providers/outcome.js';
 import { redactOutcome } from '../providers/response-helpers.js';
-import type { OutboundMessage, SendOutcome } from '../providers/types.js';
+import { MessageBuildError, type OutboundMessage, type SendOutcome } from '../providers/types.js';
 import type { SendJobData, SendQueues } from '../queue/queues.js';
 import { AccountRateLimiter } from '../queue/account-rate-limiter.js';
 import { Backoff } from './backoff.js';
@@ -29,6 +29,7 @@ import { CampaignContexts, ContextError, type CampaignContext } from './campaign
 import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
 import { sentCounterKey } from '../campaigns/campaign-stats.js';
 import { stopAccount } from '../accounts/account-actions.js';
+import { messageExtras } from '../campaigns/campaign-options.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
 import { ErrorBudget } from '../flow/error-budget.js';
@@ -54,7 +55,7 @@ export type JobDecision =
   | { next: 'account_stopped' };
 
 export class SendPipeline {
-  private readonly claims: Batcher<string, ClaimResult>;
+  private readonly claims: Batcher<string, ClaimResult & { pairWaitMs?: number }>;
   private readonly results: Batcher<SendResultWrite, boolean>;
   readonly contexts: CampaignContexts;
   private readonly limiter: AccountRateLimiter;
@@ -64,6 +65,8 @@ export class SendPipeline {
   private readonly errorBudget: ErrorBudget;
   /** Per account: until when this process reports successes to the breaker (it saw a failure recently). */
   private readonly breakerAttention = new Map<string, number>();
+  /** Bulk requests being gathered, per campaign (providers with a batch capability). */
+  private readonly bulk = new Map<string, Batcher<{ context: CampaignContext; message: OutboundMessage }, SendOutcome>>();
 
   constructor(private readonly deps: SendPipelineDeps) {
     this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix);
@@ -74,7 +77,12 @@ export class SendPipeline {
     const { pool } = deps.db;
     this.claims = new Batcher(async (ids) => {
       const found = await claimForSending(pool, ids);
-      return ids.map((id) => found.get(id) ?? { claimed: null, status: null });
+      const waits = await this.reservePairs([...found.values()].flatMap((r) => (r.claimed ? [r.claimed] : [])));
+      return ids.map((id) => {
+        const result = found.get(id) ?? { claimed: null, status: null };
+        const wait = waits.get(id);
+        return wait === undefined ? result : { ...result, pairWaitMs: wait };
+      });
     }, { maxSize: 500, maxWaitMs: 5 });
     this.results = new Batcher(async (writes) => {
       const written = await writeSendResults(pool, writes);
@@ -120,34 +128,101 @@ export class SendPipeline {
       const result = outcome('ACCOUNT_MISCONFIGURED', error.message);
       return this.apply(recipient, { campaignId: data.campaignId, accountId: error.accountId, maxAttempts: 1, ratePerSecond: 1 }, result, log);
     }
-    // Never two messages to one phone from this account within the pair gap, across campaigns.
-    if (context.pairGapMs > 0) {
-      const pair = await this.pairGap.reserve(context.accountId, recipient.phone, context.pairGapMs);
-      if (!pair.ok) {
-        await this.results.add({ id: recipient.id, campaignId: recipient.campaignId, attempt: recipient.attempts, status: 'queued', refundAttempt: true, errorCode: 'RECIPIENT_PAIR_RATE' });
-        return { next: 'retry', delayMs: pair.waitMs + Math.floor(Math.random() * 250) };
-      }
+    // Never two messages to one phone from this account within the pair gap, across campaigns
+    // (reserved with the claim, one Redis round trip per claim batch).
+    if (claim.pairWaitMs !== undefined) {
+      await this.results.add({ id: recipient.id, campaignId: recipient.campaignId, attempt: recipient.attempts, status: 'queued', refundAttempt: true, errorCode: 'RECIPIENT_PAIR_RATE' });
+      return { next: 'retry', delayMs: claim.pairWaitMs + Math.floor(Math.random() * 250) };
     }
     const message = toMessage(recipient, context);
     let result: SendOutcome;
-    try {
-      const request = context.adapter.buildSendRequest(message, context.account);
-      // Wait for this account's next send slot (held across every worker process), at the rate
-      // the provider currently tolerates (lowered after a rate-limit answer, regained gradually).
-      await this.limiter.acquire(context.accountId, await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond));
-      const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
-      // Parse functions never see the account, so scrub its actual credential values here, before
-      // the provider's text is stored or logged (some providers echo a bad token back).
-      const parsed = http.ok ? context.adapter.parseSendResponse(http.response, message) : http.outcome;
-      result = redactOutcome(parsed, credentialValues(context.account.credentials));
-    } catch (error) {
-      // The adapter cannot express this message in the provider's format: almost always the
-      // template (a missing provider id, parameter names) or its data, so stop the campaign with
-      // the reason rather than the whole account or the rest of the list.
-      result = outcome('TEMPLATE_PARAMS_INVALID', `The message could not be built for this provider: ${error instanceof Error ? error.message : String(error)}`);
+    if (context.adapter.batch) {
+      // Providers with a bulk endpoint (Optiwe): concurrent jobs of the campaign share a request.
+      result = await this.sendInBatch(context, message);
+    } else {
+      try {
+        const request = context.adapter.buildSendRequest(message, context.account);
+        // Wait for this account's next send slot (held across every worker process), at the rate
+        // the provider currently tolerates (lowered after a rate-limit answer, regained gradually).
+        await this.limiter.acquire(context.accountId, await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond));
+        const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
+        // Parse functions never see the account, so scrub its actual credential values here, before
+        // the provider's text is stored or logged (some providers echo a bad token back).
+        const parsed = http.ok ? context.adapter.parseSendResponse(http.response, message) : http.outcome;
+        result = redactOutcome(parsed, credentialValues(context.account.credentials));
+      } catch (error) {
+        result = buildFailure(error);
+      }
     }
     await this.feedBreaker(context.accountId, result, probe);
     return this.apply(recipient, context, result, log);
+  }
+
+  /**
+   * Joins the message to its campaign's next bulk request: messages arriving within a few ms (up
+   * to the adapter's maximum, and at most a quarter second of the account's rate, so a request
+   * never bursts far past the rate) go in one request. Each message takes its own rate slot.
+   */
+  private sendInBatch(context: CampaignContext, message: OutboundMessage): Promise<SendOutcome> {
+    let batcher = this.bulk.get(context.campaignId);
+    if (!batcher) {
+      const maxSize = Math.max(1, Math.min(context.adapter.batch?.maxSize ?? 1, Math.floor(context.ratePerSecond / 4)));
+      batcher = new Batcher((items) => this.sendBulk(items), { maxSize, maxWaitMs: 25 });
+      this.bulk.set(context.campaignId, batcher);
+    }
+    return batcher.add({ context, message });
+  }
+
+  private async sendBulk(items: readonly { context: CampaignContext; message: OutboundMessage }[]): Promise<SendOutcome[]> {
+    const context = items[0]?.context;
+    const batch = context?.adapter.batch;
+    if (!context || !batch) return items.map(() => outcome('PROVIDER_UNAVAILABLE', 'The bulk sender lost its context; retrying.'));
+    const messages = items.map((i) => i.message);
+    let request;
+    try {
+      request = batch.buildBatchRequest(messages, context.account);
+    } catch (error) {
+      // A recipient-level build error names its message; the others are retried one batch later.
+      if (error instanceof MessageBuildError && error.scope === 'recipient' && error.reference) {
+        return messages.map((m) => (m.reference === error.reference ? buildFailure(error) : outcome('PROVIDER_UNAVAILABLE', 'Another recipient in the same bulk request could not be built; retrying.')));
+      }
+      const failure = buildFailure(error);
+      return messages.map(() => failure);
+    }
+    const rate = await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
+    for (let i = 0; i < messages.length; i += 1) await this.limiter.acquire(context.accountId, rate);
+    const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
+    const outcomes = http.ok ? batch.parseBatchResponse(http.response, messages) : messages.map(() => http.outcome);
+    const secrets = credentialValues(context.account.credentials);
+    return outcomes.map((o) => redactOutcome(o, secrets));
+  }
+
+  /**
+   * Reserves each claimed recipient's phone for its account's pair gap, a batch per account in
+   * one round trip. Returns, for the recipients whose phone is still taken, how long to wait.
+   */
+  private async reservePairs(claimed: readonly ClaimedRecipient[]): Promise<Map<string, number>> {
+    const waits = new Map<string, number>();
+    const byAccount = new Map<string, { gapMs: number; recipients: ClaimedRecipient[] }>();
+    for (const recipient of claimed) {
+      const context = await this.contexts.get(recipient.campaignId).catch(() => null);
+      if (!context || context.pairGapMs <= 0) continue;
+      const group = byAccount.get(context.accountId) ?? { gapMs: context.pairGapMs, recipients: [] };
+      group.recipients.push(recipient);
+      byAccount.set(context.accountId, group);
+    }
+    for (const [accountId, group] of byAccount) {
+      const reservations = await this.pairGap.reserveMany(accountId, group.recipients.map((r) => r.phone), group.gapMs);
+      const seen = new Set<string>();
+      for (const recipient of group.recipients) {
+        const reservation = reservations.get(recipient.phone);
+        // One phone twice in one batch (two campaigns): only the first goes now.
+        if (reservation && !reservation.ok) waits.set(recipient.id, reservation.waitMs);
+        else if (seen.has(recipient.phone)) waits.set(recipient.id, group.gapMs);
+        seen.add(recipient.phone);
+      }
+    }
+    return waits;
   }
 
   /**
@@ -275,9 +350,24 @@ export class SendPipeline {
   }
 
   async drain(): Promise<void> {
+    await Promise.all([...this.bulk.values()].map((b) => b.drain()));
     await this.claims.drain();
     await this.results.drain();
   }
+}
+
+/**
+ * A message the adapter cannot express in the provider's format. The adapter says whose fault it
+ * is: the template (stop the campaign), this recipient's data (fail it alone), or the account's
+ * settings (stop the account). An untyped error is taken as the template's, as before.
+ */
+function buildFailure(error: unknown): SendOutcome {
+  const text = error instanceof Error ? error.message : String(error);
+  if (error instanceof MessageBuildError) {
+    if (error.scope === 'recipient') return outcome('RECIPIENT_INVALID', `This recipient's message could not be built for the provider: ${text}`);
+    if (error.scope === 'account') return outcome('ACCOUNT_MISCONFIGURED', `The account's settings cannot express this message: ${text}`);
+  }
+  return outcome('TEMPLATE_PARAMS_INVALID', `The message could not be built for this provider: ${text}`);
 }
 
 function credentialValues(credentials: unknown): string[] {
@@ -297,7 +387,7 @@ function lazyChild(logger: Logger, bindings: Record<string, string>): Logger {
 }
 
 function toMessage(recipient: ClaimedRecipient, context: CampaignContext): OutboundMessage {
-  return { reference: recipient.id, phone: recipient.phone, template: context.template, variables: recipient.variables };
+  return { reference: recipient.id, phone: recipient.phone, template: context.template, variables: recipient.variables, ...messageExtras(context.options) };
 }
 
 /** Turns a decision into BullMQ's language: DelayedError and RateLimitError spend no BullMQ attempt. */

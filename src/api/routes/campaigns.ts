@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { requireBalanceForStart } from '../../accounts/balance-check.js';
 import { applyCampaignAction, type CampaignAction } from '../../campaigns/campaign-actions.js';
 import { campaignFunnel, recipientHistory } from '../../campaigns/campaign-funnel.js';
+import { campaignOptionsSchema } from '../../campaigns/campaign-options.js';
 import { campaignProgress } from '../../campaigns/campaign-stats.js';
 import { createCampaign } from '../../campaigns/create-campaign.js';
 import { ErrorBudget } from '../../flow/error-budget.js';
@@ -36,6 +37,8 @@ const createBody = z.object({
   sendWindow: z.object({ start: z.string().regex(/^\d{2}:\d{2}$/), end: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),
   /** Failure ratio (0-1) of recent sends past which the campaign pauses itself; null turns it off. */
   errorBudget: z.number().min(0).max(1).nullable().optional(),
+  /** Header media ({type, link | id}), button parameters, Adereso's noManualReopen / noManualMerge. */
+  options: campaignOptionsSchema.optional(),
   recipients: z.array(z.unknown()).optional(),
   phoneColumn: z.string().min(1).optional(),
   variables: z.array(z.union([z.string().min(1), z.number().int().min(1)])).optional(),
@@ -65,6 +68,7 @@ export function publicCampaign(c: Campaign) {
     expiresAt: c.expiresAt,
     sendWindow: c.windowStart !== null && c.windowEnd !== null ? { start: formatClock(c.windowStart), end: formatClock(c.windowEnd) } : null,
     errorBudget: c.errorBudget,
+    options: c.options,
     createdAt: c.createdAt,
     startedAt: c.startedAt,
     finishedAt: c.finishedAt,

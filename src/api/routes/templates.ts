@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Template } from '../../db/database.js';
 import { errors } from '../../errors.js';
 import type { AppContext } from '../app.js';
+import { TEMPLATE_HEADER_TYPES } from '../../providers/types.js';
 import { parseInput } from '../validate.js';
 
 const createBody = z.object({
@@ -19,6 +20,13 @@ const createBody = z.object({
   /** Names of the placeholders by position, for providers that take named parameters. */
   paramNames: z.array(z.string().min(1)).optional(),
   status: z.enum(['pending', 'approved', 'rejected', 'paused', 'disabled']).default('approved'),
+  /** Header kind as approved: a media header (image, video, document) needs media on every campaign. */
+  headerType: z.enum(TEMPLATE_HEADER_TYPES).default('none'),
+  /** Buttons in the approved order (at most 10, as WhatsApp allows). */
+  buttons: z
+    .array(z.object({ type: z.enum(['QUICK_REPLY', 'URL', 'PHONE_NUMBER']), text: z.string().min(1).max(25), value: z.string().min(1).max(2000).optional() }))
+    .max(10)
+    .default([]),
 });
 
 /** Placeholders are {{1}}..{{n}}, each number used at least once, none skipped. */
@@ -42,6 +50,8 @@ export function publicTemplate(t: Template) {
     body: t.body,
     paramCount: t.paramCount,
     paramNames: t.paramNames,
+    headerType: t.headerType,
+    buttons: t.buttons,
     status: t.status,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
@@ -69,6 +79,8 @@ export function templateRoutes(ctx: AppContext): FastifyPluginAsync {
         body: body.body,
         paramCount: count,
         paramNames: body.paramNames ?? [],
+        headerType: body.headerType,
+        buttons: body.buttons,
         status: body.status,
       };
       const template = await ctx.db.prisma.template.upsert({

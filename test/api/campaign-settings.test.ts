@@ -1,0 +1,130 @@
+/**
+ * Campaign settings over HTTP: header media a template needs, schedule (startAt, expiresAt,
+ * sending window), error budget; account webhook URLs shown once; /metrics behind the API key.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, expectError, expectStatus, startApi, type ApiHarness, type PublicAccount } from './api-harness.js';
+
+let h: ApiHarness;
+let account: PublicAccount;
+beforeAll(async () => {
+  h = await startApi();
+  account = await createAccount(h.api);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+type Template = { id: string; headerType: string; buttons: unknown[] };
+type Campaign = { id: string; startAt: string | null; expiresAt: string | null; sendWindow: { start: string; end: string } | null; errorBudget: number | null; options: unknown };
+
+async function imageTemplate(): Promise<Template> {
+  return expectStatus<Template>(
+    await h.api.post('/v1/templates', {
+      accountId: account.id,
+      name: 'promo_invierno',
+      body: 'Hola {{1}}, mira nuestra promo',
+      headerType: 'image',
+      buttons: [{ type: 'QUICK_REPLY', text: 'Me interesa' }, { type: 'QUICK_REPLY', text: 'No gracias' }],
+    }),
+    201,
+  );
+}
+
+describe('templates with a media header', () => {
+  it('stores the header type and buttons in order', async () => {
+    const template = await imageTemplate();
+    expect(template.headerType).toBe('image');
+    expect(template.buttons).toEqual([{ type: 'QUICK_REPLY', text: 'Me interesa' }, { type: 'QUICK_REPLY', text: 'No gracias' }]);
+  });
+
+  it('refuses a campaign without the header media with 422 TEMPLATE_MEDIA_REQUIRED', async () => {
+    const template = await imageTemplate();
+    const response = await h.api.post('/v1/campaigns', { name: 'sin imagen', accountId: account.id, templateId: template.id });
+    expectError(response, 422, 'TEMPLATE_MEDIA_REQUIRED');
+  });
+
+  it('refuses media of another kind than the header', async () => {
+    const template = await imageTemplate();
+    const response = await h.api.post('/v1/campaigns', {
+      name: 'video en vez de imagen',
+      accountId: account.id,
+      templateId: template.id,
+      options: { headerMedia: { type: 'video', link: 'https://cdn.example.com/promo.mp4' } },
+    });
+    expectError(response, 422, 'TEMPLATE_MEDIA_REQUIRED');
+  });
+
+  it('refuses media with both a link and an id, or neither', async () => {
+    const template = await imageTemplate();
+    for (const headerMedia of [{ type: 'image' }, { type: 'image', link: 'https://cdn.example.com/a.jpg', id: '123' }]) {
+      expectError(await h.api.post('/v1/campaigns', { name: 'x', accountId: account.id, templateId: template.id, options: { headerMedia } }), 400, 'VALIDATION_FAILED');
+    }
+  });
+
+  it('accepts the campaign with the image and keeps its options', async () => {
+    const template = await imageTemplate();
+    const options = { headerMedia: { type: 'image', link: 'https://cdn.example.com/promo.jpg' }, buttonParams: [{ index: 0, subType: 'quick_reply', value: 'PROMO_SI' }] };
+    const created = expectStatus<{ campaign: Campaign }>(await h.api.post('/v1/campaigns', { name: 'con imagen', accountId: account.id, templateId: template.id, options }), 201);
+    expect(created.campaign.options).toEqual(options);
+  });
+});
+
+describe('schedule and error budget', () => {
+  it('stores startAt, expiresAt, the sending window and the error budget', async () => {
+    const template = expectStatus<Template>(await h.api.post('/v1/templates', { accountId: account.id, name: 'recordatorio', body: 'Hola {{1}}' }), 201);
+    const created = expectStatus<{ campaign: Campaign }>(
+      await h.api.post('/v1/campaigns', {
+        name: 'programada',
+        accountId: account.id,
+        templateId: template.id,
+        startAt: '2030-01-15T12:00:00Z',
+        expiresAt: '2030-01-16T12:00:00-03:00',
+        sendWindow: { start: '09:00', end: '20:30' },
+        errorBudget: 0.2,
+      }),
+      201,
+    );
+    expect(created.campaign).toMatchObject({
+      startAt: '2030-01-15T12:00:00.000Z',
+      expiresAt: '2030-01-16T15:00:00.000Z',
+      sendWindow: { start: '09:00', end: '20:30' },
+      errorBudget: 0.2,
+    });
+  });
+
+  it('refuses an expiry before the start, and a window time that is not a time of day', async () => {
+    const template = expectStatus<Template>(await h.api.post('/v1/templates', { accountId: account.id, name: 'recordatorio2', body: 'Hola {{1}}' }), 201);
+    const base = { name: 'mala', accountId: account.id, templateId: template.id };
+    expectError(await h.api.post('/v1/campaigns', { ...base, startAt: '2030-01-15T12:00:00Z', expiresAt: '2030-01-15T11:00:00Z' }), 400, 'VALIDATION_FAILED');
+    expectError(await h.api.post('/v1/campaigns', { ...base, sendWindow: { start: '25:00', end: '20:00' } }), 400, 'VALIDATION_FAILED');
+  });
+});
+
+describe('account webhook URL', () => {
+  it('is shown once at creation, stored only as a hash, and rotates', async () => {
+    const created = expectStatus<PublicAccount & { webhook: { url: string; supported: boolean } }>(
+      await h.api.post('/v1/accounts', { provider: 'sandbox', name: 'con webhook', config: { baseUrl: 'http://127.0.0.1:9' }, credentials: { token: 't' } }),
+      201,
+    );
+    expect(created.webhook.url).toMatch(new RegExp(`^/webhooks/${created.id}/[A-Za-z0-9_-]{32}$`));
+    const secret = created.webhook.url.split('/').pop() ?? '';
+    const stored = await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id: created.id } });
+    expect(stored.webhookSecretHash).not.toContain(secret);
+    const fetched = expectStatus<Record<string, unknown>>(await h.api.get(`/v1/accounts/${created.id}`), 200);
+    expect(JSON.stringify(fetched)).not.toContain(secret);
+    expect(fetched.webhookConfigured).toBe(true);
+
+    const rotated = expectStatus<{ webhook: { url: string } }>(await h.api.post(`/v1/accounts/${created.id}/webhook-secret`, {}), 200);
+    expect(rotated.webhook.url).not.toBe(created.webhook.url);
+  });
+});
+
+describe('/metrics', () => {
+  it('needs the API key, and serves Prometheus text with it', async () => {
+    expectError(await h.app.inject({ method: 'GET', url: '/metrics' }), 401, 'UNAUTHORIZED');
+    const response = await h.api.get('/metrics');
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('wce_webhook_backlog');
+  });
+});
