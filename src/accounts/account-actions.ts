@@ -49,12 +49,14 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
       [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`],
     );
     stopped = rows.length > 0;
-    if (stopped && status === 'limited') {
-      // Waiting recipients wait visibly, with the reason; their queued jobs become no-ops.
+    if (status === 'limited') {
+      // Waiting recipients wait visibly, with the reason; their queued jobs become no-ops. Also
+      // when another send stopped the account first: sends already under way come back `queued`
+      // after that stop, and must wait with the rest, not go out beside the probe.
       await client.query(
         `UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
-           FROM campaigns c
-          WHERE c.account_id = $1 AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN ('pending', 'queued')`,
+           FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
+          WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN ('pending', 'queued')`,
         [accountId, outcome.code],
       );
     }

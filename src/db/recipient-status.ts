@@ -77,6 +77,8 @@ export async function markQueued(db: Queryable, campaignId: string, limit: numbe
      UPDATE recipients r SET status = 'queued', queued_at = now(), updated_at = now()
        FROM picked, campaigns c
       WHERE r.id = picked.id AND c.id = r.campaign_id AND c.status = 'running'
+        -- The account may have been stopped since the feeder looked: its recipients stay deferred.
+        AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = c.account_id AND a.status = 'active')
      RETURNING r.id`,
     [campaignId, limit],
   );
@@ -105,6 +107,7 @@ export async function markQueuedIds(db: Queryable, ids: readonly string[]): Prom
     `UPDATE recipients r SET status = 'queued', queued_at = now(), not_before = NULL, updated_at = now()
        FROM campaigns c
       WHERE r.id = ANY($1::bigint[]) AND r.status IN ('pending', 'deferred') AND c.id = r.campaign_id AND c.status = 'running'
+        AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = c.account_id AND a.status = 'active')
      RETURNING r.id::text`,
     [ids],
   );
@@ -169,6 +172,8 @@ export async function claimForSending(db: Queryable, ids: readonly string[]): Pr
     `UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now()
        FROM campaigns c
       WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND c.id = r.campaign_id AND c.status = 'running'
+        -- A stopped account sends nothing more, even for jobs that were already waiting for a slot.
+        AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = c.account_id AND a.status = 'active')
         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = r.tenant_id AND s.phone = r.phone)
      RETURNING r.id::text, r.campaign_id, r.phone, r.variables, r.attempts`,
     [ids],

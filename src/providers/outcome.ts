@@ -14,6 +14,8 @@ export const OUTCOME_CODES = {
   RECIPIENT_PAIR_RATE: 'retry',
   RECIPIENT_DAILY_CAP: 'deferred',
   RATE_LIMITED: 'rate_limited',
+  /** An API call limit of the app or business account (Meta 4, 80007): stops the account until it clears. */
+  ACCOUNT_RATE_LIMIT: 'account_limited',
   ACCOUNT_TIER_LIMIT: 'account_limited',
   ACCOUNT_PLAN_LIMIT: 'account_limited',
   ACCOUNT_NO_BALANCE: 'account_limited',
@@ -26,6 +28,8 @@ export const OUTCOME_CODES = {
   TEMPLATE_PAUSED: 'template_error',
   TEMPLATE_REJECTED: 'template_error',
   RECIPIENT_INVALID: 'recipient_error',
+  /** A value of this recipient's that the provider cannot carry (Meta: a newline in a parameter). */
+  RECIPIENT_VARIABLES_INVALID: 'recipient_error',
   RECIPIENT_NOT_ON_WHATSAPP: 'recipient_error',
   RECIPIENT_MARKETING_CAP: 'recipient_error',
   RECIPIENT_UNREACHABLE: 'recipient_error',

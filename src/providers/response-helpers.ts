@@ -118,8 +118,3 @@ export function integerField(value: unknown, key: string): number | undefined {
   const text = stringField(value, key);
   return text !== undefined && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }
-
-/** Thrown by a request builder when a message cannot be expressed in the provider's format. */
-export class UnsendableMessageError extends Error {
-  override name = 'UnsendableMessageError';
-}

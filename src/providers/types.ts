@@ -29,7 +29,15 @@ export type TemplateRef = {
   body: string;
   /** Placeholder names by position, for providers that take a named map (AtomChat). */
   paramNames: readonly string[];
+  /** Header kind; a media header needs `media` on every send. Absent: none. */
+  headerType?: TemplateHeaderType;
+  /** Buttons in definition order (Optiwe matches the rendered text, buttons included). */
+  buttons?: readonly TemplateButton[];
 };
+
+export const TEMPLATE_HEADER_TYPES = ['none', 'text', 'image', 'video', 'document'] as const;
+export type TemplateHeaderType = (typeof TEMPLATE_HEADER_TYPES)[number];
+export type TemplateButton = { type: 'QUICK_REPLY' | 'URL' | 'PHONE_NUMBER'; text: string; value?: string };
 
 export type MediaRef = {
   type: 'image' | 'video' | 'document';
@@ -54,6 +62,11 @@ export type OutboundMessage = {
   buttonParams?: readonly { index: number; subType: 'quick_reply' | 'url'; value: string }[];
   /** Recipient display name, for providers that create a contact (AtomChat clientName). */
   recipientName?: string;
+  /**
+   * Which attempt this send is for this recipient, 1 for the first. Read by outcomes whose wait
+   * grows with each failure (Meta 131056: 4^n s); treated as 1 when absent.
+   */
+  attempt?: number;
 };
 
 /** An account as an adapter sees it: its validated settings and secrets. */
@@ -123,12 +136,39 @@ export type SendOutcome = {
   raw?: string;
 };
 
+/** What a message that cannot be built is wrong about, and so what the engine stops. */
+export type MessageBuildScope =
+  /** The template or the campaign's settings for it (provider id, parameter names, header media, buttons): stop the campaign. */
+  | 'template'
+  /** This recipient's own data (a variable or phone the provider cannot carry): fail this recipient only. */
+  | 'recipient'
+  /** The account's settings (e.g. Meta phoneNumberId): pause the account. */
+  | 'account';
+
+/**
+ * Thrown by buildSendRequest (and buildBatchRequest) when a message cannot be expressed in the
+ * provider's format. Nothing was sent. `scope` says what is wrong, so the engine fails no more
+ * than it must; the message is a sentence for the operator. From a batch, a 'recipient' error
+ * carries the `reference` of the message at fault.
+ */
+export class MessageBuildError extends Error {
+  override name = 'MessageBuildError';
+  constructor(
+    readonly scope: MessageBuildScope,
+    message: string,
+    readonly reference?: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface ProviderAdapter<Config = unknown, Credentials = unknown> {
   readonly provider: ProviderName;
   /** Non-secret settings; a `baseUrl` override for on-premise hosts and tests belongs here. */
   readonly configSchema: z.ZodType<Config>;
   /** Secrets. Never logged, never returned by the API. */
   readonly credentialsSchema: z.ZodType<Credentials>;
+  /** Throws MessageBuildError when the message cannot be expressed in the provider's format. */
   buildSendRequest(message: OutboundMessage, account: AccountSettings<Config, Credentials>): HttpRequest;
   parseSendResponse(response: HttpResponse, message: OutboundMessage): SendOutcome;
   /** A provider's own rule for recipients' numbers, applied at ingest (contacto-multichat: Colombian only). */
@@ -140,6 +180,13 @@ export interface ProviderAdapter<Config = unknown, Credentials = unknown> {
 export interface BatchCapability<Config, Credentials> {
   /** Most messages one request may carry. */
   readonly maxSize: number;
+  /**
+   * Whether this message can go in a batch request. One that cannot (Optiwe: a template with no
+   * numeric provider id, media, button parameters) is sent alone with buildSendRequest, which
+   * may still express it.
+   */
+  accepts(message: OutboundMessage): boolean;
+  /** Throws MessageBuildError for a message `accepts` refuses, RangeError for a batch that is empty, too large or mixes templates. */
   buildBatchRequest(messages: readonly OutboundMessage[], account: AccountSettings<Config, Credentials>): HttpRequest;
   /** One outcome per message, in the same order. */
   parseBatchResponse(response: HttpResponse, messages: readonly OutboundMessage[]): SendOutcome[];

@@ -136,14 +136,16 @@ export class SendPipeline {
     }
     const message = toMessage(recipient, context);
     let result: SendOutcome;
-    if (context.adapter.batch) {
+    if (context.adapter.batch?.accepts(message)) {
       // Providers with a bulk endpoint (Optiwe): concurrent jobs of the campaign share a request.
       result = await this.sendInBatch(context, message);
     } else {
       try {
         const request = context.adapter.buildSendRequest(message, context.account);
         // Wait for this account's next send slot (held across every worker process), at the rate
-        // the provider currently tolerates (lowered after a rate-limit answer, regained gradually).
+        // the provider currently tolerates (lowered after a rate-limit answer, regained
+        // gradually). The slot is taken right before the call: anything between the two (a claim's
+        // round trip) would be jitter the provider's per-second count sees.
         await this.limiter.acquire(context.accountId, await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond));
         const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
         // Parse functions never see the account, so scrub its actual credential values here, before
@@ -387,7 +389,15 @@ function lazyChild(logger: Logger, bindings: Record<string, string>): Logger {
 }
 
 function toMessage(recipient: ClaimedRecipient, context: CampaignContext): OutboundMessage {
-  return { reference: recipient.id, phone: recipient.phone, template: context.template, variables: recipient.variables, ...messageExtras(context.options) };
+  return {
+    reference: recipient.id,
+    phone: recipient.phone,
+    template: context.template,
+    variables: recipient.variables,
+    // This attempt, 1 for the first: waits that grow per attempt read it (Meta's pair rate, 4^n s).
+    attempt: recipient.attempts,
+    ...messageExtras(context.options),
+  };
 }
 
 /** Turns a decision into BullMQ's language: DelayedError and RateLimitError spend no BullMQ attempt. */

@@ -6,16 +6,22 @@
  * missing media header (132012) or URL button parameter (131008), a malformed body (100), and a
  * second message to one user inside the pair-rate window (131056) when that window is set.
  *
+ * A send to a phone number id other than the fake's gets Graph's "Object with ID ... does not
+ * exist" (code 100, subcode 33), as a wrong `phoneNumberId` does at Meta.
+ *
  * Every request is recorded; `deliveries` lists each accepted message, so end-to-end tests can
  * assert that a phone got at most one. `failNext(code)` answers the next request(s) with any
- * code of the notes' table, as Meta words it; `script()` forces any raw reply or a hang.
+ * code of the notes' table, as Meta words it; `script()` forces any raw reply, a hang or a
+ * dropped connection. Both can be aimed at one path and/or one recipient (`phone`: the digits of
+ * the body's `to`), so a test with many sends in flight scripts the one it means.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { parseJsonBody, startScriptedServer, type AnswerReply, type ScriptedReply } from './scripted-http-server.js';
 
+export type { AnswerReply, ScriptedReply };
 export type RecordedRequest = { method: string; path: string; query: URLSearchParams; headers: IncomingMessage['headers']; body: string; json: unknown };
-export type ScriptedReply = { status: number; body: string; headers?: Record<string, string> } | { hang: true };
+/** `phone`: the recipient's digits (the body's `to` without its +). */
+export type ScriptOptions = { path?: string; phone?: string; times?: number };
 
 export type FakeMetaTemplate = {
   id: string;
@@ -54,10 +60,10 @@ export type FakeMeta = {
     headerFormat?: 'TEXT' | 'IMAGE' | 'VIDEO' | 'DOCUMENT';
     buttons?: { type: 'QUICK_REPLY' | 'URL' | 'PHONE_NUMBER'; text: string; url?: string; phone_number?: string; example?: string[] }[];
   }): FakeMetaTemplate;
-  /** The next `times` requests (to `path`, if given) get Meta's error `code`. */
-  failNext(code: number, options?: { path?: string; times?: number; status?: number; details?: string }): void;
-  /** The next `times` requests (to `path`, if given) get `reply` instead of the normal answer. */
-  script(reply: ScriptedReply, options?: { path?: string; times?: number }): void;
+  /** The next `times` requests (to `path` / for `phone`, if given) get Meta's error `code`. */
+  failNext(code: number, options?: ScriptOptions & { status?: number; details?: string }): void;
+  /** The next `times` requests (to `path` / for `phone`, if given) get `reply` instead of the normal answer. */
+  script(reply: ScriptedReply, options?: ScriptOptions): void;
   close(): Promise<void>;
 };
 
@@ -105,7 +111,7 @@ export const FAKE_META_ERROR_CODES: readonly number[] = Object.keys(META_ERRORS)
 
 let traceCounter = 0;
 
-export function metaErrorReply(code: number, details?: string, status?: number): ScriptedReply {
+export function metaErrorReply(code: number, details?: string, status?: number): AnswerReply {
   const known = META_ERRORS[code] ?? { status: 400, message: `(#${code}) Error` };
   traceCounter += 1;
   const error = {
@@ -116,6 +122,19 @@ export function metaErrorReply(code: number, details?: string, status?: number):
     fbtrace_id: `AbCdEf${traceCounter}`,
   };
   return { status: status ?? known.status, body: JSON.stringify({ error }), headers: { 'content-type': 'application/json' } };
+}
+
+/** Graph's answer for a request whose URL names an id it does not know (a wrong phone number or WABA id). */
+export function objectMissingReply(id: string, method: 'get' | 'post'): AnswerReply {
+  traceCounter += 1;
+  const error = {
+    message: `Unsupported ${method} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
+    type: 'GraphMethodException',
+    code: 100,
+    error_subcode: 33,
+    fbtrace_id: `AbCdEf${traceCounter}`,
+  };
+  return { status: 400, body: JSON.stringify({ error }), headers: { 'content-type': 'application/json' } };
 }
 
 const ok = (body: unknown): ScriptedReply => ({ status: 200, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
@@ -143,7 +162,6 @@ export async function startFakeMeta(opts: FakeMetaOptions = {}): Promise<FakeMet
   const templates: FakeMetaTemplate[] = [];
   const recipientErrors = new Map<string, number>();
   const lastSentAt = new Map<string, number>();
-  const scripts: { reply: ScriptedReply; path?: string; times: number }[] = [];
   let messageCounter = 0;
   let templateCounter = 0;
   let url = '';
@@ -218,45 +236,34 @@ export async function startFakeMeta(opts: FakeMetaOptions = {}): Promise<FakeMet
     }
     const send = /^\/v\d+\.\d+\/(\d+)\/messages$/.exec(path);
     if (send && method === 'POST') {
-      if (send[1] !== phoneNumberId) return metaErrorReply(100, `Unsupported post request. Object with ID '${send[1]}' does not exist.`);
+      if (send[1] !== phoneNumberId) return objectMissingReply(send[1] ?? '', 'post');
       return sendMessage(asRecord(parsed));
     }
     const list = /^\/v\d+\.\d+\/(\d+)\/message_templates$/.exec(path);
     if (list && method === 'GET') {
-      if (list[1] !== wabaId) return metaErrorReply(100, `Unsupported get request. Object with ID '${list[1]}' does not exist.`);
+      if (list[1] !== wabaId) return objectMissingReply(list[1] ?? '', 'get');
       return listTemplates(path, query);
     }
     return metaErrorReply(100, `Unknown path components: ${path}`);
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let parsed: unknown;
-      try {
-        parsed = body ? (JSON.parse(body) as unknown) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      const target = new URL(req.url ?? '/', 'http://fake');
-      const method = req.method ?? 'GET';
-      requests.push({ method, path: target.pathname, query: target.searchParams, headers: req.headers, body, json: parsed });
-      const scripted = scripts.find((s) => s.times > 0 && (s.path === undefined || s.path === target.pathname));
-      if (scripted) scripted.times -= 1;
-      const reply = scripted?.reply ?? answer(method, target.pathname, target.searchParams, req.headers, parsed);
-      if ('hang' in reply) return; // Never answer; close() drops the socket.
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body);
-    });
+  const server = await startScriptedServer((request) => {
+    const json = parseJsonBody(request.body);
+    requests.push({ method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body, json });
+    const to = asRecord(json)?.to;
+    return {
+      recipient: typeof to === 'string' ? to.replace(/\D/g, '') : undefined,
+      answer: () => answer(request.method, request.path, request.query, request.headers, json),
+    };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = server.url;
 
-  const script = (reply: ScriptedReply, options: { path?: string; times?: number } = {}) =>
-    scripts.push({ reply, times: options.times ?? 1, ...(options.path ? { path: options.path } : {}) });
+  const script = (reply: ScriptedReply, options: ScriptOptions = {}) =>
+    server.script(reply, {
+      ...(options.times !== undefined ? { times: options.times } : {}),
+      ...(options.path ? { path: options.path } : {}),
+      ...(options.phone ? { recipient: options.phone } : {}),
+    });
 
   return {
     url,
@@ -286,10 +293,6 @@ export async function startFakeMeta(opts: FakeMetaOptions = {}): Promise<FakeMet
     },
     failNext: (code, options = {}) => script(metaErrorReply(code, options.details, options.status), options),
     script,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => server.close(),
   };
 }

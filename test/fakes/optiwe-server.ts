@@ -6,15 +6,18 @@
  * fields, the tier limit, the request quota, missing bulk placeholders (422).
  *
  * Every request is recorded; `deliveries` lists each customer Optiwe took, so end-to-end tests
- * can assert that a phone got at most one message. `script()` forces any reply (or a hang) for
- * the next request(s), to reach outcomes the state alone cannot.
+ * can assert that a phone got at most one message. `script()` forces any reply (a hang, a
+ * dropped connection) for the next request(s), to reach outcomes the state alone cannot,
+ * optionally only for one path and/or one single-send customer (`phone`: country code and
+ * number as sent, "+541155174499").
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { parseJsonBody, startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
 
+export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; json: unknown };
-export type ScriptedReply = { status: number; body: string; headers?: Record<string, string> } | { hang: true };
+/** `phone`: a single send's customerCountryCode + customerPhone ("+541155174499"). */
+export type ScriptOptions = { path?: string; phone?: string; times?: number };
 
 export type FakeOptiweButton = { type: 'QUICK_REPLY' | 'URL' | 'PHONE_NUMBER'; text: string; url?: string; urlExample?: string; phoneNumber?: string };
 export type FakeOptiweTemplate = {
@@ -57,8 +60,8 @@ export type FakeOptiwe = {
   /** Full phones of customers who opted out. */
   optedOut: Set<string>;
   addTemplate(template: Partial<FakeOptiweTemplate> & Pick<FakeOptiweTemplate, 'name' | 'text'>): FakeOptiweTemplate;
-  /** The next `times` requests (to `path`, if given) get `reply` instead of the normal answer. */
-  script(reply: ScriptedReply, options?: { path?: string; times?: number }): void;
+  /** The next `times` requests (to `path` / for `phone`, if given) get `reply` instead of the normal answer. */
+  script(reply: ScriptedReply, options?: ScriptOptions): void;
   close(): Promise<void>;
 };
 
@@ -104,7 +107,6 @@ export async function startFakeOptiwe(opts: FakeOptiweOptions = {}): Promise<Fak
   const templates: FakeOptiweTemplate[] = [];
   const invalidNumbers = new Set<string>();
   const optedOut = new Set<string>();
-  const scripts: { reply: ScriptedReply; path?: string; times: number }[] = [];
   const requestsByPath = new Map<string, number>();
   const reached = new Set<string>();
   let nextTemplateId = 75;
@@ -244,34 +246,16 @@ export async function startFakeOptiwe(opts: FakeOptiweOptions = {}): Promise<Fak
     return { status: 404, body: '{"detail":"Not found."}', headers: { 'content-type': 'application/json' } };
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let parsed: unknown;
-      try {
-        parsed = body ? (JSON.parse(body) as unknown) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      const path = new URL(req.url ?? '/', 'http://fake').pathname;
-      const method = req.method ?? 'GET';
-      requests.push({ method, path, headers: req.headers, body, json: parsed });
-      const scripted = scripts.find((s) => s.times > 0 && (s.path === undefined || s.path === path));
-      if (scripted) scripted.times -= 1;
-      const reply = scripted?.reply ?? answer(method, path, req.headers, parsed);
-      if ('hang' in reply) return; // Never answer; close() drops the socket.
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body);
-    });
+  const server = await startScriptedServer((request) => {
+    const json = parseJsonBody(request.body);
+    requests.push({ method: request.method, path: request.path, headers: request.headers, body: request.body, json });
+    const body = asRecord(json);
+    const phone = typeof body?.customerCountryCode === 'string' && typeof body.customerPhone === 'string' ? body.customerCountryCode + body.customerPhone : undefined;
+    return { recipient: phone, answer: () => answer(request.method, request.path, request.headers, json) };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     token: options.token,
     requests,
     deliveries,
@@ -280,11 +264,12 @@ export async function startFakeOptiwe(opts: FakeOptiweOptions = {}): Promise<Fak
     invalidNumbers,
     optedOut,
     addTemplate,
-    script: (reply, scriptOptions = {}) => scripts.push({ reply, times: scriptOptions.times ?? 1, ...(scriptOptions.path ? { path: scriptOptions.path } : {}) }),
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    script: (reply, scriptOptions = {}) =>
+      server.script(reply, {
+        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
+        ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
+        ...(scriptOptions.phone ? { recipient: scriptOptions.phone } : {}),
+      }),
+    close: () => server.close(),
   };
 }

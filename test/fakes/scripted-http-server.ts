@@ -8,9 +8,13 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type ScriptedReply = { status: number; body: string; headers?: Record<string, string> } | { hang: true } | { drop: true };
+/** A reply that answers: a status, a body and headers. */
+export type AnswerReply = { status: number; body: string; headers?: Record<string, string> };
+/** An answer, or a connection left hanging (a timeout for the client), or one dropped mid-request. */
+export type ScriptedReply = AnswerReply | { hang: true } | { drop: true };
 
-export type RawRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string };
+/** `path` is without the query string, which is in `query`. */
+export type RawRequest = { method: string; path: string; query: URLSearchParams; headers: IncomingMessage['headers']; body: string };
 
 export type ScriptMatch = { path?: string; recipient?: string; times?: number };
 
@@ -32,9 +36,11 @@ export async function startScriptedServer(receive: (request: RawRequest) => { re
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const target = new URL(req.url ?? '/', 'http://fake');
       const request: RawRequest = {
         method: req.method ?? '',
-        path: (req.url ?? '').split('?')[0] ?? '',
+        path: target.pathname,
+        query: target.searchParams,
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
       };

@@ -153,7 +153,7 @@ describe('AtomChat through the engine', () => {
     }
   });
 
-  it("limits the account at its plan's conversation limit (401), keeps its recipients queued, and sends them once on resume", async () => {
+  it("limits the account at its plan's conversation limit (401), defers its recipients, and sends them once on resume", async () => {
     const server = await startFakeAtomchatServer({ ...FAKE_OPTIONS, conversationLimit: 0 });
     try {
       const phones = ['+56911180001', '+56911180002', '+56911180003'];

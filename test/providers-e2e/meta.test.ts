@@ -3,43 +3,49 @@
  * pipeline) through the Meta adapter to a local Graph API (test/fakes/meta-server.ts), with every
  * outcome kind its send can produce, and the final state of every recipient checked. The fake
  * answers a chosen error code per recipient; replies that must change between attempts (and a
- * hang) are scripted per phone by a proxy in front of it (support/phone-script-proxy.ts).
+ * hang) are scripted per phone on the fake itself.
  *
- * Meta's send produces: sent (wamid), recipient_error (131026, 131047, ...), opted_out (131050),
- * template_error (132000, 132001, ...), account_error (190, 131031, ...), account_limited
- * (131042), rate_limited (130429, 4, 80007, 429), retry (131000, 133004, 5xx, unknown codes) and
- * ambiguous (hang). It has no accepted or already_sent answer.
+ * Meta's send produces: sent (wamid), deferred (131049), recipient_error (131026, 131047, ...),
+ * opted_out (131050), template_error (132000, 132001, ...), account_error (190, 131031, ...),
+ * account_limited (131042, 4, 80007), rate_limited (130429, 429), retry (131000, 131056, 133004,
+ * 5xx, unknown codes) and ambiguous (hang). It has no accepted or already_sent answer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metaErrorReply, startFakeMeta, type FakeMeta } from '../fakes/meta-server.js';
 import { startEngine, type Engine } from './support/engine.js';
 import { expectAccountStopped, expectCampaignPausedByTemplate, resumeAndComplete, resumeCampaignAndComplete } from './support/engine-expectations.js';
-import { startPhoneScriptProxy, type PhoneScriptProxy } from './support/phone-script-proxy.js';
-import { createAccount, createCampaign, recipientErrorText, recipientsByPhone, startCampaign, tally, waitForCampaignStatus } from './support/provider-campaign.js';
+import { waitFor } from '../support/fixtures.js';
+import {
+  campaignState,
+  createAccount,
+  createCampaign,
+  recipientErrorText,
+  recipientNotBefore,
+  recipientsByPhone,
+  startCampaign,
+  tally,
+  waitForCampaignStatus,
+} from './support/provider-campaign.js';
 
 const TEMPLATE = { name: 'aviso', language: 'es_AR', body: 'Hola {{1}}, tu pedido está listo' };
 
 let fake: FakeMeta;
-let proxy: PhoneScriptProxy;
 let engine: Engine;
 
 beforeAll(async () => {
   fake = await startFakeMeta();
   fake.addTemplate({ name: TEMPLATE.name, language: TEMPLATE.language, body: TEMPLATE.body });
-  proxy = await startPhoneScriptProxy(fake.url, (body) => {
-    const to = (body as { to?: unknown } | undefined)?.to;
-    return typeof to === 'string' ? to : undefined;
-  });
   engine = await startEngine();
 });
 
 afterAll(async () => {
   await engine?.stop();
-  await proxy?.close();
   await fake?.close();
 });
 
 const digits = (phone: string): string => phone.slice(1);
+/** Send requests the fake saw for a phone, scripted or answered. */
+const requestsFor = (phone: string): number => fake.requests.filter((r) => (r.json as { to?: unknown } | undefined)?.to === phone).length;
 const deliveriesOf = (phones: readonly string[]): number[] => {
   const counts = tally(fake.deliveries.map((d) => d.to));
   return phones.map((phone) => counts.get(phone) ?? 0);
@@ -65,14 +71,13 @@ describe('Meta Cloud API through the engine', () => {
     fake.recipientErrors.set(digits(P.notOnWhatsApp), 131026);
     fake.recipientErrors.set(digits(P.optedOut), 131050);
     fake.recipientErrors.set(digits(P.retriesExhausted), 133004);
-    proxy.script(P.retriedThenSent, metaErrorReply(131000), 2);
+    fake.failNext(131000, { phone: digits(P.retriedThenSent), times: 2 });
     const throughput = metaErrorReply(130429);
-    if ('hang' in throughput) throw new Error('metaErrorReply always answers');
-    proxy.script(P.rateLimitedThenSent, { ...throughput, headers: { ...throughput.headers, 'retry-after': '0' } }, 3);
-    proxy.script(P.timedOut, { hang: true });
+    fake.script({ ...throughput, headers: { ...throughput.headers, 'retry-after': '0' } }, { phone: digits(P.rateLimitedThenSent), times: 3 });
+    fake.script({ hang: true }, { phone: digits(P.timedOut) });
 
     const campaignId = await createCampaign(engine.ctx, {
-      accountId: await account(proxy.url),
+      accountId: await account(fake.url),
       template: TEMPLATE,
       maxAttempts: 3,
       recipients: Object.values(P).map((phone) => ({ phone, variables: ['Ana'] })),
@@ -92,7 +97,7 @@ describe('Meta Cloud API through the engine', () => {
     });
     expect(await recipientErrorText(engine.ctx, campaignId, P.optedOut)).toContain('User has stopped marketing messages');
 
-    expect(Object.values(P).map((phone) => proxy.requestsFor(phone))).toEqual([1, 1, 1, 3, 3, 4, 1]);
+    expect(Object.values(P).map(requestsFor)).toEqual([1, 1, 1, 3, 3, 4, 1]);
     expect(deliveriesOf(Object.values(P))).toEqual([1, 0, 0, 1, 0, 1, 0]);
   });
 
@@ -101,9 +106,9 @@ describe('Meta Cloud API through the engine', () => {
     const bad = '+5491155180005';
     // Its send hangs, so a send is still under way when the pause comes.
     const inDoubt = '+5491155180006';
-    proxy.script(inDoubt, { hang: true });
+    fake.script({ hang: true }, { phone: digits(inDoubt) });
     const campaignId = await createCampaign(engine.ctx, {
-      accountId: await account(proxy.url),
+      accountId: await account(fake.url),
       template: TEMPLATE,
       // No body parameter for a one-parameter template: Meta answers 132000.
       recipients: [{ phone: bad, variables: [] }, { phone: inDoubt, variables: ['Ana'] }, ...good.map((phone) => ({ phone, variables: ['Ana'] }))],
@@ -118,12 +123,12 @@ describe('Meta Cloud API through the engine', () => {
       providerCode: '132000',
       reasonIncludes: 'Number of parameters does not match the expected number of params',
     });
-    for (const phone of pending) expect(proxy.requestsFor(phone)).toBe(0);
+    for (const phone of pending) expect(requestsFor(phone)).toBe(0);
 
     const rows = await resumeCampaignAndComplete(engine, campaignId, inDoubt);
     for (const phone of good) expect(rows[phone]).toEqual(sent(phone));
     expect(rows[bad]?.status).toBe('failed');
-    expect([bad, inDoubt, ...good].map((phone) => proxy.requestsFor(phone))).toEqual([1, 1, 1, 1, 1, 1]);
+    expect([bad, inDoubt, ...good].map(requestsFor)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(deliveriesOf(good)).toEqual([1, 1, 1, 1]);
   });
 
@@ -144,7 +149,7 @@ describe('Meta Cloud API through the engine', () => {
     expect(deliveriesOf(phones)).toEqual([1, 1, 1]);
   });
 
-  it('limits the account on a payment problem (131042), keeps its recipients queued, and sends them once on resume', async () => {
+  it('limits the account on a payment problem (131042), defers its recipients, and sends them once on resume', async () => {
     const phones = ['+5491155200001', '+5491155200002', '+5491155200003'];
     for (const phone of phones) fake.recipientErrors.set(digits(phone), 131042);
     const accountId = await account(fake.url);
@@ -159,5 +164,41 @@ describe('Meta Cloud API through the engine', () => {
     const rows = await resumeAndComplete(engine, accountId, campaignId);
     for (const phone of phones) expect(rows[phone]).toEqual(sent(phone));
     expect(deliveriesOf(phones)).toEqual([1, 1, 1]);
+  });
+
+  it('defers a recipient over its marketing per-user cap (131049) by a day, spending no attempt, and sends the others', async () => {
+    const capped = '+5491155210001';
+    const others = ['+5491155210002', '+5491155210003'];
+    fake.recipientErrors.set(digits(capped), 131049);
+    try {
+      const campaignId = await createCampaign(engine.ctx, {
+        accountId: await account(fake.url),
+        template: TEMPLATE,
+        recipients: [capped, ...others].map((phone) => ({ phone, variables: ['Ana'] })),
+      });
+      const startedAt = Date.now();
+      await startCampaign(engine.ctx, campaignId);
+
+      const rows = await waitFor(
+        'the capped recipient deferred and the others sent',
+        async () => {
+          const byPhone = await recipientsByPhone(engine.ctx, campaignId);
+          return byPhone[capped]?.status === 'deferred' && others.every((phone) => byPhone[phone]?.status === 'sent') ? byPhone : null;
+        },
+        30_000,
+        50,
+      );
+      expect(rows[capped]).toEqual({ status: 'deferred', attempts: 0, errorCode: 'RECIPIENT_DAILY_CAP', providerErrorCode: '131049', providerMessageId: null });
+      for (const phone of others) expect(rows[phone]).toEqual(sent(phone));
+      const notBefore = (await recipientNotBefore(engine.ctx, campaignId, capped))?.getTime() ?? 0;
+      expect(notBefore).toBeGreaterThanOrEqual(startedAt + 24 * 3_600_000);
+      expect(notBefore).toBeLessThanOrEqual(Date.now() + 24 * 3_600_000);
+      // Not due for a day: the campaign stays open, and the capped phone is not tried again meanwhile.
+      expect((await campaignState(engine.ctx, campaignId)).status).toBe('running');
+      expect([capped, ...others].map(requestsFor)).toEqual([1, 1, 1]);
+      expect(deliveriesOf([capped, ...others])).toEqual([0, 1, 1]);
+    } finally {
+      fake.recipientErrors.delete(digits(capped));
+    }
   });
 });

@@ -147,7 +147,7 @@ describe('contacto-multichat through the engine', () => {
     }
   });
 
-  it('limits the account when its balance runs out (code 5), keeps its recipients queued, and sends them once on resume', async () => {
+  it('limits the account when its balance runs out (code 5), defers its recipients, and sends them once on resume', async () => {
     const server = await startFakeMultichatServer({ ...FAKE_OPTIONS, balance: 0 });
     try {
       const phones = ['+573001300001', '+573001300002', '+573001300003'];

@@ -1,9 +1,8 @@
 /**
  * Optiwe end to end: campaigns sent by the real engine (feeder, BullMQ worker, send pipeline)
  * through the Optiwe adapter to a local Optiwe (test/fakes/optiwe-server.ts), with every outcome
- * kind its single send can produce, and the final state of every recipient checked. The fake
- * scripts replies per path only, so transient replies are scripted per phone by a proxy in front
- * of it (support/phone-script-proxy.ts); every other answer is the fake's own.
+ * kind its single send can produce, and the final state of every recipient checked. Transient
+ * replies are scripted per phone on the fake; every other answer is the fake's own.
  *
  * Optiwe's single send produces: sent (201, no id), recipient_error (INVALID_WHATSAPP_NUMBER),
  * opted_out (CUSTOMER_OPTED_OUT), template_error (TEMPLATE_NOT_FOUND, ...), account_error
@@ -16,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOptiwe, type FakeOptiwe, type FakeOptiweOptions } from '../fakes/optiwe-server.js';
 import { startEngine, type Engine } from './support/engine.js';
 import { expectAccountStopped, expectCampaignPausedByTemplate, resumeAndComplete, resumeCampaignAndComplete } from './support/engine-expectations.js';
-import { startPhoneScriptProxy, type PhoneScriptProxy } from './support/phone-script-proxy.js';
 import { createAccount, createCampaign, recipientErrorText, recipientsByPhone, startCampaign, tally, waitForCampaignStatus } from './support/provider-campaign.js';
 
 const TEMPLATE = { name: 'aviso', body: 'Hola {{1}}, tu pedido está listo' };
@@ -24,7 +22,6 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const SENT = { status: 'sent', attempts: 1, errorCode: null, providerErrorCode: null, providerMessageId: null };
 
 let fake: FakeOptiwe;
-let proxy: PhoneScriptProxy;
 let engine: Engine;
 
 async function startOptiwe(options: FakeOptiweOptions = {}): Promise<FakeOptiwe> {
@@ -35,18 +32,20 @@ async function startOptiwe(options: FakeOptiweOptions = {}): Promise<FakeOptiwe>
 
 beforeAll(async () => {
   fake = await startOptiwe();
-  proxy = await startPhoneScriptProxy(fake.url, (body) => {
-    const b = body as { customerCountryCode?: unknown; customerPhone?: unknown } | undefined;
-    return typeof b?.customerCountryCode === 'string' && typeof b.customerPhone === 'string' ? b.customerCountryCode + b.customerPhone : undefined;
-  });
   engine = await startEngine();
 });
 
 afterAll(async () => {
   await engine?.stop();
-  await proxy?.close();
   await fake?.close();
 });
+
+/** Single sends the fake saw for a phone, scripted or answered (Chilean numbers: no mobile 9 to strip). */
+const requestsFor = (phone: string): number =>
+  fake.requests.filter((r) => {
+    const body = r.json as { customerCountryCode?: unknown; customerPhone?: unknown } | undefined;
+    return typeof body?.customerCountryCode === 'string' && typeof body.customerPhone === 'string' && body.customerCountryCode + body.customerPhone === phone;
+  }).length;
 
 const deliveriesOf = (server: FakeOptiwe, phones: readonly string[]): number[] => {
   const counts = tally(server.deliveries.map((d) => d.phone));
@@ -70,14 +69,14 @@ describe('Optiwe through the engine', () => {
     };
     fake.invalidNumbers.add(P.invalidNumber);
     fake.optedOut.add(P.optedOut);
-    proxy.script(P.retriedThenSent, { status: 500, body: 'Internal Server Error' }, 2);
-    proxy.script(P.retriesExhausted, { status: 502, body: 'Bad Gateway' }, 3);
+    fake.script({ status: 500, body: 'Internal Server Error' }, { phone: P.retriedThenSent, times: 2 });
+    fake.script({ status: 502, body: 'Bad Gateway' }, { phone: P.retriesExhausted, times: 3 });
     const quota = JSON.stringify({ error: { key: 'REQUESTS_LIMIT_REACHED', message: 'Maximum amount of HTTP request reached for endpoint /whatsapp-campaigns/customers/' } });
-    proxy.script(P.rateLimitedThenSent, { status: 400, body: quota, headers: { ...JSON_HEADERS, 'retry-after': '0' } }, 3);
-    proxy.script(P.timedOut, { hang: true });
+    fake.script({ status: 400, body: quota, headers: { ...JSON_HEADERS, 'retry-after': '0' } }, { phone: P.rateLimitedThenSent, times: 3 });
+    fake.script({ hang: true }, { phone: P.timedOut });
 
     const campaignId = await createCampaign(engine.ctx, {
-      accountId: await account(proxy.url, fake.token),
+      accountId: await account(fake.url, fake.token),
       template: TEMPLATE,
       maxAttempts: 3,
       recipients: Object.values(P).map((phone) => ({ phone, variables: ['Ana'] })),
@@ -98,7 +97,7 @@ describe('Optiwe through the engine', () => {
     });
     expect(await recipientErrorText(engine.ctx, campaignId, P.optedOut)).toBe('Message will not be sent because the customer has opted out for outbound messages');
 
-    expect(Object.values(P).map((phone) => proxy.requestsFor(phone))).toEqual([1, 1, 1, 3, 3, 4, 1]);
+    expect(Object.values(P).map(requestsFor)).toEqual([1, 1, 1, 3, 3, 4, 1]);
     expect(deliveriesOf(fake, Object.values(P))).toEqual([1, 0, 0, 1, 0, 1, 0]);
   });
 
@@ -107,9 +106,9 @@ describe('Optiwe through the engine', () => {
     const bad = '+56911200005';
     // Its send hangs, so a send is still under way when the pause comes.
     const inDoubt = '+56911200006';
-    proxy.script(inDoubt, { hang: true });
+    fake.script({ hang: true }, { phone: inDoubt });
     const campaignId = await createCampaign(engine.ctx, {
-      accountId: await account(proxy.url, fake.token),
+      accountId: await account(fake.url, fake.token),
       template: TEMPLATE,
       // An empty variable renders a text that matches no Optiwe template.
       recipients: [{ phone: bad, variables: [''] }, { phone: inDoubt, variables: ['Ana'] }, ...good.map((phone) => ({ phone, variables: ['Ana'] }))],
@@ -124,12 +123,12 @@ describe('Optiwe through the engine', () => {
       providerCode: 'TEMPLATE_NOT_FOUND',
       reasonIncludes: 'The text sent do not match any template format.',
     });
-    for (const phone of pending) expect(proxy.requestsFor(phone)).toBe(0);
+    for (const phone of pending) expect(requestsFor(phone)).toBe(0);
 
     const rows = await resumeCampaignAndComplete(engine, campaignId, inDoubt);
     for (const phone of good) expect(rows[phone]).toEqual(SENT);
     expect(rows[bad]?.status).toBe('failed');
-    expect([bad, inDoubt, ...good].map((phone) => proxy.requestsFor(phone))).toEqual([1, 1, 1, 1, 1, 1]);
+    expect([bad, inDoubt, ...good].map(requestsFor)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(deliveriesOf(fake, good)).toEqual([1, 1, 1, 1]);
   });
 
@@ -161,7 +160,7 @@ describe('Optiwe through the engine', () => {
     }
   });
 
-  it('limits the account at its WhatsApp tier limit, keeps its recipients queued, and sends them once on resume', async () => {
+  it('limits the account at its WhatsApp tier limit, defers its recipients, and sends them once on resume', async () => {
     const server = await startOptiwe({ tierLimit: 0 });
     try {
       const phones = ['+56911220001', '+56911220002', '+56911220003'];

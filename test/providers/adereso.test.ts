@@ -16,6 +16,7 @@ import {
   type AderesoAccount,
 } from '../../src/providers/adereso/index.js';
 import type { HttpResponse, OutboundMessage } from '../../src/providers/types.js';
+import { expectBuildError } from './build-error.js';
 
 const TOKEN = 'adereso-secret-token-123';
 const account: AderesoAccount = {
@@ -75,9 +76,14 @@ describe('Adereso HSM send: POST /v2/message/hsm/', () => {
     expect(buildHsmRequest(message(), local).url).toBe('http://127.0.0.1:9999/v2/message/hsm/');
   });
 
-  it('refuses media or button parameters the endpoint cannot carry', () => {
-    expect(() => buildHsmRequest(message({ media: { type: 'image', link: 'https://x.test/a.png' } }), account)).toThrow(/only body parameters/);
-    expect(() => buildHsmRequest(message({ buttonParams: [{ index: 0, subType: 'url', value: 'x' }] }), account)).toThrow(/only body parameters/);
+  it("refuses media or button parameters the endpoint cannot carry: the template's scope", () => {
+    expectBuildError(() => buildHsmRequest(message({ media: { type: 'image', link: 'https://x.test/a.png' } }), account), 'template', /only body parameters/);
+    expectBuildError(() => buildHsmRequest(message({ buttonParams: [{ index: 0, subType: 'url', value: 'x' }] }), account), 'template', /only body parameters/);
+  });
+
+  it("refuses an empty or blank parameter (the manual: WhatsApp drops it after a 200): that recipient's scope", () => {
+    expectBuildError(() => buildHsmRequest(message({ variables: ['Carlos', '', '01/01/2020'] }), account), 'recipient', /^Variable 2 is empty/);
+    expectBuildError(() => buildHsmRequest(message({ variables: ['Carlos', '12345', '  '] }), account), 'recipient', /^Variable 3 is empty/);
   });
 
   it("reads the manual's success body as sent, with its message_id and ticket_id", () => {
@@ -190,7 +196,7 @@ describe('Adereso proactive conversation: POST /v2/message/create_conversation/'
 
   it('needs the account_id in the account settings', () => {
     const noId = { ...account, config: { ...account.config, accountId: undefined } };
-    expect(() => buildConversationRequest(input, noId)).toThrow(/account_id/);
+    expectBuildError(() => buildConversationRequest(input, noId), 'account', /account_id/);
   });
 
   it("reads the manual's success body as sent, with its ticket", () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { atomchatAdapter, atomchatTemplateProblem, type AtomchatAccount } from '../../src/providers/atomchat/index.js';
 import type { HttpResponse, OutboundMessage } from '../../src/providers/types.js';
+import { expectBuildError } from './build-error.js';
 
 const TOKEN = 'atomchat-secret-public-token-789';
 const account: AtomchatAccount = {
@@ -71,15 +72,17 @@ describe('AtomChat send: POST /api/Template/SendMessage', () => {
     expect(bodyOf(message({ template: { ...message().template, paramNames: [] }, variables: [] }))).not.toHaveProperty('params');
   });
 
-  it('refuses, clearly, a position without a parameter name', () => {
+  it("refuses, clearly, a position without a parameter name: the template's scope", () => {
     const unnamed = message({ template: { ...message().template, paramNames: ['nombre'] } });
-    expect(() => atomchatAdapter.buildSendRequest(unnamed, account)).toThrow(/no parameter name for \{\{2\}\}/);
+    expectBuildError(() => atomchatAdapter.buildSendRequest(unnamed, account), 'template', /no parameter name for \{\{2\}\}/);
+    expectBuildError(() => atomchatAdapter.buildSendRequest(message({ template: { ...message().template, externalId: null } }), account), 'template', /no AtomChat templateId/);
     expect(atomchatTemplateProblem({ ...message().template, paramNames: ['nombre', ' '] }, 2)).toMatch(/\{\{2\}\}/);
     expect(atomchatTemplateProblem({ ...message().template, paramNames: ['a', 'b', 'c'] }, 2)).toMatch(/names 3 parameter\(s\) but the message has 2/);
     expect(atomchatTemplateProblem({ ...message().template, paramNames: ['a', 'a'] }, 2)).toMatch(/repeats/);
     expect(atomchatTemplateProblem({ ...message().template, externalId: null }, 2)).toMatch(/templateId/);
     expect(atomchatTemplateProblem(message().template, 2)).toBeNull();
-    expect(() => atomchatAdapter.buildSendRequest(message({ media: { type: 'image', link: 'https://x.test/a.png' } }), account)).toThrow(/media/);
+    expectBuildError(() => atomchatAdapter.buildSendRequest(message({ media: { type: 'image', link: 'https://x.test/a.png' } }), account), 'template', /media/);
+    expectBuildError(() => atomchatAdapter.buildSendRequest(message({ buttonParams: [{ index: 0, subType: 'quick_reply', value: 'x' }] }), account), 'template', /button/);
   });
 
   it("reads the manual's 'new number' body as accepted, pending", () => {

@@ -78,7 +78,7 @@ afterAll(async () => {
   await closeHttpAgent();
   // Checked once every test has run: each kind a Meta exchange can produce was produced.
   expect([...kinds].sort()).toEqual(
-    ['account_error', 'account_limited', 'ambiguous', 'opted_out', 'rate_limited', 'recipient_error', 'retry', 'sent', 'template_error'].sort(),
+    ['account_error', 'account_limited', 'ambiguous', 'deferred', 'opted_out', 'rate_limited', 'recipient_error', 'retry', 'sent', 'template_error'].sort(),
   );
   for (const outcome of seen) expect(JSON.stringify(outcome)).not.toContain(fake.token);
 });
@@ -143,6 +143,31 @@ describe('Meta send over HTTP', () => {
     }
   });
 
+  it("a phone number id Meta does not know is the account's configuration (code 100, subcode 33), not the template's", async () => {
+    const wrong = { ...accountFor(fake), config: { ...accountFor(fake).config, phoneNumberId: '999999999999999' } };
+    expect(await send(message('+5491155174499'), wrong)).toMatchObject({
+      kind: 'account_error',
+      code: 'ACCOUNT_MISCONFIGURED',
+      providerCode: '100',
+      providerText: expect.stringContaining("Object with ID '999999999999999' does not exist"),
+    });
+    expect(fake.deliveries).toEqual([]);
+  });
+
+  it('scripts a reply for one phone while others are answered by the fake', async () => {
+    fake.failNext(131056, { phone: '5491100000009', times: 2 });
+    const [first, other, second, third] = await Promise.all([
+      send(message('+5491100000009', { attempt: 1 })),
+      send(message('+5491100000008')),
+      send(message('+5491100000009', { attempt: 3 })),
+    ]).then(async (outcomes) => [...outcomes, await send(message('+5491100000009'))]);
+    expect(first).toMatchObject({ kind: 'retry', code: 'RECIPIENT_PAIR_RATE', retryAfterMs: 6_000 });
+    expect(second).toMatchObject({ kind: 'retry', code: 'RECIPIENT_PAIR_RATE', retryAfterMs: 16_000 });
+    expect(other).toMatchObject({ kind: 'sent' });
+    expect(third).toMatchObject({ kind: 'sent' });
+    expect(fake.deliveries.map((d) => d.to)).toEqual(expect.arrayContaining(['+5491100000008', '+5491100000009']));
+  });
+
   it('a bad token is Meta code 190: pause the account', async () => {
     expect(await send(message('+5491155174499'), accountFor(fake, 'EAAwrong'))).toMatchObject({ kind: 'account_error', code: 'ACCOUNT_AUTH_FAILED', providerCode: '190' });
   });
@@ -164,7 +189,7 @@ describe('Meta send over HTTP', () => {
     fake.script({ status: 429, body: '', headers: { 'retry-after': '4' } });
     expect(await send(message('+5491155174499'))).toMatchObject({ kind: 'rate_limited', retryAfterMs: 4000 });
     fake.failNext(131049, { status: 200 });
-    expect(await send(message('+5491155174499'))).toMatchObject({ kind: 'recipient_error', code: 'RECIPIENT_MARKETING_CAP', retryAfterMs: 86_400_000 });
+    expect(await send(message('+5491155174499'))).toMatchObject({ kind: 'deferred', code: 'RECIPIENT_DAILY_CAP', retryAfterMs: 86_400_000 });
     fake.script({ status: 200, body: '{"messaging_product":"whatsapp","contacts":[{"input":"+5491155174499","wa_id":"5491155174499"}],"messages":[]}' });
     expect(await send(message('+5491155174499'))).toMatchObject({ kind: 'retry', code: 'PROVIDER_UNDOCUMENTED_RESPONSE' });
   });

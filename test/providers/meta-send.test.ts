@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { META_DEFAULT_API_VERSION, metaAdapter, parseMetaSendResponse, type MetaConfig, type MetaCredentials } from '../../src/providers/meta/index.js';
 import type { AccountSettings, HttpResponse, OutboundMessage, TemplateRef } from '../../src/providers/types.js';
+import { expectBuildError } from './build-error.js';
 
 const TOKEN = 'EAAsecretMetaToken987654321';
 const account = (config: Partial<MetaConfig> = {}): AccountSettings<MetaConfig, MetaCredentials> => ({
@@ -72,8 +73,31 @@ describe('Meta send request', () => {
     expect(bodyOf(message({ media, variables: [] }))).toMatchObject({ template: { components: [{ type: 'header', parameters: [parameter] }] } });
   });
 
-  it('refuses a media header with neither link nor id (Meta takes no base64)', () => {
-    expect(() => metaAdapter.buildSendRequest(message({ media: { type: 'image', base64: 'iVBOR' } }), account())).toThrow(/link or an uploaded media id/);
+  it("refuses a media header with neither link nor id (Meta takes no base64): the campaign's media, so the template's scope", () => {
+    expectBuildError(() => metaAdapter.buildSendRequest(message({ media: { type: 'image', base64: 'iVBOR' } }), account()), 'template', /link or an uploaded media id/);
+  });
+
+  it.each([
+    ['a newline', 'Ana\nMaría'],
+    ['a carriage return', 'Ana\r'],
+    ['a tab', 'Ana\tMaría'],
+    ['five spaces in a row', 'Ana     María'],
+  ])("refuses a variable holding %s (Meta's rule for parameters): that recipient's scope", (_name, value) => {
+    expectBuildError(() => metaAdapter.buildSendRequest(message({ variables: ['Ana', value] }), account()), 'recipient', /^Variable 2 holds a newline, a tab or more than 4 spaces/);
+  });
+
+  it('takes four spaces in a row, the most Meta allows', () => {
+    expect(bodyOf(message({ variables: ['Ana    María', 'A-123'] }))).toMatchObject({ template: { components: [{ parameters: [{ text: 'Ana    María' }, { text: 'A-123' }] }] } });
+  });
+
+  it("refuses an account without a phoneNumberId (one stored before the schema required it): the account's scope", () => {
+    const bare: AccountSettings<MetaConfig, MetaCredentials> = { ...account(), config: { phoneNumberId: '' } };
+    expectBuildError(() => metaAdapter.buildSendRequest(message(), bare), 'account', /no phoneNumberId/);
+  });
+
+  it('refuses a named-parameter template that names fewer parameters than the message has values', () => {
+    const named = { ...template, body: 'Hola {{first_name}}, tu pedido {{order}} salió.', paramNames: ['first_name'] };
+    expectBuildError(() => metaAdapter.buildSendRequest(message({ template: named }), account()), 'template', /names 1 of the 2 values/);
   });
 
   it('adds buttons in index order: quick reply payload, URL suffix', () => {
@@ -192,5 +216,37 @@ describe('Meta send response', () => {
   it('a Retry-After header fills in a wait the table leaves open, and does not override one it sets', () => {
     expect(parseMetaSendResponse(response(400, error(130429), { 'Retry-After': '2' }))).toMatchObject({ retryAfterMs: 2000 });
     expect(parseMetaSendResponse(response(400, error(131049), { 'Retry-After': '2' }))).toMatchObject({ retryAfterMs: 86_400_000 });
+  });
+
+  it('131049 (marketing per-user cap) defers the recipient by a day: not a failure', () => {
+    expect(parseMetaSendResponse(response(400, error(131049)))).toMatchObject({ kind: 'deferred', code: 'RECIPIENT_DAILY_CAP', retryAfterMs: 86_400_000, providerCode: '131049' });
+  });
+
+  it("131056 (pair rate) waits 4^n s for the message's attempt, never under the 6 s pair window", () => {
+    const waits = [1, 2, 3, 4, 5].map((attempt) => metaAdapter.parseSendResponse(response(400, error(131056)), message({ attempt })).retryAfterMs);
+    expect(waits).toEqual([6_000, 6_000, 16_000, 64_000, 256_000]);
+    expect(metaAdapter.parseSendResponse(response(400, error(131056)), message())).toMatchObject({ kind: 'retry', code: 'RECIPIENT_PAIR_RATE', retryAfterMs: 6_000 });
+  });
+
+  it("code 100 naming the URL's object (a wrong phoneNumberId) pauses the account; naming a parameter's text fails the recipient; otherwise the template", () => {
+    const objectMissing = {
+      error: {
+        message: "Unsupported post request. Object with ID '106540352242923' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+        type: 'GraphMethodException',
+        code: 100,
+        error_subcode: 33,
+        fbtrace_id: 'AbC',
+      },
+    };
+    expect(parseMetaSendResponse(response(400, objectMissing))).toMatchObject({ kind: 'account_error', code: 'ACCOUNT_MISCONFIGURED', providerCode: '100' });
+    // The subcode alone says so too.
+    expect(parseMetaSendResponse(response(400, { error: { ...objectMissing.error, message: '(#100) Invalid parameter' } }))).toMatchObject({ code: 'ACCOUNT_MISCONFIGURED' });
+    expect(parseMetaSendResponse(response(400, error(100, 'Invalid phone_number_id')))).toMatchObject({ code: 'ACCOUNT_MISCONFIGURED' });
+    expect(parseMetaSendResponse(response(400, error(100, 'Param text cannot have new-line/tab characters or more than 4 consecutive spaces')))).toMatchObject({
+      kind: 'recipient_error',
+      code: 'RECIPIENT_VARIABLES_INVALID',
+    });
+    expect(parseMetaSendResponse(response(400, error(100, 'Invalid parameter')))).toMatchObject({ kind: 'template_error', code: 'TEMPLATE_PARAMS_INVALID' });
+    expect(parseMetaSendResponse(response(400, error(100, "Parameter name is missing or empty")))).toMatchObject({ kind: 'template_error' });
   });
 });

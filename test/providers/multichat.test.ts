@@ -16,6 +16,7 @@ import {
   type MultichatAccount,
 } from '../../src/providers/multichat/index.js';
 import type { HttpResponse, OutboundMessage } from '../../src/providers/types.js';
+import { expectBuildError } from './build-error.js';
 
 const TOKEN = 'multichat-secret-token-456';
 const account: MultichatAccount = {
@@ -87,17 +88,19 @@ describe('multichat send: form post to /bot/chat_wa/ws/send/', () => {
     const withName = (filename: string) => message({ media: { type: 'document', base64, filename } });
     expect(form(multichatAdapter.buildSendRequest(withName('factura.pdf'), account).body)).toMatchObject({ media: base64, media_name: 'factura.pdf' });
     expect(() => multichatAdapter.buildSendRequest(withName('x'.repeat(60)), account)).not.toThrow();
-    expect(() => multichatAdapter.buildSendRequest(withName('a.pdf'), account)).toThrow(/10 to 60 characters; got 5/);
-    expect(() => multichatAdapter.buildSendRequest(withName('x'.repeat(61)), account)).toThrow(/10 to 60/);
-    expect(() => multichatAdapter.buildSendRequest(message({ media: { type: 'document', base64 } }), account)).toThrow(/media_name/);
+    // Header media is the campaign's: a problem with it is the template's scope.
+    expectBuildError(() => multichatAdapter.buildSendRequest(withName('a.pdf'), account), 'template', /10 to 60 characters; got 5/);
+    expectBuildError(() => multichatAdapter.buildSendRequest(withName('x'.repeat(61)), account), 'template', /10 to 60/);
+    expectBuildError(() => multichatAdapter.buildSendRequest(message({ media: { type: 'document', base64 } }), account), 'template', /media_name/);
     // MediaRef.id carries base64 for this provider too.
     expect(form(multichatAdapter.buildSendRequest(message({ media: { type: 'document', id: base64, filename: 'factura.pdf' } }), account).body).media).toBe(base64);
   });
 
-  it('refuses what it cannot express: no id_template, button parameters, a reference over 1,000 characters', () => {
-    expect(() => multichatAdapter.buildSendRequest(message({ template: { ...message().template, externalId: null } }), account)).toThrow(/id_template/);
-    expect(() => multichatAdapter.buildSendRequest(message({ buttonParams: [{ index: 0, subType: 'url', value: 'x' }] }), account)).toThrow(/button/);
-    expect(() => multichatAdapter.buildSendRequest(message({ reference: 'r'.repeat(1001) }), account)).toThrow(/1000/);
+  it('refuses what it cannot express, naming what is wrong: the template (no id_template, button parameters) or the recipient (a reference over 1,000 characters)', () => {
+    expectBuildError(() => multichatAdapter.buildSendRequest(message({ template: { ...message().template, externalId: null } }), account), 'template', /id_template/);
+    expectBuildError(() => multichatAdapter.buildSendRequest(message({ buttonParams: [{ index: 0, subType: 'url', value: 'x' }] }), account), 'template', /button/);
+    expectBuildError(() => multichatAdapter.buildSendRequest(message({ reference: 'r'.repeat(1001) }), account), 'recipient', /1000/);
+    expectBuildError(() => multichatAdapter.buildSendRequest(message({ media: { type: 'image', link: 'ftp://x.test/a.png' } }), account), 'template', /http\(s\) URL/);
   });
 
   it.each([

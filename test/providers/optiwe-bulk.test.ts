@@ -13,6 +13,7 @@ import {
 } from '../../src/providers/optiwe/index.js';
 import * as manual from '../../src/providers/optiwe/manual-examples.js';
 import type { AccountSettings, HttpResponse, OutboundMessage, TemplateRef } from '../../src/providers/types.js';
+import { expectBuildError } from './build-error.js';
 
 const TOKEN = 'optiwe-secret-token-42';
 const account: AccountSettings<OptiweConfig, OptiweCredentials> = { id: 'acc-1', config: {}, credentials: { token: TOKEN } };
@@ -65,13 +66,30 @@ describe('Optiwe bulk request', () => {
     );
   });
 
-  it('refuses batches the endpoint cannot express', () => {
+  it("refuses batches that break the batch contract (the caller's bug: RangeError)", () => {
     const other = { ...template, externalId: '11' };
+    expect(() => batch.buildBatchRequest([], account)).toThrow(RangeError);
     expect(() => batch.buildBatchRequest([], account)).toThrow(/at least one/);
     expect(() => batch.buildBatchRequest(Array.from({ length: OPTIWE_BULK_MAX_SIZE + 1 }, (_, i) => message(`+54934420${String(i).padStart(5, '0')}`)), account)).toThrow(/at most/);
     expect(() => batch.buildBatchRequest([message('+5493442000000'), message('+5493442000001', 'x', { template: other })], account)).toThrow(/mixes templates/);
-    expect(() => batch.buildBatchRequest([message('+5493442000000', 'x', { template: { ...template, externalId: null } })], account)).toThrow(/numeric Optiwe id/);
-    expect(() => batch.buildBatchRequest([message('+5493442000000', 'x', { buttonParams: [{ index: 0, subType: 'url', value: 'a' }] })], account)).toThrow(/one by one/);
+  });
+
+  it('refuses messages the endpoint cannot express, naming the scope (and, for a recipient, which message)', () => {
+    expectBuildError(() => batch.buildBatchRequest([message('+5493442000000', 'x', { template: { ...template, externalId: null } })], account), 'template', /numeric Optiwe id/);
+    expectBuildError(() => batch.buildBatchRequest([message('+5493442000000', 'x', { buttonParams: [{ index: 0, subType: 'url', value: 'a' }] })], account), 'template', /one by one/);
+    expectBuildError(() => batch.buildBatchRequest([message('+5493442000000', 'x', { media: { type: 'image', link: 'https://x/y.png' } })], account), 'template', /text only/);
+    const bad = expectBuildError(() => batch.buildBatchRequest([message('+5493442000000', 'r1'), message('+12', 'r2')], account), 'recipient', /Not an E\.164/);
+    expect(bad.reference).toBe('r2');
+  });
+
+  it('accepts for a batch exactly the messages the bulk endpoint can carry; the rest go one by one', () => {
+    expect(batch.accepts(message('+5493442000000'))).toBe(true);
+    expect(batch.accepts(message('+5493442000000', 'x', { template: { ...template, externalId: null } }))).toBe(false);
+    expect(batch.accepts(message('+5493442000000', 'x', { template: { ...template, externalId: 'plantilla_1' } }))).toBe(false);
+    expect(batch.accepts(message('+5493442000000', 'x', { media: { type: 'image', link: 'https://x/y.png' } }))).toBe(false);
+    expect(batch.accepts(message('+5493442000000', 'x', { buttonParams: [{ index: 0, subType: 'url', value: 'a' }] }))).toBe(false);
+    // What it accepts, it builds.
+    expect(() => batch.buildBatchRequest([message('+5493442000000')], account)).not.toThrow();
   });
 
   it('has a sane maximum size', () => {

@@ -17,6 +17,7 @@ import {
 import * as manual from '../../src/providers/optiwe/manual-examples.js';
 import type { AccountSettings, HttpResponse, OutboundMessage, TemplateRef } from '../../src/providers/types.js';
 import type { OptiweConfig, OptiweCredentials } from '../../src/providers/optiwe/index.js';
+import { expectBuildError } from './build-error.js';
 
 const TOKEN = 'optiwe-secret-token-42';
 const account = (config: OptiweConfig = {}): AccountSettings<OptiweConfig, OptiweCredentials> => ({ id: 'acc-1', config, credentials: { token: TOKEN } });
@@ -105,6 +106,24 @@ describe('Optiwe single-send request', () => {
     });
   });
 
+  it("reads buttons in the engine's shape too ({type, text, value}: the URL or the phone number)", () => {
+    const engineButtons = [
+      { type: 'PHONE_NUMBER' as const, text: 'Llamanos', value: '543424010203' },
+      { type: 'URL' as const, text: 'Nuestra web', value: 'https://example.com/{{1}}' },
+      { type: 'QUICK_REPLY' as const, text: 'Responder' },
+    ];
+    const ref = { ...template('Hola {{1}}'), buttons: engineButtons };
+    expect(templateButtons(ref)).toEqual([
+      { type: 'PHONE_NUMBER', text: 'Llamanos', phoneNumber: '543424010203' },
+      { type: 'URL', text: 'Nuestra web', url: 'https://example.com/{{1}}' },
+      { type: 'QUICK_REPLY', text: 'Responder' },
+    ]);
+    const body = optiweAdapter.buildSendRequest(message({ template: ref, variables: ['Diego'], buttonParams: [{ index: 1, subType: 'url', value: 'bob/' }] }), account()).body ?? '';
+    expect((JSON.parse(body) as { messagePayload: { text: string } }).messagePayload.text).toBe(
+      'Hola Diego | [Llamanos,543424010203] | [Nuestra web,https://example.com/bob/] | [Responder]',
+    );
+  });
+
   it('takes the buttons from the template it is given (withOptiweButtons)', () => {
     const withButtons = withOptiweButtons(template(manual.CREATE_CALL_TO_ACTION_REQUEST.text), storedButtons);
     expect(templateButtons(withButtons)).toEqual(storedButtons);
@@ -123,11 +142,17 @@ describe('Optiwe single-send request', () => {
     expect(renderOptiweText('Hola', [], listed)).toBe('Hola | [Nuestra web ,https://optiwe.com/es/]');
   });
 
-  it('takes replacement values literally and refuses to render with a value missing', () => {
+  it("takes replacement values literally and refuses to render with a value missing (the template's scope)", () => {
     expect(renderOptiweText('Total {{1}}', ['$& 10'])).toBe('Total $& 10');
-    expect(() => renderOptiweText('Hola {{1}} {{2}}', ['Diego'])).toThrow(/\{\{2\}\} has no value/);
-    expect(() => renderOptiweText('Hola', [], storedButtons)).toThrow(/URL button 1/);
-    expect(() => optiweAdapter.buildSendRequest(message({ media: { type: 'image', link: 'https://x/y.png' } }), account())).toThrow(/text only/);
+    expectBuildError(() => renderOptiweText('Hola {{1}} {{2}}', ['Diego']), 'template', /\{\{2\}\} has no value/);
+    expectBuildError(() => renderOptiweText('Hola', [], storedButtons), 'template', /URL button 1/);
+    expectBuildError(() => optiweAdapter.buildSendRequest(message({ media: { type: 'image', link: 'https://x/y.png' } }), account()), 'template', /text only/);
+  });
+
+  it("refuses a variable holding the button mark \" | [\", which Optiwe would read as a button: that recipient's scope", () => {
+    expectBuildError(() => renderOptiweText('Hola {{1}}', ['Ana | [Llamanos]']), 'recipient', /^Variable 1 holds " \| \["/);
+    expectBuildError(() => renderOptiweText('Hola {{1}} {{2}}', ['Ana', 'b |[x']), 'recipient', /^Variable 2/);
+    expect(renderOptiweText('Hola {{1}}', ['Ana | Bea [2]'])).toBe('Hola Ana | Bea [2]');
   });
 });
 
@@ -145,8 +170,9 @@ describe('splitting E.164 for Optiwe', () => {
     expect(splitPhone(e164, nine)).toEqual({ countryCode, phone });
   });
 
-  it('refuses what is not E.164', () => {
-    expect(() => splitPhone('1155174499')).toThrow(RangeError);
+  it("refuses what is not E.164: that recipient's scope", () => {
+    expectBuildError(() => splitPhone('1155174499'), 'recipient', /Not an E\.164 phone number/);
+    expectBuildError(() => optiweAdapter.buildSendRequest(message({ phone: '+12' }), account()), 'recipient', /Not an E\.164/);
   });
 });
 

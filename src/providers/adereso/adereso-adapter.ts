@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { outcome } from '../outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, OutboundMessage, ProviderAdapter, SendOutcome } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome } from '../types.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
-import { e164ToDigits, rawOf, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
+import { e164ToDigits, rawOf, undocumentedReply } from '../response-helpers.js';
 
 export const ADERESO_DEFAULT_BASE_URL = 'https://api-cluster.postcenter.io';
 
@@ -41,7 +41,12 @@ export function buildHsmRequest(message: OutboundMessage, account: AderesoAccoun
   if (message.media || (message.buttonParams && message.buttonParams.length > 0)) {
     // The HSM endpoint has no field for header media or button parameters; dropping them would
     // send a message WhatsApp rejects after a 200.
-    throw new UnsendableMessageError(`Adereso's HSM endpoint takes only body parameters; template "${message.template.name}" is sent with media or button parameters.`);
+    throw new MessageBuildError('template', `Adereso's HSM endpoint takes only body parameters; template "${message.template.name}" is sent with media or button parameters.`);
+  }
+  // The manual: each parameter "debe ser no vacío", or WhatsApp may drop the message after a 200.
+  const empty = message.variables.findIndex((value) => value.trim() === '');
+  if (empty >= 0) {
+    throw new MessageBuildError('recipient', `Variable ${empty + 1} is empty; Adereso answers 200 for an empty HSM parameter but WhatsApp drops the message.`);
   }
   return {
     method: 'POST',

@@ -4,10 +4,10 @@
  * Pure build/parse pairs like the adapter's; the engine wires them where it needs them.
  */
 import { outcome } from '../outcome.js';
-import type { HttpRequest, HttpResponse, SendOutcome } from '../types.js';
+import { MessageBuildError, type HttpRequest, type HttpResponse, type SendOutcome } from '../types.js';
 import { aderesoHeaders, aderesoUrl, type AderesoAccount } from './adereso-adapter.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
-import { e164ToDigits, stringField, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
+import { e164ToDigits, stringField, undocumentedReply } from '../response-helpers.js';
 
 export type AderesoConversationInput = {
   /** E.164 with the leading +. */
@@ -25,7 +25,7 @@ export type AderesoConversationInput = {
 export function buildConversationRequest(input: AderesoConversationInput, account: AderesoAccount): HttpRequest {
   const accountId = account.config.accountId;
   if (!accountId) {
-    throw new UnsendableMessageError('A proactive Adereso conversation needs the account\'s Adereso account_id; set accountId in the account settings.');
+    throw new MessageBuildError('account', 'A proactive Adereso conversation needs the account\'s Adereso account_id; set accountId in the account settings.');
   }
   return {
     method: 'POST',

@@ -25,5 +25,4 @@ export {
   redactOutcome,
   redactSecrets,
   undocumentedReply,
-  UnsendableMessageError,
 } from '../response-helpers.js';

@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { outcome, parseJson } from '../outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, OutboundMessage, ProviderAdapter, SendOutcome, TemplateRef } from '../types.js';
-import { classifyGenericStatus, e164ToDigits, providerTextOf, rawOf, redactSecrets, stringField, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome, type TemplateRef } from '../types.js';
+import { classifyGenericStatus, e164ToDigits, providerTextOf, rawOf, redactSecrets, stringField, undocumentedReply } from '../response-helpers.js';
 
 export const ATOMCHAT_DEFAULT_BASE_URL = 'https://us-central1-atomchat-io.cloudfunctions.net';
 
@@ -49,7 +49,8 @@ export function atomchatTemplateProblem(template: TemplateRef, variableCount: nu
 /** message.variables[i] under message.template.paramNames[i]. */
 export function atomchatParams(message: OutboundMessage): Record<string, string> {
   const problem = atomchatTemplateProblem(message.template, message.variables.length);
-  if (problem) throw new UnsendableMessageError(`AtomChat cannot send this message: ${problem}.`);
+  // Every problem found is the template's (its id, its parameter names): each recipient would hit it.
+  if (problem) throw new MessageBuildError('template', `AtomChat cannot send this message: ${problem}.`);
   const params: Record<string, string> = {};
   message.variables.forEach((value, i) => {
     params[message.template.paramNames[i] as string] = value;
@@ -59,7 +60,7 @@ export function atomchatParams(message: OutboundMessage): Record<string, string>
 
 export function buildAtomchatSendRequest(message: OutboundMessage, account: AtomchatAccount): HttpRequest {
   if (message.media || (message.buttonParams && message.buttonParams.length > 0)) {
-    throw new UnsendableMessageError('AtomChat\'s template send takes only named body parameters, not media or button parameters.');
+    throw new MessageBuildError('template', 'AtomChat\'s template send takes only named body parameters, not media or button parameters.');
   }
   const params = atomchatParams(message);
   const phoneNumber = e164ToDigits(message.phone);

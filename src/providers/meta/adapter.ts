@@ -11,5 +11,5 @@ export const metaAdapter: ProviderAdapter<MetaConfig, MetaCredentials> = {
   configSchema: metaConfigSchema,
   credentialsSchema: metaCredentialsSchema,
   buildSendRequest: buildMetaSendRequest,
-  parseSendResponse: (response) => parseMetaSendResponse(response),
+  parseSendResponse: (response, message) => parseMetaSendResponse(response, message.attempt),
 };

@@ -1,5 +1,14 @@
 export { metaAdapter } from './adapter.js';
-export { MARKETING_CAP_RETRY_MS, META_CLASSIFIED_CODES, PAIR_RATE_RETRY_MS, classifyMetaError, metaErrorRule } from './classify-error.js';
+export {
+  MARKETING_CAP_RETRY_MS,
+  META_CLASSIFIED_CODES,
+  PAIR_RATE_MAX_RETRY_MS,
+  PAIR_RATE_RETRY_MS,
+  classifyMetaError,
+  metaErrorRule,
+  pairRateRetryMs,
+  type MetaErrorContext,
+} from './classify-error.js';
 export { graphRoot } from './endpoint.js';
 export { metaFailure } from './response.js';
 export {

@@ -5,26 +5,26 @@
  */
 import { outcome, parseJson, undocumented } from '../outcome.js';
 import type { HttpResponse, SendOutcome } from '../types.js';
-import { classifyMetaError } from './classify-error.js';
+import { classifyMetaError, type MetaErrorContext } from './classify-error.js';
 import { retryAfterMs } from '../response-helpers.js';
 import { metaErrorBodySchema } from './schemas.js';
 
 /**
  * undefined when the response is a success: a 2xx whose body `isSuccess` accepts and which
- * carries no error envelope.
+ * carries no error envelope. `attempt`: which attempt of a send this answers (1 for the first).
  */
-export function metaFailure(response: HttpResponse, isSuccess: (json: unknown) => boolean): SendOutcome | undefined {
+export function metaFailure(response: HttpResponse, isSuccess: (json: unknown) => boolean, attempt?: number): SendOutcome | undefined {
   const json = parseJson(response.body);
   const envelope = metaErrorBodySchema.safeParse(json);
-  if (envelope.success) return classifyEnvelope(response, envelope.data.error);
+  if (envelope.success) return classifyEnvelope(response, envelope.data.error, { subcode: envelope.data.error.error_subcode, attempt });
   if (response.status >= 200 && response.status < 300 && isSuccess(json)) return undefined;
   return byStatus(response);
 }
 
 type GraphError = { code: number; message?: string | undefined; error_data?: { details?: string | undefined } | undefined };
 
-function classifyEnvelope(response: HttpResponse, error: GraphError): SendOutcome {
-  const classified = classifyMetaError(error.code, error.message, error.error_data?.details);
+function classifyEnvelope(response: HttpResponse, error: GraphError, context: MetaErrorContext): SendOutcome {
+  const classified = classifyMetaError(error.code, error.message, error.error_data?.details, context);
   const waitMs = retryAfterMs(response.headers);
   const withWait = classified.retryAfterMs === undefined && waitMs !== undefined ? { ...classified, retryAfterMs: waitMs } : classified;
   if (classified.code !== 'PROVIDER_UNDOCUMENTED_RESPONSE') return withWait;

@@ -25,6 +25,10 @@ export type MetaConfig = z.infer<typeof metaConfigSchema>;
 export const metaCredentialsSchema = z.object({
   /** System-user access token, sent as `Authorization: Bearer <token>`, never in a URL. */
   accessToken: z.string().min(1),
+  /** The Meta app's secret: webhook POSTs are signed with it (X-Hub-Signature-256). Without it the receiver refuses them. */
+  appSecret: z.string().min(1).optional(),
+  /** The verify token typed into Meta's webhook settings for the GET handshake; default: the secret in the webhook URL. */
+  webhookVerifyToken: z.string().min(1).optional(),
 });
 export type MetaCredentials = z.infer<typeof metaCredentialsSchema>;
 

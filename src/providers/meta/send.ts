@@ -4,15 +4,17 @@
  * Graph code, which decides the outcome whatever the HTTP status.
  */
 import { outcome, parseJson, undocumented } from '../outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, MediaRef, OutboundMessage, SendOutcome } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type MediaRef, type OutboundMessage, type SendOutcome } from '../types.js';
 import { graphRequest, graphRoot } from './endpoint.js';
 import { metaFailure } from './response.js';
 import { metaSendSuccessSchema, type MetaConfig, type MetaCredentials } from './schemas.js';
 
 const POSITIONAL = /\{\{\d+\}\}/;
+/** Meta refuses a text parameter holding a newline, a tab or more than 4 spaces in a row (code 100). */
+const UNSENDABLE_TEXT = /[\n\r\t]| {5}/;
 
 function mediaParameter(media: MediaRef): Record<string, unknown> {
-  if (!media.link && !media.id) throw new RangeError(`A ${media.type} header for Meta needs a public link or an uploaded media id.`);
+  if (!media.link && !media.id) throw new MessageBuildError('template', `A ${media.type} header for Meta needs a public link or an uploaded media id.`);
   const source = media.id ? { id: media.id } : { link: media.link };
   const filename = media.type === 'document' && media.filename ? { filename: media.filename } : {};
   return { type: media.type, [media.type]: { ...source, ...filename } };
@@ -28,6 +30,13 @@ export function metaTemplateObject(message: OutboundMessage): Record<string, unk
   if (message.media) components.push({ type: 'header', parameters: [mediaParameter(message.media)] });
   if (message.variables.length > 0) {
     const named = !POSITIONAL.test(template.body) && template.paramNames.length > 0;
+    if (named && template.paramNames.length < message.variables.length) {
+      throw new MessageBuildError('template', `Template "${template.name}" uses named parameters but names ${template.paramNames.length} of the ${message.variables.length} values; sync the template.`);
+    }
+    const bad = message.variables.findIndex((text) => UNSENDABLE_TEXT.test(text));
+    if (bad >= 0) {
+      throw new MessageBuildError('recipient', `Variable ${bad + 1} holds a newline, a tab or more than 4 spaces in a row, which Meta refuses in a template parameter.`);
+    }
     components.push({
       type: 'body',
       parameters: message.variables.map((text, i) =>
@@ -48,6 +57,10 @@ export function metaTemplateObject(message: OutboundMessage): Record<string, unk
 }
 
 export function buildMetaSendRequest(message: OutboundMessage, account: AccountSettings<MetaConfig, MetaCredentials>): HttpRequest {
+  // The schema requires it; an account stored before it did, or built by hand, may still lack it.
+  if (!account.config.phoneNumberId) {
+    throw new MessageBuildError('account', "The Meta account has no phoneNumberId (the sending number's Graph id); set it in the account's config.");
+  }
   const body = {
     messaging_product: 'whatsapp',
     // E.164 with its +: Meta recommends the plus sign, and without it prefixes the business
@@ -59,9 +72,10 @@ export function buildMetaSendRequest(message: OutboundMessage, account: AccountS
   return graphRequest('POST', `${graphRoot(account.config)}/${account.config.phoneNumberId}/messages`, account.credentials, body);
 }
 
-export function parseMetaSendResponse(response: HttpResponse): SendOutcome {
+/** `attempt`: which attempt of this recipient's send the response answers (1 for the first). */
+export function parseMetaSendResponse(response: HttpResponse, attempt?: number): SendOutcome {
   const success = metaSendSuccessSchema.safeParse(parseJson(response.body));
-  const failure = metaFailure(response, () => success.success);
+  const failure = metaFailure(response, () => success.success, attempt);
   // The schema requires messages[0].id; the checks below keep the compiler as sure as we are.
   const first = success.success ? success.data.messages[0] : undefined;
   if (failure || !success.success || !first) return failure ?? undocumented(response.status, response.body);

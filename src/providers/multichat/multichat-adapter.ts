@@ -4,8 +4,8 @@
  * judgment calls: ./multichat-protocol.md).
  */
 import { z } from 'zod';
-import type { AccountSettings, HttpRequest, HttpResponse, MediaRef, OutboundMessage, ProviderAdapter, SendOutcome } from '../types.js';
-import { classifyGenericStatus, e164ToDigits, UnsendableMessageError, undocumentedReply } from '../response-helpers.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type MediaRef, type OutboundMessage, type ProviderAdapter, type SendOutcome } from '../types.js';
+import { classifyGenericStatus, e164ToDigits, undocumentedReply } from '../response-helpers.js';
 import { readMultichatCode, sendCodeOutcome } from './multichat-codes.js';
 
 export const MULTICHAT_DEFAULT_BASE_URL = 'https://contacto-multichat.com';
@@ -76,16 +76,17 @@ function mediaFields(media: MediaRef): [string, string][] {
 export function buildMultichatSendRequest(message: OutboundMessage, account: MultichatAccount): HttpRequest {
   const idTemplate = message.template.externalId;
   if (!idTemplate) {
-    throw new UnsendableMessageError(`Template "${message.template.name}" has no contacto-multichat id_template (externalId); set it from the template listing.`);
+    throw new MessageBuildError('template', `Template "${message.template.name}" has no contacto-multichat id_template (externalId); set it from the template listing.`);
   }
   if (message.buttonParams && message.buttonParams.length > 0) {
-    throw new UnsendableMessageError('contacto-multichat takes no button parameters; the template\'s buttons must be fixed.');
+    throw new MessageBuildError('template', 'contacto-multichat takes no button parameters; the template\'s buttons must be fixed.');
   }
   if (message.reference.length > MULTICHAT_CUSTOM_FIELD_MAX) {
-    throw new UnsendableMessageError(`The recipient reference is longer than the ${MULTICHAT_CUSTOM_FIELD_MAX} characters custom_field holds.`);
+    throw new MessageBuildError('recipient', `The recipient reference is longer than the ${MULTICHAT_CUSTOM_FIELD_MAX} characters custom_field holds.`);
   }
   const mediaProblem = message.media ? multichatMediaProblem(message.media) : null;
-  if (mediaProblem) throw new UnsendableMessageError(`contacto-multichat cannot send this media: ${mediaProblem}.`);
+  // Header media is the campaign's, the same for every recipient: a problem with it is the template's.
+  if (mediaProblem) throw new MessageBuildError('template', `contacto-multichat cannot send this media: ${mediaProblem}.`);
 
   const fields: [string, string][] = [['id_template', idTemplate]];
   if (message.variables.length > 0) fields.push(['template_variables', formatTemplateVariables(message.variables)]);

@@ -4,7 +4,7 @@
  * are queued inside Optiwe, which reports no per-message result (only a campaignId).
  */
 import { outcome, parseJson } from '../outcome.js';
-import type { AccountSettings, BatchCapability, HttpRequest, HttpResponse, OutboundMessage, SendOutcome } from '../types.js';
+import { MessageBuildError, type AccountSettings, type BatchCapability, type HttpRequest, type HttpResponse, type OutboundMessage, type SendOutcome } from '../types.js';
 import { OPTIWE_INVALID_CUSTOMER_RULES, optiweFailure } from './classify-error.js';
 import { OPTIWE_PATHS, optiweRequest } from './endpoint.js';
 import { phoneMatchKey, splitPhone, type OptiwePhone } from './phone.js';
@@ -44,8 +44,10 @@ export function optiweBulkBody(templateId: number, customers: readonly OptiweBul
 }
 
 /**
- * Throws on a batch the bulk endpoint cannot express (mixed templates, no numeric template id,
- * media, URL button parameters): the engine must send those one by one.
+ * Throws MessageBuildError ('template') on messages the bulk endpoint cannot express: a template
+ * without its numeric Optiwe id (sync it), media, button parameters (send those one by one). A
+ * batch that breaks the contract itself (empty, too large, mixed templates) is the caller's bug:
+ * RangeError.
  */
 export function buildOptiweBulkRequest(
   messages: readonly OutboundMessage[],
@@ -56,18 +58,30 @@ export function buildOptiweBulkRequest(
   if (messages.length > OPTIWE_BULK_MAX_SIZE) throw new RangeError(`An Optiwe bulk request takes at most ${OPTIWE_BULK_MAX_SIZE} messages, got ${messages.length}.`);
   const externalId = first.template.externalId;
   const templateId = Number(externalId);
-  if (externalId === null || !/^\d+$/.test(externalId)) throw new RangeError(`Optiwe bulk sends need the template's numeric Optiwe id; got ${String(externalId)}.`);
+  if (externalId === null || !/^\d+$/.test(externalId)) {
+    throw new MessageBuildError('template', `Optiwe bulk sends need the template's numeric Optiwe id (sync the template); got ${String(externalId)}.`);
+  }
   for (const m of messages) {
     if (m.template.externalId !== externalId) throw new RangeError('An Optiwe bulk request carries one template; this batch mixes templates.');
-    if (m.media) throw new RangeError('Optiwe templates are text only; a message in this batch carries media.');
-    if (m.buttonParams?.length) throw new RangeError('The Optiwe bulk endpoint takes no button parameters; send these messages one by one.');
+    if (m.media) throw new MessageBuildError('template', 'Optiwe templates are text only; a message in this batch carries media.');
+    if (m.buttonParams?.length) throw new MessageBuildError('template', 'The Optiwe bulk endpoint takes no button parameters; send these messages one by one.');
   }
   const customers = messages.map((m) => ({
-    phone: splitPhone(m.phone, account.config.argentineMobileNine),
+    phone: batchPhone(m, account.config.argentineMobileNine),
     ...(m.recipientName ? { fullName: m.recipientName } : {}),
     placeholders: m.variables,
   }));
   return optiweRequest('POST', OPTIWE_PATHS.bulkSend, account.config, account.credentials, optiweBulkBody(templateId, customers));
+}
+
+/** splitPhone, naming the message at fault when its phone cannot be split. */
+function batchPhone(message: OutboundMessage, argentineMobileNine: OptiweConfig['argentineMobileNine']): OptiwePhone {
+  try {
+    return splitPhone(message.phone, argentineMobileNine);
+  } catch (error) {
+    if (error instanceof MessageBuildError) throw new MessageBuildError(error.scope, error.message, message.reference);
+    throw error;
+  }
 }
 
 /** One outcome per message, in order. */
@@ -122,8 +136,15 @@ function placeholderFailure(failure: SendOutcome, messages: readonly OutboundMes
   );
 }
 
+/** What the bulk endpoint can carry: a template by its numeric Optiwe id, body placeholders only. */
+export function optiweBulkAccepts(message: OutboundMessage): boolean {
+  const id = message.template.externalId;
+  return id !== null && /^\d+$/.test(id) && !message.media && !message.buttonParams?.length;
+}
+
 export const optiweBatch: BatchCapability<OptiweConfig, OptiweCredentials> = {
   maxSize: OPTIWE_BULK_MAX_SIZE,
+  accepts: optiweBulkAccepts,
   buildBatchRequest: buildOptiweBulkRequest,
   parseBatchResponse: parseOptiweBulkResponse,
 };

@@ -1,5 +1,13 @@
 export { optiweAdapter } from './adapter.js';
-export { OPTIWE_BULK_MAX_SIZE, buildOptiweBulkRequest, optiweBatch, optiweBulkBody, parseOptiweBulkResponse, type OptiweBulkCustomer } from './bulk.js';
+export {
+  OPTIWE_BULK_MAX_SIZE,
+  buildOptiweBulkRequest,
+  optiweBatch,
+  optiweBulkAccepts,
+  optiweBulkBody,
+  parseOptiweBulkResponse,
+  type OptiweBulkCustomer,
+} from './bulk.js';
 export { OPTIWE_ERROR_RULES, OPTIWE_INVALID_CUSTOMER_RULES, optiweFailure } from './classify-error.js';
 export { renderOptiweText, templateButtons, withOptiweButtons, type OptiweTemplateRef } from './message-text.js';
 export { phoneMatchKey, splitPhone, type OptiwePhone } from './phone.js';

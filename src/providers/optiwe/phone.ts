@@ -4,19 +4,21 @@
  * matches the second form back to what we sent.
  */
 import { parsePhoneNumber } from 'libphonenumber-js/max';
+import { MessageBuildError } from '../types.js';
 
 export type OptiwePhone = { countryCode: string; phone: string };
 
 /**
- * Splits an E.164 number (with its +) into Optiwe's two fields. Throws on a string that is not
- * E.164: ingest stores only parsed numbers, so this is a bug upstream, not a recipient outcome.
+ * Splits an E.164 number (with its +) into Optiwe's two fields. Throws MessageBuildError
+ * ('recipient') on a string that is not E.164: ingest stores only parsed numbers, so this should
+ * not happen, but if it does only this recipient is at fault.
  */
 export function splitPhone(e164: string, argentineMobileNine: 'strip' | 'keep' = 'strip'): OptiwePhone {
   let parsed;
   try {
     parsed = parsePhoneNumber(e164);
   } catch {
-    throw new RangeError(`Not an E.164 phone number: "${e164}".`);
+    throw new MessageBuildError('recipient', `Not an E.164 phone number: "${e164}".`);
   }
   let national: string = parsed.nationalNumber;
   // +54 9 11 5517 4499 -> "+54" "1155174499", as every example in the manual writes it.

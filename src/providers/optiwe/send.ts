@@ -3,7 +3,7 @@
  * sent message has no provider id; the engine matches it by recipient instead.
  */
 import { outcome } from '../outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, OutboundMessage, SendOutcome } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type SendOutcome } from '../types.js';
 import { optiweFailure } from './classify-error.js';
 import { OPTIWE_PATHS, optiweRequest } from './endpoint.js';
 import { renderOptiweText, templateButtons } from './message-text.js';
@@ -33,7 +33,7 @@ export function optiweCustomerBody(input: OptiweCustomerInput): Record<string, u
 }
 
 export function buildOptiweSendRequest(message: OutboundMessage, account: AccountSettings<OptiweConfig, OptiweCredentials>): HttpRequest {
-  if (message.media) throw new RangeError('Optiwe templates are text only (templateType TEXT); this message carries media.');
+  if (message.media) throw new MessageBuildError('template', 'Optiwe templates are text only (templateType TEXT); this message carries media.');
   const text = renderOptiweText(message.template.body, message.variables, templateButtons(message.template), message.buttonParams);
   const body = optiweCustomerBody({
     phone: splitPhone(message.phone, account.config.argentineMobileNine),

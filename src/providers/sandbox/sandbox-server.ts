@@ -42,6 +42,11 @@ export type SandboxStats = {
   maxPerSecond: number;
   /** Accepted sends per wall-clock second (epoch seconds -> count). */
   perSecond: Record<string, number>;
+  /**
+   * Arrival times (epoch ms, before any added latency) of every well-formed send request per
+   * phone, whatever the answer: what the pair gap between two messages to one phone is judged on.
+   */
+  arrivalsPerPhone: Record<string, number[]>;
 };
 
 export type SandboxServer = {
@@ -95,6 +100,7 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
       return reply(res, 404, { error: { code: 'not_found', message: `No route ${req.method} ${path}.` } });
     }
     stats.received += 1;
+    const arrivedAt = Date.now();
     const latency = Array.isArray(settings.latencyMs)
       ? settings.latencyMs[0] + Math.random() * (settings.latencyMs[1] - settings.latencyMs[0])
       : settings.latencyMs;
@@ -111,6 +117,7 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
       return count(res, 400, { error: { code: 'bad_request', message: 'The body is not JSON.' } });
     }
     const to = typeof body.to === 'string' ? body.to : '';
+    if (to) (stats.arrivalsPerPhone[to] ??= []).push(arrivedAt);
     const template = typeof body.template === 'string' ? body.template : '';
     const parameters = Array.isArray(body.parameters) ? body.parameters : null;
     if (!template || parameters === null) {
@@ -181,7 +188,7 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
 }
 
 function emptyStats(): SandboxStats {
-  return { received: 0, accepted: 0, byStatus: {}, perPhone: {}, maxPerSecond: 0, perSecond: {} };
+  return { received: 0, accepted: 0, byStatus: {}, perPhone: {}, maxPerSecond: 0, perSecond: {}, arrivalsPerPhone: {} };
 }
 
 function reply(res: ServerResponse, status: number, payload: unknown): void {

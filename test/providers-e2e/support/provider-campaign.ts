@@ -108,6 +108,12 @@ export async function recipientErrorText(ctx: TestContext, campaignId: string, p
   return rows[0]?.text ?? null;
 }
 
+/** When a deferred recipient may be sent again (null when not deferred). */
+export async function recipientNotBefore(ctx: TestContext, campaignId: string, phone: string): Promise<Date | null> {
+  const { rows } = await ctx.db.pool.query<{ notBefore: Date | null }>(`SELECT not_before AS "notBefore" FROM recipients WHERE campaign_id = $1 AND phone = $2`, [campaignId, phone]);
+  return rows[0]?.notBefore ?? null;
+}
+
 export async function campaignState(ctx: TestContext, campaignId: string) {
   const c = await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } });
   return { status: c.status, statusCode: c.statusCode, statusReason: c.statusReason };
