@@ -43,9 +43,9 @@ export async function applyCampaignAction(
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');
-    const current = await client.query<{ status: CampaignStatus; template_status: string; template_name: string; account_status: string }>(
+    const current = await client.query<{ status: CampaignStatus; template_status: string | null; template_name: string | null; account_status: string }>(
       `SELECT c.status, t.status AS template_status, t.name AS template_name, a.status AS account_status
-         FROM campaigns c JOIN templates t ON t.id = c.template_id JOIN provider_accounts a ON a.id = c.account_id
+         FROM campaigns c LEFT JOIN templates t ON t.id = c.template_id JOIN provider_accounts a ON a.id = c.account_id
         WHERE c.id = $1 AND c.tenant_id = $2 FOR UPDATE OF c`,
       [campaignId, tenantId],
     );
@@ -55,7 +55,8 @@ export async function applyCampaignAction(
 
     let affected = 0;
     if (action === 'start' || action === 'resume') {
-      if (row.template_status !== 'approved') throw errors.templateNotApproved(row.template_name, row.template_status);
+      // A text campaign has no template to approve.
+      if (row.template_status !== null && row.template_status !== 'approved') throw errors.templateNotApproved(row.template_name ?? '', row.template_status);
     }
     if (action === 'start') {
       const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND status = 'pending'`, [campaignId]);

@@ -110,7 +110,12 @@ export type RecipientHistoryEntry = {
   detail: string | null;
 };
 
-/** Every recorded status change of one recipient, oldest first. */
+/**
+ * Every recorded status change of one recipient, oldest first. Within one second, in the order
+ * they were recorded: providers give whole seconds (Meta's `sent` at 10:00:00 for a send the
+ * engine recorded at 10:00:00.950), so sorting by the time alone would put the webhook's `sent`
+ * before the send that caused it.
+ */
 export async function recipientHistory(db: Db, tenantId: string, campaignId: string, recipientId: string): Promise<RecipientHistoryEntry[] | null> {
   const found = await db.pool.query(`SELECT 1 FROM recipients WHERE id = $1 AND campaign_id = $2 AND tenant_id = $3`, [recipientId, campaignId, tenantId]);
   if (!found.rowCount) return null;
@@ -124,7 +129,7 @@ export async function recipientHistory(db: Db, tenantId: string, campaignId: str
     detail: string | null;
   }>(
     `SELECT status, source::text, occurred_at, recorded_at, error_code, provider_code, detail FROM recipient_events
-      WHERE recipient_id = $1 ORDER BY occurred_at, id`,
+      WHERE recipient_id = $1 ORDER BY date_trunc('second', occurred_at), id`,
     [recipientId],
   );
   return rows.map((r) => ({

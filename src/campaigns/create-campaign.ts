@@ -17,11 +17,18 @@ import { requireBalanceForStart } from '../accounts/balance-check.js';
 import { applyCampaignAction } from './campaign-actions.js';
 import { mediaProblem, parseHeaderType, type CampaignOptions } from './campaign-options.js';
 import { ingestOptionsFor } from './ingest-options.js';
+import { countPlaceholders } from './placeholders.js';
+import { adapterFor } from '../providers/registry.js';
 
 export type CreateCampaignInput = {
   name: string;
   accountId: string;
-  templateId: string;
+  /** The approved template; absent for a `text` campaign. */
+  templateId?: string | undefined;
+  /** `text`: free text (Adereso's proactive conversation) instead of a template. */
+  kind?: 'template' | 'text';
+  /** The text of a `text` campaign, with {{n}} placeholders filled from each recipient's variables. */
+  text?: string | undefined;
   defaultCountry: string;
   priority: number;
   maxAttempts: number;
@@ -73,15 +80,26 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
     if (existing) return replay(db, tenantId, existing, input, hash, idempotencyKey);
   }
 
-  const template = await db.prisma.template.findFirst({ where: { id: input.templateId, tenantId } });
-  if (!template) throw errors.templateNotFound(input.templateId);
-  if (template.accountId !== input.accountId) throw errors.templateAccountMismatch(template.name);
   const account = await db.prisma.providerAccount.findFirst({ where: { id: input.accountId, tenantId } });
   if (!account) throw errors.accountNotFound(input.accountId);
-  if (input.start && template.status !== 'approved') throw errors.templateNotApproved(template.name, template.status);
   const options = input.options ?? {};
-  const media = mediaProblem(parseHeaderType(template.headerType), options);
-  if (media) throw errors.templateMediaRequired(template.name, media);
+  let templateId: string | null = null;
+  if ((input.kind ?? 'template') === 'text') {
+    if (!input.text) throw errors.validation(['text: a text campaign needs its text']);
+    if (input.templateId) throw errors.validation(['templateId: a text campaign sends its own text, not a template']);
+    const { problem } = countPlaceholders(input.text);
+    if (problem) throw errors.validation([`text: ${problem}`]);
+    if (!adapterFor(account.provider)?.text) throw errors.textCampaignUnsupported(account.provider);
+  } else {
+    if (!input.templateId) throw errors.validation(['templateId: required for a template campaign']);
+    const template = await db.prisma.template.findFirst({ where: { id: input.templateId, tenantId } });
+    if (!template) throw errors.templateNotFound(input.templateId);
+    if (template.accountId !== input.accountId) throw errors.templateAccountMismatch(template.name);
+    if (input.start && template.status !== 'approved') throw errors.templateNotApproved(template.name, template.status);
+    const media = mediaProblem(parseHeaderType(template.headerType), options);
+    if (media) throw errors.templateMediaRequired(template.name, media);
+    templateId = template.id;
+  }
 
   let campaign: Campaign;
   try {
@@ -89,7 +107,9 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
       data: {
         tenantId,
         accountId: input.accountId,
-        templateId: input.templateId,
+        templateId,
+        kind: input.kind ?? 'template',
+        text: input.kind === 'text' ? (input.text ?? null) : null,
         name: input.name,
         defaultCountry: input.defaultCountry.toUpperCase(),
         priority: input.priority,

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import type { IngestFormat, IngestOptions } from '../ingest/ingest-recipients.js';
 import { adapterFor } from '../providers/registry.js';
+import { countPlaceholders } from './placeholders.js';
 
 /** Campaign states that accept more recipients; a running campaign picks new ones up as it goes. */
 export const UPLOAD_STATES = ['draft', 'running', 'paused'] as const;
@@ -29,8 +30,9 @@ export async function ingestOptionsFor(
     contentType: extra.contentType,
     ...(extra.filename ? { filename: extra.filename } : {}),
     defaultCountry: campaign.defaultCountry as CountryCode,
-    paramCount: campaign.template.paramCount,
-    paramNames: campaign.template.paramNames,
+    // A text campaign's variables fill its text's {{n}}, as a template's fill its body.
+    paramCount: campaign.template?.paramCount ?? countPlaceholders(campaign.text ?? '').count,
+    paramNames: campaign.template?.paramNames ?? [],
     ...(extra.phoneColumn ? { phoneColumn: extra.phoneColumn } : {}),
     ...(extra.variables ? { variables: extra.variables } : {}),
   };

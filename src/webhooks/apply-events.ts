@@ -3,11 +3,15 @@
  *
  * - Idempotent: a provider's retry of the same event changes nothing. Statuses only move
  *   forward, timestamps are first-wins, history rows carry a dedupe key, and inbound messages
- *   are unique per (account, provider message id).
+ *   are unique per (account, provider message id). Effects of a failure (suppression, pausing)
+ *   happen only when the failure changed the recipient.
  * - Order-safe: `read` without `delivered` is fine; `delivered` after `read` is a no-op.
  * - Early events: a status for a send whose response is not recorded yet (no recipient carries
  *   the message id, or the recipient is still `sending`) is reported as `waiting`, and the
  *   processor tries the whole request again later.
+ * - Batched: consecutive delivery statuses, across the requests of a batch, are applied together
+ *   (./apply-delivery-statuses.ts); a failure or an inbound message is applied on its own, after
+ *   the delivery statuses that came before it, so arrival order is kept where it matters.
  *
  * Effects beyond this account's rows (pausing a campaign on a template failure, stopping the
  * account) are returned, to run after the transaction commits.
@@ -15,6 +19,8 @@
 import type pg from 'pg';
 import { phoneVariants } from '../phones/wa-id-variants.js';
 import type { SendOutcome } from '../providers/types.js';
+import { applyDeliveryStatuses, SENT_STATES, statusKey, type DeliveryStatus } from './apply-delivery-statuses.js';
+import { findRecipientForReply, findSentRecipient, type MatchedRecipient } from './match-recipients.js';
 import { isStopReply } from './stop-words.js';
 import type { InboundEvent, StatusEvent, WebhookItem } from './types.js';
 
@@ -38,98 +44,98 @@ export type FollowUp =
 
 export type ApplyResult = { waiting: boolean; followUps: FollowUp[] };
 
-type MatchedRecipient = { id: string; campaign_id: string; status: string };
+export type EventRequest = { scope: EventScope; events: readonly WebhookItem[] };
 
-/** Recipient statuses a delivery status can follow: the send's response has been recorded. */
-const SENT_STATES = ['accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'deferred'];
-const RANK_SQL = `CASE $S WHEN 'accepted' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 ELSE 0 END`;
 const DEFER_MS = 24 * 3_600_000;
 
+/** One stored request's events. */
 export async function applyEvents(client: pg.PoolClient, scope: EventScope, events: readonly WebhookItem[]): Promise<ApplyResult> {
-  let waiting = false;
-  const followUps: FollowUp[] = [];
-  for (const event of events) {
-    if (event.type === 'status') {
-      const result = await applyStatus(client, scope, event);
-      if (result === 'waiting') waiting = true;
-      else if (result) followUps.push(result);
-    } else {
-      await applyInbound(client, scope, event);
-    }
-  }
-  return { waiting, followUps };
+  const [result] = await applyRequests(client, [{ scope, events }]);
+  return result ?? { waiting: false, followUps: [] };
 }
 
-async function applyStatus(client: pg.PoolClient, scope: EventScope, event: StatusEvent): Promise<FollowUp | 'waiting' | null> {
+/** The events of several stored requests, in order; one result per request. */
+export async function applyRequests(client: pg.PoolClient, requests: readonly EventRequest[]): Promise<ApplyResult[]> {
+  const results: ApplyResult[] = requests.map(() => ({ waiting: false, followUps: [] }));
+  let group: (DeliveryStatus & { request: number })[] = [];
+  const flush = async () => {
+    if (group.length === 0) return;
+    const waiting = await applyDeliveryStatuses(client, group);
+    group.forEach((item, i) => {
+      const result = results[item.request];
+      if (waiting[i] && result) result.waiting = true;
+    });
+    group = [];
+  };
+  for (const [request, { scope, events }] of requests.entries()) {
+    const result = results[request] as ApplyResult;
+    for (const event of events) {
+      if (event.type === 'status' && event.status !== 'failed') {
+        group.push({ request, scope, event });
+        continue;
+      }
+      await flush();
+      if (event.type === 'inbound') {
+        await applyInbound(client, scope, event);
+        continue;
+      }
+      const outcome = await applyFailure(client, scope, event);
+      if (outcome === 'waiting') result.waiting = true;
+      else if (outcome) result.followUps.push(outcome);
+    }
+  }
+  await flush();
+  return results;
+}
+
+/** A `failed` status: the recipient fails (or is deferred, for a per-user cap), with what that implies. */
+async function applyFailure(client: pg.PoolClient, scope: EventScope, event: StatusEvent): Promise<FollowUp | 'waiting' | null> {
   const recipient = await findSentRecipient(client, scope, event);
   // The send's own response is not recorded yet (or the message is not one of ours yet): later.
   if (!recipient || !SENT_STATES.includes(recipient.status)) return 'waiting';
 
-  const failure = event.status === 'failed' ? event.failure : undefined;
+  const failure = event.failure;
   if (failure?.kind === 'deferred') {
     // A per-user cap (Meta 131049): the message was not delivered and may be sent again later.
-    const deferred = await client.query(
+    const deferred = await updateWithHistory(
+      client,
       `UPDATE recipients SET status = 'deferred', not_before = $2, error_code = $3, provider_error_code = $4, provider_error_text = $5, updated_at = now()
         WHERE id = $1 AND status IN ('accepted', 'sent', 'unknown')`,
       [recipient.id, new Date(event.occurredAt.getTime() + (failure.retryAfterMs ?? DEFER_MS)), failure.code, failure.providerCode ?? null, failure.providerText ?? failure.message],
+      historyRow(scope, recipient, 'deferred', event.occurredAt, statusKey(event), failure),
     );
     // A campaign that completed meanwhile opens again, so the feeder picks the recipient up.
-    if (deferred.rowCount) {
+    if (deferred) {
       await client.query(
         `UPDATE campaigns SET status = 'running', finished_at = NULL, updated_at = now() WHERE id = $1 AND status = 'completed'`,
         [recipient.campaign_id],
       );
     }
-    await addHistory(client, scope, recipient, 'deferred', event.occurredAt, statusKey(event), failure);
     return null;
   }
 
-  if (event.status === 'failed') {
-    const failed = await client.query(
-      `UPDATE recipients SET status = 'failed', failed_at = coalesce(failed_at, $2), error_code = $3, provider_error_code = $4, provider_error_text = $5,
-              opted_out_at = CASE WHEN $6 THEN coalesce(opted_out_at, $2) ELSE opted_out_at END, updated_at = now()
-        WHERE id = $1 AND status IN ('accepted', 'sent', 'unknown')`,
-      [
-        recipient.id,
-        event.occurredAt,
-        failure?.code ?? 'PROVIDER_REPORTED_FAILURE',
-        failure?.providerCode ?? null,
-        (failure?.providerText ?? failure?.message ?? null)?.slice(0, 1000) ?? null,
-        failure?.kind === 'opted_out',
-      ],
-    );
-    await addHistory(client, scope, recipient, 'failed', event.occurredAt, statusKey(event), failure);
-    // A repeat (a provider retry, or a waiting request applied again) changed nothing, and must
-    // not act again: the operator may have resumed the campaign or the account since.
-    if (!failed.rowCount) return null;
-    if (failure?.kind === 'opted_out') await suppress(client, scope.tenantId, [await phoneOf(client, recipient.id)], 'PROVIDER_OPTED_OUT', failure.providerText ?? failure.message);
-    if (failure?.kind === 'template_error') return { kind: 'pause_campaign', campaignId: recipient.campaign_id, outcome: failure };
-    if (failure?.kind === 'account_limited' || failure?.kind === 'account_error') return { kind: 'stop_account', accountId: scope.accountId, outcome: failure };
-    return null;
-  }
-
-  // Forward only: the status moves when the event ranks higher; timestamps are first-wins.
-  await client.query(
-    `UPDATE recipients SET
-        status = CASE WHEN ${RANK_SQL.replaceAll('$S', '$2')} > ${RANK_SQL.replaceAll('$S', 'status::text')} THEN $2::recipient_status ELSE status END,
-        sent_at = coalesce(sent_at, $3),
-        delivered_at = CASE WHEN $2 = 'delivered' THEN coalesce(delivered_at, $3) ELSE delivered_at END,
-        read_at = CASE WHEN $2 = 'read' THEN coalesce(read_at, $3) ELSE read_at END,
-        error_code = CASE WHEN status = 'unknown' THEN NULL ELSE error_code END,
-        updated_at = now()
-      WHERE id = $1 AND status IN ('accepted', 'sent', 'delivered', 'read', 'unknown')`,
-    [recipient.id, event.status, event.occurredAt],
+  const failed = await updateWithHistory(
+    client,
+    `UPDATE recipients SET status = 'failed', failed_at = coalesce(failed_at, $2), error_code = $3, provider_error_code = $4, provider_error_text = $5,
+            opted_out_at = CASE WHEN $6 THEN coalesce(opted_out_at, $2) ELSE opted_out_at END, updated_at = now()
+      WHERE id = $1 AND status IN ('accepted', 'sent', 'unknown')`,
+    [
+      recipient.id,
+      event.occurredAt,
+      failure?.code ?? 'PROVIDER_REPORTED_FAILURE',
+      failure?.providerCode ?? null,
+      (failure?.providerText ?? failure?.message ?? null)?.slice(0, 1000) ?? null,
+      failure?.kind === 'opted_out',
+    ],
+    historyRow(scope, recipient, 'failed', event.occurredAt, statusKey(event), failure),
   );
-  await addHistory(client, scope, recipient, event.status, event.occurredAt, statusKey(event));
+  // A repeat (a provider retry, or a waiting request applied again) changed nothing, and must
+  // not act again: the operator may have resumed the campaign or the account since.
+  if (!failed) return null;
+  if (failure?.kind === 'opted_out') await suppress(client, scope.tenantId, [await phoneOf(client, recipient.id)], 'PROVIDER_OPTED_OUT', failure.providerText ?? failure.message);
+  if (failure?.kind === 'template_error') return { kind: 'pause_campaign', campaignId: recipient.campaign_id, outcome: failure };
+  if (failure?.kind === 'account_limited' || failure?.kind === 'account_error') return { kind: 'stop_account', accountId: scope.accountId, outcome: failure };
   return null;
-}
-
-/**
- * One history row per (message, status): a provider's retry of the same event is the same row,
- * while a later send to the same recipient (a new message id after a 24 h deferral) gets its own.
- */
-function statusKey(event: StatusEvent): string {
-  return `wh:${event.providerMessageId ?? ''}:${event.status}`;
 }
 
 async function applyInbound(client: pg.PoolClient, scope: EventScope, event: InboundEvent): Promise<void> {
@@ -174,59 +180,6 @@ async function applyInbound(client: pg.PoolClient, scope: EventScope, event: Inb
   }
 }
 
-/** The recipient a status is about: by message id, then by the engine's own reference, then by phone. */
-async function findSentRecipient(client: pg.PoolClient, scope: EventScope, event: StatusEvent): Promise<MatchedRecipient | null> {
-  const byMessageId = await findByMessageId(client, scope, event.providerMessageId);
-  if (byMessageId) return byMessageId;
-  const byReference = await findByReference(client, scope, event.reference);
-  if (byReference) return byReference;
-  // A status with a message id that matches nothing yet waits for the send's response to be recorded.
-  if (!scope.statusByPhone || !event.phone) return null;
-  return findLatestByPhone(client, scope, event.phone, ['sending', 'accepted', 'sent', 'delivered', 'read', 'unknown']);
-}
-
-/** The recipient a reply answers: by the engine's reference, then by the message it quotes (a button tap's template), then by phone. */
-async function findRecipientForReply(client: pg.PoolClient, scope: EventScope, event: InboundEvent): Promise<MatchedRecipient | null> {
-  return (
-    (await findByReference(client, scope, event.reference)) ??
-    (await findByMessageId(client, scope, event.inReplyTo ?? null)) ??
-    findLatestByPhone(client, scope, event.phone, ['sending', 'accepted', 'sent', 'delivered', 'read', 'unknown', 'failed'])
-  );
-}
-
-async function findByMessageId(client: pg.PoolClient, scope: EventScope, providerMessageId: string | null): Promise<MatchedRecipient | null> {
-  if (!providerMessageId) return null;
-  const { rows } = await client.query<MatchedRecipient>(
-    `SELECT r.id::text, r.campaign_id, r.status::text FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
-      WHERE r.provider_message_id = $1 AND r.tenant_id = $2 AND c.account_id = $3
-      ORDER BY r.id DESC LIMIT 1`,
-    [providerMessageId, scope.tenantId, scope.accountId],
-  );
-  return rows[0] ?? null;
-}
-
-async function findByReference(client: pg.PoolClient, scope: EventScope, reference: string | null): Promise<MatchedRecipient | null> {
-  if (!reference || !/^\d{1,18}$/.test(reference)) return null;
-  const { rows } = await client.query<MatchedRecipient>(
-    `SELECT r.id::text, r.campaign_id, r.status::text FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
-      WHERE r.id = $1 AND r.tenant_id = $2 AND c.account_id = $3`,
-    [reference, scope.tenantId, scope.accountId],
-  );
-  return rows[0] ?? null;
-}
-
-/** The latest message this account sent to the phone, under any of the forms WhatsApp may report it in. */
-async function findLatestByPhone(client: pg.PoolClient, scope: EventScope, phone: string, statuses: readonly string[]): Promise<MatchedRecipient | null> {
-  const { rows } = await client.query<MatchedRecipient>(
-    `SELECT r.id::text, r.campaign_id, r.status::text FROM recipients r
-      WHERE r.campaign_id IN (SELECT id FROM campaigns WHERE account_id = $2 AND tenant_id = $3)
-        AND r.phone = ANY($1::text[]) AND r.status::text = ANY($4::text[])
-      ORDER BY coalesce(r.sent_at, r.claimed_at) DESC NULLS LAST, r.id DESC LIMIT 1`,
-    [phoneVariants(phone), scope.accountId, scope.tenantId, statuses],
-  );
-  return rows[0] ?? null;
-}
-
 async function phoneOf(client: pg.PoolClient, recipientId: string): Promise<string> {
   const { rows } = await client.query<{ phone: string }>(`SELECT phone FROM recipients WHERE id = $1`, [recipientId]);
   return rows[0]?.phone ?? '';
@@ -241,8 +194,8 @@ async function suppress(client: pg.PoolClient, tenantId: string, phones: readonl
   );
 }
 
-async function addHistory(
-  client: pg.PoolClient,
+/** The values of one recipient_events row (HISTORY_COLUMNS), source `webhook`. */
+function historyRow(
   scope: EventScope,
   recipient: MatchedRecipient,
   status: string,
@@ -250,11 +203,33 @@ async function addHistory(
   dedupeKey: string,
   failure?: SendOutcome,
   detail?: string,
-): Promise<void> {
-  await client.query(
-    `INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, occurred_at, error_code, provider_code, detail, dedupe_key)
-     VALUES ($1, $2, $3, $4, 'webhook', $5, $6, $7, $8, $9)
-     ON CONFLICT (recipient_id, dedupe_key) DO NOTHING`,
-    [scope.tenantId, recipient.campaign_id, recipient.id, status, occurredAt, failure?.code ?? null, failure?.providerCode ?? null, detail ?? failure?.providerText ?? null, dedupeKey],
+): unknown[] {
+  return [scope.tenantId, recipient.campaign_id, recipient.id, status, occurredAt, failure?.code ?? null, failure?.providerCode ?? null, detail ?? failure?.providerText ?? null, dedupeKey];
+}
+
+const HISTORY_COLUMNS = 'tenant_id, campaign_id, recipient_id, status, occurred_at, error_code, provider_code, detail, dedupe_key';
+
+function historyInsertSql(firstParam: number): string {
+  const values = Array.from({ length: 9 }, (_, i) => `$${firstParam + i}`);
+  return `INSERT INTO recipient_events (source, ${HISTORY_COLUMNS}) VALUES ('webhook', ${values.join(', ')})
+          ON CONFLICT (recipient_id, dedupe_key) DO NOTHING`;
+}
+
+async function addHistory(client: pg.PoolClient, ...row: Parameters<typeof historyRow>): Promise<void> {
+  await client.query(historyInsertSql(1), historyRow(...row));
+}
+
+/**
+ * A recipient UPDATE and its history row in one statement (one round trip: this is the
+ * processor's hot path). The row is recorded whether or not the UPDATE matched (a late
+ * `delivered` after `read` is still history); returns whether the UPDATE changed the recipient.
+ */
+async function updateWithHistory(client: pg.PoolClient, updateSql: string, updateParams: unknown[], history: unknown[]): Promise<boolean> {
+  const { rows } = await client.query<{ changed: number }>(
+    `WITH upd AS (${updateSql} RETURNING 1),
+          hist AS (${historyInsertSql(updateParams.length + 1)})
+     SELECT count(*)::int AS changed FROM upd`,
+    [...updateParams, ...history],
   );
+  return (rows[0]?.changed ?? 0) > 0;
 }

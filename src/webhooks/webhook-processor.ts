@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import type { SendQueues } from '../queue/queues.js';
 import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
 import { stopAccount } from '../accounts/account-actions.js';
-import { applyEvents, type FollowUp } from './apply-events.js';
+import { applyRequests, type ApplyResult, type EventRequest, type FollowUp } from './apply-events.js';
 import { parseWebhook, hasWebhooks } from './parse-webhook.js';
 import { DEFAULT_STOP_WORDS } from './stop-words.js';
 import type { ProviderName } from '../providers/types.js';
@@ -26,6 +26,41 @@ const STOP_WORDS_CACHE_MS = 30_000;
 type EventRow = { id: string; tenant_id: string; account_id: string; provider: ProviderName; content_type: string | null; body: string; attempts: number; received_at: Date };
 
 export type ProcessReport = { processed: number; waiting: number; ignored: number; failed: number };
+
+/** What became of one stored request; `delayMs` is the wait before a `waiting` one is tried again. */
+type RowOutcome = { id: string; state: keyof ProcessReport; error: string | null; delayMs: number | null; followUps: FollowUp[] };
+
+function outcomeOf(row: EventRow, result: ApplyResult): RowOutcome {
+  if (!result.waiting) return { id: row.id, state: 'processed', error: null, delayMs: null, followUps: result.followUps };
+  if (Date.now() - row.received_at.getTime() > WAIT_LIMIT_MS) {
+    return { id: row.id, state: 'ignored', error: 'No message sent by the engine matched this status within 24 h.', delayMs: null, followUps: result.followUps };
+  }
+  // 1 s, 2 s, 4 s ... up to 10 min: the send's response is usually recorded within a second.
+  const delayMs = Math.min(600_000, 1_000 * 2 ** Math.min(row.attempts, 10));
+  return { id: row.id, state: 'waiting', error: null, delayMs, followUps: result.followUps };
+}
+
+/** Postgres class 40 (transaction rollback: deadlock, serialization failure): worth trying again as it is. */
+function isTransient(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('40');
+}
+
+/** The batch's requests closed (or rescheduled) in one statement. */
+async function recordOutcomes(client: pg.PoolClient, outcomes: readonly RowOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await client.query(
+    `UPDATE webhook_events e SET
+        status = v.state::webhook_event_status,
+        attempts = e.attempts + 1,
+        processed_at = CASE WHEN v.state = 'waiting' THEN e.processed_at ELSE now() END,
+        next_attempt_at = CASE WHEN v.state = 'waiting' THEN now() + make_interval(secs => v.delay_ms / 1000) ELSE e.next_attempt_at END,
+        error = v.error
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::double precision[]) AS v(id, state, error, delay_ms)
+      WHERE e.id = v.id`,
+    [outcomes.map((o) => o.id), outcomes.map((o) => o.state), outcomes.map((o) => o.error), outcomes.map((o) => o.delayMs)],
+  );
+}
 
 export class WebhookProcessor {
   private timer: NodeJS.Timeout | null = null;
@@ -70,10 +105,22 @@ export class WebhookProcessor {
     }
   }
 
-  /** One batch, one transaction. */
+  /**
+   * One batch, one transaction. The batch is first applied straight through; should one request
+   * throw, the transaction is rolled back and the batch applied again with a savepoint around
+   * each request, so that request is marked failed and the others still go through. (Savepoints
+   * on every request would cost two more round trips each on the hot path.)
+   */
   async processOnce(): Promise<ProcessReport> {
+    const first = await this.processBatch(false);
+    return first ?? (await this.processBatch(true)) ?? { processed: 0, waiting: 0, ignored: 0, failed: 0 };
+  }
+
+  /** Null when a request threw and `isolate` was off: nothing was committed, take the batch again. */
+  private async processBatch(isolate: boolean): Promise<ProcessReport | null> {
     const report: ProcessReport = { processed: 0, waiting: 0, ignored: 0, failed: 0 };
     const followUps: FollowUp[] = [];
+    const outcomes: RowOutcome[] = [];
     const client = await this.deps.db.pool.connect();
     try {
       await client.query('BEGIN');
@@ -90,24 +137,31 @@ export class WebhookProcessor {
           ORDER BY e.id LIMIT $1`,
         [this.options.batchSize ?? 100],
       );
-      for (const row of rows) {
-        await client.query('SAVEPOINT one_event');
+      if (!isolate) {
         try {
-          const outcome = await this.processRow(client, row);
-          report[outcome.state] += 1;
-          followUps.push(...outcome.followUps);
-          await client.query('RELEASE SAVEPOINT one_event');
+          outcomes.push(...(await this.applyRows(client, rows)));
         } catch (error) {
-          // One bad request must not hold up the others: record why, move on.
-          await client.query('ROLLBACK TO SAVEPOINT one_event');
-          await client.query(`UPDATE webhook_events SET status = 'failed', attempts = attempts + 1, processed_at = now(), error = $2 WHERE id = $1`, [
-            row.id,
-            error instanceof Error ? error.message.slice(0, 1000) : String(error),
-          ]);
-          this.deps.logger.error({ err: error, webhookEventId: row.id }, 'webhook event could not be processed');
-          report.failed += 1;
+          this.deps.logger.warn({ err: error }, 'a webhook event failed; applying its batch again one event at a time');
+          await client.query('ROLLBACK');
+          return null;
+        }
+      } else {
+        for (const row of rows) {
+          await client.query('SAVEPOINT one_event');
+          try {
+            outcomes.push(...(await this.applyRows(client, [row])));
+            await client.query('RELEASE SAVEPOINT one_event');
+          } catch (error) {
+            // A deadlock or serialization failure is nobody's fault: the batch is taken again later.
+            if (isTransient(error)) throw error;
+            // One bad request must not hold up the others: record why, move on.
+            await client.query('ROLLBACK TO SAVEPOINT one_event');
+            this.deps.logger.error({ err: error, webhookEventId: row.id }, 'webhook event could not be processed');
+            outcomes.push({ id: row.id, state: 'failed', error: error instanceof Error ? error.message.slice(0, 1000) : String(error), delayMs: null, followUps: [] });
+          }
         }
       }
+      await recordOutcomes(client, outcomes);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -115,47 +169,41 @@ export class WebhookProcessor {
     } finally {
       client.release();
     }
+    for (const outcome of outcomes) {
+      report[outcome.state] += 1;
+      followUps.push(...outcome.followUps);
+    }
     await this.runFollowUps(followUps);
     return report;
   }
 
-  private async processRow(client: pg.PoolClient, row: EventRow): Promise<{ state: keyof ProcessReport; followUps: FollowUp[] }> {
-    if (!hasWebhooks(row.provider)) {
-      await this.close(client, row.id, 'ignored', `${row.provider} webhooks are not processed`);
-      return { state: 'ignored', followUps: [] };
+  /** Parses the rows and applies their events together (src/webhooks/apply-events.ts); throws if any row cannot be. */
+  private async applyRows(client: pg.PoolClient, rows: readonly EventRow[]): Promise<RowOutcome[]> {
+    const outcomes: RowOutcome[] = [];
+    const applicable: { row: EventRow; request: EventRequest }[] = [];
+    for (const row of rows) {
+      const done = (error: string | null): RowOutcome => ({ id: row.id, state: 'ignored', error, delayMs: null, followUps: [] });
+      if (!hasWebhooks(row.provider)) {
+        outcomes.push(done(`${row.provider} webhooks are not processed`));
+        continue;
+      }
+      const parsed = parseWebhook(row.provider, row.body, row.content_type);
+      if (parsed.events.length === 0) {
+        outcomes.push(done(null));
+        continue;
+      }
+      const scope = {
+        tenantId: row.tenant_id,
+        accountId: row.account_id,
+        webhookEventId: row.id,
+        stopWords: await this.stopWordsFor(client, row.tenant_id),
+        statusByPhone: row.provider !== 'meta',
+      };
+      applicable.push({ row, request: { scope, events: parsed.events } });
     }
-    const parsed = parseWebhook(row.provider, row.body, row.content_type);
-    if (parsed.events.length === 0) {
-      await this.close(client, row.id, 'ignored', null);
-      return { state: 'ignored', followUps: [] };
-    }
-    const scope = {
-      tenantId: row.tenant_id,
-      accountId: row.account_id,
-      webhookEventId: row.id,
-      stopWords: await this.stopWordsFor(client, row.tenant_id),
-      statusByPhone: row.provider !== 'meta',
-    };
-    const result = await applyEvents(client, scope, parsed.events);
-    if (!result.waiting) {
-      await this.close(client, row.id, 'processed', null);
-      return { state: 'processed', followUps: result.followUps };
-    }
-    if (Date.now() - row.received_at.getTime() > WAIT_LIMIT_MS) {
-      await this.close(client, row.id, 'ignored', 'No message sent by the engine matched this status within 24 h.');
-      return { state: 'ignored', followUps: result.followUps };
-    }
-    // 1 s, 2 s, 4 s ... up to 10 min: the send's response is usually recorded within a second.
-    const delayMs = Math.min(600_000, 1_000 * 2 ** Math.min(row.attempts, 10));
-    await client.query(
-      `UPDATE webhook_events SET status = 'waiting', attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1`,
-      [row.id, delayMs],
-    );
-    return { state: 'waiting', followUps: result.followUps };
-  }
-
-  private async close(client: pg.PoolClient, id: string, status: 'processed' | 'ignored', error: string | null): Promise<void> {
-    await client.query(`UPDATE webhook_events SET status = $2::webhook_event_status, attempts = attempts + 1, processed_at = now(), error = $3 WHERE id = $1`, [id, status, error]);
+    const results = await applyRequests(client, applicable.map((a) => a.request));
+    applicable.forEach(({ row }, i) => outcomes.push(outcomeOf(row, results[i] ?? { waiting: false, followUps: [] })));
+    return outcomes;
   }
 
   private async stopWordsFor(client: pg.PoolClient, tenantId: string): Promise<readonly string[]> {
