@@ -44,6 +44,8 @@ export const errors = {
     new AppError('WEBHOOK_MALFORMED', 400, `The webhook body is not what ${provider} documents: ${reason.replace(/[.\s]+$/, '')}.`, { provider }),
   webhookVerifyFailed: () =>
     new AppError('WEBHOOK_VERIFY_FAILED', 403, 'The verification handshake failed: hub.mode must be "subscribe" and hub.verify_token must match the account\'s verify token.'),
+  textCampaignUnsupported: (provider: string) =>
+    new AppError('TEXT_CAMPAIGN_UNSUPPORTED', 422, `A ${provider} account cannot send free-text campaigns; only Adereso's proactive conversations can. Use an approved template instead.`, { provider }),
   templateMediaRequired: (name: string, problem: string) =>
     new AppError('TEMPLATE_MEDIA_REQUIRED', 422, `Template "${name}" cannot be sent as configured: ${problem}.`, { template: name }),
   recipientNotFound: (id: string) =>
@@ -150,6 +152,51 @@ export const errors = {
       409,
       `The balance of account "${accountName}" is ${balance}, less than the ${needed} message(s) this campaign would send; top it up, then start again.`,
       { balance, needed },
+    ),
+  /** A route that speaks one provider's own API, called with an account of another provider. */
+  providerNotSupported: (feature: string, provider: string, supported: readonly string[]) =>
+    new AppError('PROVIDER_NOT_SUPPORTED', 400, `${feature} works only with ${supported.join(' or ')} accounts, and this account is on ${provider}.`, {
+      provider,
+      supported,
+    }),
+  phoneSuppressed: (phone: string) =>
+    new AppError(
+      'PHONE_SUPPRESSED',
+      409,
+      `The phone ${phone} is on this tenant's suppression list, so nothing is sent to it; take it off the list (DELETE /v1/suppressions/:phone) only if the person asked to be contacted again.`,
+      { phone },
+    ),
+  idempotencyInFlight: (key: string) =>
+    new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 409, `A request with Idempotency-Key "${key}" is still in progress; retry once it has finished to get its answer.`),
+  /** The provider refused a send because of how the account is set up (credentials, or a setting at the provider). */
+  providerAccountMisconfigured: (provider: string, action: string, reason: string, outcomeCode: string, providerCode?: string) =>
+    new AppError('PROVIDER_ACCOUNT_MISCONFIGURED', 409, `The ${provider} account cannot ${action} as it is set up: ${reason.replace(/[.\s]+$/, '')}.`, {
+      provider,
+      outcomeCode,
+      ...(providerCode === undefined ? {} : { providerCode }),
+    }),
+  /** The provider refused a send for this recipient (no such ticket or client, nothing to answer). */
+  providerRecipientRefused: (provider: string, action: string, reason: string, outcomeCode: string, providerCode?: string) =>
+    new AppError('PROVIDER_RECIPIENT_REFUSED', 422, `${provider} would not ${action} for this recipient: ${reason.replace(/[.\s]+$/, '')}.`, {
+      provider,
+      outcomeCode,
+      ...(providerCode === undefined ? {} : { providerCode }),
+    }),
+  /** A send that may or may not have happened: the connection failed after the request went out. */
+  providerOutcomeUnknown: (provider: string, action: string, outcomeCode: string, providerCode?: string) =>
+    new AppError(
+      'PROVIDER_OUTCOME_UNKNOWN',
+      504,
+      `No answer came from ${provider} in time to ${action}, so it may or may not have been done; check at ${provider} before sending it again.`,
+      { provider, outcomeCode, ...(providerCode === undefined ? {} : { providerCode }) },
+    ),
+  /** A send the provider did not take (unreachable, busy, rate limited): nothing happened, and trying again later may work. */
+  providerRetryLater: (provider: string, action: string, outcomeCode: string, providerCode?: string, retryAfterMs?: number) =>
+    new AppError(
+      'PROVIDER_RETRY_LATER',
+      503,
+      `Could not ${action} at ${provider} right now (unreachable, failing or rate limited) and it did not take the request; try again ${retryAfterMs === undefined ? 'shortly' : `in ${Math.ceil(retryAfterMs / 1000)} s`}.`,
+      { provider, outcomeCode, ...(providerCode === undefined ? {} : { providerCode }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
     ),
 } satisfies Record<string, Factory>;
 

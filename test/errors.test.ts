@@ -21,6 +21,7 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   webhookMalformed: { args: ['meta', 'entry[0].changes must be an array'], code: 'WEBHOOK_MALFORMED', status: 400 },
   webhookVerifyFailed: { args: [], code: 'WEBHOOK_VERIFY_FAILED', status: 403 },
   recipientNotFound: { args: ['1234'], code: 'RECIPIENT_NOT_FOUND', status: 404 },
+  textCampaignUnsupported: { args: ['meta'], code: 'TEXT_CAMPAIGN_UNSUPPORTED', status: 422 },
   templateMediaRequired: { args: ['promo_invierno', 'the template has an image header: give options.headerMedia {type: "image", link or id}'], code: 'TEMPLATE_MEDIA_REQUIRED', status: 422 },
   validation: { args: [['name: Too small: expected string to have >=1 characters', 'accountId: Invalid UUID']], code: 'VALIDATION_FAILED', status: 400 },
   notFound: { args: ['upload', CAMPAIGN_ID], code: 'NOT_FOUND', status: 404 },
@@ -51,6 +52,21 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   providerRequestFailed: { args: ['Optiwe', 'list templates', 'Optiwe rejected the API token; update the account credentials.', 'ACCOUNT_AUTH_FAILED', 'NOT_AUTHENTICATED'], code: 'PROVIDER_REQUEST_FAILED', status: 502 },
   providerUnavailable: { args: ['Optiwe', 'create the template', true], code: 'PROVIDER_UNAVAILABLE', status: 503 },
   accountBalanceShort: { args: ['Multichat Bogotá', 9, 10], code: 'ACCOUNT_BALANCE_SHORT', status: 409 },
+  providerNotSupported: { args: ['A reply inside an Adereso ticket', 'Meta Cloud API', ['Adereso']], code: 'PROVIDER_NOT_SUPPORTED', status: 400 },
+  phoneSuppressed: { args: ['+56987654321'], code: 'PHONE_SUPPRESSED', status: 409 },
+  idempotencyInFlight: { args: ['reply-ticket-583d'], code: 'IDEMPOTENCY_KEY_IN_FLIGHT', status: 409 },
+  providerAccountMisconfigured: {
+    args: ['Adereso', 'open a proactive conversation', 'This Adereso WhatsApp account is not allowed to send proactive messages.', 'ACCOUNT_MISCONFIGURED', '202'],
+    code: 'PROVIDER_ACCOUNT_MISCONFIGURED',
+    status: 409,
+  },
+  providerRecipientRefused: {
+    args: ['Adereso', 'post the reply in the ticket', 'Adereso found no message in this ticket to answer (404).', 'RECIPIENT_INVALID', '404'],
+    code: 'PROVIDER_RECIPIENT_REFUSED',
+    status: 422,
+  },
+  providerOutcomeUnknown: { args: ['Adereso', 'post the reply in the ticket', 'PROVIDER_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'], code: 'PROVIDER_OUTCOME_UNKNOWN', status: 504 },
+  providerRetryLater: { args: ['Adereso', 'open a proactive conversation', 'RATE_LIMITED', '429', 30_000], code: 'PROVIDER_RETRY_LATER', status: 503 },
 };
 
 const NAMES = Object.keys(errors) as ErrorFactoryName[];

@@ -54,9 +54,13 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
       // when another send stopped the account first: sends already under way come back `queued`
       // after that stop, and must wait with the rest, not go out beside the probe.
       await client.query(
-        `UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
-           FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
-          WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN ('pending', 'queued')`,
+        `WITH upd AS (
+           UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
+             FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
+            WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN ('pending', 'queued')
+           RETURNING r.id, r.tenant_id, r.campaign_id)
+         INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, error_code, detail)
+         SELECT tenant_id, campaign_id, id, 'deferred', 'engine', $2, 'The account is stopped by a provider limit; waiting for it to clear.' FROM upd`,
         [accountId, outcome.code],
       );
     }
@@ -136,10 +140,14 @@ export async function confirmProbes(db: Pick<Db, 'pool'>, redis: Redis, prefix: 
 /** Recipients deferred by the account's limit go back to the feeder. */
 async function releaseDeferred(db: Pick<Db, 'pool'>, accountId: string): Promise<number> {
   const { rowCount } = await db.pool.query(
-    `UPDATE recipients r SET status = 'pending', error_code = NULL, updated_at = now()
-       FROM campaigns c
-      WHERE c.account_id = $1 AND r.campaign_id = c.id AND r.status = 'deferred' AND r.not_before IS NULL
-        AND r.error_code = ANY($2::text[])`,
+    `WITH upd AS (
+       UPDATE recipients r SET status = 'pending', error_code = NULL, updated_at = now()
+         FROM campaigns c
+        WHERE c.account_id = $1 AND r.campaign_id = c.id AND r.status = 'deferred' AND r.not_before IS NULL
+          AND r.error_code = ANY($2::text[])
+       RETURNING r.id, r.tenant_id, r.campaign_id)
+     INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, detail)
+     SELECT tenant_id, campaign_id, id, 'pending', 'engine', 'The account limit cleared; back in line to send.' FROM upd`,
     [accountId, LIMIT_CODES],
   );
   return rowCount ?? 0;

@@ -175,6 +175,17 @@ export interface ProviderAdapter<Config = unknown, Credentials = unknown> {
   readonly phoneRule?: (e164: string) => { code: string; message: string } | null;
   /** Present when the provider takes many recipients per request (Optiwe bulk). */
   readonly batch?: BatchCapability<Config, Credentials>;
+  /** Present when the provider sends free text outside a template (Adereso's proactive conversation). */
+  readonly text?: TextCapability<Config, Credentials>;
+}
+
+/** Options of a free-text send that the campaign (or account) chooses. */
+export type TextSendOptions = { noManualReopen?: boolean; noManualMerge?: boolean };
+
+export interface TextCapability<Config, Credentials> {
+  /** The message's text is `template.body` with {{n}} filled from `variables`. */
+  buildTextRequest(message: OutboundMessage, account: AccountSettings<Config, Credentials>, options: TextSendOptions): HttpRequest;
+  parseTextResponse(response: HttpResponse, message: OutboundMessage): SendOutcome;
 }
 
 export interface BatchCapability<Config, Credentials> {

@@ -21,6 +21,8 @@ export type CampaignContext = {
   adapter: ProviderAdapter<unknown, unknown>;
   account: AccountSettings;
   template: TemplateRef;
+  /** `text`: a free-text campaign (the template's body is the campaign's text), sent through the adapter's text capability. */
+  kind: 'template' | 'text';
   /** Campaign-wide parts of every message: header media, button parameters, provider options. */
   options: CampaignOptions;
 };
@@ -77,7 +79,7 @@ export class CampaignContexts {
     if (!config.success || !credentials.success) {
       throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings; fix them and resume the account.`, campaign.accountId);
     }
-    const t = campaign.template;
+    const t = campaign.template ?? textTemplate(campaign.text);
     return {
       campaignId,
       tenantId: campaign.tenantId,
@@ -98,7 +100,13 @@ export class CampaignContexts {
         headerType: parseHeaderType(t.headerType),
         buttons: parseButtons(t.buttons),
       },
+      kind: campaign.kind,
       options: parseCampaignOptions(campaign.options),
     };
   }
+}
+
+/** A text campaign's stand-in template: its body is the text with {{n}} placeholders. */
+function textTemplate(text: string | null): { name: string; externalId: null; language: string; category: 'MARKETING'; body: string; paramNames: string[]; headerType: string; buttons: unknown } {
+  return { name: 'text', externalId: null, language: 'es', category: 'MARKETING', body: text ?? '', paramNames: [], headerType: 'none', buttons: [] };
 }

@@ -136,12 +136,15 @@ export class SendPipeline {
     }
     const message = toMessage(recipient, context);
     let result: SendOutcome;
-    if (context.adapter.batch?.accepts(message)) {
+    if (context.kind === 'template' && context.adapter.batch?.accepts(message)) {
       // Providers with a bulk endpoint (Optiwe): concurrent jobs of the campaign share a request.
       result = await this.sendInBatch(context, message);
     } else {
       try {
-        const request = context.adapter.buildSendRequest(message, context.account);
+        const text = context.kind === 'text' ? context.adapter.text : undefined;
+        if (context.kind === 'text' && !text) throw new MessageBuildError('account', `${context.adapter.provider} cannot send free text; text campaigns need an Adereso account.`);
+        const options = { ...(context.options.noManualReopen === undefined ? {} : { noManualReopen: context.options.noManualReopen }), ...(context.options.noManualMerge === undefined ? {} : { noManualMerge: context.options.noManualMerge }) };
+        const request = text ? text.buildTextRequest(message, context.account, options) : context.adapter.buildSendRequest(message, context.account);
         // Wait for this account's next send slot (held across every worker process), at the rate
         // the provider currently tolerates (lowered after a rate-limit answer, regained
         // gradually). The slot is taken right before the call: anything between the two (a claim's
@@ -150,7 +153,7 @@ export class SendPipeline {
         const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
         // Parse functions never see the account, so scrub its actual credential values here, before
         // the provider's text is stored or logged (some providers echo a bad token back).
-        const parsed = http.ok ? context.adapter.parseSendResponse(http.response, message) : http.outcome;
+        const parsed = !http.ok ? http.outcome : text ? text.parseTextResponse(http.response, message) : context.adapter.parseSendResponse(http.response, message);
         result = redactOutcome(parsed, credentialValues(context.account.credentials));
       } catch (error) {
         result = buildFailure(error);

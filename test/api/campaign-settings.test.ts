@@ -128,3 +128,47 @@ describe('/metrics', () => {
     expect(response.body).toContain('wce_webhook_backlog');
   });
 });
+
+describe('text campaigns (Adereso proactive conversations)', () => {
+  async function aderesoAccount(): Promise<PublicAccount> {
+    return expectStatus<PublicAccount>(
+      await h.api.post('/v1/accounts', {
+        provider: 'adereso',
+        name: 'Adereso CL',
+        config: { baseUrl: 'http://127.0.0.1:9', account: '56900000000', accountId: 'au2geg72gs' },
+        credentials: { token: 'adereso-token' },
+      }),
+      201,
+    );
+  }
+
+  it('creates a text campaign with its text, no template, and takes recipients with one variable per placeholder', async () => {
+    const adereso = await aderesoAccount();
+    const created = expectStatus<{ campaign: Campaign & { kind: string; text: string; templateId: string | null }; upload: { accepted: number; rejected: number } }>(
+      await h.api.post('/v1/campaigns', {
+        name: 'Aviso de despacho',
+        accountId: adereso.id,
+        kind: 'text',
+        text: 'Hola {{1}}, tu pedido {{2}} va en camino.',
+        options: { noManualReopen: true },
+        recipients: [
+          { phone: '+56 9 1234 5678', variables: ['Ana', 'A-1'] },
+          { phone: '+56 9 1234 5679', variables: ['Luis'] },
+        ],
+      }),
+      201,
+    );
+    expect(created.campaign).toMatchObject({ kind: 'text', text: 'Hola {{1}}, tu pedido {{2}} va en camino.', templateId: null });
+    expect(created.upload).toMatchObject({ accepted: 1, rejected: 1 });
+  });
+
+  it('refuses a text campaign on a provider that cannot send free text, with text and a template, or with numbering gaps', async () => {
+    const adereso = await aderesoAccount();
+    expectError(await h.api.post('/v1/campaigns', { name: 'x', accountId: account.id, kind: 'text', text: 'Hola {{1}}' }), 422, 'TEXT_CAMPAIGN_UNSUPPORTED');
+    expectError(await h.api.post('/v1/campaigns', { name: 'x', accountId: adereso.id, kind: 'text' }), 400, 'VALIDATION_FAILED');
+    expectError(await h.api.post('/v1/campaigns', { name: 'x', accountId: adereso.id, kind: 'text', text: 'Hola {{2}}' }), 400, 'VALIDATION_FAILED');
+    const template = expectStatus<Template>(await h.api.post('/v1/templates', { accountId: adereso.id, name: 'hsm', body: 'Hola {{1}}' }), 201);
+    expectError(await h.api.post('/v1/campaigns', { name: 'x', accountId: adereso.id, kind: 'text', text: 'Hola', templateId: template.id }), 400, 'VALIDATION_FAILED');
+    expectError(await h.api.post('/v1/campaigns', { name: 'x', accountId: adereso.id }), 400, 'VALIDATION_FAILED');
+  });
+});

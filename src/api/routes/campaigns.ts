@@ -24,7 +24,12 @@ const STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent'
 const createBody = z.object({
   name: z.string().min(1).max(200),
   accountId: z.string().uuid(),
-  templateId: z.string().uuid(),
+  /** The approved template; omit for a text campaign. */
+  templateId: z.string().uuid().optional(),
+  /** `text` sends free text (Adereso's proactive conversations) instead of a template. */
+  kind: z.enum(['template', 'text']).default('template'),
+  /** A text campaign's text, with {{n}} placeholders filled from each recipient's variables. */
+  text: z.string().min(1).max(4096).optional(),
   /** ISO 3166-1 alpha-2 country for phones written in national format. */
   defaultCountry: z.string().length(2).default('CL'),
   priority: z.number().int().min(-100).max(100).default(0),
@@ -58,6 +63,8 @@ export function publicCampaign(c: Campaign) {
     name: c.name,
     accountId: c.accountId,
     templateId: c.templateId,
+    kind: c.kind,
+    text: c.text,
     status: c.status,
     statusCode: c.statusCode,
     statusReason: c.statusReason,

@@ -9,6 +9,7 @@ import { errors } from '../../errors.js';
 import type { AppContext } from '../app.js';
 import { TEMPLATE_HEADER_TYPES } from '../../providers/types.js';
 import { parseInput } from '../validate.js';
+import { countPlaceholders } from '../../campaigns/placeholders.js';
 
 const createBody = z.object({
   accountId: z.string().uuid(),
@@ -29,15 +30,7 @@ const createBody = z.object({
     .default([]),
 });
 
-/** Placeholders are {{1}}..{{n}}, each number used at least once, none skipped. */
-export function countPlaceholders(body: string): { count: number; problem: string | null } {
-  const numbers = new Set([...body.matchAll(/\{\{\s*(\d+)\s*\}\}/g)].map((m) => Number(m[1])));
-  const count = numbers.size;
-  for (let n = 1; n <= count; n++) {
-    if (!numbers.has(n)) return { count, problem: `placeholders must be numbered {{1}} to {{${count}}} without gaps; {{${n}}} is missing` };
-  }
-  return { count, problem: null };
-}
+export { countPlaceholders };
 
 export function publicTemplate(t: Template) {
   return {

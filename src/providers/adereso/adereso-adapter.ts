@@ -7,6 +7,8 @@ import { outcome } from '../outcome.js';
 import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome } from '../types.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
 import { e164ToDigits, rawOf, undocumentedReply } from '../response-helpers.js';
+import { renderPlaceholders } from '../../campaigns/placeholders.js';
+import { buildConversationRequest, parseConversationResponse } from './adereso-conversation.js';
 
 export const ADERESO_DEFAULT_BASE_URL = 'https://api-cluster.postcenter.io';
 
@@ -95,4 +97,19 @@ export const aderesoAdapter: ProviderAdapter<AderesoConfig, AderesoCredentials> 
   credentialsSchema,
   buildSendRequest: buildHsmRequest,
   parseSendResponse: parseHsmResponse,
+  // Text campaigns: one proactive conversation per recipient, the campaign's text filled in.
+  text: {
+    buildTextRequest: (message, account, options) =>
+      buildConversationRequest(
+        {
+          phone: message.phone,
+          userName: message.recipientName ?? message.phone,
+          message: renderPlaceholders(message.template.body, message.variables),
+          ...(options.noManualReopen === undefined ? {} : { noManualReopen: options.noManualReopen }),
+          ...(options.noManualMerge === undefined ? {} : { noManualMerge: options.noManualMerge }),
+        },
+        account,
+      ),
+    parseTextResponse: (response) => parseConversationResponse(response),
+  },
 };

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "campaigns" ALTER COLUMN "template_id" DROP NOT NULL;
