@@ -19,6 +19,7 @@ import {
 import type { AccountSettings } from '../providers/types.js';
 import { loadProviderAccount, providerCallError, scrubSecrets } from './provider-account.js';
 import { providerLabel, TEMPLATE_CAPABILITIES } from './provider-capabilities.js';
+import { toTemplateButtons } from './template-buttons.js';
 
 /** A template as the engine asks a provider to create it. */
 export type ProviderTemplateDraft = {
@@ -116,6 +117,9 @@ export async function createProviderTemplate(
     paramCount: t.paramCount,
     paramNames: [],
     status: t.status,
+    // Stored now, not at the next sync, so the row says what Optiwe will match a send against.
+    headerType: 'none',
+    buttons: toTemplateButtons(t.buttons),
   };
   const template = await db.prisma.template.upsert({
     where: { accountId_name_language: { accountId, name: t.name, language: t.language } },

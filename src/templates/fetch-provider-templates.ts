@@ -14,10 +14,11 @@ import { buildMetaListTemplatesRequest, parseMetaListTemplatesResponse, type Met
 import { buildTemplateListRequest, parseTemplateListResponse, type MultichatAccount } from '../providers/multichat/index.js';
 import { buildOptiweListTemplatesRequest, parseOptiweListTemplatesResponse, type OptiweConfig, type OptiweCredentials } from '../providers/optiwe/index.js';
 import { parseJson } from '../providers/outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, SendOutcome } from '../providers/types.js';
+import type { AccountSettings, HttpRequest, HttpResponse, SendOutcome, TemplateButton, TemplateHeaderType } from '../providers/types.js';
 import { errors } from '../errors.js';
 import { providerCallError, type LoadedAccount } from './provider-account.js';
 import { providerLabel, TEMPLATE_CAPABILITIES } from './provider-capabilities.js';
+import { toTemplateButtons } from './template-buttons.js';
 
 export type ListedTemplate = {
   /** The provider's id where it gives one (multichat id_template, Optiwe id, Graph id). */
@@ -31,6 +32,10 @@ export type ListedTemplate = {
   /** Null when the provider has no names for its placeholders: a stored template keeps its own. */
   paramNames: string[] | null;
   status: TemplateStatus;
+  /** Null when the provider does not say (multichat): a stored template keeps its own. */
+  headerType: TemplateHeaderType | null;
+  /** In the provider's order. Null when the provider does not say (multichat): a stored template keeps its own. */
+  buttons: TemplateButton[] | null;
 };
 
 export type SkippedEntry = {
@@ -94,6 +99,9 @@ async function fetchMultichat(account: MultichatAccount, fetch: Fetch, fail: Fai
       paramCount: t.paramCount,
       paramNames: null,
       status: t.status,
+      // The /template/ records carry no header or buttons (the manual lists none).
+      headerType: null,
+      buttons: null,
     })),
     skipped: parsed.skipped.map((s) => skippedEntry(response.body, s, '')),
   };
@@ -113,6 +121,9 @@ async function fetchOptiwe(account: AccountSettings<OptiweConfig, OptiweCredenti
       paramCount: t.paramCount,
       paramNames: null,
       status: t.status,
+      // Optiwe templates are text only: TEXT is the one templateType its manual has, with no header.
+      headerType: 'none' as const,
+      buttons: toTemplateButtons(t.buttons),
     })),
     skipped: parsed.skipped.map((s) => skippedEntry(response.body, s, '')),
   };
@@ -140,6 +151,8 @@ async function fetchMeta(account: AccountSettings<MetaConfig, MetaCredentials>, 
         // Positional templates have no names; a stored template keeps the ones given by hand.
         paramNames: t.paramNames.length > 0 ? t.paramNames : null,
         status: t.status,
+        headerType: t.headerType,
+        buttons: toTemplateButtons(t.buttons),
       })),
     );
     listing.skipped.push(...parsed.skipped.map((s) => skippedEntry(response.body, s, `page ${page} `)));

@@ -8,11 +8,12 @@
  * template registered by hand gets its id filled in). Each stored row is claimed once.
  */
 import type { TemplateCategory, TemplateStatus } from '../generated/prisma/enums.js';
+import type { TemplateButton, TemplateHeaderType } from '../providers/types.js';
 import type { ListedTemplate, SkippedEntry } from './fetch-provider-templates.js';
+import { sameButtons } from './template-buttons.js';
 
-/** The stored columns a sync reads and writes. */
-export type StoredTemplate = {
-  id: string;
+/** What a sync writes to a stored template. */
+export type TemplateFields = {
   externalId: string | null;
   name: string;
   language: string;
@@ -21,9 +22,19 @@ export type StoredTemplate = {
   paramCount: number;
   paramNames: string[];
   status: TemplateStatus;
+  /** Absent when the provider does not say (multichat): the stored one stays (a new row: 'none'). */
+  headerType?: TemplateHeaderType;
+  /** Absent when the provider does not say (multichat): the stored ones stay (a new row: none). */
+  buttons?: TemplateButton[];
 };
 
-export type TemplateFields = Omit<StoredTemplate, 'id'>;
+/** The stored columns a sync reads, header and buttons as the table holds them. */
+export type StoredTemplate = Omit<TemplateFields, 'headerType' | 'buttons'> & {
+  id: string;
+  headerType: string;
+  /** The `buttons` JSON, unchecked: anything but the listed buttons reads as a change. */
+  buttons: unknown;
+};
 
 export type SyncPlan = {
   creates: TemplateFields[];
@@ -124,6 +135,8 @@ function fieldsFor(t: ListedTemplate, row: StoredTemplate | undefined): Template
     paramCount: t.paramCount,
     paramNames: t.paramNames ?? keptNames,
     status: t.status,
+    ...(t.headerType === null ? {} : { headerType: t.headerType }),
+    ...(t.buttons === null ? {} : { buttons: t.buttons }),
   };
 }
 
@@ -137,6 +150,8 @@ function sameFields(a: TemplateFields, b: StoredTemplate): boolean {
     a.paramCount === b.paramCount &&
     a.status === b.status &&
     a.paramNames.length === b.paramNames.length &&
-    a.paramNames.every((n, i) => n === b.paramNames[i])
+    a.paramNames.every((n, i) => n === b.paramNames[i]) &&
+    (a.headerType === undefined || a.headerType === b.headerType) &&
+    (a.buttons === undefined || sameButtons(a.buttons, b.buttons))
   );
 }

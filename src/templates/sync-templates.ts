@@ -39,6 +39,8 @@ const STORED_COLUMNS = {
   paramCount: true,
   paramNames: true,
   status: true,
+  headerType: true,
+  buttons: true,
 } as const;
 
 export async function syncTemplates(db: Db, tenantId: string, accountId: string, options: SyncOptions): Promise<SyncResult> {

@@ -75,6 +75,7 @@ describe('Meta template sync response', () => {
           status: 'approved',
           providerStatus: 'APPROVED',
           headerFormat: 'IMAGE',
+          headerType: 'image',
           buttons: [
             { type: 'QUICK_REPLY', text: 'Dejar de recibir' },
             { type: 'URL', text: 'Ver pedido', url: 'https://shop.example/orders/{{1}}', urlExample: 'https://shop.example/orders/A-1' },
@@ -102,7 +103,21 @@ describe('Meta template sync response', () => {
   it('counts named placeholders for a NAMED template, and lists their names', () => {
     const named = { ...orderUpdate, parameter_format: 'NAMED', components: [{ type: 'BODY', text: 'Hola {{first_name}}, pedido {{order_id}} ({{first_name}})' }] };
     const result = parseMetaListTemplatesResponse(response(200, { data: [named] }));
-    expect(result.ok && result.templates[0]).toMatchObject({ paramCount: 2, paramNames: ['first_name', 'order_id'], headerFormat: null, buttons: [] });
+    expect(result.ok && result.templates[0]).toMatchObject({ paramCount: 2, paramNames: ['first_name', 'order_id'], headerFormat: null, headerType: 'none', buttons: [] });
+  });
+
+  it.each([
+    ['TEXT', 'text'],
+    ['IMAGE', 'image'],
+    ['VIDEO', 'video'],
+    ['DOCUMENT', 'document'],
+    ['image', 'image'],
+    // The engine cannot send a location: no kind of its own, so Meta's refusal pauses the campaign.
+    ['LOCATION', 'none'],
+  ])('header format %s -> headerType %s', (format, headerType) => {
+    const components = [{ type: 'HEADER', format }, { type: 'BODY', text: 'Hola' }];
+    const result = parseMetaListTemplatesResponse(response(200, { data: [{ ...orderUpdate, components }] }));
+    expect(result.ok && result.templates[0]).toMatchObject({ headerFormat: format, headerType });
   });
 
   it('returns the cursor, never the next URL (it can carry the access token)', () => {

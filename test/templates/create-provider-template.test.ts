@@ -67,6 +67,11 @@ describe('Optiwe', () => {
       buttons: reminder.buttons,
     });
     expect(response.body).not.toContain(OPTIWE_TOKEN);
+    // Its buttons are stored in the engine's shape at once, as Optiwe answered them.
+    expect((await h.ctx.db.prisma.template.findUniqueOrThrow({ where: { id: template.id } })).buttons).toEqual([
+      { type: 'URL', text: 'Nuestra web', value: 'https://example.com/{{1}}' },
+      { type: 'PHONE_NUMBER', text: 'Llamanos', value: '543424010203' },
+    ]);
 
     // A campaign cannot start on it yet; once Optiwe approves it, a sync says so.
     if (atOptiwe) atOptiwe.status = 'APPROVED';

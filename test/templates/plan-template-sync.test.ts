@@ -1,5 +1,6 @@
 /** The sync plan on its own: matching by id then by name, and the cases the table's unique key forbids. */
 import { describe, expect, it } from 'vitest';
+import type { TemplateButton } from '../../src/providers/types.js';
 import type { ListedTemplate } from '../../src/templates/fetch-provider-templates.js';
 import { planTemplateSync, type StoredTemplate } from '../../src/templates/plan-template-sync.js';
 
@@ -13,6 +14,8 @@ const stored = (id: string, name: string, externalId: string | null, extra: Part
   paramCount: 1,
   paramNames: [],
   status: 'approved',
+  headerType: 'none',
+  buttons: [],
   ...extra,
 });
 const listed = (name: string, externalId: string | null, extra: Partial<ListedTemplate> = {}): ListedTemplate => ({
@@ -24,6 +27,8 @@ const listed = (name: string, externalId: string | null, extra: Partial<ListedTe
   paramCount: 1,
   paramNames: null,
   status: 'approved',
+  headerType: null,
+  buttons: null,
   ...extra,
 });
 
@@ -62,5 +67,41 @@ describe('planTemplateSync', () => {
     ]);
     expect(plan.disables).toEqual(['r1']);
     expect(plan.skipped.map((s) => s.name)).toEqual(['garbled', '#9']);
+  });
+
+  it('a header or button change is an update; the same buttons as the table returns them are not', () => {
+    const yes: TemplateButton = { type: 'QUICK_REPLY', text: 'Sí' };
+    const view: TemplateButton = { type: 'URL', text: 'Ver', value: 'https://shop.example/{{1}}' };
+    const buttons = [yes, view];
+    // Postgres returns JSONB keys in its own order (shortest first): still the same buttons.
+    const row = stored('r1', 'promo', '1', { headerType: 'image', buttons: [{ text: 'Sí', type: 'QUICK_REPLY' }, { text: 'Ver', type: 'URL', value: 'https://shop.example/{{1}}' }] });
+    const same = listed('promo', '1', { headerType: 'image', buttons });
+    expect(planTemplateSync([row], [same], [])).toMatchObject({ unchanged: 1, updates: [] });
+
+    const changes: Partial<ListedTemplate>[] = [
+      { headerType: 'video' },
+      { buttons: [yes, { ...view, text: 'Ver más' }] },
+      { buttons: [yes, { ...view, value: 'https://shop.example/p/{{1}}' }] },
+      { buttons: [view, yes] },
+      { buttons: [yes] },
+      { buttons: [yes, { type: 'URL', text: 'Ver' }] },
+    ];
+    for (const change of changes) {
+      const plan = planTemplateSync([row], [{ ...same, ...change }], []);
+      expect(plan.updates).toEqual([{ id: 'r1', fields: expect.objectContaining({ headerType: change.headerType ?? 'image', buttons: change.buttons ?? buttons }) }]);
+    }
+    // A stored value that is not the engine's shape (a stray key, not a list) is rewritten.
+    for (const odd of [[{ type: 'QUICK_REPLY', text: 'Sí', payload: 'x' }, view], [yes, { ...view, value: null }], {}, null]) {
+      expect(planTemplateSync([{ ...row, buttons: odd }], [same], []).updates).toHaveLength(1);
+    }
+  });
+
+  it('keeps the stored header and buttons when the provider does not say, and stores none for a new one', () => {
+    const row = stored('r1', 'aviso', '1', { headerType: 'document', buttons: [{ type: 'QUICK_REPLY', text: 'Ok' }] });
+    expect(planTemplateSync([row], [listed('aviso', '1')], [])).toMatchObject({ unchanged: 1, updates: [] });
+    const changed = planTemplateSync([row], [listed('aviso', '1', { status: 'paused' })], []);
+    expect(changed.updates[0]?.fields).not.toHaveProperty('headerType');
+    expect(changed.updates[0]?.fields).not.toHaveProperty('buttons');
+    expect(planTemplateSync([], [listed('nuevo', '2')], []).creates[0]).not.toHaveProperty('buttons');
   });
 });

@@ -109,3 +109,60 @@ describe('Meta Cloud API', () => {
     expect(meta.requests.length).toBe(before);
   });
 });
+
+describe('Meta Cloud API headers and buttons', () => {
+  let graph: FakeMeta;
+  let media: PublicAccount;
+  beforeAll(async () => {
+    graph = await startFakeMeta({ wabaId: '203300000000001', phoneNumberId: '203300000000002' });
+    graph.addTemplate({
+      name: 'promo_imagen',
+      body: 'Hola {{1}}, mirá la promo',
+      headerFormat: 'IMAGE',
+      buttons: [
+        { type: 'QUICK_REPLY', text: 'No me interesa' },
+        { type: 'URL', text: 'Ver promo', url: 'https://shop.example/promo/{{1}}', example: ['https://shop.example/promo/abc'] },
+      ],
+    });
+    graph.addTemplate({ name: 'aviso_titulo', body: 'Aviso', headerFormat: 'TEXT', buttons: [{ type: 'PHONE_NUMBER', text: 'Llamar', phone_number: '+5491155174499' }] });
+    graph.addTemplate({ name: 'aviso_simple', body: 'Aviso simple' });
+    media = await createProviderAccount(h.api, 'meta', { phoneNumberId: graph.phoneNumberId, wabaId: graph.wabaId, baseUrl: graph.url }, { accessToken: graph.token }, 'meta with media');
+  });
+  afterAll(async () => graph.close());
+
+  const row = (name: string) => h.ctx.db.prisma.template.findFirstOrThrow({ where: { accountId: media.id, name } });
+
+  it('stores an IMAGE header as image and a URL button with its url, so a campaign on it needs header media', async () => {
+    expect(expectStatus<SyncBody>(await sync(media.id), 200)).toMatchObject({ created: 3, skipped: [] });
+    const promo = await row('promo_imagen');
+    expect(promo.headerType).toBe('image');
+    expect(promo.buttons).toEqual([
+      { type: 'QUICK_REPLY', text: 'No me interesa' },
+      { type: 'URL', text: 'Ver promo', value: 'https://shop.example/promo/{{1}}' },
+    ]);
+    expect(await row('aviso_titulo')).toMatchObject({ headerType: 'text', buttons: [{ type: 'PHONE_NUMBER', text: 'Llamar', value: '+5491155174499' }] });
+    expect(await row('aviso_simple')).toMatchObject({ headerType: 'none', buttons: [] });
+
+    const campaign = await h.api.post('/v1/campaigns', { name: 'promo sin imagen', accountId: media.id, templateId: promo.id });
+    expect(expectError(campaign, 422, 'TEMPLATE_MEDIA_REQUIRED').message).toContain('image header');
+
+    expect(expectStatus<SyncBody>(await sync(media.id), 200)).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
+  });
+
+  it('a header or button changed at Meta updates the row', async () => {
+    const promo = graph.templates.find((t) => t.name === 'promo_imagen');
+    const buttons = promo?.components.find((c) => c.type === 'BUTTONS')?.buttons;
+    if (!promo || !buttons?.[1]) throw new Error('the fake lost promo_imagen');
+    buttons[1] = { ...buttons[1], url: 'https://shop.example/p/{{1}}' };
+    expect(expectStatus<SyncBody>(await sync(media.id), 200)).toMatchObject({ updated: 1, unchanged: 2 });
+    expect((await row('promo_imagen')).buttons).toEqual([
+      { type: 'QUICK_REPLY', text: 'No me interesa' },
+      { type: 'URL', text: 'Ver promo', value: 'https://shop.example/p/{{1}}' },
+    ]);
+
+    const header = graph.templates.find((t) => t.name === 'aviso_simple');
+    header?.components.unshift({ type: 'HEADER', format: 'DOCUMENT' });
+    expect(expectStatus<SyncBody>(await sync(media.id), 200)).toMatchObject({ updated: 1, unchanged: 2 });
+    expect((await row('aviso_simple')).headerType).toBe('document');
+  });
+});

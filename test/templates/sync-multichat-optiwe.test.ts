@@ -4,6 +4,10 @@
  * and no credential in any answer.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseButtons, parseHeaderType } from '../../src/campaigns/campaign-options.js';
+import { sendHttp } from '../../src/providers/http.js';
+import { optiweAdapter } from '../../src/providers/optiwe/index.js';
+import type { OutboundMessage } from '../../src/providers/types.js';
 import { expectError, expectStatus, type ApiHarness, type PublicAccount, type PublicTemplate } from '../api/api-harness.js';
 import { startFakeMultichatServer, type FakeMultichatServer } from '../fakes/multichat-server.js';
 import { startFakeOptiwe, type FakeOptiwe } from '../fakes/optiwe-server.js';
@@ -92,6 +96,18 @@ describe('contacto-multichat', () => {
     expect(expectStatus<SyncBody>(await sync(account.id), 200)).toMatchObject({ created: 2, updated: 1 });
     const row = await h.ctx.db.prisma.template.findUniqueOrThrow({ where: { id: byHand.id } });
     expect(row).toMatchObject({ externalId: '101', paramCount: 3, status: 'approved', category: 'UTILITY' });
+  });
+
+  it('keeps the header and buttons of a template registered by hand: multichat\'s listing has none to say', async () => {
+    const buttons = [{ type: 'URL', text: 'Pagar', value: 'https://pagos.example/{{1}}' }];
+    const byHand = expectStatus<PublicTemplate>(
+      await h.api.post('/v1/templates', { accountId: account.id, name: 'recordatorio_pago', body: 'Hola {{1}}', headerType: 'document', buttons }),
+      201,
+    );
+    expect(expectStatus<SyncBody>(await sync(account.id), 200)).toMatchObject({ created: 2, updated: 1 });
+    expect(await h.ctx.db.prisma.template.findUniqueOrThrow({ where: { id: byHand.id } })).toMatchObject({ externalId: '101', headerType: 'document', buttons });
+    expect(expectStatus<SyncBody>(await sync(account.id), 200)).toMatchObject({ updated: 0, unchanged: 3 });
+    expect(await stored(account.id)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'bienvenida', headerType: 'none', buttons: [] })]));
   });
 
   it('follows a template renamed at the provider by its id_template', async () => {
@@ -207,6 +223,89 @@ describe('Optiwe', () => {
       { path: '/whatsapp-templates/' },
     );
     expectError(await sync(account.id), 503, 'PROVIDER_UNAVAILABLE');
+  });
+});
+
+describe('Optiwe buttons', () => {
+  let server: FakeOptiwe;
+  let account: PublicAccount;
+  beforeAll(async () => {
+    server = await startFakeOptiwe({ token: OPTIWE_TOKEN });
+    account = await createProviderAccount(h.api, 'optiwe', { baseUrl: server.url }, { token: OPTIWE_TOKEN }, 'Optiwe with buttons');
+  });
+  afterAll(async () => server.close());
+
+  const row = (name: string) => h.ctx.db.prisma.template.findFirstOrThrow({ where: { accountId: account.id, name } });
+
+  it('stores two buttons in Optiwe\'s order, and the stored row renders the text Optiwe matches', async () => {
+    server.addTemplate({
+      name: 'consulta',
+      text: 'Hola {{1}}. Puedes llamarnos o visitar nuestra web',
+      status: 'APPROVED',
+      category: 'UTILITY',
+      language: 'SPANISH',
+      buttons: [
+        { type: 'PHONE_NUMBER', text: 'Llamanos', phoneNumber: '543424010203' },
+        { type: 'URL', text: 'Nuestra web ', url: 'https://example.com/{{1}}', urlExample: 'https://example.com/bob' },
+      ],
+    });
+    expect(expectStatus<SyncBody>(await sync(account.id), 200)).toMatchObject({ created: 1, skipped: [] });
+    const consulta = await row('consulta');
+    expect(consulta.headerType).toBe('none');
+    expect(consulta.buttons).toEqual([
+      { type: 'PHONE_NUMBER', text: 'Llamanos', value: '543424010203' },
+      { type: 'URL', text: 'Nuestra web ', value: 'https://example.com/{{1}}' },
+    ]);
+
+    // Read back as a campaign's sends read it: Optiwe finds the template by the rendered text.
+    const message: OutboundMessage = {
+      reference: 'r-consulta',
+      phone: '+5491155174499',
+      template: {
+        name: consulta.name,
+        externalId: consulta.externalId,
+        language: consulta.language,
+        category: consulta.category,
+        body: consulta.body,
+        paramNames: consulta.paramNames,
+        headerType: parseHeaderType(consulta.headerType),
+        buttons: parseButtons(consulta.buttons),
+      },
+      variables: ['Ana'],
+      buttonParams: [{ index: 1, subType: 'url', value: 'ana' }],
+    };
+    const sent = await sendHttp(optiweAdapter.buildSendRequest(message, { id: account.id, config: { baseUrl: server.url }, credentials: { token: OPTIWE_TOKEN } }), 2_000);
+    expect(sent.ok && optiweAdapter.parseSendResponse(sent.response, message)).toMatchObject({ kind: 'sent' });
+    expect(server.deliveries.at(-1)?.text).toBe('Hola Ana. Puedes llamarnos o visitar nuestra web | [Llamanos,543424010203] | [Nuestra web ,https://example.com/ana]');
+
+    expect(expectStatus<SyncBody>(await sync(account.id), 200)).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
+  });
+
+  it('a button changed at Optiwe updates the row', async () => {
+    const encuesta = server.addTemplate({
+      name: 'encuesta',
+      text: '¿Te gustó la atención?',
+      status: 'APPROVED',
+      category: 'MARKETING',
+      language: 'SPANISH',
+      buttons: [
+        { type: 'QUICK_REPLY', text: 'Sí' },
+        { type: 'QUICK_REPLY', text: 'No' },
+      ],
+    });
+    expect(expectStatus<SyncBody>(await sync(account.id), 200)).toMatchObject({ created: 1 });
+    const before = await row('encuesta');
+    encuesta.buttons = [
+      { type: 'QUICK_REPLY', text: 'Sí' },
+      { type: 'QUICK_REPLY', text: 'No, gracias' },
+    ];
+    expect(expectStatus<SyncBody>(await sync(account.id), 200)).toMatchObject({ created: 0, updated: 1 });
+    const after = await row('encuesta');
+    expect(after.id).toBe(before.id);
+    expect(after.buttons).toEqual([
+      { type: 'QUICK_REPLY', text: 'Sí' },
+      { type: 'QUICK_REPLY', text: 'No, gracias' },
+    ]);
   });
 });
 

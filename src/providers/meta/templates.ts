@@ -3,7 +3,7 @@
  * normalized records. Only `approved` records may start a campaign; the engine checks that.
  */
 import { parseJson, undocumented } from '../outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, SendOutcome } from '../types.js';
+import type { AccountSettings, HttpRequest, HttpResponse, SendOutcome, TemplateHeaderType } from '../types.js';
 import { graphRequest, graphRoot } from './endpoint.js';
 import { metaFailure } from './response.js';
 import { metaTemplatePageSchema, metaTemplateWireSchema, type MetaConfig, type MetaCredentials, type MetaTemplateWire } from './schemas.js';
@@ -29,6 +29,8 @@ export type MetaTemplateRecord = {
   providerStatus: string;
   /** TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION; null without a header. */
   headerFormat: string | null;
+  /** The header as the engine knows it: a media kind needs header media on every send. */
+  headerType: TemplateHeaderType;
   buttons: MetaTemplateButton[];
 };
 
@@ -45,6 +47,12 @@ const STATUSES: Readonly<Record<string, TemplateStatus>> = {
   LIMIT_EXCEEDED: 'disabled',
 };
 const CATEGORIES = new Set<string>(['MARKETING', 'UTILITY', 'AUTHENTICATION']);
+/**
+ * Graph's header formats the engine has a kind for. LOCATION (and any later format) reads as
+ * 'none': the engine cannot send its parameter, and Meta refuses such a send as a parameter
+ * mismatch, which pauses the campaign.
+ */
+const HEADER_TYPES: Readonly<Record<string, TemplateHeaderType>> = { TEXT: 'text', IMAGE: 'image', VIDEO: 'video', DOCUMENT: 'document' };
 /** Graph's page size for this edge; 100 keeps a sync of a large WABA to a few requests. */
 export const META_TEMPLATE_PAGE_SIZE = 100;
 const FIELDS = 'id,name,language,status,category,parameter_format,components';
@@ -82,6 +90,7 @@ export function toMetaTemplateRecord(wire: MetaTemplateWire): MetaTemplateRecord
     status: STATUSES[wire.status] ?? 'pending',
     providerStatus: wire.status,
     headerFormat: header?.format ?? null,
+    headerType: HEADER_TYPES[header?.format?.toUpperCase() ?? ''] ?? 'none',
     buttons,
   };
 }
