@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { SendQueues } from '../queue/queues.js';
 import { registerAuth } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
+import { aderesoMessageRoutes } from './routes/adereso-messages.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
@@ -54,6 +55,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(providerTemplateRoutes(ctx));
   await app.register(campaignRoutes(ctx));
   await app.register(messageRoutes(ctx));
+  await app.register(aderesoMessageRoutes(ctx));
   await app.register(uploadRoutes(ctx));
   await app.register(suppressionRoutes(ctx));
   await app.register(webhookRoutes(ctx));

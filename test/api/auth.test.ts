@@ -42,6 +42,8 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: s
   { method: 'POST', path: '/v1/accounts/:id/templates/sync' },
   { method: 'POST', path: '/v1/accounts/:id/provider-templates' },
   { method: 'POST', path: '/v1/messages' },
+  { method: 'POST', path: '/v1/messages/adereso/ticket-reply' },
+  { method: 'POST', path: '/v1/messages/adereso/conversation' },
   { method: 'POST', path: '/v1/templates' },
   { method: 'GET', path: '/v1/templates' },
   { method: 'POST', path: '/v1/campaigns' },

@@ -1,0 +1,86 @@
+/**
+ * Adereso's free-text sends, one call each (src/messages/adereso-messages.ts):
+ *
+ * - POST /v1/messages/adereso/ticket-reply {accountId, ticketId, clientId?, text, privateOnly?}:
+ *   a reply inside an Adereso ticket; privateOnly defaults to true (answer only a private
+ *   message of the client, the manual's advice for automatic messages).
+ * - POST /v1/messages/adereso/conversation {accountId, phone, defaultCountry?, userName?, text,
+ *   noManualReopen?, noManualMerge?}: a proactive free-text conversation; a suppressed phone is
+ *   refused (409 PHONE_SUPPRESSED).
+ *
+ * Both answer 200 {outcome, ticketId, replayed} when Adereso took the message, and an error
+ * otherwise whose details.outcomeCode is the normalized outcome code. An `Idempotency-Key`
+ * header makes a retry replay the first answer (header `Idempotent-Replayed: true`) instead of
+ * posting again; a duplicate that arrives while the first call is in flight gets 409
+ * IDEMPOTENCY_KEY_IN_FLIGHT.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { z } from 'zod';
+import { errors } from '../../errors.js';
+import { openAderesoConversation, sendAderesoTicketReply, type AderesoMessageDeps, type MessageReply } from '../../messages/adereso-messages.js';
+import type { AppContext } from '../app.js';
+import { parseInput } from '../validate.js';
+
+/** 4,096 characters is WhatsApp's limit for a text message. */
+const text = z
+  .string()
+  .max(4096)
+  .refine((value) => value.trim() !== '', 'must not be blank');
+const country = z
+  .string()
+  .transform((value) => value.trim().toUpperCase())
+  .refine((value): value is CountryCode => isSupportedCountry(value), 'not a country code phone numbers are known for (ISO 3166-1 alpha-2, like CL)');
+
+const ticketReplyBody = z.object({
+  accountId: z.string().uuid(),
+  ticketId: z.string().trim().min(1).max(200),
+  clientId: z.string().trim().min(1).max(200).optional(),
+  text,
+  /** Answer only a private message of the client; default true. */
+  privateOnly: z.boolean().default(true),
+});
+
+const conversationBody = z.object({
+  accountId: z.string().uuid(),
+  phone: z.string().min(1).max(64),
+  /** Country for numbers written without "+country code". Default CL. */
+  defaultCountry: country.default('CL'),
+  /** The client's name for their Adereso profile; default the phone in E.164. */
+  userName: z.string().trim().min(1).max(200).optional(),
+  text,
+  /** Once closed, agents cannot reopen the ticket; omitted (Adereso's default) when absent. */
+  noManualReopen: z.boolean().optional(),
+  /** Agents cannot merge the ticket into another; omitted (Adereso's default) when absent. */
+  noManualMerge: z.boolean().optional(),
+});
+
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  const trimmed = typeof key === 'string' ? key.trim() : '';
+  if (trimmed.length > 200) throw errors.validation(['Idempotency-Key: at most 200 characters']);
+  return trimmed || undefined;
+}
+
+function answer(request: FastifyRequest, reply: FastifyReply, result: MessageReply): FastifyReply {
+  request.log.info({ statusCode: result.statusCode, replayed: result.replayed }, 'adereso message answered');
+  if (result.replayed) void reply.header('idempotent-replayed', 'true');
+  return reply.status(result.statusCode).send(result.body);
+}
+
+export function aderesoMessageRoutes(ctx: AppContext): FastifyPluginAsync {
+  const deps: AderesoMessageDeps = { db: ctx.db, redis: ctx.redis, keyPrefix: ctx.config.queuePrefix, timeoutMs: ctx.config.sendTimeoutMs };
+  return async (app) => {
+    app.post('/v1/messages/adereso/ticket-reply', async (request, reply) => {
+      const call = parseInput(ticketReplyBody, request.body);
+      const key = idempotencyKeyOf(request);
+      return answer(request, reply, await sendAderesoTicketReply(deps, request.tenantId, call, key));
+    });
+
+    app.post('/v1/messages/adereso/conversation', async (request, reply) => {
+      const call = parseInput(conversationBody, request.body);
+      const key = idempotencyKeyOf(request);
+      return answer(request, reply, await openAderesoConversation(deps, request.tenantId, call, key));
+    });
+  };
+}

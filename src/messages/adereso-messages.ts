@@ -1,0 +1,247 @@
+/**
+ * Adereso's two free-text sends as single API calls, outside campaigns: a reply inside a ticket
+ * (`POST /v2/message/`) and a proactive conversation (`POST /v2/message/create_conversation/`).
+ * Each is one request built and parsed by the adapter's pure pairs
+ * (src/providers/adereso/adereso-conversation.ts) and sent by sendHttp. The outcome is scrubbed of
+ * the account's own token, then answered as is when the provider took the message, or as the
+ * error that says what the caller can do about it.
+ *
+ * Idempotency: with a key, the answer of a call that may have posted something (sent, timed out
+ * after the request went out, or an answer the manual does not describe) is kept in Redis for
+ * 24 h under (tenant, key) and replayed to a retry; while the call is in flight the key is held,
+ * and a concurrent duplicate is refused. A call that surely posted nothing (refused before
+ * sending, refused by the provider, provider unreachable or busy) releases the key, so the
+ * caller can fix the cause and retry with the same key.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/database.js';
+import { type AppError, errors } from '../errors.js';
+import { normalizePhone, type CountryCode } from '../phones/normalize-phone.js';
+import { buildConversationRequest, buildTicketReplyRequest, parseConversationResponse, parseTicketReplyResponse } from '../providers/adereso/adereso-conversation.js';
+import type { AderesoAccount } from '../providers/adereso/adereso-adapter.js';
+import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
+import { sendHttp } from '../providers/http.js';
+import { redactOutcome } from '../providers/response-helpers.js';
+import { MessageBuildError, type HttpRequest, type HttpResponse, type OutcomeKind, type SendOutcome } from '../providers/types.js';
+import { isSuppressed } from '../suppressions/suppression-list.js';
+import { providerLabel } from '../templates/provider-capabilities.js';
+import { validatedSettings } from '../templates/provider-account.js';
+
+export type AderesoMessageDeps = {
+  db: Db;
+  redis: Redis;
+  /** Prefix of the Redis keys (the engine's queue prefix). */
+  keyPrefix: string;
+  /** Provider HTTP timeout (ms), as for campaign sends. */
+  timeoutMs: number;
+};
+
+export type AderesoTicketReplyCall = {
+  accountId: string;
+  ticketId: string;
+  /** The client to answer; without it Adereso answers the ticket's first client. */
+  clientId?: string;
+  text: string;
+  /** Answer only a private message of the client (default true, the manual's advice for automatic messages). */
+  privateOnly: boolean;
+};
+
+export type AderesoConversationCall = {
+  accountId: string;
+  /** As typed; normalized with `defaultCountry` for numbers without "+country code". */
+  phone: string;
+  defaultCountry: CountryCode;
+  /** The client's name for their Adereso profile; default the phone in E.164. */
+  userName?: string;
+  text: string;
+  /** Omitted from the request (Adereso's default) when undefined. */
+  noManualReopen?: boolean;
+  noManualMerge?: boolean;
+};
+
+/** The outcome as the API shows it: no raw body, no timing. */
+export type PublicOutcome = Pick<SendOutcome, 'kind' | 'code' | 'message' | 'providerCode' | 'providerText'>;
+export type AderesoMessageAnswer = { outcome: PublicOutcome; ticketId?: string };
+
+type ErrorBody = ReturnType<AppError['toJSON']>;
+/** What a call answers: a status and body, and whether they replay an earlier call with the same key. */
+export type MessageReply = { statusCode: number; body: (AderesoMessageAnswer & { replayed: boolean }) | ErrorBody; replayed: boolean };
+
+const PROVIDER = providerLabel('adereso');
+const TICKET_REPLY = { feature: 'A reply inside an Adereso ticket', action: 'post the reply in the ticket' } as const;
+const CONVERSATION = { feature: 'A proactive Adereso conversation', action: 'open a proactive conversation' } as const;
+const TAKEN: readonly OutcomeKind[] = ['sent', 'accepted', 'already_sent'];
+/** How long a kept answer is replayed (s). */
+const ANSWER_TTL_SECONDS = 24 * 60 * 60;
+
+export async function sendAderesoTicketReply(deps: AderesoMessageDeps, tenantId: string, call: AderesoTicketReplyCall, idempotencyKey?: string): Promise<MessageReply> {
+  const account = await loadAderesoAccount(deps.db, tenantId, call.accountId, TICKET_REPLY.feature);
+  const request = buildTicketReplyRequest(
+    { ticketId: call.ticketId, ...(call.clientId === undefined ? {} : { clientId: call.clientId }), message: call.text, privateOnly: call.privateOnly },
+    account,
+  );
+  const send = { account, request, action: TICKET_REPLY.action, parse: parseTicketReplyResponse, ticketId: () => call.ticketId };
+  return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), () => deliver(send, deps.timeoutMs));
+}
+
+export async function openAderesoConversation(deps: AderesoMessageDeps, tenantId: string, call: AderesoConversationCall, idempotencyKey?: string): Promise<MessageReply> {
+  const account = await loadAderesoAccount(deps.db, tenantId, call.accountId, CONVERSATION.feature);
+  const phone = normalizePhone(call.phone, call.defaultCountry);
+  if (!phone.ok) throw errors.recipientRejected(phone.problem, phone.message);
+  const request = buildOrRefuse(() =>
+    buildConversationRequest(
+      {
+        phone: phone.e164,
+        userName: call.userName ?? phone.e164,
+        message: call.text,
+        ...(call.noManualReopen === undefined ? {} : { noManualReopen: call.noManualReopen }),
+        ...(call.noManualMerge === undefined ? {} : { noManualMerge: call.noManualMerge }),
+      },
+      account,
+    ),
+  );
+  const send = { account, request, action: CONVERSATION.action, parse: parseConversationResponse, ticketId: aderesoTicketId };
+  // Checked under the key, so a retry of a call that went out replays its answer even if the
+  // phone was suppressed since.
+  return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), async () =>
+    (await isSuppressed(deps.db, tenantId, phone.e164)) ? { ok: false, error: errors.phoneSuppressed(phone.e164), mayHavePosted: false } : deliver(send, deps.timeoutMs),
+  );
+}
+
+/** The tenant's Adereso account with its settings checked by the adapter's schemas. */
+async function loadAderesoAccount(db: Db, tenantId: string, accountId: string, feature: string): Promise<AderesoAccount> {
+  const row = await db.prisma.providerAccount.findFirst({ where: { id: accountId, tenantId } });
+  if (!row) throw errors.accountNotFound(accountId);
+  if (row.provider !== 'adereso') throw errors.providerNotSupported(feature, providerLabel(row.provider), [PROVIDER]);
+  // validatedSettings parsed them with adapterFor('adereso')'s schemas, which are aderesoAdapter's.
+  return validatedSettings(row) as AderesoAccount;
+}
+
+function buildOrRefuse(build: () => HttpRequest): HttpRequest {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof MessageBuildError)) throw error;
+    throw error.scope === 'account' ? errors.invalidAccountConfig('adereso', [error.message]) : errors.validation([error.message]);
+  }
+}
+
+/** The exact request (account, URL, body; not the token), so a retry matches whatever the typing. */
+function fingerprint(account: AderesoAccount, request: HttpRequest): string {
+  return createHash('sha256').update(JSON.stringify([account.id, request.method, request.url, request.body ?? ''])).digest('hex');
+}
+
+type PreparedSend = {
+  account: AderesoAccount;
+  request: HttpRequest;
+  action: string;
+  parse: (response: HttpResponse) => SendOutcome;
+  ticketId: (response: HttpResponse) => string | undefined;
+};
+
+/** `mayHavePosted`: the provider may have acted, so the answer is kept for retries with the key. */
+type Delivery = { ok: true; answer: AderesoMessageAnswer } | { ok: false; error: AppError; mayHavePosted: boolean };
+
+async function deliver(send: PreparedSend, timeoutMs: number): Promise<Delivery> {
+  const http = await sendHttp(send.request, timeoutMs);
+  const result = redactOutcome(http.ok ? send.parse(http.response) : http.outcome, [send.account.credentials.token]);
+  if (TAKEN.includes(result.kind)) {
+    const ticketId = http.ok ? send.ticketId(http.response) : undefined;
+    return { ok: true, answer: { outcome: publicOutcome(result), ...(ticketId === undefined ? {} : { ticketId }) } };
+  }
+  const mayHavePosted = result.kind === 'ambiguous' || result.code === 'PROVIDER_UNDOCUMENTED_RESPONSE';
+  return { ok: false, error: failureError(send.action, result), mayHavePosted };
+}
+
+function publicOutcome(result: SendOutcome): PublicOutcome {
+  const { kind, code, message, providerCode, providerText } = result;
+  return { kind, code, message, ...(providerCode === undefined ? {} : { providerCode }), ...(providerText === undefined ? {} : { providerText }) };
+}
+
+/** A failed outcome as the error a caller can act on; the normalized code rides in details.outcomeCode. */
+function failureError(action: string, result: SendOutcome): AppError {
+  const reason = result.providerText === undefined ? result.message : `${result.message} (Adereso said: ${result.providerText})`;
+  const { code, providerCode } = result;
+  switch (result.kind) {
+    case 'account_error':
+      return errors.providerAccountMisconfigured(PROVIDER, action, reason, code, providerCode);
+    case 'recipient_error':
+    case 'opted_out':
+      return errors.providerRecipientRefused(PROVIDER, action, reason, code, providerCode);
+    case 'ambiguous':
+      return errors.providerOutcomeUnknown(PROVIDER, action, code, providerCode);
+    case 'rate_limited':
+    case 'deferred':
+      return errors.providerRetryLater(PROVIDER, action, code, providerCode, result.retryAfterMs);
+    case 'retry':
+      // An answer the manual does not describe might be a success in disguise: not "try again".
+      return code === 'PROVIDER_UNDOCUMENTED_RESPONSE'
+        ? errors.providerRequestFailed(PROVIDER, action, reason, code, providerCode)
+        : errors.providerRetryLater(PROVIDER, action, code, providerCode, result.retryAfterMs);
+    default:
+      return errors.providerRequestFailed(PROVIDER, action, reason, code, providerCode);
+  }
+}
+
+type KeptAnswer =
+  | { state: 'in_flight'; fingerprint: string; token: string }
+  | { state: 'done'; fingerprint: string; statusCode: number; body: AderesoMessageAnswer | ErrorBody };
+
+// Replaces (ARGV[2] set) or deletes (ARGV[2] empty) the key only while it still holds this
+// call's in-flight marker, so a call that outlived its marker cannot clobber a newer one.
+const FINISH = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+/**
+ * Runs `run` at most once per (tenant, key) while its answer is kept. Without a key, just runs it.
+ * A retry with the same key and another request is refused (IDEMPOTENCY_KEY_REUSED).
+ */
+async function answerOnce(deps: AderesoMessageDeps, tenantId: string, key: string | undefined, requestHash: string, run: () => Promise<Delivery>): Promise<MessageReply> {
+  if (key === undefined) {
+    const delivery = await run();
+    if (!delivery.ok) throw delivery.error;
+    return { statusCode: 200, body: { ...delivery.answer, replayed: false }, replayed: false };
+  }
+  const redisKey = `${deps.keyPrefix}:idempotency:adereso-message:${tenantId}:${key}`;
+  const marker = JSON.stringify({ state: 'in_flight', fingerprint: requestHash, token: randomUUID() } satisfies KeptAnswer);
+  // Outlives the call (connect, then response, with the timeout each) by a minute; short, so a
+  // process that died mid-call frees the key within minutes rather than a day.
+  const inFlightMs = 2 * deps.timeoutMs + 70_000;
+  for (let attempt = 0; ; attempt += 1) {
+    if ((await deps.redis.set(redisKey, marker, 'PX', inFlightMs, 'NX')) === 'OK') break;
+    const kept = readKept(await deps.redis.get(redisKey));
+    // Gone between the two commands (released or expired): take it on the next turn.
+    if (kept === undefined && attempt < 2) continue;
+    if (kept !== undefined && kept.fingerprint !== requestHash) throw errors.idempotencyConflict(key);
+    if (kept?.state !== 'done') throw errors.idempotencyInFlight(key);
+    return { statusCode: kept.statusCode, body: 'outcome' in kept.body ? { ...kept.body, replayed: true } : kept.body, replayed: true };
+  }
+
+  let delivery: Delivery;
+  try {
+    delivery = await run();
+  } catch (error) {
+    await deps.redis.eval(FINISH, 1, redisKey, marker, '', '0');
+    throw error;
+  }
+  if (delivery.ok || delivery.mayHavePosted) {
+    const statusCode = delivery.ok ? 200 : delivery.error.statusCode;
+    const body = delivery.ok ? delivery.answer : delivery.error.toJSON();
+    const kept: KeptAnswer = { state: 'done', fingerprint: requestHash, statusCode, body };
+    await deps.redis.eval(FINISH, 1, redisKey, marker, JSON.stringify(kept), String(ANSWER_TTL_SECONDS));
+  } else {
+    await deps.redis.eval(FINISH, 1, redisKey, marker, '', '0');
+  }
+  if (!delivery.ok) throw delivery.error;
+  return { statusCode: 200, body: { ...delivery.answer, replayed: false }, replayed: false };
+}
+
+function readKept(value: string | null): KeptAnswer | undefined {
+  if (value === null) return undefined;
+  const parsed = JSON.parse(value) as KeptAnswer;
+  return parsed.state === 'in_flight' || parsed.state === 'done' ? parsed : undefined;
+}
