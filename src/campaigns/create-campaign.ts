@@ -80,9 +80,13 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
     if (existing) return replay(db, tenantId, existing, input, hash, idempotencyKey);
   }
 
+  const options = input.options ?? {};
+  // The template is looked up first: another tenant's ids answer TEMPLATE_NOT_FOUND, as before.
+  const template = input.templateId ? await db.prisma.template.findFirst({ where: { id: input.templateId, tenantId } }) : null;
+  if (input.templateId && !template) throw errors.templateNotFound(input.templateId);
+  if (template && template.accountId !== input.accountId) throw errors.templateAccountMismatch(template.name);
   const account = await db.prisma.providerAccount.findFirst({ where: { id: input.accountId, tenantId } });
   if (!account) throw errors.accountNotFound(input.accountId);
-  const options = input.options ?? {};
   let templateId: string | null = null;
   if ((input.kind ?? 'template') === 'text') {
     if (!input.text) throw errors.validation(['text: a text campaign needs its text']);
@@ -91,10 +95,7 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
     if (problem) throw errors.validation([`text: ${problem}`]);
     if (!adapterFor(account.provider)?.text) throw errors.textCampaignUnsupported(account.provider);
   } else {
-    if (!input.templateId) throw errors.validation(['templateId: required for a template campaign']);
-    const template = await db.prisma.template.findFirst({ where: { id: input.templateId, tenantId } });
-    if (!template) throw errors.templateNotFound(input.templateId);
-    if (template.accountId !== input.accountId) throw errors.templateAccountMismatch(template.name);
+    if (!template) throw errors.validation(['templateId: required for a template campaign']);
     if (input.start && template.status !== 'approved') throw errors.templateNotApproved(template.name, template.status);
     const media = mediaProblem(parseHeaderType(template.headerType), options);
     if (media) throw errors.templateMediaRequired(template.name, media);
