@@ -1,8 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The chaos test restarts the shared Postgres and Redis, so it runs on its own, after this
+    // suite (vitest.chaos.config.ts).
+    exclude: [...configDefaults.exclude, 'test/chaos/**'],
     globalSetup: ['test/support/global-setup.ts'],
     // Each file gets its own database and queue prefix, so files run in parallel safely.
     pool: 'forks',

@@ -7,11 +7,17 @@ import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
+import { redisConnection, SendQueues } from '../src/queue/queues.js';
+import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { role: 'worker' });
 const db = createDatabase(config.databaseUrl, { max: 10 });
 const host = new WorkerHost(config, db, logger);
+// Provider webhooks stored by the API are applied here, by every worker process (they share the backlog).
+const webhookRedis = redisConnection(config.redisUrl);
+webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error (webhooks)'));
+const webhooks = new WebhookProcessor({ db, queues: new SendQueues(webhookRedis, config.queuePrefix), logger }, { pollMs: config.webhookPollMs });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -24,6 +30,8 @@ async function shutdown(signal: string): Promise<void> {
   }, 30_000);
   force.unref();
   await host.stop();
+  await webhooks.stop();
+  webhookRedis.disconnect();
   await db.close();
   process.exit(0);
 }
@@ -31,4 +39,5 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await host.start();
+webhooks.start();
 process.send?.({ type: 'ready' });

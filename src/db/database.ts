@@ -20,6 +20,10 @@ export function createDatabase(databaseUrl: string, options: { max?: number } = 
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10, connectionTimeoutMillis: 30_000 });
   // An idle client that loses its server (restart, failover) emits here; the pool replaces it.
   pool.on('error', () => undefined);
+  // A client checked out of the pool (a transaction, a COPY) has no pool listener: losing its
+  // server between two queries would emit 'error' with nobody listening and kill the process.
+  // Its next query fails instead, and the pool discards it when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     connectionString: databaseUrl,

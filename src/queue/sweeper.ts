@@ -21,6 +21,9 @@ const ORPHAN_AGE_MS = 15_000;
 const PAGE = 2_000;
 
 export class Sweeper {
+  /** When this process last rebuilt the queues after Redis lost its data (epoch ms). */
+  private rebuiltAt = 0;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly redis: Redis,
@@ -33,18 +36,27 @@ export class Sweeper {
     return `${this.queues.prefix}:engine:epoch`;
   }
 
-  /** Marks this Redis as known to hold the engine's work; call once the queues are rebuilt. */
-  async ensureEpoch(): Promise<boolean> {
-    const created = await this.redis.set(this.epochKey(), randomUUID(), 'NX');
-    return created === 'OK';
+  /** Marks this Redis as holding the engine's work; only once the queues are rebuilt. */
+  private async markEpoch(): Promise<void> {
+    await this.redis.set(this.epochKey(), randomUUID(), 'NX');
   }
 
   async sweepOnce(): Promise<SweepReport> {
-    // A fresh epoch means this Redis has never seen our jobs (or lost them): check every queued
-    // recipient now rather than waiting for them to age.
-    const redisRebuilt = await this.ensureEpoch();
-    const requeued = await this.requeueOrphans(redisRebuilt ? 0 : ORPHAN_AGE_MS);
-    if (redisRebuilt) this.logger.info({ requeued }, 'Redis held no engine epoch (new, flushed or restarted); queues rebuilt from Postgres');
+    // No epoch means this Redis has never seen our jobs (or lost them): check every queued
+    // recipient now rather than waiting for them to age. The epoch is written only after the
+    // rebuild, so a rebuild cut short (Redis or Postgres gone again) is redone in full next time
+    // instead of leaving the rest to the slow orphan check.
+    const redisRebuilt = (await this.redis.exists(this.epochKey())) === 0;
+    // Jobs under way when Redis lost its data finish afterwards: a retry writes its recipient
+    // back to `queued` but cannot move the vanished job. For a while after a rebuild, look for
+    // those at every sweep instead of leaving them to wait out ORPHAN_AGE_MS.
+    const afterRebuild = Date.now() - this.rebuiltAt < ORPHAN_AGE_MS;
+    const requeued = await this.requeueOrphans(redisRebuilt || afterRebuild ? 0 : ORPHAN_AGE_MS);
+    if (redisRebuilt) {
+      this.rebuiltAt = Date.now();
+      await this.markEpoch();
+      this.logger.info({ requeued }, 'Redis held no engine epoch (new, flushed or restarted); queues rebuilt from Postgres');
+    }
 
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT DISTINCT c.id FROM campaigns c WHERE c.status IN ('running', 'paused', 'cancelled')`,

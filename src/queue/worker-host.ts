@@ -52,10 +52,27 @@ export class WorkerHost {
   }
 
   async start(): Promise<void> {
-    await this.refreshAccounts();
+    await this.warmUp();
+    // A worker started while Postgres is away (a restart, a failover) waits for it on the timer
+    // below rather than exiting.
+    await this.refreshAccounts().catch((error: unknown) =>
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot list accounts yet; will retry'),
+    );
     this.every(ACCOUNT_REFRESH_MS, () => this.refreshAccounts());
     this.every(this.config.feederIntervalMs, () => this.leaderTick());
     this.logger.info({ concurrency: this.config.workerConcurrency }, 'worker host started');
+  }
+
+  /**
+   * Prisma's first query sets up its query compiler, which blocks the event loop for hundreds of
+   * milliseconds (seconds on a busy machine). Done inside the first jobs, it starves their lock
+   * renewals: their locks lapse, the jobs come back while their recipients are `sending`, and
+   * sends that were fine end `unknown`. So run the hot path's query shape once before taking jobs.
+   */
+  private async warmUp(): Promise<void> {
+    await this.db.prisma.campaign
+      .findUnique({ where: { id: '00000000-0000-0000-0000-000000000000' }, include: { template: true, account: true } })
+      .catch(() => undefined);
   }
 
   private every(ms: number, task: () => Promise<void>): void {

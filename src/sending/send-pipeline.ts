@@ -85,7 +85,7 @@ export class SendPipeline {
       });
     }, { maxSize: 500, maxWaitMs: 5 });
     this.results = new Batcher(async (writes) => {
-      const written = await writeSendResults(pool, writes);
+      const written = await retryOnConnectionLoss(() => writeSendResults(pool, writes), deps.config.sendingLeaseMs / 2, deps.logger);
       const durable = writes.filter((w) => written.has(w.id));
       await this.countSent(durable.filter((w) => w.status === 'sent' || w.status === 'accepted'));
       await this.spendErrorBudget(durable);
@@ -122,7 +122,9 @@ export class SendPipeline {
 
     let context: CampaignContext;
     try {
-      context = await this.contexts.get(data.campaignId);
+      // The context read before the claim, when there was one: asking again could fail on a
+      // database blip after the claim, turning a send that never happened into an unknown.
+      context = early ?? (await this.contexts.get(data.campaignId));
     } catch (error) {
       if (!(error instanceof ContextError)) throw error;
       const result = outcome('ACCOUNT_MISCONFIGURED', error.message);
@@ -358,6 +360,35 @@ export class SendPipeline {
     await Promise.all([...this.bulk.values()].map((b) => b.drain()));
     await this.claims.drain();
     await this.results.drain();
+  }
+}
+
+/** Postgres errors that mean "the server went away", not "this statement is wrong". */
+const CONNECTION_LOST = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+
+function isConnectionLoss(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_LOST.has(code) || code.startsWith('08'))) return true;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+/**
+ * Result writes outlive a Postgres restart: the provider has answered, so the outcome is known,
+ * and failing the write would leave the recipient `sending` and end as `unknown`. The write is
+ * conditional (same attempt, still `sending`), so repeating it is safe.
+ */
+async function retryOnConnectionLoss<T>(write: () => Promise<T>, budgetMs: number, logger: Logger): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isConnectionLoss(error) || Date.now() >= deadline) throw error;
+      if (attempt === 0) logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'Postgres unreachable while writing send results; retrying');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+    }
   }
 }
 

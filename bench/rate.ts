@@ -1,0 +1,131 @@
+/**
+ * npm run bench:rate — how exactly one account's rate is kept across worker processes.
+ *
+ * One sandbox account configured at 50 messages/s, about 20 s of recipients, sent by 1, 2 and
+ * 4 worker processes in turn. The sandbox counts the sends it accepts in each wall-clock
+ * second, as a provider does. For each run: the average rate over the steady part (the first
+ * and last second are partial and left out), as a share of the configured rate, the most sends
+ * in any one second, and how many seconds went over the rate.
+ *
+ * Target: average >= 97% of the configured rate, and no second above it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { createTenant } from '../src/api/api-keys.js';
+import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
+import { createDatabase, type Db } from '../src/db/database.js';
+import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
+import { redisConnection } from '../src/queue/queues.js';
+import { BENCH_DATABASE_URL, freshBenchDatabase, table } from './support.js';
+
+const RATE = 50;
+const SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
+const N = RATE * SECONDS;
+const WORKER_COUNTS = [1, 2, 4];
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ROOT = resolve(import.meta.dirname, '..');
+/** Its own database, so it can run beside bench:send. */
+const DATABASE_URL = (() => {
+  const url = new URL(BENCH_DATABASE_URL);
+  url.pathname = `${url.pathname}_rate`;
+  return url.toString();
+})();
+
+type RunFigures = { workers: number; sent: number; steadySeconds: number; average: number; maxWindow: number; windowsOver: number; duplicates: number; perSecond: number[] };
+
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolveStart, reject) => {
+    const child = fork(resolve(ROOT, 'workers/send-worker.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', () => resolveStart(child));
+    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
+  });
+}
+
+function stopWorker(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = redisConnection(REDIS_URL);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+}
+
+async function run(db: Db, url: string, tenantId: string, workers: number): Promise<RunFigures> {
+  // No limit of its own: the sandbox only counts, so any excess shows in its per-second figures.
+  const sandbox = await startSandboxServer({ latencyMs: [5, 20] });
+  const prefix = `bench-rate-${randomUUID().slice(0, 8)}`;
+  const account = await db.prisma.providerAccount.create({
+    data: { tenantId, provider: 'sandbox', name: `rate ${workers}`, config: { baseUrl: sandbox.url }, credentials: { token: 'sandbox-token' }, ratePerSecond: RATE },
+  });
+  const template = await db.prisma.template.create({ data: { tenantId, accountId: account.id, name: 'bench', body: 'Hola {{1}}', paramCount: 1 } });
+  const campaign = await db.prisma.campaign.create({ data: { tenantId, accountId: account.id, templateId: template.id, name: `rate ${workers}` } });
+  await db.pool.query(
+    `INSERT INTO recipients (tenant_id, campaign_id, phone, raw_phone, line, variables)
+     SELECT $1, $2, '+569' || (10000000 + g)::text, '9' || (10000000 + g)::text, g + 1, '["Ana"]'::jsonb FROM generate_series(1, $3) g`,
+    [tenantId, campaign.id, N],
+  );
+  const env = { DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '20', FEEDER_INTERVAL_MS: '100' };
+  const children = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
+  await applyCampaignAction(db, tenantId, campaign.id, 'start');
+  for (;;) {
+    const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [campaign.id]);
+    if (rows[0]?.status === 'completed') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await Promise.all(children.map(stopWorker));
+  const stats = sandbox.stats();
+  await sandbox.close();
+  await deleteKeys(prefix);
+
+  // Every wall-clock second from the first send to the last, a second with no send counting 0.
+  const seconds = Object.keys(stats.perSecond).map(Number);
+  const first = Math.min(...seconds);
+  const last = Math.max(...seconds);
+  const counts = Array.from({ length: last - first + 1 }, (_, i) => stats.perSecond[String(first + i)] ?? 0);
+  const steady = counts.slice(1, -1);
+  return {
+    workers,
+    sent: stats.accepted,
+    steadySeconds: steady.length,
+    average: steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length),
+    maxWindow: Math.max(...counts),
+    windowsOver: counts.filter((n) => n > RATE).length,
+    duplicates: Object.values(stats.perPhone).filter((n) => n > 1).length,
+    perSecond: counts,
+  };
+}
+
+const url = await freshBenchDatabase(DATABASE_URL);
+const db = createDatabase(url, { max: 4 });
+const { tenantId } = await createTenant(db, 'bench');
+const results: RunFigures[] = [];
+for (const workers of WORKER_COUNTS) results.push(await run(db, url, tenantId, workers));
+await db.close();
+
+console.log(`\nbench:rate — one account at ${RATE}/s, ${N.toLocaleString()} recipients (~${SECONDS} s), sandbox counting accepted sends per wall-clock second\n`);
+console.log(
+  table([
+    ['worker processes', 'sent', 'steady seconds', 'average/s', '% of configured', 'max in one second', 'seconds above the rate', 'phones sent twice'],
+    ...results.map((r) => [
+      r.workers,
+      r.sent,
+      r.steadySeconds,
+      r.average.toFixed(1),
+      `${((100 * r.average) / RATE).toFixed(1)}%`,
+      r.maxWindow,
+      r.windowsOver,
+      r.duplicates,
+    ]),
+  ]),
+);
+console.log('\nsends per wall-clock second, first to last:');
+for (const r of results) console.log(`  ${r.workers} process${r.workers > 1 ? 'es' : ''}: ${r.perSecond.join(' ')}`);
+console.log(`\ntarget: average >= 97% of ${RATE}/s; never above ${RATE} in any one second`);
+process.exit(0);
