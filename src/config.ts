@@ -42,6 +42,12 @@ const schema = z.object({
   RETRY_BASE_DELAY_MS: int(2_000),
   /** Cap on one retry delay (ms). */
   RETRY_MAX_DELAY_MS: int(300_000),
+  /**
+   * Jitter (ms) tolerated between a send leaving and the provider counting it: the account's rate
+   * holds in every one-second window the provider sees while the jitter stays under this. The
+   * average reached is rate x 1000 / (1000 + this): 97.6% at 25.
+   */
+  RATE_JITTER_MS: int(25),
   /** Circuit breaker per account: provider failures (5xx, timeouts, network) in a 10 s window before it can open... */
   BREAKER_MIN_CALLS: int(20),
   /** ...and how long it first stays open (ms), doubling after each failed probe up to 5 minutes. */
@@ -72,6 +78,7 @@ export type Config = Readonly<{
   retryMaxDelayMs: number;
   uploadMaxBytes: number;
   breakerMinCalls: number;
+  rateJitterMs: number;
   breakerOpenMs: number;
   ingestBatchRows: number;
 }>;
@@ -108,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
     breakerMinCalls: Math.max(1, e.BREAKER_MIN_CALLS),
+    rateJitterMs: Math.min(500, e.RATE_JITTER_MS),
     breakerOpenMs: Math.max(100, e.BREAKER_OPEN_MS),
     ingestBatchRows: Math.max(100, e.INGEST_BATCH_ROWS),
     ...overrides,

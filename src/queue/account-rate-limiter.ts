@@ -7,16 +7,37 @@
  * Time comes from Redis (TIME), not from each machine's clock, so skew between workers cannot
  * double-book a slot. BullMQ's own limiter counts fixed windows, which allow up to twice the
  * rate in a wall-clock second; it is not used for this.
+ *
+ * Slots alone are not enough: a send that leaves late (a stalled event loop, a slow claim) bunches
+ * with the next on-time one. So a second check, the departure gate, runs just before the
+ * request goes out: it records each departure in a sorted set and lets one through only while
+ * fewer than `rate` left in the last second (a true sliding window, on Redis's clock), else
+ * says how long until the oldest one ages out. Pacing can then sit close to the rate.
  */
 import type { Redis } from 'ioredis';
 
 /**
- * Slots are paced at this share of the configured rate. A send leaves a little after its slot
- * (timers, a busy event loop, the network), which can bunch two sends; the 5% margin absorbs
- * up to ~50 ms of such delay, whatever the rate, so the provider never counts more than the
- * rate in a second. (2% = 20 ms was exceeded on a loaded two-core CI machine.)
+ * The jitter tolerated between a send's departure and the provider's own count (RATE_JITTER_MS):
+ * the gate counts departures over 1000 ms + jitter, and slots are paced to match, so a provider
+ * whose clock sees sends up to `jitterMs` apart from ours still never counts more than the rate
+ * in one second. The price is the average: rate x 1000 / (1000 + jitter), 97.6% at 25 ms.
  */
-const PACING = 0.95;
+export type RateLimiterOptions = { jitterMs: number };
+
+const GATE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window * 2)
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return string.format('%.3f', tonumber(oldest[2]) + window - now)
+`;
 
 const RESERVE = `
 local t = redis.call('TIME')
@@ -29,21 +50,42 @@ return string.format('%.3f', slot - now)
 `;
 
 export class AccountRateLimiter {
+  private sequence = 0;
+  private readonly windowMs: number;
+  private readonly pacing: number;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+    options: RateLimiterOptions = { jitterMs: 25 },
+  ) {
+    this.windowMs = 1000 + Math.max(0, options.jitterMs);
+    this.pacing = 1000 / this.windowMs;
+  }
 
   /** Reserves the account's next send slot; returns how long to wait for it, ms. */
   async reserve(accountId: string, ratePerSecond: number): Promise<number> {
-    const interval = 1000 / (Math.max(1, ratePerSecond) * PACING);
+    const interval = 1000 / (Math.max(1, ratePerSecond) * this.pacing);
     const wait = (await this.redis.eval(RESERVE, 1, `${this.prefix}:rate:${accountId}`, String(interval))) as string;
     return Number(wait);
   }
 
-  /** Waits for the account's next send slot. */
-  async acquire(accountId: string, ratePerSecond: number): Promise<void> {
+  /**
+   * Waits for the account's next send slot, then for the departure gate. `ratePerSecond` is the
+   * pace (lowered after rate-limit answers); `limitPerSecond`, the configured rate, is the hard cap.
+   */
+  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<void> {
     const waitMs = await this.reserve(accountId, ratePerSecond);
-    if (waitMs > 0.5) await new Promise((resolve) => setTimeout(resolve, Math.ceil(waitMs)));
+    if (waitMs > 0.5) await sleep(waitMs);
+    const limit = Math.max(1, Math.floor(limitPerSecond));
+    for (;;) {
+      const gateMs = Number(await this.redis.eval(GATE, 1, `${this.prefix}:departures:${accountId}`, String(limit), String(this.windowMs), `${process.pid}:${++this.sequence}:${Math.random()}`));
+      if (gateMs <= 0) return;
+      await sleep(gateMs + 1);
+    }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.ceil(ms)));
 }

@@ -69,7 +69,7 @@ export class SendPipeline {
   private readonly bulk = new Map<string, Batcher<{ context: CampaignContext; message: OutboundMessage }, SendOutcome>>();
 
   constructor(private readonly deps: SendPipelineDeps) {
-    this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix);
+    this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix, { jitterMs: deps.config.rateJitterMs });
     this.adaptiveRate = new AdaptiveRate(deps.redis, deps.queues.prefix);
     this.breaker = new CircuitBreaker(deps.redis, deps.queues.prefix, { minCalls: deps.config.breakerMinCalls, openMs: deps.config.breakerOpenMs });
     this.pairGap = new PairGap(deps.redis, deps.queues.prefix);
@@ -151,7 +151,7 @@ export class SendPipeline {
         // the provider currently tolerates (lowered after a rate-limit answer, regained
         // gradually). The slot is taken right before the call: anything between the two (a claim's
         // round trip) would be jitter the provider's per-second count sees.
-        await this.limiter.acquire(context.accountId, await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond));
+        await this.limiter.acquire(context.accountId, await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
         const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
         // Parse functions never see the account, so scrub its actual credential values here, before
         // the provider's text is stored or logged (some providers echo a bad token back).
@@ -197,7 +197,7 @@ export class SendPipeline {
       return messages.map(() => failure);
     }
     const rate = await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
-    for (let i = 0; i < messages.length; i += 1) await this.limiter.acquire(context.accountId, rate);
+    for (let i = 0; i < messages.length; i += 1) await this.limiter.acquire(context.accountId, rate, context.ratePerSecond);
     const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
     const outcomes = http.ok ? batch.parseBatchResponse(http.response, messages) : messages.map(() => http.outcome);
     const secrets = credentialValues(context.account.credentials);

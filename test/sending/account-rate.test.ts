@@ -26,15 +26,18 @@ afterAll(async () => {
   await ctx.close();
 });
 
-it(`two worker processes together never send more than ${RATE}/s for one account`, async () => {
+it(`four worker processes together never send more than ${RATE}/s for one account`, async () => {
   const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: RATE });
-  await insertRecipients(ctx, campaignId, 300);
-  const env = { FEEDER_INTERVAL_MS: '100', WORKER_CONCURRENCY: '20' };
-  workers.push(await startWorkerProcess(ctx, env), await startWorkerProcess(ctx, env));
+  await insertRecipients(ctx, campaignId, 400);
+  // The sandbox counts in this test process, which shares two cores with four workers, Postgres,
+  // Redis and another test file: its receive jitter is well above production's. The bound must
+  // hold for the jitter the engine is configured to tolerate, so configure it for this machine.
+  const env = { FEEDER_INTERVAL_MS: '100', WORKER_CONCURRENCY: '20', RATE_JITTER_MS: '80' };
+  workers.push(...(await Promise.all([1, 2, 3, 4].map(() => startWorkerProcess(ctx, env)))));
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
   await waitFor('completion', async () => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'completed', 60_000, 200);
 
-  expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 300 });
+  expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 400 });
   const perSecond = sandbox.stats().perSecond;
   const counts = Object.values(perSecond);
   expect(Math.max(...counts)).toBeLessThanOrEqual(RATE);
