@@ -54,6 +54,13 @@ export class BinaryCopyBuffer {
     return this;
   }
 
+  /** A nullable text field: null is length -1 in the binary format. */
+  textOrNull(value: string | null): this {
+    if (value !== null) return this.text(value);
+    this.pos = this.buf.writeInt32BE(-1, this.pos);
+    return this;
+  }
+
   int4(value: number): this {
     this.buf.writeInt32BE(4, this.pos);
     this.buf.writeInt32BE(value, this.pos + 4);

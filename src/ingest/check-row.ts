@@ -2,6 +2,7 @@
  * One record against the rules of a recipient row: its shape, its phone, then its variables.
  * The first rule broken is the row's reason; duplicates are judged later, among good rows only.
  */
+import { isValidTimeZone } from '../flow/quiet-hours.js';
 import { normalizePhone, type CountryCode } from '../phones/normalize-phone.js';
 import type { ColumnMapping } from './column-mapping.js';
 import { rowProblem, type RowProblem } from './rejection-reasons.js';
@@ -14,7 +15,7 @@ export type RowRules = {
 };
 
 export type CheckedRow =
-  | { ok: true; e164: string; rawPhone: string; variables: string[] }
+  | { ok: true; e164: string; rawPhone: string; variables: string[]; timeZone: string | null }
   | { ok: false; problem: RowProblem };
 
 // Control characters, U+FFFD (bytes the decoder could not read), surrogates, 5 spaces in a row.
@@ -48,7 +49,15 @@ export function checkRow(record: SourceRecord, rules: RowRules): CheckedRow {
     }
     variables.push(value);
   }
-  return { ok: true, e164: phone.e164, rawPhone, variables };
+  let timeZone: string | null = null;
+  if (mapping.timeZone !== undefined) {
+    const given = (cells[mapping.timeZone] ?? '').trim();
+    if (given !== '') {
+      if (!isValidTimeZone(given)) return { ok: false, problem: rowProblem('TIME_ZONE_INVALID', `"${given.slice(0, 60)}" is not an IANA time zone (such as America/Santiago).`) };
+      timeZone = given;
+    }
+  }
+  return { ok: true, e164: phone.e164, rawPhone, variables, timeZone };
 }
 
 /** True when every cell is blank: a spreadsheet's empty row (";;;"), skipped and not counted. */

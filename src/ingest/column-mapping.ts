@@ -21,6 +21,8 @@ export type ColumnMapping = {
   phone: number;
   /** Index of the column of each placeholder, {{1}} first. */
   variables: readonly number[];
+  /** Index of a column naming the recipient's IANA time zone (for quiet hours), when the file has one. */
+  timeZone?: number;
 };
 
 export type MappingOptions = {
@@ -39,6 +41,8 @@ const PHONE_NAMES: readonly (readonly string[])[] = [
 ];
 const PHONE_WORDS = ['whatsapp', 'celular', 'movil', 'mobile', 'phone', 'telefono'];
 const BARE_NUMBER_NAMES = ['numero', 'number', 'nro', 'num'];
+/** A column giving each recipient's time zone ("America/Bogota"); never a template variable. */
+const TIME_ZONE_NAMES = ['timezone', 'tz', 'zonahoraria', 'husohorario', 'fusohorario', 'zona'];
 const PLACEHOLDER_NAME = /^(?:var|variable|variables|param|params|parameter|parameters|parametro|parametros|p|v)?(\d{1,3})$/;
 const MUSTACHE = /^\{\{\s*(\d{1,3})\s*\}\}$/;
 
@@ -55,11 +59,12 @@ export function mapColumns(columns: readonly string[], options: MappingOptions):
   const names = columns.map(normalizeColumnName);
   const phone = options.phoneColumn === undefined ? findPhoneColumn(names) : findColumn(columns, names, options.phoneColumn, 'phoneColumn');
   if (phone === -1) throw errors.noPhoneColumn(columns);
+  const timeZone = names.findIndex((name, index) => index !== phone && TIME_ZONE_NAMES.includes(name));
   const variables =
-    options.variables === undefined ? defaultVariables(columns, names, phone, options) : explicitVariables(columns, names, options);
+    options.variables === undefined ? defaultVariables(columns, names, phone, options, timeZone) : explicitVariables(columns, names, options);
   const lastNamed = names.reduce((last, name, index) => (name === '' ? last : index), -1);
   const requiredCells = Math.max(lastNamed, phone, ...variables) + 1;
-  return { columns, requiredCells, phone, variables };
+  return { columns, requiredCells, phone, variables, ...(timeZone === -1 || variables.includes(timeZone) ? {} : { timeZone }) };
 }
 
 function findPhoneColumn(names: readonly string[]): number {
@@ -96,7 +101,7 @@ function explicitVariables(columns: readonly string[], names: readonly string[],
   return indexes;
 }
 
-function defaultVariables(columns: readonly string[], names: readonly string[], phone: number, options: MappingOptions): number[] {
+function defaultVariables(columns: readonly string[], names: readonly string[], phone: number, options: MappingOptions, timeZone: number): number[] {
   const count = options.paramCount;
   // A template without placeholders ignores every other column.
   if (count === 0) return [];
@@ -114,7 +119,7 @@ function defaultVariables(columns: readonly string[], names: readonly string[], 
   if (byPosition.size > 0) {
     throw errors.templateVariableMismatch(count, byPosition.size, [...byPosition.values()].map((i) => columns[i] ?? ''));
   }
-  const others = columns.map((_, index) => index).filter((index) => index !== phone && names[index] !== '');
+  const others = columns.map((_, index) => index).filter((index) => index !== phone && index !== timeZone && names[index] !== '');
   if (others.length !== count) throw errors.templateVariableMismatch(count, others.length, others.map((i) => columns[i] ?? ''));
   return others;
 }

@@ -183,7 +183,7 @@ async function ingestInTransaction(
             writer.addRejected(record.line, 'DUPLICATE_PHONE', `${row.e164} is already in ${earlier}; the first one is kept.`, record.raw);
           } else {
             summary.accepted++;
-            writer.addRecipient(record.line, row.e164, row.rawPhone, row.variables);
+            writer.addRecipient(record.line, row.e164, row.rawPhone, row.variables, row.timeZone);
           }
         }
         if (++sinceYield === ROWS_BETWEEN_YIELDS) {

@@ -20,7 +20,7 @@ import { BinaryCopyBuffer, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, fieldBound, 
 export type UploadScope = { tenantId: string; campaignId: string; uploadId: string };
 
 const RECIPIENTS_COPY =
-  'COPY recipients (tenant_id, campaign_id, upload_id, phone, raw_phone, line, variables) FROM STDIN (FORMAT binary)';
+  'COPY recipients (tenant_id, campaign_id, upload_id, phone, raw_phone, line, variables, time_zone) FROM STDIN (FORMAT binary)';
 const REJECTED_COPY = 'COPY rejected_rows (tenant_id, campaign_id, upload_id, line, reason, message, raw) FROM STDIN (FORMAT binary)';
 const FIELDS = 7;
 /** The three UUID fields and the int4: their bytes with length prefixes. */
@@ -55,15 +55,16 @@ export class RecipientCopyWriter {
     this.scope = Buffer.concat([uuidField(scope.tenantId), uuidField(scope.campaignId), uuidField(scope.uploadId)]);
   }
 
-  addRecipient(line: number, e164: string, rawPhone: string, variables: readonly string[]): void {
+  addRecipient(line: number, e164: string, rawPhone: string, variables: readonly string[], timeZone: string | null = null): void {
     const json = JSON.stringify(variables);
     this.recipients
-      .startRow(FIELDS, FIXED_BYTES + fieldBound(e164) + fieldBound(rawPhone) + fieldBound(json))
+      .startRow(FIELDS + 1, FIXED_BYTES + fieldBound(e164) + fieldBound(rawPhone) + fieldBound(json) + fieldBound(timeZone ?? ''))
       .raw(this.scope)
       .text(e164)
       .text(rawPhone)
       .int4(line)
-      .jsonb(json);
+      .jsonb(json)
+      .textOrNull(timeZone);
     this.rowsInBatch++;
   }
 

@@ -16,6 +16,7 @@ export const REJECTION_REASONS = {
   VARIABLE_EMPTY: 'A template variable is empty; every placeholder needs a value.',
   VARIABLE_INVALID:
     'A template variable has a line break, a tab, more than 4 spaces in a row or unreadable characters, which WhatsApp refuses in template parameters.',
+  TIME_ZONE_INVALID: 'The time zone column holds something that is not an IANA time zone name (such as America/Santiago).',
   ROW_MALFORMED: 'The row could not be read: a quote is never closed, text follows a closing quote, or the JSON item is not valid.',
   DUPLICATE_PHONE: 'The phone number is already in this campaign (earlier in this file or in an earlier upload); the first one is kept.',
   PHONE_SUPPRESSED: 'This phone asked not to receive messages (suppression list).',

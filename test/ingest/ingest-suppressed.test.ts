@@ -117,7 +117,7 @@ describe('checkRowGroups', () => {
     let line = 2;
     for (const size of sizes) yield Array.from({ length: size }, () => record(line, `+56986${String(line++).padStart(6, '0')}`));
   }
-  const check = (r: SourceRecord) => ({ ok: true as const, e164: r.cells[0] as string, rawPhone: r.cells[0] as string, variables: [] });
+  const check = (r: SourceRecord) => ({ ok: true as const, e164: r.cells[0] as string, rawPhone: r.cells[0] as string, variables: [], timeZone: null });
 
   it('regroups batches of any size into groups of about groupRows, in order, one lookup each', async () => {
     const asked: number[] = [];
