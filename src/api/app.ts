@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { providerTemplateRoutes } from './routes/provider-templates.js';
+import { settingsRoutes } from './routes/settings.js';
 import { suppressionRoutes } from './routes/suppressions.js';
 import { templateRoutes } from './routes/templates.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(aderesoMessageRoutes(ctx));
   await app.register(uploadRoutes(ctx));
   await app.register(suppressionRoutes(ctx));
+  await app.register(settingsRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(metricsRoutes(ctx));
   return app;

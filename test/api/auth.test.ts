@@ -31,7 +31,7 @@ afterAll(async () => {
 const SOME_ID = '7d0c3a52-5f4e-4b0e-9a53-0d6f0a4b9e21';
 
 /** Every /v1 route the app serves, with ids filled in (they need not exist: auth runs first). */
-const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string }[] = [
+const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'; path: string }[] = [
   { method: 'POST', path: '/v1/accounts' },
   { method: 'GET', path: '/v1/accounts' },
   { method: 'GET', path: '/v1/accounts/:id' },
@@ -65,6 +65,8 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: s
   { method: 'DELETE', path: '/v1/suppressions/:phone' },
   { method: 'POST', path: '/v1/suppressions/import' },
   { method: 'GET', path: '/v1/suppressions/export.csv' },
+  { method: 'GET', path: '/v1/settings/stop-words' },
+  { method: 'PUT', path: '/v1/settings/stop-words' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId/rejected.csv' },
 ];

@@ -172,3 +172,21 @@ describe('text campaigns (Adereso proactive conversations)', () => {
     expectError(await h.api.post('/v1/campaigns', { name: 'x', accountId: adereso.id }), 400, 'VALIDATION_FAILED');
   });
 });
+
+describe('stop words', () => {
+  it('starts with the defaults, takes the tenant own list, and [] restores the defaults', async () => {
+    const auth = { authorization: `Bearer ${h.tenant.apiKey}` };
+    const initial = expectStatus<{ stopWords: string[]; usingDefaults: boolean }>(await h.api.get('/v1/settings/stop-words'), 200);
+    expect(initial.usingDefaults).toBe(true);
+    expect(initial.stopWords).toEqual(expect.arrayContaining(['BAJA', 'STOP']));
+
+    const put = (stopWords: unknown) => h.app.inject({ method: 'PUT', url: '/v1/settings/stop-words', headers: auth, payload: { stopWords } });
+    const own = expectStatus<{ stopWords: string[]; usingDefaults: boolean }>(await put(['ALTO', 'chao', 'ALTO']), 200);
+    expect(own).toMatchObject({ stopWords: ['ALTO', 'chao'], usingDefaults: false });
+    const stored = await h.ctx.db.prisma.tenant.findUniqueOrThrow({ where: { id: h.tenant.tenantId } });
+    expect(stored.stopWords).toEqual(['ALTO', 'chao']);
+
+    expectError(await put(['']), 400, 'VALIDATION_FAILED');
+    expect(expectStatus<{ usingDefaults: boolean }>(await put([]), 200).usingDefaults).toBe(true);
+  });
+});

@@ -28,17 +28,21 @@ afterAll(async () => {
   await fake?.close();
 });
 
-function account(aderesoAccountId: string): Promise<string> {
-  return createAccount(engine.ctx, { provider: 'adereso', config: { baseUrl: fake.url, account: BUSINESS_NUMBER, accountId: aderesoAccountId }, credentials: { token: fake.token } });
+function account(aderesoAccountId: string, defaults: { noManualMerge?: boolean } = {}): Promise<string> {
+  return createAccount(engine.ctx, {
+    provider: 'adereso',
+    config: { baseUrl: fake.url, account: BUSINESS_NUMBER, accountId: aderesoAccountId, ...defaults },
+    credentials: { token: fake.token },
+  });
 }
 
-async function textCampaign(accountId: string, recipients: { phone: string; variables: string[] }[]): Promise<string> {
+async function textCampaign(accountId: string, recipients: { phone: string; variables: string[] }[], options: { noManualReopen?: boolean; noManualMerge?: boolean } = { noManualReopen: true, noManualMerge: false }): Promise<string> {
   const { campaign } = await createEngineCampaign(engine.ctx.db, engine.ctx.tenantId, {
     name: 'Aviso de despacho',
     accountId,
     kind: 'text',
     text: 'Hola {{1}}, tu pedido {{2}} va en camino.',
-    options: { noManualReopen: true, noManualMerge: false },
+    options,
     defaultCountry: 'CL',
     priority: 0,
     maxAttempts: 3,
@@ -89,5 +93,13 @@ describe('Adereso text campaigns through the engine', () => {
     const states = await recipientsByPhone(engine.ctx, campaignId);
     // Nothing failed: the recipients wait for the account to be fixed and resumed.
     expect(Object.values(states).filter((s) => s.status === 'failed')).toEqual([]);
+  });
+
+  it("takes the account's default for an option the campaign leaves out", async () => {
+    const campaignId = await textCampaign(await account('proactive_ok', { noManualMerge: true }), [{ phone: '+56911140001', variables: ['Ana', 'A-1'] }], { noManualReopen: false });
+    await startCampaign(engine.ctx, campaignId);
+    await waitForCampaignStatus(engine.ctx, campaignId, 'completed');
+    const body = fake.requests.filter((r) => r.path === CONVERSATION_PATH).map((r) => r.json as Record<string, unknown>).find((b) => b.phone === '56911140001');
+    expect(body).toMatchObject({ no_manual_reopen: false, no_manual_merge: true });
   });
 });

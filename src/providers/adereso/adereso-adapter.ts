@@ -19,6 +19,10 @@ const configSchema = z.object({
   account: z.string().regex(/^\+?\d{8,15}$/, 'the WhatsApp Business number, digits with country code').transform(e164ToDigits),
   /** Adereso's id of the WhatsApp account (`account_id`) for proactive free-text conversations, e.g. au2geg72gs. */
   accountId: z.string().min(1).optional(),
+  /** Default for proactive conversations: once closed, agents cannot reopen the ticket. A campaign's option overrides it. */
+  noManualReopen: z.boolean().optional(),
+  /** Default for proactive conversations: agents cannot merge the ticket into another. A campaign's option overrides it. */
+  noManualMerge: z.boolean().optional(),
 });
 
 const credentialsSchema = z.object({
@@ -99,17 +103,21 @@ export const aderesoAdapter: ProviderAdapter<AderesoConfig, AderesoCredentials> 
   parseSendResponse: parseHsmResponse,
   // Text campaigns: one proactive conversation per recipient, the campaign's text filled in.
   text: {
-    buildTextRequest: (message, account, options) =>
-      buildConversationRequest(
+    buildTextRequest: (message, account, options) => {
+      // The campaign's choice first, then the account's default, else Adereso's own default.
+      const noManualReopen = options.noManualReopen ?? account.config.noManualReopen;
+      const noManualMerge = options.noManualMerge ?? account.config.noManualMerge;
+      return buildConversationRequest(
         {
           phone: message.phone,
           userName: message.recipientName ?? message.phone,
           message: renderPlaceholders(message.template.body, message.variables),
-          ...(options.noManualReopen === undefined ? {} : { noManualReopen: options.noManualReopen }),
-          ...(options.noManualMerge === undefined ? {} : { noManualMerge: options.noManualMerge }),
+          ...(noManualReopen === undefined ? {} : { noManualReopen }),
+          ...(noManualMerge === undefined ? {} : { noManualMerge }),
         },
         account,
-      ),
+      );
+    },
     parseTextResponse: (response) => parseConversationResponse(response),
   },
 };
