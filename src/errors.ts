@@ -31,7 +31,7 @@ export const errors = {
   webhookNotFound: () =>
     new AppError('WEBHOOK_NOT_FOUND', 404, 'No webhook is registered at this address; use the URL the engine gave when the account was created or its webhook secret was rotated.'),
   webhookUnsupported: (provider: string) =>
-    new AppError('WEBHOOK_UNSUPPORTED', 404, `The ${provider} provider sends no webhooks the engine understands (supported: meta, multichat, optiwe).`, { provider }),
+    new AppError('WEBHOOK_UNSUPPORTED', 404, `The ${provider} provider sends no webhooks the engine understands (supported: meta, multichat, optiwe, sandbox).`, { provider }),
   webhookSignatureInvalid: () =>
     new AppError('WEBHOOK_SIGNATURE_INVALID', 401, 'The X-Hub-Signature-256 header is missing or does not match the body signed with the app secret.'),
   webhookSignatureUnconfigured: () =>

@@ -22,7 +22,10 @@ export type CampaignFunnel = {
   rates: { sent: number | null; delivered: number | null; read: number | null; replied: number | null; failed: number | null; optedOut: number | null };
   failuresByCode: { code: string; count: number }[];
   failuresByProviderCode: { providerCode: string; code: string; count: number }[];
-  /** Seconds from the provider's acceptance to delivery, over recipients with both times. */
+  /**
+   * Seconds from the provider's acceptance to delivery, over recipients with both times. Providers
+   * stamp events in whole seconds, so a delivery within the send's own second counts as 0.
+   */
   timeToDeliver: { count: number; p50: number | null; p90: number | null; p99: number | null };
 };
 
@@ -51,9 +54,9 @@ export async function campaignFunnel(db: Db, campaignId: string): Promise<Campai
               count(*) FILTER (WHERE status = 'failed') AS failed,
               count(*) FILTER (WHERE opted_out_at IS NOT NULL) AS opted_out,
               count(*) FILTER (WHERE delivered_at IS NOT NULL AND sent_at IS NOT NULL) AS delivered_timed,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - sent_at)) FILTER (WHERE delivered_at IS NOT NULL AND sent_at IS NOT NULL) AS p50,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - sent_at)) FILTER (WHERE delivered_at IS NOT NULL AND sent_at IS NOT NULL) AS p90,
-              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - sent_at)) FILTER (WHERE delivered_at IS NOT NULL AND sent_at IS NOT NULL) AS p99
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(0, extract(epoch FROM delivered_at - sent_at))) FILTER (WHERE delivered_at IS NOT NULL AND sent_at IS NOT NULL) AS p50,
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(0, extract(epoch FROM delivered_at - sent_at))) FILTER (WHERE delivered_at IS NOT NULL AND sent_at IS NOT NULL) AS p90,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY greatest(0, extract(epoch FROM delivered_at - sent_at))) FILTER (WHERE delivered_at IS NOT NULL AND sent_at IS NOT NULL) AS p99
          FROM recipients WHERE campaign_id = $1`,
       [campaignId],
     ),

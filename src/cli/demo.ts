@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const { apiKey } = await createTenant(db, `demo ${new Date().toISOString()}`);
   await db.close();
 
-  const account = await api<{ id: string }>(base, apiKey, 'POST', '/v1/accounts', {
+  const account = await api<{ id: string; webhook: { url: string } }>(base, apiKey, 'POST', '/v1/accounts', {
     provider: 'sandbox', name: 'Sandbox (demo)', config: { baseUrl: sandbox.url }, credentials: { token: 'demo-sandbox-token' }, ratePerSecond: RATE,
   });
   const template = await api<{ id: string; paramCount: number }>(base, apiKey, 'POST', '/v1/templates', {
@@ -86,6 +86,17 @@ async function main(): Promise<void> {
     name: 'Demo: recordatorio de pago', accountId: account.id, templateId: template.id, defaultCountry: 'CL',
   }, { 'idempotency-key': `demo-${Date.now()}` });
   say(`Created account ${account.id}, template recordatorio_pago (${template.paramCount} placeholders), campaign ${campaign.id}`);
+  // The sandbox reports deliveries, reads and replies to the account's webhook, as Meta would.
+  sandbox.settings.webhook = {
+    url: `${base}${account.webhook.url}`,
+    secret: 'demo-sandbox-token',
+    deliveredRate: 0.97,
+    readRate: 0.6,
+    replyRate: 0.05,
+    optOutRate: 0.3,
+    delayMs: [200, 1500],
+  };
+  say('Sandbox will report delivered / read / replies to the account webhook (97% delivered, 60% of those read, 5% of reads replied)');
 
   const file = ReadableStream.from(createReadStream(SAMPLE)) as ReadableStream;
   const { upload } = await api<{ upload: { uploadId: string; totalRows: number; accepted: number; rejected: number; duplicates: number; encoding: string; delimiter: string; rejectedByReason: Record<string, number>; rejectedReportUrl: string } }>(
@@ -121,6 +132,11 @@ async function main(): Promise<void> {
   const exportPath = join(OUTPUT, `campaign-${campaign.id}.csv`);
   await writeFile(exportPath, await api<string>(base, apiKey, 'GET', `/v1/campaigns/${campaign.id}/export.csv`));
   say(`Export of every recipient's result: ${exportPath}`);
+  const funnel = await settledFunnel(base, apiKey, campaign.id);
+  say(
+    `Funnel: accepted ${funnel.accepted}, delivered ${funnel.delivered} (${pct(funnel.rates.delivered)}), read ${funnel.read} (${pct(funnel.rates.read)}), ` +
+      `replied ${funnel.replied}, opted out ${funnel.optedOut}; time to deliver p50 ${funnel.timeToDeliver.p50 ?? '-'} s, p99 ${funnel.timeToDeliver.p99 ?? '-'} s`,
+  );
   const stats = sandbox.stats();
   const repeats = Object.values(stats.perPhone).filter((n) => n > 1).length;
   say(`Sandbox saw ${stats.accepted} messages to ${Object.keys(stats.perPhone).length} phones; phones sent twice: ${repeats}; peak ${stats.maxPerSecond} msg/s`);
@@ -128,6 +144,33 @@ async function main(): Promise<void> {
   await stopChildren();
   await sandbox.close();
   if (view.status !== 'completed' || repeats > 0) throw new Error('the demo campaign did not complete cleanly');
+}
+
+type Funnel = {
+  accepted: number;
+  delivered: number;
+  read: number;
+  replied: number;
+  optedOut: number;
+  rates: { delivered: number | null; read: number | null };
+  timeToDeliver: { p50: number | null; p99: number | null };
+};
+
+/** The funnel once the webhook callbacks (sent up to 1.5 s after each message) have been applied. */
+async function settledFunnel(base: string, apiKey: string, campaignId: string): Promise<Funnel> {
+  let last = '';
+  for (let i = 0; i < 40; i += 1) {
+    const funnel = await api<Funnel>(base, apiKey, 'GET', `/v1/campaigns/${campaignId}/funnel`);
+    const now = JSON.stringify([funnel.delivered, funnel.read, funnel.replied]);
+    if (now === last && funnel.delivered > 0) return funnel;
+    last = now;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  return api<Funnel>(base, apiKey, 'GET', `/v1/campaigns/${campaignId}/funnel`);
+}
+
+function pct(rate: number | null): string {
+  return rate === null ? '-' : `${(rate * 100).toFixed(1)}%`;
 }
 
 async function stopChildren(): Promise<void> {

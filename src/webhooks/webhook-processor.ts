@@ -197,7 +197,7 @@ export class WebhookProcessor {
         accountId: row.account_id,
         webhookEventId: row.id,
         stopWords: await this.stopWordsFor(client, row.tenant_id),
-        statusByPhone: row.provider !== 'meta',
+        statusByPhone: row.provider !== 'meta' && row.provider !== 'sandbox',
       };
       applicable.push({ row, request: { scope, events: parsed.events } });
     }

@@ -70,7 +70,8 @@ class WebhookAccounts {
           tenantId: row.tenantId,
           provider: row.provider,
           secretHash: row.webhookSecretHash,
-          appSecret: text(credentials.appSecret),
+          // The sandbox signs like Meta, with the account's own sandbox token.
+          appSecret: row.provider === 'sandbox' ? text(credentials.token) : text(credentials.appSecret),
           verifyToken: text(credentials.webhookVerifyToken),
         }
       : null;
@@ -118,7 +119,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
       if (!hasWebhooks(provider)) return refuse(reply, provider, 'unsupported', errors.webhookUnsupported(provider));
 
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      if (provider === 'meta') {
+      if (provider === 'meta' || provider === 'sandbox') {
         if (!account.appSecret) return refuse(reply, provider, 'bad_signature', errors.webhookSignatureUnconfigured());
         const signature = request.headers['x-hub-signature-256'];
         if (!verifyMetaSignature(raw, typeof signature === 'string' ? signature : undefined, account.appSecret)) {

@@ -3,7 +3,7 @@
  * rate limit and tier limit. It records what it received so tests can prove a phone was sent
  * at most once. Protocol: ./sandbox-protocol.md.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -30,6 +30,26 @@ export type SandboxSettings = {
   hangRate: number;
   /** Quote the rejected token in the 401 text, as some real providers do (tests of redaction). */
   unauthorizedEcho: boolean;
+  /** Delivery callbacks to the engine's webhook, in Meta's format and signed like Meta's; null: none. */
+  webhook: SandboxWebhook | null;
+};
+
+/**
+ * Status and reply callbacks after an accepted send, as Meta's Cloud API sends them
+ * (`entry[].changes[].value.statuses[]` / `messages[]`), signed with X-Hub-Signature-256 over
+ * the raw body keyed by `secret` (the account's sandbox token).
+ */
+export type SandboxWebhook = {
+  url: string;
+  secret: string;
+  /** Share of accepted messages reported delivered, then read (of the delivered), then replied to (of the read). */
+  deliveredRate: number;
+  readRate: number;
+  replyRate: number;
+  /** Share of replies that are "BAJA" (an opt-out) rather than a thank-you. */
+  optOutRate: number;
+  /** Delay before the callback, ms: a [min, max] pair draws uniformly. */
+  delayMs: [number, number];
 };
 
 export type SandboxStats = {
@@ -69,6 +89,7 @@ const DEFAULTS: SandboxSettings = {
   templateParamCounts: {},
   hangRate: 0,
   unauthorizedEcho: false,
+  webhook: null,
 };
 
 type SendBody = { to?: unknown; template?: unknown; language?: unknown; parameters?: unknown; reference?: unknown };
@@ -161,12 +182,24 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
     const key = String(nowSecond);
     stats.perSecond[key] = (stats.perSecond[key] ?? 0) + 1;
     stats.maxPerSecond = Math.max(stats.maxPerSecond, stats.perSecond[key] ?? 0);
-    return count(res, 200, { id: `sbx_${randomUUID().replace(/-/g, '')}` });
+    const id = `sbx_${randomUUID().replace(/-/g, '')}`;
+    if (settings.webhook) scheduleCallback(settings.webhook, id, to);
+    return count(res, 200, { id });
   }
 
   function count(res: ServerResponse, status: number, payload: unknown): void {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     reply(res, status, payload);
+  }
+
+  const callbacks = new Set<NodeJS.Timeout>();
+  function scheduleCallback(webhook: SandboxWebhook, id: string, to: string): void {
+    const delay = webhook.delayMs[0] + Math.random() * (webhook.delayMs[1] - webhook.delayMs[0]);
+    const timer = setTimeout(() => {
+      callbacks.delete(timer);
+      void postCallback(webhook, metaCallback(webhook, id, to)).catch(() => undefined);
+    }, delay);
+    callbacks.add(timer);
   }
 
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
@@ -180,6 +213,7 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
       uniqueRecipients.clear();
     },
     async close() {
+      for (const timer of callbacks) clearTimeout(timer);
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -204,4 +238,52 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** One Meta-format callback: sent, then delivered and read as drawn, and maybe a reply. */
+function metaCallback(webhook: SandboxWebhook, id: string, to: string): string {
+  const waId = to.slice(1);
+  // Whole seconds, like Meta's; rounded up, since the callback comes after the send.
+  const now = Math.ceil(Date.now() / 1000);
+  const statuses: { id: string; status: string; timestamp: string; recipient_id: string }[] = [{ id, status: 'sent', timestamp: String(now), recipient_id: waId }];
+  const messages: unknown[] = [];
+  if (Math.random() < webhook.deliveredRate) {
+    statuses.push({ id, status: 'delivered', timestamp: String(now), recipient_id: waId });
+    if (Math.random() < webhook.readRate) {
+      statuses.push({ id, status: 'read', timestamp: String(now), recipient_id: waId });
+      if (Math.random() < webhook.replyRate) {
+        const body = Math.random() < webhook.optOutRate ? 'BAJA' : '¡Gracias!';
+        messages.push({ from: waId, id: `wamid.sbx_in_${randomUUID().replace(/-/g, '')}`, timestamp: String(now), type: 'text', text: { body } });
+      }
+    }
+  }
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: 'sandbox',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '56900000000', phone_number_id: 'sandbox' },
+              statuses,
+              ...(messages.length > 0 ? { contacts: [{ profile: { name: 'Cliente' }, wa_id: waId }], messages } : {}),
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** Posts a callback signed like Meta's; one retry, as Meta retries non-200 answers. */
+async function postCallback(webhook: SandboxWebhook, body: string): Promise<void> {
+  const signature = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const response = await fetch(webhook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
+    await response.arrayBuffer();
+    if (response.ok) return;
+  }
 }
