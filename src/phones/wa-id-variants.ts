@@ -32,7 +32,7 @@ export function e164FromWaId(raw: string): string | undefined {
  *
  * - Mexico: +52 + 10 digits <-> +521 + 10 digits (national numbers never start with 1).
  * - Argentina: +54 + 10 digits <-> +549 + 10 digits (area codes never start with 9).
- * - Brazil: +55 DD 9XXXXXXXX <-> +55 DD XXXXXXXX, only when the 8-digit part is in the old
+ * - Brazil: +55 DD 9nnnnnnnn <-> +55 DD nnnnnnnn, only when the 8-digit part is in the old
  *   mobile range (first digit 6-9); landlines (2-5) never had a ninth digit. DDD area codes
  *   have no zero digit.
  */
