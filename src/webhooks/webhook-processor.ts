@@ -75,14 +75,23 @@ export class WebhookProcessor {
 
   start(): void {
     this.stopped = false;
+    // While Postgres is away, back off (up to 5 s) and say so once, not every poll.
+    let failures = 0;
     const tick = () => {
       if (this.stopped) return;
       this.running = this.drainBacklog()
-        .then(() => undefined)
-        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'webhook processing failed; will retry'))
+        .then(() => {
+          if (failures > 0) this.deps.logger.info({ failures }, 'webhook processing resumed');
+          failures = 0;
+        })
+        .catch((error: unknown) => {
+          failures += 1;
+          if (failures === 1) this.deps.logger.error({ err: error }, 'webhook processing failed; retrying with backoff');
+        })
         .finally(() => {
           this.running = null;
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs);
+          const delay = failures === 0 ? this.options.pollMs : Math.min(5_000, this.options.pollMs * 2 ** Math.min(failures, 10));
+          if (!this.stopped) this.timer = setTimeout(tick, delay);
         });
     };
     tick();
