@@ -22,6 +22,8 @@ import { Sweeper } from './sweeper.js';
 
 /** How often to look for accounts that need a queue worker (ms); a started campaign waits at most this long. */
 const ACCOUNT_REFRESH_MS = 500;
+/** Seconds of an account's rate kept in flight per process (see concurrencyFor). */
+const IN_FLIGHT_SECONDS = 2;
 
 
 export class WorkerHost {
@@ -100,13 +102,30 @@ export class WorkerHost {
     await this.feeder.feedOnce();
   }
 
+  /**
+   * Sends in flight per process for an account: enough to keep `IN_FLIGHT_SECONDS` of its rate
+   * under way (covers provider latency up to that), at most WORKER_CONCURRENCY. More would only
+   * queue jobs inside the rate limiter, claimed already, where a pause, an expiry or an account
+   * stop reaches them late.
+   */
+  private concurrencyFor(ratePerSecond: number): number {
+    return Math.max(2, Math.min(this.config.workerConcurrency, Math.ceil(ratePerSecond * IN_FLIGHT_SECONDS)));
+  }
+
   /** Runs a worker for each account that has a running or paused campaign. */
   private async refreshAccounts(): Promise<void> {
-    const { rows } = await this.db.pool.query<{ id: string }>(
-      `SELECT DISTINCT a.id FROM provider_accounts a
+    const { rows } = await this.db.pool.query<{ id: string; rate_per_second: number }>(
+      `SELECT DISTINCT a.id, a.rate_per_second FROM provider_accounts a
          JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')`,
     );
     const wanted = new Set(rows.map((r) => r.id));
+    for (const row of rows) {
+      const worker = this.workers.get(row.id);
+      const concurrency = this.concurrencyFor(row.rate_per_second);
+      // The rate may change (PATCH /v1/accounts/:id): follow it.
+      if (worker && worker.concurrency !== concurrency) worker.concurrency = concurrency;
+    }
+    const rates = new Map(rows.map((r) => [r.id, r.rate_per_second]));
     for (const [accountId, worker] of this.workers) {
       if (!wanted.has(accountId)) {
         this.workers.delete(accountId);
@@ -115,11 +134,11 @@ export class WorkerHost {
     }
     for (const accountId of wanted) {
       if (this.stopping) return;
-      if (!this.workers.has(accountId)) this.workers.set(accountId, this.createWorker(accountId));
+      if (!this.workers.has(accountId)) this.workers.set(accountId, this.createWorker(accountId, this.concurrencyFor(rates.get(accountId) ?? 1)));
     }
   }
 
-  private createWorker(accountId: string): Worker<SendJobData> {
+  private createWorker(accountId: string, concurrency: number): Worker<SendJobData> {
     const worker: Worker<SendJobData> = new Worker<SendJobData>(
       sendQueueName(accountId),
       async (job: Job<SendJobData>, token?: string) => {
@@ -129,7 +148,7 @@ export class WorkerHost {
       {
         connection: redisConnection(this.config.redisUrl),
         prefix: this.config.queuePrefix,
-        concurrency: this.config.workerConcurrency,
+        concurrency,
         // The account's rate is kept by AccountRateLimiter (exact in every one-second window);
         // BullMQ's fixed-window limiter would allow up to twice the rate across a boundary.
         lockDuration: this.config.jobLockMs,
