@@ -190,3 +190,29 @@ describe('stop words', () => {
     expect(expectStatus<{ usingDefaults: boolean }>(await put([]), 200).usingDefaults).toBe(true);
   });
 });
+
+describe('replies paging', () => {
+  it('pages replies that share one timestamp without skipping or repeating any', async () => {
+    const template = expectStatus<Template>(await h.api.post('/v1/templates', { accountId: account.id, name: 'encuesta', body: 'Hola {{1}}' }), 201);
+    const { campaign } = expectStatus<{ campaign: Campaign }>(await h.api.post('/v1/campaigns', { name: 'encuesta', accountId: account.id, templateId: template.id }), 201);
+    const at = new Date('2026-11-20T12:00:00Z');
+    for (let i = 0; i < 5; i += 1) {
+      await h.ctx.db.pool.query(
+        `INSERT INTO inbound_messages (id, tenant_id, account_id, provider_message_id, phone, campaign_id, text, received_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, '+56912345678', $4, $5, $6)`,
+        [h.tenant.tenantId, account.id, `wamid.in.${i}`, campaign.id, `respuesta ${i}`, at],
+      );
+    }
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 5; page += 1) {
+      const url: string = `/v1/campaigns/${campaign.id}/replies?limit=2${after ? `&after=${after}` : ''}`;
+      const body: { replies: { text: string }[]; next: string | null } = expectStatus(await h.api.get(url), 200);
+      seen.push(...body.replies.map((r) => r.text));
+      after = body.next;
+      if (!after) break;
+    }
+    expect(seen.sort()).toEqual(['respuesta 0', 'respuesta 1', 'respuesta 2', 'respuesta 3', 'respuesta 4']);
+    expectError(await h.api.get(`/v1/campaigns/${campaign.id}/replies?after=nonsense`), 400, 'VALIDATION_FAILED');
+  });
+});

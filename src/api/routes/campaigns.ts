@@ -179,19 +179,22 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       return { recipientId, events: history };
     });
 
-    /** Replies and button taps linked to this campaign, newest first, keyset-paged. */
+    /** Replies and button taps linked to this campaign, newest first, keyset-paged on (time, id). */
     app.get('/v1/campaigns/:id/replies', async (request) => {
       const { id } = parseInput(idParams, request.params);
-      const query = parseInput(z.object({ before: z.string().datetime().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }), request.query);
+      const query = parseInput(z.object({ after: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }), request.query);
       await findCampaign(request.tenantId, id);
-      const { rows } = await ctx.db.pool.query<{ receivedAt: Date }>(
+      const cursor = query.after ? decodeReplyCursor(query.after) : null;
+      const { rows } = await ctx.db.pool.query<{ id: string; receivedAt: Date }>(
         `SELECT id, recipient_id::text AS "recipientId", phone, text, button_payload AS "buttonPayload", opt_out AS "optOut", received_at AS "receivedAt"
-           FROM inbound_messages WHERE campaign_id = $1 AND tenant_id = $2 AND ($3::timestamptz IS NULL OR received_at < $3)
-          ORDER BY received_at DESC LIMIT $4`,
-        [id, request.tenantId, query.before ?? null, query.limit],
+           FROM inbound_messages
+          WHERE campaign_id = $1 AND tenant_id = $2 AND ($3::timestamptz IS NULL OR (received_at, id) < ($3::timestamptz, $4::uuid))
+          ORDER BY received_at DESC, id DESC LIMIT $5`,
+        [id, request.tenantId, cursor?.at ?? null, cursor?.id ?? null, query.limit],
       );
       const last = rows[rows.length - 1];
-      return { replies: rows, next: rows.length === query.limit && last ? last.receivedAt.toISOString() : null };
+      // Replies sharing a timestamp are not skipped at a page boundary: the id breaks the tie.
+      return { replies: rows, next: rows.length === query.limit && last ? Buffer.from(`${last.receivedAt.toISOString()}|${last.id}`).toString('base64url') : null };
     });
 
     /** Every recipient's result as CSV, streamed in pages so memory stays flat. */
@@ -227,6 +230,12 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         .send(csv);
     });
   };
+}
+
+function decodeReplyCursor(cursor: string): { at: string; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/i.test(id)) throw errors.validation(['after: not a cursor this endpoint returned']);
+  return { at, id };
 }
 
 function clock(field: string, value: string): number {
