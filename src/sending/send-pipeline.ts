@@ -30,6 +30,7 @@ import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
 import { sentCounterKey } from '../campaigns/campaign-stats.js';
 import { stopAccount } from '../accounts/account-actions.js';
 import { messageExtras } from '../campaigns/campaign-options.js';
+import { addSuppressions } from '../suppressions/suppression-list.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
 import { ErrorBudget } from '../flow/error-budget.js';
@@ -298,12 +299,16 @@ export class SendPipeline {
       case 'opted_out':
         await write({ status: 'failed' });
         // The provider says this person stopped marketing: never send to them again, from any campaign.
-        await this.deps.db.pool.query(
-          `WITH r AS (UPDATE recipients SET opted_out_at = coalesce(opted_out_at, now()) WHERE id = $1 RETURNING tenant_id, phone)
-           INSERT INTO suppressions (tenant_id, phone, reason, detail) SELECT tenant_id, phone, 'PROVIDER_OPTED_OUT', $2 FROM r
-           ON CONFLICT (tenant_id, phone) DO NOTHING`,
-          [recipient.id, (result.providerText ?? result.message).slice(0, 500)],
-        );
+        {
+          const { rows } = await this.deps.db.pool.query<{ tenant_id: string; phone: string }>(
+            `UPDATE recipients SET opted_out_at = coalesce(opted_out_at, now()) WHERE id = $1 RETURNING tenant_id, phone`,
+            [recipient.id],
+          );
+          const optedOut = rows[0];
+          if (optedOut) {
+            await addSuppressions(this.deps.db, optedOut.tenant_id, [{ phone: optedOut.phone, reason: 'PROVIDER_OPTED_OUT', detail: (result.providerText ?? result.message).slice(0, 500) }]);
+          }
+        }
         return { next: 'done' };
       case 'ambiguous':
         await write({ status: 'unknown' });

@@ -16,6 +16,7 @@
  * Effects beyond this account's rows (pausing a campaign on a template failure, stopping the
  * account) are returned, to run after the transaction commits.
  */
+import { addSuppressions, type SuppressionReason } from '../suppressions/suppression-list.js';
 import type pg from 'pg';
 import { phoneVariants } from '../phones/wa-id-variants.js';
 import type { SendOutcome } from '../providers/types.js';
@@ -185,13 +186,10 @@ async function phoneOf(client: pg.PoolClient, recipientId: string): Promise<stri
   return rows[0]?.phone ?? '';
 }
 
-async function suppress(client: pg.PoolClient, tenantId: string, phones: readonly string[], reason: string, detail: string): Promise<void> {
+async function suppress(client: pg.PoolClient, tenantId: string, phones: readonly string[], reason: SuppressionReason, detail: string): Promise<void> {
   const distinct = [...new Set(phones.filter((phone) => phone !== ''))];
   if (distinct.length === 0) return;
-  await client.query(
-    `INSERT INTO suppressions (tenant_id, phone, reason, detail) SELECT $1, p, $3, $4 FROM unnest($2::text[]) AS p ON CONFLICT (tenant_id, phone) DO NOTHING`,
-    [tenantId, distinct, reason, detail || null],
-  );
+  await addSuppressions(client, tenantId, distinct.map((phone) => ({ phone, reason, detail: detail || null })));
 }
 
 /** The values of one recipient_events row (HISTORY_COLUMNS), source `webhook`. */
