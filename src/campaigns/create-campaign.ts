@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { CountryCode } from 'libphonenumber-js';
+import type { CountryCode } from '../phones/country.js';
 import pg from 'pg';
 import type { Campaign, Db } from '../db/database.js';
 import { errors } from '../errors.js';

@@ -1,5 +1,5 @@
 /** The ingest options a campaign implies: its tenant, template parameters and default country. */
-import type { CountryCode } from 'libphonenumber-js';
+import type { CountryCode } from '../phones/country.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import type { IngestFormat, IngestOptions } from '../ingest/ingest-recipients.js';

@@ -27,7 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { CountryCode } from 'libphonenumber-js/max';
+import type { CountryCode } from '../phones/country.js';
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { AppError, errors } from '../errors.js';

@@ -17,7 +17,9 @@ const MAX_CALLING_CODE_LENGTH = 3;
  * `text` is already trimmed and not empty.
  */
 export function normalizePhoneFast(text: string, defaultCountry: string): string | null | undefined {
-  const international = text.charCodeAt(0) === 43; // '+'
+  const first = text.charCodeAt(0);
+  if (first === 45 || first === 46) return undefined; // a leading "-" or ".": normalize-phone.ts refuses it
+  const international = first === 43; // '+'
   const digits = plainDigits(text, international ? 1 : 0);
   if (digits === undefined || digits.length < 3) return undefined;
   return international ? readInternational(digits) : readNational(digits, defaultCountry);
@@ -33,7 +35,10 @@ function readInternational(digits: string): string | null | undefined {
     if (countries.length !== 1 || countries[0] === '001') return undefined;
     const plan = numberingPlan(countries[0] as string);
     if (!plan) return undefined;
-    return readNationalNumber(plan, digits.slice(length));
+    const national = digits.slice(length);
+    // Mexico's old mobile "1" (+52 1 55 ...): normalize-phone.ts reads it, not this path.
+    if (callingCode === '52' && national.length === 11 && national.charCodeAt(0) === 49) return undefined;
+    return readNationalNumber(plan, national);
   }
   return undefined;
 }

@@ -11,13 +11,19 @@
  * Nothing is guessed: a number Excel turned into scientific notation lost its last digits and
  * is refused with its own code; text around a number ("Call 9876...") is refused, not searched.
  *
+ * Text as pasted is made plain first (phone-text.ts: invisible marks, a leading apostrophe,
+ * "(+56)"); a leading minus is refused with its own code. Mexico's old mobile form
+ * "+52 1 55 1234 5678" is read as today's "+52 55 1234 5678" (the "1" was dropped from dialing
+ * in 2019; wa_id-variants.ts matches WhatsApp's ids that still carry it).
+ *
  * Most rows are read by a fast path with precompiled patterns (fast-normalize.ts) that answers
  * only when it is sure to agree with the library; everything else goes through the library.
  */
-import { parsePhoneNumberWithError, validatePhoneNumberLength, ParseError, type CountryCode } from 'libphonenumber-js/max';
+import { getCountryCallingCode, parsePhoneNumberWithError, validatePhoneNumberLength, ParseError, type CountryCode } from 'libphonenumber-js/max';
 import { normalizePhoneFast } from './fast-normalize.js';
 import { fitsNumberingPlan, numberingPlan } from './numbering-plans.js';
 import { PHONE_PROBLEMS, type PhoneProblem } from './phone-problems.js';
+import { cleanPhoneText, startsWithMinus } from './phone-text.js';
 
 export type { CountryCode };
 
@@ -33,15 +39,30 @@ const MAX_PHONE_CHARS = 64;
 export function normalizePhone(raw: string, defaultCountry: CountryCode): NormalizedPhone {
   const text = raw.trim();
   if (text === '') return { ok: false, problem: 'PHONE_MISSING', message: PHONE_PROBLEMS.PHONE_MISSING };
-  const fast = normalizePhoneFast(text, defaultCountry);
-  if (fast !== undefined) return fast === null ? invalid(text, defaultCountry) : { ok: true, e164: fast };
+  // A number the fast path refuses goes through the library too: it says why, or reads a form
+  // (Mexico's old "+52 1") the fast path leaves to it.
+  if (text.charCodeAt(0) !== 45) {
+    const fast = normalizePhoneFast(text, defaultCountry);
+    if (fast) return { ok: true, e164: fast };
+  }
   return normalizePhoneWithLibrary(text, defaultCountry);
 }
 
+// "+52 1 55 1234 5678" written compactly: the old mobile "1" and ten digits.
+const MEXICO_OLD_MOBILE = /^(?:\+|00)521(\d{10})$/;
+
 /** The reference path: libphonenumber-js parses; the fast path must agree with this. */
 export function normalizePhoneWithLibrary(raw: string, defaultCountry: CountryCode): NormalizedPhone {
-  const text = raw.trim();
+  let text = cleanPhoneText(raw);
   if (text === '') return { ok: false, problem: 'PHONE_MISSING', message: PHONE_PROBLEMS.PHONE_MISSING };
+  if (startsWithMinus(text)) {
+    const digits = text.replace(/\D/g, '');
+    return {
+      ok: false,
+      problem: 'PHONE_LEADING_MINUS',
+      message: `"${shown(text)}" starts with a minus sign, not a "+": the spreadsheet may have read it as a formula or a negative number. Write it as "+${digits.slice(0, 20)}" if that is the number, with its country code, and format the column as text.`,
+    };
+  }
   if (SCIENTIFIC_NOTATION.test(text)) {
     return {
       ok: false,
@@ -50,6 +71,8 @@ export function normalizePhoneWithLibrary(raw: string, defaultCountry: CountryCo
     };
   }
   if (text.length > MAX_PHONE_CHARS) return invalid(text, defaultCountry);
+  const mexican = MEXICO_OLD_MOBILE.exec(text.replace(/[\s\-.()]/g, ''));
+  if (mexican) text = `+52${mexican[1] as string}`;
   let parsed;
   try {
     parsed = parsePhoneNumberWithError(text, { defaultCountry, extract: false });
@@ -65,7 +88,28 @@ export function normalizePhoneWithLibrary(raw: string, defaultCountry: CountryCo
 }
 
 function invalid(text: string, defaultCountry: CountryCode, detail?: string): NormalizedPhone {
-  return { ok: false, problem: 'PHONE_INVALID', message: `"${text}" is not a valid phone number: ${detail ?? explain(text, defaultCountry)}.` };
+  return {
+    ok: false,
+    problem: 'PHONE_INVALID',
+    message: `"${shown(text)}" is not a valid phone number: ${detail ?? explain(text, defaultCountry)}. ${fix(defaultCountry)}`,
+  };
+}
+
+/** The value as it can be shown in a message: control characters out, at most 40 characters. */
+function shown(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
+  const plain = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  return plain.length > 40 ? `${plain.slice(0, 40)}…` : plain;
+}
+
+function fix(defaultCountry: CountryCode): string {
+  let example = '';
+  try {
+    example = ` (+${getCountryCallingCode(defaultCountry)} for ${defaultCountry})`;
+  } catch {
+    // an unknown default country: no example
+  }
+  return `Write it in full with "+" and the country code${example}, digits only or separated by spaces or dashes.`;
 }
 
 function explain(text: string, defaultCountry: CountryCode): string {
@@ -78,7 +122,7 @@ function explain(text: string, defaultCountry: CountryCode): string {
     case 'INVALID_COUNTRY':
       return 'its country code does not exist';
     case 'NOT_A_NUMBER':
-      return 'it is not a number';
+      return 'it has letters or signs that are not part of a phone number';
     default:
       return `it does not match the numbering plan of its country (${without})`;
   }

@@ -12,6 +12,11 @@
  * WhatsApp's own id of a real account.
  */
 
+/** 521 + ten digits: Mexico's old mobile form, still in some wa_ids. */
+const MEXICO_OLD_MOBILE = /^521\d{10}$/;
+/** 549 + ten digits: an Argentine mobile with its 9, which lists and providers often drop. */
+const ARGENTINA_MOBILE = /^549\d{10}$/;
+
 // E.164 allows 15 digits; 8 is below every real mobile number of the countries we serve.
 const E164_DIGITS = /^[1-9]\d{7,14}$/;
 
@@ -45,10 +50,10 @@ export function phoneVariants(e164: string): string[] {
     if (!variants.includes(`+${other}`)) variants.push(`+${other}`);
   };
 
-  if (/^521\d{10}$/.test(digits)) add(`52${digits.slice(3)}`);
+  if (MEXICO_OLD_MOBILE.test(digits)) add(`52${digits.slice(3)}`);
   else if (/^52[2-9]\d{9}$/.test(digits)) add(`521${digits.slice(2)}`);
 
-  if (/^549\d{10}$/.test(digits)) add(`54${digits.slice(3)}`);
+  if (ARGENTINA_MOBILE.test(digits)) add(`54${digits.slice(3)}`);
   else if (/^54[1-8]\d{9}$/.test(digits)) add(`549${digits.slice(2)}`);
 
   const brazilNine = /^55([1-9]{2})9([6-9]\d{7})$/.exec(digits);
@@ -57,4 +62,16 @@ export function phoneVariants(e164: string): string[] {
   if (brazilEight) add(`55${brazilEight[1]}9${brazilEight[2]}`);
 
   return variants;
+}
+
+/**
+ * A key under which two spellings of one WhatsApp number meet (for a provider that reports
+ * numbers in its own form): digits only, with Argentina's mobile 9 and Mexico's old mobile 1
+ * removed, the same rules as phoneVariants. Brazil's ninth digit is not folded: an 8-digit
+ * and a 9-digit Brazilian mobile are both real numbers.
+ */
+export function phoneMatchKey(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (ARGENTINA_MOBILE.test(digits) || MEXICO_OLD_MOBILE.test(digits)) return `${digits.slice(0, 2)}${digits.slice(3)}`;
+  return digits;
 }

@@ -15,7 +15,7 @@
  * IDEMPOTENCY_KEY_IN_FLIGHT.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { countryCodeSchema } from '../../phones/country.js';
 import { z } from 'zod';
 import { errors } from '../../errors.js';
 import { openAderesoConversation, sendAderesoTicketReply, type AderesoMessageDeps, type MessageReply } from '../../messages/adereso-messages.js';
@@ -27,10 +27,7 @@ const text = z
   .string()
   .max(4096)
   .refine((value) => value.trim() !== '', 'must not be blank');
-const country = z
-  .string()
-  .transform((value) => value.trim().toUpperCase())
-  .refine((value): value is CountryCode => isSupportedCountry(value), 'not a country code phone numbers are known for (ISO 3166-1 alpha-2, like CL)');
+const country = countryCodeSchema;
 
 const ticketReplyBody = z.object({
   accountId: z.string().uuid(),

@@ -12,6 +12,7 @@ import { campaignProgress } from '../../campaigns/campaign-stats.js';
 import { createCampaign } from '../../campaigns/create-campaign.js';
 import { ErrorBudget } from '../../flow/error-budget.js';
 import { formatClock, parseClock } from '../../flow/quiet-hours.js';
+import { defaultCountrySchema } from '../../phones/country.js';
 import type { Campaign } from '../../db/database.js';
 import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
 import { errors } from '../../errors.js';
@@ -31,7 +32,7 @@ const createBody = z.object({
   /** A text campaign's text, with {{n}} placeholders filled from each recipient's variables. */
   text: z.string().min(1).max(4096).optional(),
   /** ISO 3166-1 alpha-2 country for phones written in national format. */
-  defaultCountry: z.string().length(2).default('CL'),
+  defaultCountry: defaultCountrySchema,
   priority: z.number().int().min(-100).max(100).default(0),
   maxAttempts: z.number().int().min(1).max(20).default(5),
   /** Scheduled start (ISO 8601): a started campaign sends nothing before it. */

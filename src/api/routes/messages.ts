@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { errors } from '../../errors.js';
 import { sendSingleMessage } from '../../messages/send-single-message.js';
+import { defaultCountrySchema } from '../../phones/country.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../validate.js';
 
@@ -15,7 +16,7 @@ const body = z.object({
   templateId: z.string().uuid(),
   phone: z.string().min(1).max(40),
   variables: z.array(z.string()).default([]),
-  defaultCountry: z.string().length(2).default('CL'),
+  defaultCountry: defaultCountrySchema,
   /** How long to wait for the outcome, ms (default 10 s, at most 30 s; 0 answers at once). */
   waitMs: z.number().int().min(0).max(30_000).default(10_000),
 });

@@ -14,7 +14,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { countryCodeSchema } from '../../phones/country.js';
 import { z } from 'zod';
 import { errors } from '../../errors.js';
 import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
@@ -28,10 +28,7 @@ const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd
 /** Rows per page of the CSV export's reads. */
 const EXPORT_PAGE_ROWS = 5_000;
 
-const country = z
-  .string()
-  .transform((value) => value.trim().toUpperCase())
-  .refine((value): value is CountryCode => isSupportedCountry(value), 'not a country code phone numbers are known for (ISO 3166-1 alpha-2, like CL)');
+const country = countryCodeSchema;
 const detail = z.string().trim().min(1).max(500);
 /** A phone as JSON brings it: text, or a number from a spreadsheet. */
 const phoneValue = z.union([z.string().max(64), z.number().int().nonnegative()]).transform(String);
