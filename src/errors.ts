@@ -24,6 +24,33 @@ function formatBytes(bytes: number): string {
   return bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MB` : `${bytes.toLocaleString('en-US')}-byte`;
 }
 
+/** Names shown in a message: at most this many, then "and N more". */
+const NAMES_IN_MESSAGE = 5;
+/** Names kept in an error's details. */
+const NAMES_IN_DETAILS = 20;
+const NAME_CHARS = 40;
+
+/** A name from a file as it can be shown: control characters out, at most NAME_CHARS characters. */
+function shownName(name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
+  const plain = name.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '').trim();
+  return plain.length > NAME_CHARS ? `${plain.slice(0, NAME_CHARS)}…` : plain;
+}
+
+/** "a, b, c, d, e and 4,995 more": a file with 5,000 columns still gets a short sentence. */
+export function someNames(names: readonly string[], none = 'none'): string {
+  if (names.length === 0) return none;
+  const shown = names.slice(0, NAMES_IN_MESSAGE).map((name) => `"${shownName(name)}"`).join(', ');
+  const more = names.length - NAMES_IN_MESSAGE;
+  return more > 0 ? `${shown} and ${more.toLocaleString('en-US')} more` : shown;
+}
+
+/** The names for an error's details: the first NAME_IN_DETAILS, shortened, and how many were left out. */
+function namesDetail(key: string, names: readonly string[]): Record<string, unknown> {
+  const kept = names.slice(0, NAMES_IN_DETAILS).map(shownName);
+  return names.length > NAMES_IN_DETAILS ? { [key]: kept, [`${key}LeftOut`]: names.length - NAMES_IN_DETAILS } : { [key]: kept };
+}
+
 export const errors = {
   unauthorized: () =>
     new AppError('UNAUTHORIZED', 401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".'),
@@ -72,15 +99,31 @@ export const errors = {
     new AppError(
       'TEMPLATE_VARIABLE_MISMATCH',
       422,
-      `The template has ${expected} placeholder(s) but ${found} variable column(s) were found (${columns.join(', ') || 'none'}); name the columns with the "variables" option.`,
-      { expected, found, columns },
+      `The template has ${expected} placeholder(s) but ${found} variable column(s) were found (${someNames(columns)}); name the columns with the "variables" option.`,
+      { expected, found, ...namesDetail('columns', columns) },
     ),
   noPhoneColumn: (columns: readonly string[]) =>
     new AppError(
       'NO_PHONE_COLUMN',
       422,
-      `No phone column found among: ${columns.join(', ') || '(no columns)'}. Name it phone, telefono, teléfono, celular, mobile or whatsapp, or pass "phoneColumn".`,
-      { columns },
+      `No phone column found among: ${someNames(columns, '(no columns)')}. Name it phone, telefono, teléfono, celular, mobile or whatsapp, or pass "phoneColumn".`,
+      namesDetail('columns', columns),
+    ),
+  uploadNotText: (what: string, advice: string) =>
+    new AppError('UPLOAD_NOT_TEXT', 415, `The file is ${what}, not a text list of recipients: ${advice}.`, { detected: what }),
+  encodingUnsupported: (name: string) =>
+    new AppError(
+      'ENCODING_UNSUPPORTED',
+      415,
+      `The file's text is in ${name}, which the engine does not read: save it as "CSV UTF-8" (or declare charset=utf-8, utf-16 or windows-1252) and upload it again.`,
+      { encoding: name },
+    ),
+  contentEncodingUnsupported: (encoding: string) =>
+    new AppError(
+      'CONTENT_ENCODING_UNSUPPORTED',
+      415,
+      `Content-Encoding "${shownName(encoding)}" is not accepted: send the body uncompressed, or compressed with gzip, deflate or br.`,
+      { contentEncoding: shownName(encoding) },
     ),
   uploadTooLarge: (limitBytes: number) =>
     new AppError('UPLOAD_TOO_LARGE', 413, `The upload is larger than the ${formatBytes(limitBytes)} limit; split the file.`, {

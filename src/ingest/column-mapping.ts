@@ -11,7 +11,7 @@
  * template's `paramNames`; if there are none, the other columns in file order. A count that
  * cannot match the template is a file-level error: rows are never mapped by a guess.
  */
-import { errors } from '../errors.js';
+import { errors, someNames } from '../errors.js';
 
 export type ColumnMapping = {
   columns: readonly string[];
@@ -82,7 +82,7 @@ function findColumn(columns: readonly string[], names: readonly string[], wanted
   if (exact !== -1) return exact;
   const normalized = normalizeColumnName(wanted);
   const index = normalized === '' ? -1 : names.indexOf(normalized);
-  if (index === -1) throw errors.validation([`${option}: the file has no column "${wanted}" (its columns: ${columns.join(', ') || 'none'})`]);
+  if (index === -1) throw errors.validation([`${option}: the file has no column "${wanted.slice(0, 60)}" (its columns: ${someNames(columns)})`]);
   return index;
 }
 

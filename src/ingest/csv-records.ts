@@ -15,7 +15,7 @@
  */
 import { errors } from '../errors.js';
 import { rowProblem } from './rejection-reasons.js';
-import { sniffDelimiter, type Delimiter } from './sniff-delimiter.js';
+import { isDelimiter, sniffDelimiter, type Delimiter } from './sniff-delimiter.js';
 import { MAX_RECORD_CHARS, type RecordSource, type SourceRecord } from './source-record.js';
 
 const QUOTE = 34;
@@ -26,6 +26,7 @@ const SNIFF_CHARS = 64 * 1024;
 
 type Quoted = { cells: string[]; end: number; next: number; malformed: boolean };
 const INCOMPLETE = 'incomplete';
+const SEP_LINE = /^"?sep=(.?)"?[ \t]*(?:\r\n|\n|\r)/i;
 const UNCLOSED = 'unclosed';
 
 export class CsvRecordReader {
@@ -36,8 +37,13 @@ export class CsvRecordReader {
   private skippingLine = false;
   private readonly delimiterCode: number;
 
-  constructor(private readonly delimiter: string | null) {
+  /** `firstLine`: the line number of the first character pushed (2 after an Excel "sep=" line). */
+  constructor(
+    private readonly delimiter: string | null,
+    firstLine = 1,
+  ) {
     this.delimiterCode = delimiter === null ? -1 : delimiter.charCodeAt(0);
+    this.line = firstLine;
   }
 
   /** Reads every complete record of what came before plus `text` into `out`. */
@@ -241,8 +247,18 @@ export async function openCsvRecords(chunks: AsyncIterable<string>): Promise<Rec
     head += next.value;
   }
   if (head.charCodeAt(0) === 0xfeff) head = head.slice(1); // a byte-order mark left by a caller's own decoding
-  const delimiter = sniffDelimiter(head);
-  const reader = new CsvRecordReader(delimiter);
+  // Excel's own first line naming the delimiter ("sep=;"): it decides, and is not the header.
+  const sepLine = SEP_LINE.exec(head);
+  let delimiter: Delimiter | null;
+  if (sepLine) {
+    const named = sepLine[1] ?? '';
+    if (!isDelimiter(named)) throw errors.malformedInput(`the first line names "${named}" as the separator ("sep="); only ";", "," and tab are read`);
+    delimiter = named;
+    head = head.slice(sepLine[0].length);
+  } else {
+    delimiter = sniffDelimiter(head);
+  }
+  const reader = new CsvRecordReader(delimiter, sepLine ? 2 : 1);
   const first: SourceRecord[] = [];
   reader.push(head, first);
   if (done) reader.end(first);

@@ -12,9 +12,9 @@
  * - duplicate: its phone is already in the campaign; stored in `rejected_rows` as
  *   DUPLICATE_PHONE for the report, counted apart from the rejected.
  * - file-level error: the whole upload fails (no phone column, variables that cannot match
- *   the template, a body that is not a JSON array, UTF-16); nothing of it is stored.
+ *   the template, a body that is not a JSON array, a binary file, UTF-32); nothing of it is stored.
  *
- * The pipeline: bytes -> text (decode-text.ts: UTF-8 or Windows-1252) -> records (csv-records.ts,
+ * The pipeline: bytes -> text (decode-text.ts: UTF-8, Windows-1252 or UTF-16, binary refused) -> records (csv-records.ts,
  * json-array-records.ts, ndjson-records.ts) -> column mapping, once (column-mapping.ts) -> row
  * checks (check-row.ts, phones in src/phones) -> the tenant's suppression list, one query per
  * group of records (suppression-check.ts) -> duplicates (phone-set.ts) -> binary COPY, streamed
@@ -53,6 +53,8 @@ export type IngestOptions = {
   filename?: string;
   /** Stored on the uploads row. Default: text/csv, application/json or application/x-ndjson by format. */
   contentType?: string;
+  /** The charset the sender declared (Content-Type "charset="): honored over detection (decode-text.ts). */
+  charset?: string;
   /** Country used to read numbers written without "+country code" (the campaign's). */
   defaultCountry: CountryCode;
   /** Placeholders in the template: each row must give exactly this many non-empty variables. */
@@ -145,7 +147,7 @@ async function ingestInTransaction(
   const { tenantId, campaignId } = options;
   await lockCampaignRecipients(client, campaignId);
   const isDuplicate = duplicateCheck(await loadCampaignPhones(client, campaignId));
-  const text = decodeText(input);
+  const text = decodeText(input, options.charset ? { charset: options.charset } : {});
   const { source, delimiter } = await openSource(options, text.chunks);
   const makeRules = (columns: readonly string[]): RowRules => ({
     mapping: mapColumns(columns, options),

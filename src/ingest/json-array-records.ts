@@ -99,6 +99,8 @@ export class JsonArrayScanner {
         return;
       }
       this.items++;
+      // An item that came whole within one chunk may still be over the limit.
+      if (this.truncatedHead === null && ended - pos > MAX_RECORD_CHARS) this.truncatedHead = buf.slice(pos, pos + 1024);
       if (this.truncatedHead !== null) {
         out.push({ text: `${this.truncatedHead}…`, truncated: true });
         this.truncatedHead = null;

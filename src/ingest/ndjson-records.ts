@@ -38,6 +38,11 @@ export function openNdjsonRecords(chunks: AsyncIterable<string>, variableCount: 
   }
 
   function readLine(text: string, line: number, out: SourceRecord[]): void {
+    // A whole long line may arrive within one chunk: the limit holds there too.
+    if (text.length > MAX_RECORD_CHARS) {
+      out.push(tooLong(line, text));
+      return;
+    }
     const trimmed = text.trim();
     if (trimmed !== '') out.push(reader.read(line, trimmed));
   }

@@ -9,6 +9,10 @@
 export type Delimiter = ';' | ',' | '\t';
 
 const CANDIDATES: readonly Delimiter[] = [';', ',', '\t'];
+
+export function isDelimiter(text: string): text is Delimiter {
+  return (CANDIDATES as readonly string[]).includes(text);
+}
 const SAMPLE_LINES = 20;
 
 export function sniffDelimiter(sample: string): Delimiter | null {

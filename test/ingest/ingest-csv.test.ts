@@ -191,11 +191,11 @@ describe('rows and rules', () => {
     ]);
   });
 
-  it('rejects variables WhatsApp refuses (tab, 5 spaces, unreadable bytes) and trims the rest', async () => {
+  it('rejects variables WhatsApp refuses (tab, 5 spaces), rows with unreadable bytes, and trims the rest', async () => {
     const csv = 'phone,name,amount\n+56987654321,"a\tb",1\n+56987654322,a     b,2\n+56987654323,Bea\ufffd,3\n+56987654324,  Cata  ,4\n';
     const { campaignId, options } = await createCampaign(ctx);
     const summary = await ingestRecipients(ctx.db, chunks(csv), options);
-    expect(summary).toMatchObject({ accepted: 1, rejected: 3, rejectedByReason: { VARIABLE_INVALID: 3 } });
+    expect(summary).toMatchObject({ accepted: 1, rejected: 3, rejectedByReason: { VARIABLE_INVALID: 2, ENCODING_INVALID: 1 } });
     expect((await storedRecipients(ctx, campaignId))[0]?.variables).toEqual(['Cata', '4']);
   });
 
@@ -211,11 +211,11 @@ describe('rows and rules', () => {
     expect((await storedRejections(ctx, summary.uploadId))[0]?.raw).toBe('+56987654322;ok;"a\ufffdb"');
   });
 
-  it('fails a UTF-16 file with a sentence that says how to save it', async () => {
+  it('reads a UTF-16 file ("Unicode text" from Excel, with its byte-order mark)', async () => {
     const { campaignId, options } = await createCampaign(ctx);
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('phone;a;b\n', 'utf16le')]);
-    await expect(ingestRecipients(ctx.db, chunks(utf16), options)).rejects.toMatchObject({ code: 'MALFORMED_INPUT' });
-    expect(await ctx.db.prisma.upload.findFirst({ where: { campaignId } })).toMatchObject({ status: 'failed', error: expect.stringContaining('CSV UTF-8') });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('phone\ta\tb\n+56987654321\tMuñoz\t1\n', 'utf16le')]);
+    expect(await ingestRecipients(ctx.db, chunks(utf16, 5), options)).toMatchObject({ accepted: 1, encoding: 'utf-16le', delimiter: '\t' });
+    expect((await storedRecipients(ctx, campaignId)).map((r) => r.variables)).toEqual([['Muñoz', '1']]);
   });
 
   it('refuses a campaign of another tenant', async () => {
