@@ -22,9 +22,9 @@ import { normalizePhone } from '../../phones/normalize-phone.js';
 import { importSuppressions } from '../../suppressions/import-suppressions.js';
 import { addSuppressions, listSuppressions, removeSuppression, type SuppressionEntry } from '../../suppressions/suppression-list.js';
 import type { AppContext } from '../app.js';
+import { streamedTypes, uploadBody, uploadFormat } from '../streamed-upload.js';
 import { parseInput } from '../validate.js';
 
-const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel', 'text/comma-separated-values'];
 /** Rows per page of the CSV export's reads. */
 const EXPORT_PAGE_ROWS = 5_000;
 
@@ -68,18 +68,7 @@ const importQuery = z.object({
 type Rejected = { index: number; phone: string; reason: string; message: string };
 
 function isCsv(contentType: string, filename?: string): boolean {
-  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  return CSV_TYPES.includes(type) || type === 'application/octet-stream' || /\.(csv|txt)$/i.test(filename ?? '');
-}
-
-/** As in uploads.ts: fails once more than `limit` bytes went by, lazily, so the error surfaces through the import. */
-async function* limitBytes(source: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
-  let seen = 0;
-  for await (const chunk of source) {
-    seen += chunk.length;
-    if (seen > limit) throw errors.uploadTooLarge(limit);
-    yield chunk;
-  }
+  return uploadFormat(contentType, filename, ['csv']) !== null;
 }
 
 export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
@@ -136,7 +125,7 @@ export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
     // The import has a scope of its own, where CSV bodies reach the handler as streams.
     await app.register(async (scope) => {
       scope.removeContentTypeParser('text/plain');
-      scope.addContentTypeParser([...CSV_TYPES, 'application/octet-stream'], (_request, payload, done) => done(null, payload));
+      scope.addContentTypeParser(streamedTypes(['csv']), (_request, payload, done) => done(null, payload));
 
       scope.post('/v1/suppressions/import', async (request: FastifyRequest, reply) => {
         let options = parseInput(importQuery, request.query);
@@ -157,7 +146,8 @@ export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
           if (!isCsv(contentType, options.filename)) throw errors.unsupportedMediaType(contentType || 'none');
           stream = request.body as Readable;
         }
-        const result = await importSuppressions(ctx.db, request.tenantId, limitBytes(stream, ctx.config.uploadMaxBytes), {
+        const encoding = contentType.startsWith('multipart/form-data') ? undefined : request.headers['content-encoding'];
+        const result = await importSuppressions(ctx.db, request.tenantId, uploadBody(stream, encoding, ctx.config.uploadMaxBytes), {
           defaultCountry: options.defaultCountry,
           ...(options.phoneColumn ? { phoneColumn: options.phoneColumn } : {}),
           detail: options.detail ?? (options.filename ? `import of ${options.filename}` : null),

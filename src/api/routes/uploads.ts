@@ -1,7 +1,8 @@
 /**
  * Recipient uploads: POST /v1/campaigns/:id/recipients with text/csv, application/json (an
  * array), application/x-ndjson, or multipart/form-data (one file). The body is streamed into
- * the ingest stage, never buffered. Options (query string, or form fields before the file):
+ * the ingest stage, never buffered (streamed-upload.ts: Content-Encoding gzip/deflate/br,
+ * "charset=", the size limit). Options (query string, or form fields before the file):
  * phoneColumn, variables (comma-separated names or 1-based positions), filename.
  */
 import type { Readable } from 'node:stream';
@@ -12,11 +13,10 @@ import { errors } from '../../errors.js';
 import { ingestRecipients, type IngestFormat } from '../../ingest/ingest-recipients.js';
 import { rejectedRowsCsv } from '../../ingest/rejected-report.js';
 import type { AppContext } from '../app.js';
+import { charsetOf, mediaType, streamedTypes, uploadBody, uploadFormat, type UploadFormat } from '../streamed-upload.js';
 import { parseInput } from '../validate.js';
 
-const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel', 'text/comma-separated-values'];
-const JSON_TYPES = ['application/json'];
-const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines'];
+const FORMATS: readonly UploadFormat[] = ['csv', 'json', 'ndjson'];
 
 const uploadQuery = z.object({
   phoneColumn: z.string().min(1).optional(),
@@ -27,11 +27,7 @@ const params = z.object({ id: z.string().uuid() });
 const uploadParams = z.object({ id: z.string().uuid(), uploadId: z.string().uuid() });
 
 function formatOf(contentType: string, filename?: string): IngestFormat | null {
-  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (JSON_TYPES.includes(type) || filename?.toLowerCase().endsWith('.json')) return 'json';
-  if (NDJSON_TYPES.includes(type) || /\.(ndjson|jsonl)$/i.test(filename ?? '')) return 'ndjson';
-  if (CSV_TYPES.includes(type) || type === 'application/octet-stream' || /\.(csv|txt)$/i.test(filename ?? '')) return 'csv';
-  return null;
+  return uploadFormat(contentType, filename, FORMATS);
 }
 
 /** Parses "nombre,monto" or "2,3" into names or positions. */
@@ -40,25 +36,15 @@ function parseVariables(value: string | undefined): (string | number)[] | undefi
   return value.split(',').map((v) => v.trim()).filter(Boolean).map((v) => (/^\d+$/.test(v) ? Number(v) : v));
 }
 
-/**
- * Passes the body through until more than `limit` bytes went by, then fails. Lazy: it reads
- * only as ingest pulls, so the error surfaces through ingest (413, nothing stored) and never as
- * an unhandled stream error.
- */
-async function* limitBytes(source: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
-  let seen = 0;
-  for await (const chunk of source) {
-    seen += chunk.length;
-    if (seen > limit) throw errors.uploadTooLarge(limit);
-    yield chunk;
-  }
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
 }
 
 export function uploadRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     // In this plugin only, bodies reach the handler as streams (JSON arrays included).
     app.removeContentTypeParser(['application/json', 'text/plain']);
-    app.addContentTypeParser([...CSV_TYPES, ...JSON_TYPES, ...NDJSON_TYPES, 'application/octet-stream'], (_request, payload, done) => done(null, payload));
+    app.addContentTypeParser(streamedTypes(FORMATS), (_request, payload, done) => done(null, payload));
 
     app.post('/v1/campaigns/:id/recipients', async (request: FastifyRequest, reply) => {
       const { id } = parseInput(params, request.params);
@@ -69,8 +55,16 @@ export function uploadRoutes(ctx: AppContext): FastifyPluginAsync {
       let format: IngestFormat | null;
       let phoneColumn = query.phoneColumn;
       let variables = parseVariables(query.variables);
+      let charset = charsetOf(contentType);
 
-      if (contentType.startsWith('multipart/form-data')) {
+      const multipart = contentType.startsWith('multipart/form-data');
+      // A compressed multipart body cannot be taken apart as it streams: refused (415).
+      const contentEncoding = multipart ? undefined : headerValue(request.headers['content-encoding']);
+      if (multipart && !/^\s*(identity)?\s*$/i.test(headerValue(request.headers['content-encoding']) ?? '')) {
+        throw errors.contentEncodingUnsupported(headerValue(request.headers['content-encoding']) ?? '');
+      }
+
+      if (multipart) {
         const file = await request.file();
         if (!file) throw errors.malformedInput('the multipart body has no file part');
         const field = (name: string): string | undefined => {
@@ -82,6 +76,7 @@ export function uploadRoutes(ctx: AppContext): FastifyPluginAsync {
         variables = parseVariables(field('variables')) ?? variables;
         filename = file.filename || filename;
         format = formatOf(file.mimetype, filename);
+        charset = charsetOf(file.mimetype) ?? charset;
         stream = file.file;
         if (!format) throw errors.unsupportedMediaType(file.mimetype);
       } else {
@@ -93,12 +88,13 @@ export function uploadRoutes(ctx: AppContext): FastifyPluginAsync {
       const options = await ingestOptionsFor(ctx.db, request.tenantId, id, {
         format,
         batchRows: ctx.config.ingestBatchRows,
-        contentType: contentType.split(';')[0] ?? contentType,
+        contentType: mediaType(contentType),
         ...(filename ? { filename } : {}),
         ...(phoneColumn ? { phoneColumn } : {}),
         ...(variables ? { variables } : {}),
       });
-      const summary = await ingestRecipients(ctx.db, limitBytes(stream, ctx.config.uploadMaxBytes), options);
+      const body = uploadBody(stream, contentEncoding, ctx.config.uploadMaxBytes);
+      const summary = await ingestRecipients(ctx.db, body, charset ? { ...options, charset } : options);
       request.log.info({ campaignId: id, uploadId: summary.uploadId, accepted: summary.accepted, rejected: summary.rejected }, 'recipients uploaded');
       return reply.status(201).send({
         upload: { ...summary, rejectedReportUrl: `/v1/campaigns/${id}/uploads/${summary.uploadId}/rejected.csv` },
