@@ -111,6 +111,12 @@ export const errors = {
     ),
   uploadNotText: (what: string, advice: string) =>
     new AppError('UPLOAD_NOT_TEXT', 415, `The file is ${what}, not a text list of recipients: ${advice}.`, { detected: what }),
+  workbookNotRead: (filename?: string) =>
+    new AppError(
+      'WORKBOOK_NOT_READ',
+      415,
+      `The file${filename ? ` "${shownName(filename)}"` : ''} is an Excel workbook, which the engine does not read directly: in Excel choose File > Save As > "CSV UTF-8 (comma delimited)" and upload that file.`,
+    ),
   encodingUnsupported: (name: string) =>
     new AppError(
       'ENCODING_UNSUPPORTED',

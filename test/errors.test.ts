@@ -35,6 +35,7 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   uploadTooLarge: { args: [256 * 1024 * 1024], code: 'UPLOAD_TOO_LARGE', status: 413 },
   unsupportedMediaType: { args: ['application/xml'], code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 },
   uploadNotText: { args: ['a zip archive (an Excel .xlsx workbook is one)', 'open it in the spreadsheet and save it as "CSV UTF-8"'], code: 'UPLOAD_NOT_TEXT', status: 415 },
+  workbookNotRead: { args: ['clientes.xlsx'], code: 'WORKBOOK_NOT_READ', status: 415 },
   encodingUnsupported: { args: ['UTF-32'], code: 'ENCODING_UNSUPPORTED', status: 415 },
   contentEncodingUnsupported: { args: ['compress'], code: 'CONTENT_ENCODING_UNSUPPORTED', status: 415 },
   malformedInput: { args: ['"," or "]" was expected after item 1'], code: 'MALFORMED_INPUT', status: 400 },

@@ -21,6 +21,14 @@ export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'appl
 /** Sent by clients that do not know better; the file name or the content decides. */
 export const GENERIC_TYPES = ['application/octet-stream'];
 
+/** Excel workbooks: refused with their own sentence (see the README, "Recipient lists"). */
+export const WORKBOOK_TYPES = ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'application/vnd.ms-excel.sheet.macroenabled.12'];
+
+/** True for an Excel workbook, by media type or file name (.xlsx, .xlsm, .xls). */
+export function isWorkbook(contentType: string, filename: string | undefined): boolean {
+  return WORKBOOK_TYPES.includes(mediaType(contentType)) || /\.(xlsx|xlsm|xls)$/i.test(filename ?? '');
+}
+
 /** The media type alone, lower case: "text/csv; charset=utf-8" -> "text/csv". */
 export function mediaType(contentType: string): string {
   return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
@@ -49,7 +57,7 @@ export function uploadFormat(contentType: string, filename: string | undefined, 
 
 /** The content types a route of these formats must stream rather than parse. */
 export function streamedTypes(formats: readonly UploadFormat[]): string[] {
-  const types = [...GENERIC_TYPES];
+  const types = [...GENERIC_TYPES, ...WORKBOOK_TYPES];
   if (formats.includes('csv')) types.push(...CSV_TYPES);
   if (formats.includes('json')) types.push(...JSON_TYPES);
   if (formats.includes('ndjson')) types.push(...NDJSON_TYPES);

@@ -20,7 +20,7 @@ const SIGNATURES: readonly Signature[] = [
   {
     bytes: [0x50, 0x4b, 0x03, 0x04],
     what: 'a zip archive (an Excel .xlsx workbook is one)',
-    advice: `for a workbook, upload it as .xlsx (filename ending in .xlsx, or Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), or ${EXPORT_CSV}`,
+    advice: EXPORT_CSV,
   },
   { bytes: [0x50, 0x4b, 0x05, 0x06], what: 'an empty zip archive', advice: EXPORT_CSV },
   { bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], what: 'an old Excel (.xls) or other Office file', advice: EXPORT_CSV },

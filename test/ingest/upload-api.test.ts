@@ -87,6 +87,21 @@ describe('charset in Content-Type', () => {
   });
 });
 
+describe('Excel workbooks', () => {
+  it('an .xlsx is refused with its own code and says how to export it', async () => {
+    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100, 1)]);
+    const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    for (const [type, query] of [
+      [xlsxType, ''],
+      ['application/octet-stream', '?filename=clientes.xlsx'],
+    ] as const) {
+      const { campaign } = await createDraftCampaign(h.api, sender);
+      const error = expectError(await h.api.send(`/v1/campaigns/${campaign.id}/recipients${query}`, zip, type), 415, 'WORKBOOK_NOT_READ');
+      expect(error.message).toContain('CSV UTF-8');
+    }
+  });
+});
+
 describe('binary files sent as CSV', () => {
   it('an .xlsx sent as text/csv gets 415 and a sentence, never its bytes', async () => {
     const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]), Buffer.alloc(200, 7)]);

@@ -13,7 +13,7 @@ import { errors } from '../../errors.js';
 import { ingestRecipients, type IngestFormat } from '../../ingest/ingest-recipients.js';
 import { rejectedRowsCsv } from '../../ingest/rejected-report.js';
 import type { AppContext } from '../app.js';
-import { charsetOf, mediaType, streamedTypes, uploadBody, uploadFormat, type UploadFormat } from '../streamed-upload.js';
+import { charsetOf, isWorkbook, mediaType, streamedTypes, uploadBody, uploadFormat, type UploadFormat } from '../streamed-upload.js';
 import { parseInput } from '../validate.js';
 
 const FORMATS: readonly UploadFormat[] = ['csv', 'json', 'ndjson'];
@@ -75,11 +75,13 @@ export function uploadRoutes(ctx: AppContext): FastifyPluginAsync {
         phoneColumn = field('phoneColumn') ?? phoneColumn;
         variables = parseVariables(field('variables')) ?? variables;
         filename = file.filename || filename;
+        if (isWorkbook(file.mimetype, filename)) throw errors.workbookNotRead(filename);
         format = formatOf(file.mimetype, filename);
         charset = charsetOf(file.mimetype) ?? charset;
         stream = file.file;
         if (!format) throw errors.unsupportedMediaType(file.mimetype);
       } else {
+        if (isWorkbook(contentType, filename)) throw errors.workbookNotRead(filename);
         format = formatOf(contentType, filename);
         stream = request.body as Readable;
       }
