@@ -165,7 +165,8 @@ async function generate(csvPath: string, tsvPath: string, ids: { tenantId: strin
 
 /** An empty recipients table and a checkpoint, so each run starts alike. */
 async function freshTable(db: ReturnType<typeof createDatabase>): Promise<void> {
-  await db.pool.query('TRUNCATE recipients, rejected_rows');
+  // CASCADE: tables that reference recipients (recipient_events, ...) are empty here too.
+  await db.pool.query('TRUNCATE recipients, rejected_rows CASCADE');
   await db.pool.query('CHECKPOINT');
 }
 

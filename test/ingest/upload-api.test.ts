@@ -110,3 +110,14 @@ describe('binary files sent as CSV', () => {
     expect(error.message).not.toContain('PK');
   });
 });
+
+describe('the suppression import uses the same helper', () => {
+  it('reads a gzip CSV, and refuses a gzip bomb with 413', async () => {
+    const list = `telefono\n${phones(30, 500).join('\n')}\n`;
+    const ok = await h.api.send('/v1/suppressions/import', gzipSync(list), 'text/csv', { 'content-encoding': 'gzip' });
+    expect(expectStatus<{ added: number }>(ok, 200).added).toBe(30);
+    const bomb = gzipSync(`telefono\n${'+56987654321\n'.repeat(300_000)}`);
+    expect(bomb.length).toBeLessThan(LIMIT);
+    expectError(await h.api.send('/v1/suppressions/import', bomb, 'text/csv', { 'content-encoding': 'gzip' }), 413, 'UPLOAD_TOO_LARGE');
+  });
+});
