@@ -11,6 +11,12 @@ import { CampaignLiveHub } from './live-hub.js';
 import { decorateSessions } from './session-auth.js';
 import { SessionStore } from './session-store.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    consoleHub: CampaignLiveHub;
+  }
+}
+
 export type ConsoleParts = { hub: CampaignLiveHub; registerPages(): Promise<void> };
 
 export function registerConsole(app: FastifyInstance, ctx: AppContext): ConsoleParts {
@@ -18,6 +24,8 @@ export function registerConsole(app: FastifyInstance, ctx: AppContext): ConsoleP
   decorateSessions(app, sessions, ctx.db);
   const hub = new CampaignLiveHub(ctx.db, ctx.redis, ctx.config.queuePrefix, ctx.config.consoleLiveIntervalMs, ctx.logger.child({ module: 'console-live' }));
   app.addHook('preClose', async () => hub.close());
+  // Tests and the bench read the hub's tick count through the app.
+  app.decorate('consoleHub', hub);
   return {
     hub,
     async registerPages() {

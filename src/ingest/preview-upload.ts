@@ -44,6 +44,8 @@ export type UploadPreview = {
   columns: readonly string[];
   /** The mapping the upload will use, by column name; null when no mapping fits (see mappingError). */
   mapping: { phoneColumn: string; variables: string[]; timeZoneColumn: string | null } | null;
+  /** The phone column found even when the placeholders could not be mapped, so the user only has those left to choose. */
+  phoneColumn: string | null;
   mappingError: { code: string; message: string } | null;
   rows: PreviewRow[];
 };
@@ -81,11 +83,17 @@ export async function previewUpload(input: ByteInput, options: PreviewOptions): 
   const columns = source.columns() ?? [];
   let mapping: ColumnMapping | null = null;
   let mappingError: UploadPreview['mappingError'] = null;
+  let phoneOnly: ColumnMapping | null = null;
   try {
     mapping = mapColumns(columns, options);
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     mappingError = { code: error.code, message: error.message };
+    try {
+      phoneOnly = mapColumns(columns, { phoneColumn: options.phoneColumn, paramCount: 0 });
+    } catch {
+      phoneOnly = null;
+    }
   }
   const rows = records.map((record): PreviewRow => {
     if (!mapping) return { line: record.line, cells: record.cells, ok: false };
@@ -103,6 +111,7 @@ export async function previewUpload(input: ByteInput, options: PreviewOptions): 
     mapping: mapping
       ? { phoneColumn: name(mapping.phone), variables: mapping.variables.map(name), timeZoneColumn: mapping.timeZone === undefined ? null : name(mapping.timeZone) }
       : null,
+    phoneColumn: mapping ? name(mapping.phone) : phoneOnly ? name(phoneOnly.phone) : null,
     mappingError,
     rows,
   };

@@ -4,6 +4,10 @@
  * with the detected encoding, delimiter and column mapping; nothing is stored. The body is the
  * file's beginning (at most PREVIEW_MAX_BYTES; `truncated=true` when it is cut, so a partial
  * last row is left out). The console's upload wizard calls it; so can anyone with a key.
+ *
+ * GET /v1/campaigns/:id/uploads/:uploadId/rejected-samples: the upload's rejected rows by reason,
+ * each with its count and its first rows (line number, message, the row as it came), for the
+ * wizard's validation report; the whole list stays in rejected.csv.
  */
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
@@ -50,6 +54,27 @@ export function consoleUploadRoutes(ctx: AppContext): FastifyPluginAsync {
         ...(variables?.length ? { variables } : {}),
       });
       return { preview };
+    });
+
+    app.get('/v1/campaigns/:id/uploads/:uploadId/rejected-samples', async (request) => {
+      const { id, uploadId } = parseInput(z.object({ id: z.string().uuid(), uploadId: z.string().uuid() }), request.params);
+      const { perReason } = parseInput(z.object({ perReason: z.coerce.number().int().min(1).max(20).default(3) }), request.query);
+      const upload = await ctx.db.prisma.upload.findFirst({ where: { id: uploadId, campaignId: id, tenantId: request.tenantId }, select: { id: true } });
+      if (!upload) throw errors.uploadNotFound(uploadId);
+      const { rows } = await ctx.db.pool.query<{ reason: string; n: string; line: number; message: string; raw: string }>(
+        `SELECT reason, n, line, message, raw FROM (
+           SELECT reason, count(*) OVER (PARTITION BY reason) AS n, line, message, raw, row_number() OVER (PARTITION BY reason ORDER BY line) AS rn
+             FROM rejected_rows WHERE upload_id = $1 AND tenant_id = $2) ranked
+          WHERE rn <= $3 ORDER BY n DESC, reason, line`,
+        [uploadId, request.tenantId, perReason],
+      );
+      const reasons = new Map<string, { reason: string; count: number; samples: { line: number; message: string; raw: string }[] }>();
+      for (const r of rows) {
+        const entry = reasons.get(r.reason) ?? { reason: r.reason, count: Number(r.n), samples: [] };
+        entry.samples.push({ line: r.line, message: r.message, raw: r.raw });
+        reasons.set(r.reason, entry);
+      }
+      return { uploadId, reasons: [...reasons.values()] };
     });
   };
 }
