@@ -49,6 +49,7 @@ export function pageShell(o: ShellOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(o.title)} · ${t('app.name')}</title>
 <link rel="stylesheet" href="/console/static/console.css">
+<link rel="icon" href="data:,">
 ${signedIn ? `<meta name="csrf-token" content="${escapeHtml(o.csrfToken ?? '')}">` : ''}
 </head>
 <body data-page="${o.page}"${data}>

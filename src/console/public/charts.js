@@ -23,14 +23,14 @@ export function funnelChart(funnel) {
     ['optedOut', funnel.optedOut, 'bar-warn'],
   ];
   const max = Math.max(1, funnel.total, ...stages.map(([, v]) => v));
-  const rowH = 28;
-  const labelW = 150;
-  const width = 640;
+  const rowH = 30;
+  const labelW = 130;
+  const width = 480;
   const svg = s('svg', { viewBox: `0 0 ${width} ${stages.length * rowH + 4}`, role: 'img', 'aria-labelledby': 'funnel-title', class: 'chart' },
     s('title', { id: 'funnel-title' }, t('funnel.chartTitle')));
   stages.forEach(([key, value, cls], i) => {
     const y = i * rowH + 2;
-    const w = Math.max(value > 0 ? 2 : 0, ((width - labelW - 90) * value) / max);
+    const w = Math.max(value > 0 ? 2 : 0, ((width - labelW - 70) * value) / max);
     svg.append(
       s('text', { x: 0, y: y + 18, class: 'chart-label' }, t(`funnel.${key}`)),
       s('rect', { x: labelW, y: y + 4, width: w, height: rowH - 10, class: cls, rx: 2 }),
@@ -44,8 +44,8 @@ export function funnelChart(funnel) {
 
 /** Sends per second over the last minutes, as a line. */
 export function rateChart(points, limit) {
-  const width = 640;
-  const height = 180;
+  const width = 480;
+  const height = 200;
   const pad = { l: 44, r: 8, t: 10, b: 22 };
   const max = Math.max(1, limit ?? 0, ...points.map((p) => p.n));
   const x = (i) => pad.l + (i * (width - pad.l - pad.r)) / Math.max(1, points.length - 1);

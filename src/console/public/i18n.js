@@ -26,7 +26,8 @@ export function percent(ratio) {
 /** Date and time in the user's zone, with the zone shown. */
 export function dateTime(value) {
   if (!value) return '';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' }).format(new Date(value));
+  // dateStyle/timeStyle cannot be combined with timeZoneName, so the fields are spelled out.
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }).format(new Date(value));
 }
 
 export function clock(value, seconds = false) {
