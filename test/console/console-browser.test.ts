@@ -69,8 +69,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
     await signIn(page, w.tenantA.apiKey);
-    expect(await page.evaluate(() => document.cookie)).not.toContain('wce_session'); // httpOnly
-    expect(await page.evaluate(() => JSON.stringify(localStorage))).toBe('{}');
+    expect(await page.evaluate('document.cookie')).not.toContain('wce_session'); // httpOnly
+    expect(await page.evaluate('JSON.stringify(localStorage)')).toBe('{}');
 
     // 1. Account and template
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New campaign' }).click();
