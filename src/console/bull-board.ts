@@ -92,7 +92,8 @@ function sameOrigin(request: FastifyRequest): boolean {
   const source = request.headers.origin ?? request.headers.referer;
   if (typeof source !== 'string') return false;
   try {
-    return new URL(source).host === request.headers.host;
+    // Both through URL, so a default port (":80") compares equal to none.
+    return new URL(source).host === new URL(`http://${request.headers.host ?? ''}`).host;
   } catch {
     return false;
   }

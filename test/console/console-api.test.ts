@@ -169,3 +169,33 @@ function hubTicks(): number {
 function hubWatching(): Map<string, number> {
   return (w.app as unknown as { consoleHub: { watching(): Map<string, number> } }).consoleHub.watching();
 }
+
+describe('Bull Board', () => {
+  it("shows a tenant its own queues only, read-only, and refuses other tenants' and all-queue routes", async () => {
+    const other = await createSandboxSender(w.tenantB.api, w.sandbox.url, 10, 'B account');
+    const a = await signIn(w.tenantA.apiKey);
+    const b = await signIn(w.tenantB.apiKey);
+    expect((await w.app.inject({ method: 'GET', url: '/admin/queues', headers: { cookie: a.cookie } })).statusCode).toBe(200);
+    const list = await w.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: a.cookie } });
+    expect(list.json<{ queues: { name: string }[] }>().queues.map((q) => q.name)).toEqual([`send-${sender.accountId}`]);
+    const listB = await w.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: b.cookie } });
+    expect(listB.json<{ queues: { name: string }[] }>().queues.map((q) => q.name)).toEqual([`send-${other.accountId}`]);
+    const foreign = await w.app.inject({ method: 'GET', url: `/admin/queues/api/queues/send-${other.accountId}/workers`, headers: { cookie: a.cookie } });
+    expect(foreign.statusCode).toBe(404);
+    const origin = { origin: 'http://localhost:80', host: 'localhost:80' };
+    const pauseAll = await w.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/pause', headers: { cookie: a.cookie, ...origin } });
+    expect(pauseAll.statusCode).toBe(404);
+    const crossSite = await w.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/send-${sender.accountId}/pause`, headers: { cookie: a.cookie, origin: 'https://evil.example', host: 'localhost:80' } });
+    expect(crossSite.statusCode).toBe(403);
+    const readOnly = await w.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/send-${sender.accountId}/pause`, headers: { cookie: a.cookie, ...origin } });
+    expect(readOnly.statusCode).toBe(405); // BULL_BOARD_ACTIONS is false by default
+  });
+
+  it('is refused signed out', async () => {
+    const page = await w.app.inject({ method: 'GET', url: '/admin/queues' });
+    expect(page.statusCode).toBe(303);
+    expect(page.headers.location).toMatch(/^\/console\/sign-in/);
+    expect((await w.app.inject({ method: 'GET', url: '/admin/queues/api/queues' })).statusCode).toBe(401);
+    expect((await w.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: `Bearer ${w.tenantA.apiKey}` } })).statusCode).toBe(401);
+  });
+});
