@@ -151,8 +151,7 @@ async function main(): Promise<void> {
     say(`Sign in with this API key: ${apiKey}`);
     say('The API, the worker and the sandbox keep running; press Ctrl-C to stop.');
     await new Promise<void>((r) => {
-      process.once('SIGINT', () => r());
-      process.once('SIGTERM', () => r());
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => r());
     });
     say('\nStopping.');
   }
