@@ -78,6 +78,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
     await page.getByText('Hola {{1}}, tu saldo pendiente es {{2}}.').waitFor();
     expect(await page.getByText('Pagar (quick reply)').isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Continue' }).click();
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Step 2 of 6: File'); // focus follows the step
 
     // 2. File, 3. preview: the engine read it as Windows-1252 with ";"
     await page.getByLabel('Recipient file').setInputFiles({ name: 'clientes.csv', mimeType: 'text/csv', buffer: spreadsheetCsv() });
@@ -151,6 +152,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
     const exported = readFileSync((await download.path()) ?? '', 'utf8');
     expect(exported.trim().split(/\r?\n/)).toHaveLength(GOOD_ROWS + 1);
 
+    // The list shows it finished too, and filters by status and name.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Campaigns' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'Cobranza diciembre' });
+    await row.getByText('100%').waitFor();
+    expect(await row.getByRole('progressbar', { name: 'Progress of Cobranza diciembre' }).getAttribute('value')).toBe('100');
+    await page.getByLabel('Search by name').fill('no such campaign');
+    await page.getByText('0 of 1 campaigns').waitFor();
+    await page.getByLabel('Search by name').fill('cobranza');
+    await page.getByLabel('Status').selectOption('completed');
+    await page.getByText('1 of 1 campaigns').waitFor();
+
     // Bull Board, signed in: this tenant's queue only.
     await page.goto(`${w.baseUrl}/admin/queues`);
     await page.getByText(/Sandbox CL \(send-/).first().waitFor({ timeout: 30_000 });
@@ -169,6 +181,39 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
     expect((await page.request.get(`${w.baseUrl}/v1/campaigns/${campaignId}`)).status()).toBe(401);
     await context.close();
   }, 300_000);
+
+  it('shows accounts and manages the suppression list, usable on a tablet', async () => {
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 768, height: 1024 } });
+    const page = await context.newPage();
+    await signIn(page, w.tenantA.apiKey);
+    const overflow = 'document.documentElement.scrollWidth - window.innerWidth';
+    expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0);
+
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    const account = page.getByRole('region', { name: /Sandbox CL/ });
+    await account.getByText(/^Sending at [\d.]+\/s \(limit 25\/s\)\.$/).waitFor();
+    expect(await account.getByText('none yet').isVisible()).toBe(true); // no webhook event yet
+    expect(await account.getByText('closed (normal)').isVisible()).toBe(true);
+    expect(await account.getByRole('cell', { name: 'saldo_pendiente' }).isVisible()).toBe(true);
+    await account.getByRole('button', { name: 'Sync templates of Sandbox CL' }).click();
+    await account.getByRole('status').filter({ hasText: /sandbox/i }).waitFor(); // the engine's sentence: sandbox has no template listing
+    expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0);
+
+    await page.getByRole('link', { name: 'Suppression list' }).click();
+    await page.getByText('The list is empty.').waitFor();
+    await page.getByLabel('Phone', { exact: true }).fill('9 1111 2222');
+    await page.getByRole('button', { name: 'Add to the list' }).click();
+    await page.getByRole('cell', { name: '+56911112222', exact: true }).waitFor();
+    await page.getByLabel('Search by phone (+569…)').fill('+56922');
+    await page.getByText('The list is empty.').waitFor();
+    await page.getByLabel('Search by phone (+569…)').fill('+56911');
+    await page.getByRole('button', { name: 'Remove +56911112222' }).click();
+    await page.getByRole('dialog', { name: 'Remove from the list?' }).getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('+56911112222 removed.').waitFor();
+    expect(await page.getByRole('cell', { name: '+56911112222', exact: true }).count()).toBe(0);
+    expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0);
+    await context.close();
+  }, 120_000);
 
   it("refuses another tenant's campaign", async () => {
     const context = await browser.newContext({ locale: 'en-US' });

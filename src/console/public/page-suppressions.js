@@ -11,14 +11,19 @@ export async function render(main) {
   const tbody = h('tbody');
   const more = h('button', { type: 'button', hidden: true }, t('recipients.more'));
   let cursor = null;
+  // Typing searches at every key: only the latest search's answer is shown.
+  let generation = 0;
 
   async function load(reset) {
-    if (reset) { tbody.replaceChildren(); cursor = null; }
+    if (reset) cursor = null;
+    const mine = ++generation;
     const params = new URLSearchParams({ limit: '50' });
     if (search.value.trim()) params.set('phone', search.value.trim());
     if (cursor) params.set('cursor', cursor);
     try {
       const page = await api(`/v1/suppressions?${params}`);
+      if (mine !== generation) return;
+      if (reset) tbody.replaceChildren();
       const items = page.suppressions ?? page.items ?? [];
       cursor = page.next ?? page.cursor ?? null;
       more.hidden = !cursor;
