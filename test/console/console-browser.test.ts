@@ -63,6 +63,19 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
   it('takes a spreadsheet through the wizard to a finished campaign, live', async () => {
     const context = await browser.newContext({ locale: 'en-US', timezoneId: 'America/Santiago', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
+    // The page must never read the file itself (a 60 MB file would sit in its memory): count every
+    // way a script could, and expect none. Blob.slice (for the preview) reads nothing.
+    await page.addInitScript(`
+      window.__fileReads = 0;
+      for (const name of ['text', 'arrayBuffer', 'stream', 'bytes']) {
+        const original = Blob.prototype[name];
+        if (original) Blob.prototype[name] = function (...args) { window.__fileReads++; return original.apply(this, args); };
+      }
+      for (const name of ['readAsText', 'readAsArrayBuffer', 'readAsDataURL', 'readAsBinaryString']) {
+        const original = FileReader.prototype[name];
+        FileReader.prototype[name] = function (...args) { window.__fileReads++; return original.apply(this, args); };
+      }
+    `);
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -99,6 +112,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
     expect(facts).toMatch(/Rejected\s+2/);
     await page.getByText(/The phone is not a valid number/).waitFor();
     expect(await page.getByRole('link', { name: 'Download the rejected-rows report (CSV)' }).isVisible()).toBe(true);
+    expect(await page.evaluate('window.__fileReads')).toBe(0);
     await page.getByRole('button', { name: 'Continue' }).click();
 
     // 5. Options, 6. confirm and start
@@ -138,6 +152,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
 
     // Funnel and failure breakdown, with click-through to the recipients.
     await page.getByRole('img', { name: 'Campaign funnel' }).waitFor();
+    await page.getByRole('img', { name: 'Messages sent per second' }).waitFor();
     await page.getByRole('cell', { name: 'RECIPIENT_INVALID', exact: true }).first().waitFor({ timeout: 30_000 });
     // Each code with its human sentence, by engine code and by the provider's own code.
     expect(await page.getByRole('cell', { name: 'The number is not valid for the provider.' }).count()).toBe(2);
@@ -145,6 +160,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Show recipients with RECIPIENT_INVALID' }).click();
     await page.getByRole('heading', { name: 'Failed recipients with RECIPIENT_INVALID' }).waitFor();
     for (const phone of UNREACHABLE) await page.getByRole('cell', { name: phone, exact: true }).waitFor();
+    // A recipient's history: every status change with its source and error.
+    await page.getByRole('button', { name: `History of ${UNREACHABLE[0]}` }).click();
+    const history = page.getByRole('region', { name: `History of ${UNREACHABLE[0]}` });
+    await history.getByRole('row').filter({ hasText: 'send answer' }).filter({ hasText: 'RECIPIENT_INVALID' }).first().waitFor();
+    expect(await history.getByText('No replies.').isVisible()).toBe(true);
     await page.screenshot({ path: `${SCREENSHOTS}/campaign.png`, fullPage: true });
 
     // The export downloads every recipient.
