@@ -199,3 +199,45 @@ describe('Bull Board', () => {
     expect((await w.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: `Bearer ${w.tenantA.apiKey}` } })).statusCode).toBe(401);
   });
 });
+
+describe('draft settings (the wizard\'s options step)', () => {
+  it('sets and clears a draft\'s schedule, window, budget and options; refuses once it is not a draft', async () => {
+    const created = await w.tenantA.api.post('/v1/campaigns', { name: 'options', accountId: sender.accountId, templateId: sender.templateId, recipients: [{ phone: '+56987650009', variables: ['a', 'b'] }] });
+    const id = created.json<{ campaign: { id: string } }>().campaign.id;
+    const startAt = new Date(Date.now() + 3_600_000).toISOString();
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const set = await w.tenantA.api.patch(`/v1/campaigns/${id}/settings`, {
+      startAt, expiresAt, sendWindow: { start: '09:00', end: '20:30' }, errorBudget: 0.25, options: { buttonParams: [{ index: 0, subType: 'quick_reply', value: 'pagar' }] },
+    });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ startAt, expiresAt, sendWindow: { start: '09:00', end: '20:30' }, errorBudget: 0.25, options: { buttonParams: [{ index: 0, value: 'pagar' }] } });
+    const cleared = await w.tenantA.api.patch(`/v1/campaigns/${id}/settings`, { startAt: null, sendWindow: null, errorBudget: null });
+    expect(cleared.json()).toMatchObject({ startAt: null, expiresAt, sendWindow: null, errorBudget: null });
+    const bad = await w.tenantA.api.patch(`/v1/campaigns/${id}/settings`, { startAt: expiresAt, expiresAt: startAt });
+    expect(bad.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+    expect((await w.tenantB.api.patch(`/v1/campaigns/${id}/settings`, { errorBudget: 0.1 })).statusCode).toBe(404);
+    await w.tenantA.api.post(`/v1/campaigns/${id}/start`);
+    const late = await w.tenantA.api.patch(`/v1/campaigns/${id}/settings`, { errorBudget: 0.1 });
+    expect({ status: late.statusCode, code: late.json().error.code }).toEqual({ status: 409, code: 'CAMPAIGN_NOT_DRAFT' });
+  });
+
+  it('asks for the header media an image template needs', async () => {
+    const template = await w.tenantA.api.post('/v1/templates', { accountId: sender.accountId, name: 'promo_foto', body: 'Hola {{1}}', headerType: 'image' });
+    const templateId = template.json<{ id: string }>().id;
+    const created = await w.tenantA.api.post('/v1/campaigns', { name: 'media', accountId: sender.accountId, templateId, options: { headerMedia: { type: 'image', link: 'https://example.com/a.jpg' } } });
+    const id = created.json<{ campaign: { id: string } }>().campaign.id;
+    const missing = await w.tenantA.api.patch(`/v1/campaigns/${id}/settings`, { options: {} });
+    expect(missing.json()).toMatchObject({ error: { code: 'TEMPLATE_MEDIA_REQUIRED' } });
+  });
+});
+
+describe('time zone of the options step', () => {
+  it('turns a wall-clock time in a chosen zone into the right instant', async () => {
+    const path = '../../src/console/public/zones.js';
+    const zones = (await import(path)) as { zonedToIso(local: string, zone: string): string | null };
+    expect(zones.zonedToIso('2026-12-05T09:30', 'America/Santiago')).toBe('2026-12-05T12:30:00.000Z'); // summer time, UTC-3
+    expect(zones.zonedToIso('2026-07-01T09:30', 'America/Santiago')).toBe('2026-07-01T13:30:00.000Z'); // winter, UTC-4
+    expect(zones.zonedToIso('2026-12-05T09:30', 'America/Bogota')).toBe('2026-12-05T14:30:00.000Z');
+    expect(zones.zonedToIso('', 'UTC')).toBeNull();
+  });
+});
