@@ -6,7 +6,8 @@ import { api, csrfHeaders, readResponse } from './api.js';
 import { clear, field, h } from './dom.js';
 import { dateTime, number, percent, t } from './i18n.js';
 import { codeSentence } from './words.js';
-import { zonedToIso, zoneList } from './zones.js';
+import { uploadFile } from './upload-file.js';
+import { renderOptionsStep } from './wizard-options.js';
 
 const SAMPLE_BYTES = 256 * 1024;
 const COUNTRIES = ['CL', 'AR', 'BO', 'BR', 'CO', 'CR', 'EC', 'ES', 'GT', 'HN', 'MX', 'PA', 'PE', 'PY', 'SV', 'US', 'UY', 'VE'];
@@ -184,7 +185,11 @@ export async function render(main) {
         state.campaign = created.campaign;
       }
       progress.hidden = false;
-      const result = await uploadFile(state.campaign.id, state.file, (sent, total) => {
+      const params = new URLSearchParams({ filename: state.file.name });
+      if (state.mapping.phoneColumn) params.set('phoneColumn', state.mapping.phoneColumn);
+      if (state.mapping.variables.length) params.set('variables', state.mapping.variables.join(','));
+      const type = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' }[formatOf(state.file)];
+      const result = await uploadFile(`/v1/campaigns/${state.campaign.id}/recipients?${params}`, state.file, type, (sent, total) => {
         progress.value = total ? Math.round((sent / total) * 100) : 0;
         progressText.textContent = sent >= total ? t('wizard.checking') : t('wizard.uploading', { pct: percent(total ? sent / total : 0) });
       });
@@ -194,30 +199,6 @@ export async function render(main) {
       error.textContent = e.text ?? String(e);
       button.disabled = false;
     }
-  }
-
-  /** XMLHttpRequest with the File as body: the browser streams it from disk, with upload progress. */
-  function uploadFile(campaignId, file, onProgress) {
-    const params = new URLSearchParams({ filename: file.name });
-    if (state.mapping.phoneColumn) params.set('phoneColumn', state.mapping.phoneColumn);
-    if (state.mapping.variables.length) params.set('variables', state.mapping.variables.join(','));
-    const type = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' }[formatOf(file)];
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open('POST', `/v1/campaigns/${campaignId}/recipients?${params}`);
-      xhr.setRequestHeader('content-type', type);
-      for (const [k, v] of Object.entries(csrfHeaders('POST'))) xhr.setRequestHeader(k, v);
-      xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
-      xhr.addEventListener('load', () => {
-        try {
-          resolve(readResponse(xhr.status, xhr.responseText));
-        } catch (err) {
-          reject(err);
-        }
-      });
-      xhr.addEventListener('error', () => reject(new Error(t('error.network'))));
-      xhr.send(file);
-    });
   }
 
   // 4. Validation report
@@ -246,58 +227,10 @@ export async function render(main) {
 
   // 5. Options
   function stepOptions() {
-    const tp = currentTemplate();
-    const zones = zoneList();
-    const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    const when = h('select', {}, h('option', { value: 'now' }, t('options.startNow')), h('option', { value: 'later' }, t('options.startLater')));
-    const startAt = h('input', { type: 'datetime-local' });
-    const zone = h('select', {}, zones.map((z) => h('option', { value: z, selected: z === here }, z)));
-    const quiet = h('input', { type: 'checkbox' });
-    const from = h('input', { type: 'time', value: '09:00' });
-    const to = h('input', { type: 'time', value: '20:00' });
-    const expires = h('input', { type: 'datetime-local' });
-    const budget = h('input', { type: 'number', min: 0, max: 100, step: 1, value: 50 });
-    const media = tp.headerType && tp.headerType !== 'none' ? h('input', { type: 'url', placeholder: 'https://' }) : null;
-    const buttonInputs = (tp.buttons ?? []).map((b, index) => (b.type === 'URL' || b.type === 'QUICK_REPLY' ? { index, b, input: h('input', { type: 'text' }) } : null)).filter(Boolean);
-    const error = errorBox();
-    const later = h('div', { hidden: true }, field(t('options.startAt'), startAt), field(t('options.zone'), zone));
-    when.addEventListener('change', () => { later.hidden = when.value !== 'later'; });
-    const quietFields = h('div', { hidden: true }, field(t('options.quietFrom'), from), field(t('options.quietTo'), to));
-    quiet.addEventListener('change', () => { quietFields.hidden = !quiet.checked; });
-    body.append(heading('options'),
-      field(t('options.when'), when), later,
-      h('div', { class: 'field checkbox' }, quiet, h('label', { for: quiet.id || (quiet.id = 'quiet') }, t('options.quiet'))), quietFields,
-      h('p', { class: 'hint' }, t('options.quietHint')),
-      field(t('options.expires'), expires, t('options.expiresHint', { zone: zone.value })),
-      field(t('options.budget'), budget, t('options.budgetHint')),
-      media ? field(t('options.media', { type: t(`template.header.${tp.headerType}`) }), media, t('options.mediaHint')) : null,
-      buttonInputs.map(({ b, input }) => field(t('options.buttonParam', { text: b.text }), input, t(b.type === 'URL' ? 'options.buttonUrlHint' : 'options.buttonQuickHint'))),
-      error,
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: async () => {
-        error.textContent = '';
-        if (when.value === 'later' && !startAt.value) { error.textContent = t('options.startAtMissing'); return startAt.focus(); }
-        const options = {};
-        if (media) {
-          if (!media.value) { error.textContent = t('options.mediaMissing'); return media.focus(); }
-          options.headerMedia = { type: tp.headerType, link: media.value };
-        }
-        const params = buttonInputs.filter(({ input }) => input.value.trim()).map(({ index, b, input }) => ({ index, subType: b.type === 'URL' ? 'url' : 'quick_reply', value: input.value.trim() }));
-        if (params.length) options.buttonParams = params;
-        const settings = {
-          startAt: when.value === 'later' ? zonedToIso(startAt.value, zone.value) : null,
-          expiresAt: zonedToIso(expires.value, zone.value),
-          sendWindow: quiet.checked ? { start: from.value, end: to.value } : null,
-          errorBudget: budget.value === '' ? null : Number(budget.value) / 100,
-          options,
-        };
-        try {
-          await api(`/v1/campaigns/${state.campaign.id}/settings`, { method: 'PATCH', body: settings });
-          state.settings = settings;
-          show(5);
-        } catch (e) {
-          error.textContent = e.text ?? String(e);
-        }
-      } }, t('common.continue'))));
+    renderOptionsStep({ body, heading: heading('options'), error: errorBox(), template: currentTemplate(), campaignId: state.campaign.id, onSaved: (settings) => {
+      state.settings = settings;
+      show(5);
+    } });
   }
 
   // 6. Confirm and start
