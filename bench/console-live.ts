@@ -8,7 +8,9 @@
  * database time the viewers cost would show as a lower send rate. Each run measures a window of
  * BENCH_CONSOLE_WINDOW_S seconds after a short warm-up: recipients sent per second, and Postgres
  * transactions per second on the bench database (pg_stat_database xact_commit + xact_rollback).
- * The difference between the runs is what 20 viewers add.
+ * The difference between the runs is what 20 viewers add. A third run, for scale, has the 20
+ * viewers poll GET /v1/campaigns/:id once a second each instead (what a page without the shared
+ * live stream would do: a status count per viewer per second).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -47,8 +49,9 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 type Run = { viewers: number; sentPerSecond: number; transactionsPerSecond: number; snapshotsPerViewerPerSecond: number };
+type Mode = 'stream' | 'poll';
 
-async function run(viewers: number): Promise<Run> {
+async function run(viewers: number, mode: Mode = 'stream'): Promise<Run> {
   await freshBenchDatabase(URL);
   const db = createDatabase(URL, { max: 2 });
   const sandbox = await startSandboxServer({ latencyMs: 0 });
@@ -84,6 +87,19 @@ async function run(viewers: number): Promise<Run> {
   const controllers = Array.from({ length: viewers }, () => new AbortController());
   let snapshots = 0;
   const streams = controllers.map(async (controller) => {
+    if (mode === 'poll') {
+      while (!controller.signal.aborted) {
+        const started = Date.now();
+        await fetch(`http://127.0.0.1:${api.port}/v1/campaigns/${campaign.id}`, { headers: { authorization: `Bearer ${apiKey}` }, signal: controller.signal })
+          .then(async (r) => {
+            await r.text();
+            snapshots++;
+          })
+          .catch(() => undefined);
+        await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+      }
+      return;
+    }
     const response = await fetch(`http://127.0.0.1:${api.port}/v1/live/campaigns?ids=${campaign.id}`, { headers: { authorization: `Bearer ${apiKey}` }, signal: controller.signal });
     const reader = response.body?.getReader();
     const decoder = new TextDecoder();
@@ -131,14 +147,17 @@ async function run(viewers: number): Promise<Run> {
 
 const none = await run(0);
 const watched = await run(VIEWERS);
+const polled = await run(VIEWERS, 'poll');
 console.log(`\nbench:console — ${N.toLocaleString()}-recipient sandbox send, ${WINDOW_S} s window after ${WARMUP_S} s warm-up, API and worker in their own processes\n`);
 console.log(
   table([
     ['run', 'sent/s', 'Postgres transactions/s', 'snapshots per viewer per s'],
     ['no viewers (baseline)', none.sentPerSecond, none.transactionsPerSecond, '-'],
-    [`${VIEWERS} viewers on the campaign page`, watched.sentPerSecond, watched.transactionsPerSecond, watched.snapshotsPerViewerPerSecond],
+    [`${VIEWERS} viewers on the campaign page (shared live stream)`, watched.sentPerSecond, watched.transactionsPerSecond, watched.snapshotsPerViewerPerSecond],
+    [`for scale: ${VIEWERS} viewers each polling GET /v1/campaigns/:id every second`, polled.sentPerSecond, polled.transactionsPerSecond, polled.snapshotsPerViewerPerSecond],
   ]),
 );
 console.log(`\nextra Postgres transactions/s with ${VIEWERS} viewers: ${(watched.transactionsPerSecond - none.transactionsPerSecond).toFixed(1)}`);
 console.log(`send rate with viewers / without: ${(watched.sentPerSecond / Math.max(1, none.sentPerSecond)).toFixed(3)}`);
+console.log(`for scale, polling: extra transactions/s ${(polled.transactionsPerSecond - none.transactionsPerSecond).toFixed(1)}, send rate ratio ${(polled.sentPerSecond / Math.max(1, none.sentPerSecond)).toFixed(3)}`);
 process.exit(0);
