@@ -16,4 +16,6 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/**'], rules: { 'no-console': 'off' } },
+  // The console's pages: plain ES modules run by the browser.
+  { files: ['src/console/public/**/*.js'], languageOptions: { globals: { ...globals.browser }, sourceType: 'module' } },
 );

@@ -56,6 +56,12 @@ const schema = z.object({
   UPLOAD_MAX_BYTES: int(256 * 1024 * 1024),
   /** Recipients per COPY batch on ingest. */
   INGEST_BATCH_ROWS: int(5_000),
+  /** How long a console sign-in lasts (seconds): a working day, so a shared screen does not stay signed in for ever. */
+  CONSOLE_SESSION_TTL_SECONDS: int(8 * 3600),
+  /** How often the console's live view recomputes a watched campaign, once for all its viewers (ms). */
+  CONSOLE_LIVE_INTERVAL_MS: int(1_000),
+  /** Bull Board lets a signed-in user retry, clean or pause jobs only when this is true: read-only by default, as it bypasses the engine's own actions. */
+  BULL_BOARD_ACTIONS: z.enum(['true', 'false']).default('false'),
 });
 
 export type Config = Readonly<{
@@ -81,6 +87,9 @@ export type Config = Readonly<{
   rateJitterMs: number;
   breakerOpenMs: number;
   ingestBatchRows: number;
+  consoleSessionTtlSeconds: number;
+  consoleLiveIntervalMs: number;
+  bullBoardActions: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -118,6 +127,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rateJitterMs: Math.min(500, e.RATE_JITTER_MS),
     breakerOpenMs: Math.max(100, e.BREAKER_OPEN_MS),
     ingestBatchRows: Math.max(100, e.INGEST_BATCH_ROWS),
+    consoleSessionTtlSeconds: Math.max(60, e.CONSOLE_SESSION_TTL_SECONDS),
+    consoleLiveIntervalMs: Math.max(100, e.CONSOLE_LIVE_INTERVAL_MS),
+    bullBoardActions: e.BULL_BOARD_ACTIONS === 'true',
     ...overrides,
   });
 }

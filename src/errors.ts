@@ -55,6 +55,11 @@ export const errors = {
   unauthorized: () =>
     new AppError('UNAUTHORIZED', 401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".'),
   invalidApiKey: () => new AppError('INVALID_API_KEY', 401, 'The API key is not valid or has been revoked.'),
+  csrfTokenInvalid: () =>
+    new AppError('CSRF_TOKEN_INVALID', 403, 'This console request lacks its session\'s CSRF token; reload the page and try again.'),
+  consoleSignedOut: () => new AppError('CONSOLE_SIGNED_OUT', 401, 'The console session has ended; sign in again with an API key.'),
+  campaignNotDraft: (id: string, status: string) =>
+    new AppError('CAMPAIGN_NOT_DRAFT', 409, `Campaign ${id} is ${status}; its schedule and options can only be changed while it is a draft.`, { id, status }),
   webhookNotFound: () =>
     new AppError('WEBHOOK_NOT_FOUND', 404, 'No webhook is registered at this address; use the URL the engine gave when the account was created or its webhook secret was rotated.'),
   webhookUnsupported: (provider: string) =>

@@ -14,6 +14,9 @@ const CAMPAIGN_ID = '0b6f3c1e-8d7a-4f62-9a1b-5c2e7d9f0a34';
 const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   unauthorized: { args: [], code: 'UNAUTHORIZED', status: 401 },
   invalidApiKey: { args: [], code: 'INVALID_API_KEY', status: 401 },
+  csrfTokenInvalid: { args: [], code: 'CSRF_TOKEN_INVALID', status: 403 },
+  consoleSignedOut: { args: [], code: 'CONSOLE_SIGNED_OUT', status: 401 },
+  campaignNotDraft: { args: [CAMPAIGN_ID, 'running'], code: 'CAMPAIGN_NOT_DRAFT', status: 409 },
   webhookNotFound: { args: [], code: 'WEBHOOK_NOT_FOUND', status: 404 },
   webhookUnsupported: { args: ['adereso'], code: 'WEBHOOK_UNSUPPORTED', status: 404 },
   webhookSignatureInvalid: { args: [], code: 'WEBHOOK_SIGNATURE_INVALID', status: 401 },

@@ -23,6 +23,10 @@ import { suppressionRoutes } from './routes/suppressions.js';
 import { templateRoutes } from './routes/templates.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { consoleCampaignRoutes } from './routes/console-campaigns.js';
+import { consoleLiveRoutes } from './routes/console-live.js';
+import { consoleUploadRoutes } from './routes/console-uploads.js';
+import { registerConsole } from '../console/register-console.js';
 
 export type ApiDeps = { config: Config; db: Db; redis: Redis; logger: Logger };
 export type AppContext = ApiDeps & { queues: SendQueues };
@@ -49,6 +53,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   // One byte over our limit, so the upload's own limiter (which answers 413) trips rather than a silent truncation.
   await app.register(multipart, { limits: { fileSize: deps.config.uploadMaxBytes + 1, files: 1 } });
+  const consoleParts = registerConsole(app, ctx);
   registerAuth(app, deps.db);
   await app.register(healthRoutes(ctx));
   await app.register(accountRoutes(ctx));
@@ -62,6 +67,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(settingsRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(metricsRoutes(ctx));
+  await app.register(consoleCampaignRoutes(ctx));
+  await app.register(consoleLiveRoutes(ctx, consoleParts.hub));
+  await app.register(consoleUploadRoutes(ctx));
+  await consoleParts.registerPages();
   return app;
 }
 

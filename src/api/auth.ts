@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
+import { consoleSessionTenant, isConsoleRoute } from '../console/session-auth.js';
 import { hashApiKey } from './api-keys.js';
 
 declare module 'fastify' {
@@ -24,8 +25,16 @@ export function registerAuth(app: FastifyInstance, db: Db): void {
   app.decorateRequest('tenantId', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (PUBLIC.some((pattern) => pattern.test(request.url))) return;
+    if (isConsoleRoute(request.url)) return;
     const key = extractKey(request);
-    if (!key) throw errors.unauthorized();
+    if (!key) {
+      // The console's alternative to a key: its session cookie (src/console/session-auth.ts).
+      const sessionTenant = await consoleSessionTenant(request);
+      if (!sessionTenant) throw errors.unauthorized();
+      request.tenantId = sessionTenant;
+      request.log = request.log.child({ tenantId: sessionTenant, console: true });
+      return;
+    }
     const hash = hashApiKey(key);
     const row = await db.prisma.apiKey.findUnique({ where: { hash }, select: { id: true, tenantId: true, revokedAt: true } });
     if (!row || row.revokedAt) throw errors.invalidApiKey();

@@ -4,6 +4,9 @@
  * provider, creates a tenant, account and template, uploads demo/recipients.csv (10k rows,
  * some deliberately bad), starts the campaign with a live progress bar, prints the final
  * per-status summary and writes the export. Exits 0 when the campaign completed.
+ *
+ * In a terminal it then prints the console's URL and the demo tenant's API key to sign in with,
+ * and keeps the stack running until Ctrl-C; with no terminal (CI) it exits at once.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -141,9 +144,19 @@ async function main(): Promise<void> {
   const repeats = Object.values(stats.perPhone).filter((n) => n > 1).length;
   say(`Sandbox saw ${stats.accepted} messages to ${Object.keys(stats.perPhone).length} phones; phones sent twice: ${repeats}; peak ${stats.maxPerSecond} msg/s`);
 
+  if (view.status !== 'completed' || repeats > 0) throw new Error('the demo campaign did not complete cleanly');
+  if (tty) {
+    say('');
+    say(`Console: ${base}/console   (open it in a browser)`);
+    say(`Sign in with this API key: ${apiKey}`);
+    say('The API, the worker and the sandbox keep running; press Ctrl-C to stop.');
+    await new Promise<void>((r) => {
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => r());
+    });
+    say('\nStopping.');
+  }
   await stopChildren();
   await sandbox.close();
-  if (view.status !== 'completed' || repeats > 0) throw new Error('the demo campaign did not complete cleanly');
 }
 
 type Funnel = {
