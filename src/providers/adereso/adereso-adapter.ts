@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { outcome } from '../outcome.js';
-import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome, REGISTER_TEMPLATES_BY_HAND } from '../types.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
 import { e164ToDigits, rawOf, undocumentedReply } from '../response-helpers.js';
 import { renderPlaceholders } from '../../campaigns/placeholders.js';
@@ -97,6 +97,7 @@ export function parseHsmResponse(response: HttpResponse): SendOutcome {
 
 export const aderesoAdapter: ProviderAdapter<AderesoConfig, AderesoCredentials> = {
   provider: 'adereso',
+  label: 'Adereso',
   configSchema,
   credentialsSchema,
   buildSendRequest: buildHsmRequest,
@@ -119,5 +120,10 @@ export const aderesoAdapter: ProviderAdapter<AderesoConfig, AderesoCredentials> 
       );
     },
     parseTextResponse: (response) => parseConversationResponse(response),
+  },
+  // Adereso's manual: templates are loaded by its support team, by hand; it documents no webhooks.
+  templates: {
+    listInstead: `ask Adereso support to load the template, then ${REGISTER_TEMPLATES_BY_HAND}`,
+    createInstead: `ask Adereso support to load the template, then ${REGISTER_TEMPLATES_BY_HAND}`,
   },
 };

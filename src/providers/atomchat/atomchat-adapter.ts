@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { outcome, parseJson } from '../outcome.js';
-import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome, type TemplateRef } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome, type TemplateRef, REGISTER_TEMPLATES_BY_HAND } from '../types.js';
 import { classifyGenericStatus, e164ToDigits, providerTextOf, rawOf, redactSecrets, stringField, undocumentedReply } from '../response-helpers.js';
 
 export const ATOMCHAT_DEFAULT_BASE_URL = 'https://us-central1-atomchat-io.cloudfunctions.net';
@@ -153,8 +153,14 @@ export function parseAtomchatSendResponse(response: HttpResponse): SendOutcome {
 
 export const atomchatAdapter: ProviderAdapter<AtomchatConfig, AtomchatCredentials> = {
   provider: 'atomchat',
+  label: 'AtomChat',
   configSchema,
   credentialsSchema,
   buildSendRequest: buildAtomchatSendRequest,
   parseSendResponse: parseAtomchatSendResponse,
+  // The manual names a listing endpoint but does not document it, nor any webhook.
+  templates: {
+    listInstead: `its listing endpoint is not documented, so ${REGISTER_TEMPLATES_BY_HAND} (with paramNames)`,
+    createInstead: `create the template in AtomChat, then ${REGISTER_TEMPLATES_BY_HAND} (with paramNames)`,
+  },
 };

@@ -1,16 +1,16 @@
+export { multichatAdapter } from './adapter.js';
 export {
   buildMultichatSendRequest,
   formatTemplateVariables,
   MULTICHAT_CUSTOM_FIELD_MAX,
   MULTICHAT_DEFAULT_BASE_URL,
-  multichatAdapter,
   multichatMediaProblem,
   multichatPhoneRule,
   parseMultichatSendResponse,
   type MultichatAccount,
   type MultichatConfig,
   type MultichatCredentials,
-} from './multichat-adapter.js';
+} from './send.js';
 export {
   classifyMultichatAsyncFailure,
   MULTICHAT_ASYNC_FAILURES,

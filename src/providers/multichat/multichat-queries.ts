@@ -5,9 +5,9 @@
  * defensively, as documented on each parser.
  */
 import { outcome, parseJson } from '../outcome.js';
-import type { HttpRequest, HttpResponse, SendOutcome } from '../types.js';
+import type { BalanceCapability, HttpRequest, HttpResponse, ListedTemplate, SendOutcome, TemplatesCapability } from '../types.js';
 import { classifyGenericStatus, undocumentedReply } from '../response-helpers.js';
-import { multichatFormRequest, type MultichatAccount } from './multichat-adapter.js';
+import { multichatFormRequest, type MultichatAccount, type MultichatConfig, type MultichatCredentials } from './send.js';
 import { MULTICHAT_SEND_CODES, readMultichatCode } from './multichat-codes.js';
 
 export type MultichatBalanceResult = { ok: true; balance: number } | { ok: false; outcome: SendOutcome };
@@ -166,3 +166,39 @@ export function normalizeStatus(status: string | null): NormalizedTemplateStatus
   if (/desactiv|disabled|inactiv/.test(s)) return 'disabled';
   return 'pending';
 }
+
+/** multichat's records carry no language; its numbers are Colombian, and the engine's default language is es. */
+const MULTICHAT_LANGUAGE = 'es';
+
+function toListedTemplate(t: NormalizedTemplate): ListedTemplate {
+  return {
+    externalId: t.externalId,
+    name: t.name,
+    language: MULTICHAT_LANGUAGE,
+    category: null,
+    body: t.body,
+    paramCount: t.paramCount,
+    paramNames: null,
+    status: t.status,
+    // The /template/ records carry no header or buttons (the manual lists none).
+    headerType: null,
+    buttons: null,
+  };
+}
+
+export const multichatTemplates: TemplatesCapability<MultichatConfig, MultichatCredentials> = {
+  list: {
+    buildListRequest: (account) => buildTemplateListRequest(account),
+    parseListResponse(response) {
+      const parsed = parseTemplateListResponse(response);
+      if (!parsed.ok) return parsed;
+      return { ok: true, templates: parsed.templates.map(toListedTemplate), skipped: parsed.skipped, nextCursor: null };
+    },
+  },
+  createInstead: 'create the template in the contacto-multichat dashboard, then sync the account with POST /v1/accounts/:id/templates/sync',
+};
+
+export const multichatBalance: BalanceCapability<MultichatConfig, MultichatCredentials> = {
+  buildBalanceRequest,
+  parseBalanceResponse,
+};

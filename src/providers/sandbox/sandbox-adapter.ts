@@ -1,6 +1,7 @@
 /** Adapter for the sandbox provider (./sandbox-protocol.md). */
 import { z } from 'zod';
 import { outcome, parseJson, undocumented } from '../outcome.js';
+import { metaFormatWebhook } from '../meta/webhook-capability.js';
 import type { HttpResponse, ProviderAdapter, SendOutcome } from '../types.js';
 
 const configSchema = z.object({ baseUrl: z.string().url() });
@@ -13,6 +14,7 @@ type ErrorBody = { error?: { code?: unknown; message?: unknown; retry_after_ms?:
 
 export const sandboxAdapter: ProviderAdapter<SandboxConfig, SandboxCredentials> = {
   provider: 'sandbox',
+  label: 'The sandbox',
   configSchema,
   credentialsSchema,
 
@@ -65,4 +67,11 @@ export const sandboxAdapter: ProviderAdapter<SandboxConfig, SandboxCredentials> 
         return undocumented(response.status, response.body);
     }
   },
+  // The sandbox reports deliveries in Meta's format, signed with the account's own token, so the
+  // demo and the tests exercise Meta's path. It names no real sender ids: none are checked.
+  webhook: metaFormatWebhook<SandboxConfig, SandboxCredentials>({
+    appSecret: (account) => account.credentials.token,
+    verifyToken: () => undefined,
+    senderIds: () => ({}),
+  }),
 };
