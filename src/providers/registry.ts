@@ -8,7 +8,7 @@ import { atomchatAdapter } from './atomchat/index.js';
 import { metaAdapter } from './meta/index.js';
 import { multichatAdapter } from './multichat/index.js';
 import { optiweAdapter } from './optiwe/index.js';
-import { sandboxAdapter } from './sandbox/sandbox-adapter.js';
+import { sandboxAdapter } from './sandbox/index.js';
 import type { ProviderAdapter, ProviderName } from './types.js';
 
 export type AnyAdapter = ProviderAdapter<unknown, unknown>;

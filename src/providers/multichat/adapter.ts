@@ -4,7 +4,7 @@
  * Its numbers are Colombian only, which ingest checks with the phone rule.
  */
 import type { ProviderAdapter } from '../types.js';
-import { multichatBalance, multichatTemplates } from './multichat-queries.js';
+import { multichatBalance } from './balance.js';
 import {
   buildMultichatSendRequest,
   multichatConfigSchema,
@@ -14,6 +14,7 @@ import {
   type MultichatConfig,
   type MultichatCredentials,
 } from './send.js';
+import { multichatTemplates } from './templates.js';
 import { multichatWebhook } from './webhook.js';
 
 export const multichatAdapter: ProviderAdapter<MultichatConfig, MultichatCredentials> = {

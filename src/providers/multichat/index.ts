@@ -18,15 +18,13 @@ export {
   readMultichatCode,
   type MultichatReply,
 } from './multichat-codes.js';
+export { buildBalanceRequest, parseBalanceResponse, type MultichatBalanceResult } from './balance.js';
 export {
-  buildBalanceRequest,
   buildTemplateListRequest,
   countPlaceholders,
   normalizeStatus,
-  parseBalanceResponse,
   parseTemplateListResponse,
-  type MultichatBalanceResult,
   type MultichatTemplatesResult,
   type NormalizedTemplate,
   type NormalizedTemplateStatus,
-} from './multichat-queries.js';
+} from './templates.js';

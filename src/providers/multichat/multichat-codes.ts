@@ -4,8 +4,8 @@
  * codes that arrive later. Each maps to one normalized outcome code, in these two tables only.
  */
 import { outcome, parseJson, type OutcomeCode } from '../outcome.js';
-import type { SendOutcome } from '../types.js';
-import { redactSecrets } from '../response-helpers.js';
+import type { HttpResponse, SendOutcome } from '../types.js';
+import { classifyGenericStatus, redactSecrets, undocumentedReply } from '../response-helpers.js';
 
 type CodeRow = { code: OutcomeCode; concept: string; message: string };
 
@@ -132,4 +132,16 @@ export function classifyMultichatAsyncFailure(code: string | number, reason?: st
     return outcome('PROVIDER_UNDOCUMENTED_RESPONSE', `contacto-multichat reported a sending failure with a code its manual does not list (${providerCode}).`, extra);
   }
   return outcome(row.code, row.message, extra);
+}
+
+/** Codes 2 and 3 mean the same on every query (balance, template list) as on a send. */
+export function queryAuthOutcome(code: number, text: string | undefined): SendOutcome | undefined {
+  if (code !== 2 && code !== 3) return undefined;
+  const row = MULTICHAT_SEND_CODES[code];
+  return row ? outcome(row.code, row.message, { providerCode: String(code), providerText: text ?? row.concept }) : undefined;
+}
+
+/** A query's answer that is neither a success nor a documented code: the generic 429 / 5xx rule, else undocumented. */
+export function queryFailure(response: HttpResponse): { ok: false; outcome: SendOutcome } {
+  return { ok: false, outcome: classifyGenericStatus(response) ?? undocumentedReply(response) };
 }

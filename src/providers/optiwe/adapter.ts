@@ -8,7 +8,7 @@ import type { ProviderAdapter } from '../types.js';
 import { optiweBatch } from './bulk.js';
 import { optiweConfigSchema, optiweCredentialsSchema, type OptiweConfig, type OptiweCredentials } from './schemas.js';
 import { buildOptiweSendRequest, parseOptiweSendResponse } from './send.js';
-import { optiweTemplates } from './templates-capability.js';
+import { optiweTemplates } from './templates.js';
 import { optiweWebhook } from './webhook.js';
 
 export const optiweAdapter: ProviderAdapter<OptiweConfig, OptiweCredentials> = {
