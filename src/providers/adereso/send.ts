@@ -1,6 +1,6 @@
 /**
- * Adapter for Adereso's HSM (template) send: `POST {baseUrl}/v2/message/hsm/`
- * (manual: shared/seeds/000_84e7f02442c1afce.txt; summary and judgment calls: ./adereso-protocol.md).
+ * Adereso's HSM (template) send: `POST {baseUrl}/v2/message/hsm/`
+ * (summary of its manual and the judgment calls: ./adereso-protocol.md).
  */
 import { z } from 'zod';
 import { outcome } from '../outcome.js';

@@ -1,6 +1,6 @@
 /**
- * Adapter for AtomChat's template send: `POST {baseUrl}/api/Template/SendMessage`
- * (manual: shared/seeds/003_5c81c9c86c75ae91.txt; summary and judgment calls: ./atomchat-protocol.md).
+ * AtomChat's template send: `POST {baseUrl}/api/Template/SendMessage`
+ * (summary of its manual and the judgment calls: ./atomchat-protocol.md).
  */
 import { z } from 'zod';
 import { outcome, parseJson } from '../outcome.js';

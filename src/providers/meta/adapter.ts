@@ -1,6 +1,5 @@
 /**
- * Meta's WhatsApp Cloud API, directly: the layer under every other provider (PLATFORM-NOTES,
- * "WhatsApp Business Platform"). One template message per request; no batch endpoint.
+ * Meta's WhatsApp Cloud API, directly: the layer under every other provider (./meta-protocol.md). One template message per request; no batch endpoint.
  */
 import { phoneVariants } from '../../phones/wa-id-variants.js';
 import type { ProviderAdapter } from '../types.js';

@@ -1,5 +1,5 @@
 /**
- * contacto-multichat's numeric codes (manual: shared/seeds/001_06a7e623d1a88179.txt): the
+ * contacto-multichat's numeric codes (from its API manual; see ./multichat-protocol.md): the
  * synchronous reply codes 1-10 of a send, and the asynchronous "sending error, return balance"
  * codes that arrive later. Each maps to one normalized outcome code, in these two tables only.
  */
@@ -95,7 +95,7 @@ type AsyncRow = { codes: readonly string[]; code: OutcomeCode; message: string }
 /**
  * The manual's asynchronous failures ("sending error, return balance": the balance is given
  * back). Codes 1002-1011 are the underlying WhatsApp gateway's; 13xxxx are Meta's, classified as
- * in PLATFORM-NOTES. 471/131048 and 470/131047 are two names of one failure each.
+ * in ../meta/classify-error.ts. 471/131048 and 470/131047 are two names of one failure each.
  */
 export const MULTICHAT_ASYNC_FAILURES: readonly AsyncRow[] = [
   { codes: ['402'], code: 'PROVIDER_UNAVAILABLE', message: 'WhatsApp failed the message without saying why (402); it can be retried.' },

@@ -1,6 +1,6 @@
 /**
- * Adapter for contacto-multichat's send: a form post to `{baseUrl}/bot/chat_wa/ws/send/`
- * answered with a numeric code (manual: shared/seeds/001_06a7e623d1a88179.txt; summary and
+ * contacto-multichat's send: a form post to `{baseUrl}/bot/chat_wa/ws/send/`
+ * answered with a numeric code (summary of its manual and the
  * judgment calls: ./multichat-protocol.md).
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
- * contacto-multichat webhook body -> the engine's events (manual: shared/seeds/001_*, "Webhook
- * (POST)"). The manual prints five "Estructura json" examples, copied from a document that lost
+ * contacto-multichat webhook body -> the engine's events (its API manual's "Webhook
+ * (POST)" section). The manual prints five "Estructura json" examples, copied from a document that lost
  * their colons and mixed in typographic quotes; read as JSON they are:
  * - message events: `{"type": "message-event", "type2": "failed" | " sent" | " delivered" |
  *   " read", "messageId" or "&messageId", ...}`; a failure carries `code` and `reason` (the

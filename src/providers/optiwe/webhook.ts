@@ -1,7 +1,7 @@
 /**
  * Optiwe webhook body -> the engine's events.
  *
- * Optiwe's API manual (shared/seeds/002_*) does not describe webhooks; PLATFORM-NOTES gives the
+ * Optiwe's API manual does not describe webhooks; what is known (./optiwe-protocol.md) is the
  * envelope `{timestamp, version, type, payload}`, configured in Optiwe's dashboard. Optiwe's
  * public help page ("Notificaciones por webhook") shows the envelope nesting a second one:
  * `{"timestamp": int, "version": int, "type": "CONVERSATION_EVENT", "payload": {"type":
