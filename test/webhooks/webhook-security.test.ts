@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanText } from '../../src/webhooks/parse-webhook.js';
 import { expectError, expectStatus, expectStatusCode } from '../api/api-harness.js';
 import {
   createCampaign,
@@ -178,6 +179,19 @@ describe('NUL in a reply', () => {
     expect(await storedEvents(world, account.id)).toEqual([expect.objectContaining({ status: 'processed', error: null })]);
     expect(await inboundOf(account.id)).toEqual([{ text: 'BAJA', opt_out: true }]);
     expect((await recipientRow(world, recipientId)).opted_out_at).not.toBeNull();
+  });
+
+  it('cleanText: NUL removed, lone surrogates replaced, pairs and ordinary text untouched', () => {
+    expect(cleanText('a\u0000b\u0000')).toBe('ab');
+    expect(cleanText('x\uD800y\uDC00z')).toBe('x\uFFFDy\uFFFDz');
+    expect(cleanText('¡Hola! 😀 ñ')).toBe('¡Hola! 😀 ñ');
+  });
+
+  it('a raw NUL byte in a body (no provider sends one) → 400 WEBHOOK_MALFORMED, nothing stored', async () => {
+    const account = await createWebhookAccount(world, 'multichat');
+    const response = await postWebhook(world, account.path, 'mobile=3001234567&message=hola\u0000', { 'content-type': 'application/x-www-form-urlencoded' });
+    expectError(response, 400, 'WEBHOOK_MALFORMED');
+    expect(await storedEvents(world, account.id)).toEqual([]);
   });
 
   it('contacto-multichat: a form reply with %00 in it → stored cleaned', async () => {
