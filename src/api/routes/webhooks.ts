@@ -19,7 +19,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { z } from 'zod';
 import { errors, type AppError } from '../../errors.js';
 import { webhookRequests, webhookStoreSeconds } from '../../metrics.js';
-import { providerLabel, webhookProviders } from '../../providers/registry.js';
+import { webhookProviders } from '../../providers/registry.js';
 import { WebhookFormatError, type WebhookCapability } from '../../providers/types.js';
 import { parseWebhook, webhookCapability } from '../../webhooks/parse-webhook.js';
 import { WebhookAccounts, type WebhookAccount } from '../../webhooks/webhook-accounts.js';
@@ -62,7 +62,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
       const account = await accounts.withSecret(accountId, secret);
       if (!account) return refuse(reply, 'unknown', 'unknown_url', errors.webhookNotFound());
       const webhook = webhookCapability(account.provider);
-      if (!webhook) return refuse(reply, account.provider, 'unsupported', errors.webhookUnsupported(providerLabel(account.provider), webhookProviders()));
+      if (!webhook) return refuse(reply, account.provider, 'unsupported', errors.webhookUnsupported(account.provider, webhookProviders()));
       const declared = Number(request.headers['content-length']);
       if (Number.isFinite(declared) && declared > bodyLimit) return refuse(reply, account.provider, 'too_large', errors.webhookBodyTooLarge(bodyLimit));
       found.set(request, { account, webhook, secret });
@@ -92,7 +92,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
         }
       }
       // No provider sends a raw NUL byte (JSON escapes it), and Postgres text cannot store one.
-      if (raw.includes(0)) return refuse(reply, provider, 'malformed', errors.webhookMalformed(providerLabel(provider), 'the body contains a NUL byte'));
+      if (raw.includes(0)) return refuse(reply, provider, 'malformed', errors.webhookMalformed(provider, 'the body contains a NUL byte'));
       const body = raw.toString('utf8');
 
       const sentAt = webhook.sentAt?.(body) ?? null;
@@ -111,7 +111,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
         otherAccount = parsed.otherAccount;
         applicable = parsed.events.length > 0 || parsed.ignored > 0;
       } catch (error) {
-        if (error instanceof WebhookFormatError) return refuse(reply, provider, 'malformed', errors.webhookMalformed(providerLabel(provider), error.message));
+        if (error instanceof WebhookFormatError) return refuse(reply, provider, 'malformed', errors.webhookMalformed(provider, error.message));
         throw error;
       }
       if (otherAccount) {
