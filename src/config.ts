@@ -20,6 +20,13 @@ const schema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   /** How often each worker process looks for stored webhook events to process (ms). */
   WEBHOOK_POLL_MS: int(200),
+  /** Largest webhook body, in bytes. 256 KB: Meta's batches are a few KB, and a small limit keeps unauthenticated bodies cheap. */
+  WEBHOOK_BODY_LIMIT_BYTES: int(256 * 1024),
+  /**
+   * Oldest request a provider that stamps its requests (Optiwe's envelope) may send, in seconds;
+   * older is a replay. An hour: Optiwe documents no retry schedule, and a late retry must still pass.
+   */
+  WEBHOOK_REPLAY_WINDOW_SECONDS: int(3_600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Concurrent sends per account queue per worker process; covers rate x provider latency. */
   WORKER_CONCURRENCY: int(50),
@@ -72,6 +79,8 @@ export type Config = Readonly<{
   port: number;
   publicUrl: string | null;
   webhookPollMs: number;
+  webhookBodyLimitBytes: number;
+  webhookReplayWindowSeconds: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   workerConcurrency: number;
   sendTimeoutMs: number;
@@ -112,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: e.PORT,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     webhookPollMs: Math.max(10, e.WEBHOOK_POLL_MS),
+    webhookBodyLimitBytes: Math.max(1_024, e.WEBHOOK_BODY_LIMIT_BYTES),
+    webhookReplayWindowSeconds: Math.max(60, e.WEBHOOK_REPLAY_WINDOW_SECONDS),
     logLevel: e.LOG_LEVEL,
     workerConcurrency: Math.max(1, e.WORKER_CONCURRENCY),
     sendTimeoutMs: e.SEND_TIMEOUT_MS,

@@ -62,8 +62,18 @@ export const errors = {
     new AppError('CAMPAIGN_NOT_DRAFT', 409, `Campaign ${id} is ${status}; its schedule and options can only be changed while it is a draft.`, { id, status }),
   webhookNotFound: () =>
     new AppError('WEBHOOK_NOT_FOUND', 404, 'No webhook is registered at this address; use the URL the engine gave when the account was created or its webhook secret was rotated.'),
-  webhookUnsupported: (provider: string) =>
-    new AppError('WEBHOOK_UNSUPPORTED', 404, `The ${provider} provider sends no webhooks the engine understands (supported: meta, multichat, optiwe, sandbox).`, { provider }),
+  webhookUnsupported: (provider: string, supported: readonly string[]) =>
+    new AppError('WEBHOOK_UNSUPPORTED', 404, `The ${provider} provider sends no webhooks the engine understands (supported: ${supported.join(', ')}).`, { provider }),
+  webhookBodyTooLarge: (limitBytes: number) =>
+    new AppError('WEBHOOK_BODY_TOO_LARGE', 413, `The webhook body is larger than the ${limitBytes % 1024 === 0 ? `${limitBytes / 1024} KB` : `${limitBytes}-byte`} limit for webhooks; no provider sends bodies that large.`, { limitBytes }),
+  /** `ageSeconds`: how long before now the provider stamped the request (negative: in the future). */
+  webhookReplayed: (ageSeconds: number, windowSeconds: number) =>
+    new AppError(
+      'WEBHOOK_REPLAYED',
+      400,
+      `The webhook request is stamped ${Math.abs(ageSeconds)} seconds ${ageSeconds < 0 ? 'in the future' : 'ago'}, outside the ${windowSeconds}-second window webhooks are accepted in; it is taken for a replay.`,
+      { ageSeconds, windowSeconds },
+    ),
   webhookSignatureInvalid: () =>
     new AppError('WEBHOOK_SIGNATURE_INVALID', 401, 'The X-Hub-Signature-256 header is missing or does not match the body signed with the app secret.'),
   webhookSignatureUnconfigured: () =>

@@ -9,7 +9,7 @@ collectDefaultMetrics({ register: registry });
 
 export const webhookRequests = new Counter({
   name: 'wce_webhook_requests_total',
-  help: 'Provider webhook requests by provider and result (stored, malformed, bad_signature, unknown_url, unsupported, verify_ok, verify_failed).',
+  help: 'Provider webhook requests by provider and result (stored, malformed, bad_signature, unknown_url, unsupported, too_large, replayed, account_mismatch, store_failed, verify_ok, verify_failed).',
   labelNames: ['provider', 'result'] as const,
   registers: [registry],
 });

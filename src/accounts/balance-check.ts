@@ -1,7 +1,8 @@
 /**
- * The balance check before a campaign starts. contacto-multichat is prepaid: a send with no
- * balance fails (its code 5) and the account stops mid-campaign. Asking for the balance first
- * turns that into a refusal up front, when the shortfall is clear.
+ * The balance check before a campaign starts, for providers whose adapter has a balance
+ * capability. contacto-multichat is prepaid: a send with no balance fails (its code 5) and the
+ * account stops mid-campaign. Asking for the balance first turns that into a refusal up front,
+ * when the shortfall is clear.
  *
  * "Clearly short" means: the balance was read, and it is less than the number of recipients
  * the start would send to. The manual does not say the balance's unit (messages or pesos);
@@ -12,13 +13,14 @@
  *
  * A balance that cannot be read (timeout, outage, credentials, an odd answer) does not block
  * the start: the result carries a warning instead, for the caller to log and show.
- * Other providers have no balance query: always ok.
+ * Providers without a balance query: always ok.
  */
 import type { Db } from '../db/database.js';
 import { type AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { checkAccountSettings } from '../providers/account-settings.js';
 import { sendHttp } from '../providers/http.js';
-import { buildBalanceRequest, multichatAdapter, parseBalanceResponse, type MultichatAccount } from '../providers/multichat/index.js';
+import { adapterFor, providerLabel } from '../providers/registry.js';
 import type { SendOutcome } from '../providers/types.js';
 import { scrubSecrets } from '../templates/provider-account.js';
 
@@ -45,24 +47,24 @@ export const BALANCE_CHECK_TIMEOUT_MS = 5_000;
 export async function checkBalanceBeforeStart(db: Db, accountId: string, recipientsToSend: number, options: BalanceCheckOptions = {}): Promise<BalanceCheck> {
   const account = await db.prisma.providerAccount.findUnique({ where: { id: accountId } });
   if (!account) throw errors.accountNotFound(accountId);
-  if (account.provider !== 'multichat' || recipientsToSend <= 0) return { ok: true };
+  const balance = adapterFor(account.provider)?.balance;
+  if (!balance || recipientsToSend <= 0) return { ok: true };
+  const label = providerLabel(account.provider);
 
   const unknown = (reason: string): BalanceCheck => {
-    const message = `The contacto-multichat balance of account "${account.name}" could not be read (${scrubSecrets(reason, account.credentials)}); the campaign starts anyway, and its sends stop if the balance runs out.`;
+    const message = `The ${label} balance of account "${account.name}" could not be read (${scrubSecrets(reason, account.credentials)}); the campaign starts anyway, and its sends stop if the balance runs out.`;
     options.log?.warn({ accountId, code: 'ACCOUNT_BALANCE_UNKNOWN' }, 'balance unknown before start');
     return { ok: true, warning: { code: 'ACCOUNT_BALANCE_UNKNOWN', message } };
   };
 
-  const config = multichatAdapter.configSchema.safeParse(account.config);
-  const credentials = multichatAdapter.credentialsSchema.safeParse(account.credentials);
-  if (!config.success || !credentials.success) return unknown('the account settings are not valid');
-  const settings: MultichatAccount = { id: account.id, config: config.data, credentials: credentials.data };
+  const checked = checkAccountSettings(account.provider, account.id, account.config, account.credentials);
+  if (!checked.ok) return unknown('the account settings are not valid');
 
   const timeoutMs = options.timeoutMs ?? BALANCE_CHECK_TIMEOUT_MS;
-  const http = await sendHttp(buildBalanceRequest(settings), timeoutMs);
-  if (!http.ok) return unknown(reasonOf(http.outcome, timeoutMs));
-  const parsed = parseBalanceResponse(http.response);
-  if (!parsed.ok) return unknown(reasonOf(parsed.outcome, timeoutMs));
+  const http = await sendHttp(balance.buildBalanceRequest(checked.settings), timeoutMs);
+  if (!http.ok) return unknown(reasonOf(label, http.outcome, timeoutMs));
+  const parsed = balance.parseBalanceResponse(http.response);
+  if (!parsed.ok) return unknown(reasonOf(label, parsed.outcome, timeoutMs));
 
   if (parsed.balance < recipientsToSend) {
     const error = errors.accountBalanceShort(account.name, parsed.balance, recipientsToSend);
@@ -73,10 +75,10 @@ export async function checkBalanceBeforeStart(db: Db, accountId: string, recipie
 }
 
 /** Why the balance could not be read, in words for this query (outcome messages speak of sends). */
-function reasonOf(outcome: SendOutcome, timeoutMs: number): string {
-  if (outcome.code === 'PROVIDER_UNREACHABLE') return 'contacto-multichat could not be reached';
-  if (outcome.code === 'PROVIDER_TIMEOUT') return `contacto-multichat did not answer within ${timeoutMs} ms`;
-  if (outcome.code === 'PROVIDER_UNAVAILABLE' || outcome.code === 'RATE_LIMITED') return `contacto-multichat answered HTTP ${outcome.providerCode ?? 'error'}`;
+function reasonOf(label: string, outcome: SendOutcome, timeoutMs: number): string {
+  if (outcome.code === 'PROVIDER_UNREACHABLE') return `${label} could not be reached`;
+  if (outcome.code === 'PROVIDER_TIMEOUT') return `${label} did not answer within ${timeoutMs} ms`;
+  if (outcome.code === 'PROVIDER_UNAVAILABLE' || outcome.code === 'RATE_LIMITED') return `${label} answered HTTP ${outcome.providerCode ?? 'error'}`;
   const text = outcome.message.replace(/[.\s]+$/, '');
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
@@ -88,17 +90,14 @@ function reasonOf(outcome: SendOutcome, timeoutMs: number): string {
  */
 export async function requireBalanceForStart(db: Db, tenantId: string, campaignId: string, options: BalanceCheckOptions = {}): Promise<BalanceWarning[]> {
   // Recipients are counted only for a provider with a balance: a large campaign's count is not free.
-  const { rows } = await db.pool.query<{ account_id: string; pending: string | null }>(
-    `SELECT c.account_id,
-            CASE WHEN a.provider = 'multichat'
-                 THEN (SELECT count(*) FROM recipients r WHERE r.campaign_id = c.id AND r.status = 'pending') END AS pending
-       FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
-      WHERE c.id = $1 AND c.tenant_id = $2`,
+  const { rows } = await db.pool.query<{ account_id: string; provider: string }>(
+    `SELECT c.account_id, a.provider::text AS provider FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id WHERE c.id = $1 AND c.tenant_id = $2`,
     [campaignId, tenantId],
   );
   const row = rows[0];
-  if (!row || row.pending === null) return [];
-  const check = await checkBalanceBeforeStart(db, row.account_id, Number(row.pending), options);
+  if (!row || !adapterFor(row.provider)?.balance) return [];
+  const counted = await db.pool.query<{ pending: string }>(`SELECT count(*) AS pending FROM recipients WHERE campaign_id = $1 AND status = 'pending'`, [campaignId]);
+  const check = await checkBalanceBeforeStart(db, row.account_id, Number(counted.rows[0]?.pending ?? 0), options);
   if (!check.ok) throw check.error;
   return check.warning ? [check.warning] : [];
 }

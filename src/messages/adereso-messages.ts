@@ -19,7 +19,7 @@ import type { Db } from '../db/database.js';
 import { type AppError, errors } from '../errors.js';
 import { normalizePhone, type CountryCode } from '../phones/normalize-phone.js';
 import { buildConversationRequest, buildTicketReplyRequest, parseConversationResponse, parseTicketReplyResponse } from '../providers/adereso/adereso-conversation.js';
-import type { AderesoAccount } from '../providers/adereso/adereso-adapter.js';
+import type { AderesoAccount } from '../providers/adereso/index.js';
 import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
 import { sendHttp } from '../providers/http.js';
 import { redactOutcome } from '../providers/response-helpers.js';

@@ -9,9 +9,17 @@
  *   of a few kinds, each naming what the engine must do next. The provider's own code and
  *   text ride along unchanged.
  *
+ * - capability: an optional part of an adapter (batch, text, webhook, templates, balance). The
+ *   engine asks the adapter whether it has one instead of switching on the provider's name, so a
+ *   provider is its folder plus one line in ./registry.ts.
+ *
  * An adapter is two pure functions plus schemas: buildSendRequest(message, account) -> request
  * and parseSendResponse(response, message) -> outcome. The one function that does HTTP lives
- * in ./http.ts, shared by every adapter, with timeouts.
+ * in ./http.ts, shared by every adapter, with timeouts. Capabilities follow the same rule: they
+ * build requests and read responses (or request bodies), and never do I/O themselves.
+ *
+ * Over 300 lines on purpose: this is the whole contract a provider folder fulfils, read top to
+ * bottom in one place.
  */
 import type { z } from 'zod';
 
@@ -164,6 +172,8 @@ export class MessageBuildError extends Error {
 
 export interface ProviderAdapter<Config = unknown, Credentials = unknown> {
   readonly provider: ProviderName;
+  /** The provider as an operator knows it ("contacto-multichat", "Meta Cloud API"), in messages and errors. */
+  readonly label: string;
   /** Non-secret settings; a `baseUrl` override for on-premise hosts and tests belongs here. */
   readonly configSchema: z.ZodType<Config>;
   /** Secrets. Never logged, never returned by the API. */
@@ -177,6 +187,18 @@ export interface ProviderAdapter<Config = unknown, Credentials = unknown> {
   readonly batch?: BatchCapability<Config, Credentials>;
   /** Present when the provider sends free text outside a template (Adereso's proactive conversation). */
   readonly text?: TextCapability<Config, Credentials>;
+  /** Present when the provider pushes statuses or replies to the engine's webhook URL. */
+  readonly webhook?: WebhookCapability<Config, Credentials>;
+  /** Template listing and creation, or, where the provider has no API for them, what the operator does instead. */
+  readonly templates?: TemplatesCapability<Config, Credentials>;
+  /** Present when the provider answers a balance query (contacto-multichat is prepaid). */
+  readonly balance?: BalanceCapability<Config, Credentials>;
+  /**
+   * Every form under which the provider may report a phone the engine sent to (WhatsApp's wa_id:
+   * Mexico 521/52, Argentina 549/54, Brazil's 9th digit), the E.164 itself first. Absent: the
+   * phone alone.
+   */
+  readonly waIdVariants?: (e164: string) => string[];
 }
 
 /** Options of a free-text send that the campaign (or account) chooses. */
@@ -201,4 +223,176 @@ export interface BatchCapability<Config, Credentials> {
   buildBatchRequest(messages: readonly OutboundMessage[], account: AccountSettings<Config, Credentials>): HttpRequest;
   /** One outcome per message, in the same order. */
   parseBatchResponse(response: HttpResponse, messages: readonly OutboundMessage[]): SendOutcome[];
+}
+
+// --- Webhooks ---------------------------------------------------------------------------------
+
+/** A delivery status for a message the engine sent. */
+export type StatusEvent = {
+  type: 'status';
+  /** The provider's message id (Meta wamid), when the event carries one. */
+  providerMessageId: string | null;
+  /** The engine's own reference echoed back (multichat custom_field = recipient id), when there is one. */
+  reference: string | null;
+  /** The recipient's phone in E.164, when the event carries it (for providers with neither id nor reference). */
+  phone: string | null;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  /** The provider's time for the event; the receive time when it gives none. */
+  occurredAt: Date;
+  /** For `failed`: the failure classified like a synchronous one (kind, normalized code, provider code and text). */
+  failure?: SendOutcome;
+};
+
+/** A message from a recipient to the business: a reply, or a quick-reply button tap. */
+export type InboundEvent = {
+  type: 'inbound';
+  /** The provider's id for the inbound message; a stable hash of the event when it gives none. */
+  providerMessageId: string;
+  /** The engine's reference echoed back (multichat custom_field), when there is one. */
+  reference: string | null;
+  /** The sender's phone in E.164 (as the provider reports it: Meta's wa_id may differ from what was sent). */
+  phone: string;
+  text: string | null;
+  /** A quick-reply button's payload. */
+  buttonPayload: string | null;
+  /**
+   * The provider's id of the message this one answers, when it says (Meta `context.id`: for a
+   * quick-reply tap, the wamid of the template message whose button was tapped).
+   */
+  inReplyTo?: string;
+  occurredAt: Date;
+};
+
+export type WebhookItem = StatusEvent | InboundEvent;
+
+/**
+ * A parsed webhook request: the events it carries, how many parts were of no interest to the
+ * engine, and the parts addressed to another account (`otherAccount`, never applied).
+ */
+export type ParsedWebhook = {
+  events: WebhookItem[];
+  ignored: number;
+  /** Parts naming another sender than the account whose URL received them (Meta phone_number_id or WABA id); dropped. */
+  otherAccount?: { count: number; ids: string[] };
+};
+
+/** The body is not what the provider's manual describes; the receiver answers 400 and counts it. */
+export class WebhookFormatError extends Error {
+  override name = 'WebhookFormatError';
+}
+
+/** A webhook request as received, before its body is parsed. */
+export type WebhookRequest = { rawBody: Buffer; headers: Readonly<Record<string, string | string[] | undefined>> };
+
+/** `unconfigured`: the account lacks what the check needs (Meta's app secret); `invalid`: the request fails it. */
+export type WebhookVerdict = { ok: true } | { ok: false; problem: 'unconfigured' | 'invalid' };
+
+export type WebhookParseInput<Config> = {
+  body: string;
+  /** The request's Content-Type header. */
+  contentType: string | null;
+  /** Stands in for an event's time when it carries none. */
+  receivedAt: Date;
+  /** The receiving account's settings, to refuse parts addressed to another account; null: not checked. */
+  config: Config | null;
+};
+
+export interface WebhookCapability<Config, Credentials> {
+  /** Checks the raw request is the provider's (Meta: the HMAC signature), before anything is parsed. */
+  verify?(request: WebhookRequest, account: AccountSettings<Config, Credentials>): WebhookVerdict;
+  /** A GET verification handshake: the text to answer, or null to refuse. `urlSecret` is the secret in the webhook URL. */
+  handshake?(query: Readonly<Record<string, unknown>>, account: AccountSettings<Config, Credentials>, urlSecret: string): string | null;
+  /** Pure: throws WebhookFormatError when the body is not what the provider documents. */
+  parse(input: WebhookParseInput<Config>): ParsedWebhook;
+  /**
+   * When the provider says it sent this request (Optiwe's envelope timestamp, the newest of Meta's
+   * event times); null when it does not say. A request older than the replay window is refused.
+   */
+  sentAt?(body: string): Date | null;
+  /** The provider's own retry horizon, when it has one (Meta retries for 7 days); absent: the engine's setting. */
+  readonly replayWindowMs?: number;
+  /** Statuses carry neither a message id nor a reference the engine can rely on, so they are matched by phone. */
+  readonly statusesByPhone: boolean;
+}
+
+// --- Templates and balance -----------------------------------------------------------------------
+
+/** The engine's template statuses; only `approved` may start a campaign. */
+export type TemplateStatus = 'pending' | 'approved' | 'rejected' | 'paused' | 'disabled';
+
+/** One template as the provider lists it, in the engine's shape. */
+export type ListedTemplate = {
+  /** The provider's id where it gives one (multichat id_template, Optiwe id, Graph id). */
+  externalId: string | null;
+  name: string;
+  language: string;
+  /** Null when the provider does not say (multichat): a stored template keeps its own. */
+  category: TemplateRef['category'] | null;
+  body: string;
+  paramCount: number;
+  /** Null when the provider has no names for its placeholders: a stored template keeps its own. */
+  paramNames: string[] | null;
+  status: TemplateStatus;
+  /** Null when the provider does not say (multichat): a stored template keeps its own. */
+  headerType: TemplateHeaderType | null;
+  /** In the provider's order. Null when the provider does not say: a stored template keeps its own. */
+  buttons: TemplateButton[] | null;
+};
+
+/** One page of a provider's template listing. `skipped`: entries that could not be read, by index in the body's first list. */
+export type TemplatePage =
+  | { ok: true; templates: ListedTemplate[]; skipped: { index: number; problem: string }[]; nextCursor: string | null }
+  | { ok: false; outcome: SendOutcome };
+
+/** A template as the engine asks a provider to create it. */
+export type TemplateDraft = {
+  name: string;
+  /** Body text with {{1}}..{{n}} placeholders. */
+  body: string;
+  /** The body with sample values, shown to WhatsApp's reviewers. */
+  example: string;
+  category: string;
+  /** A language code ("es", "es_AR", "en") or a provider's own word for it. */
+  language: string;
+  buttons?: { type: string; text: string; url?: string; urlExample?: string; phoneNumber?: string }[];
+};
+
+export type TemplateCreated =
+  | { ok: true; template: ListedTemplate }
+  | { ok: false; problem: 'already_exists' }
+  /** The provider's own validation; `details` in the engine's field names ("body: ..."). */
+  | { ok: false; problem: 'invalid'; details: string[] }
+  /** Auth, rate limit, outage or an undocumented answer: what the engine must do, as for a send. */
+  | { ok: false; problem: 'request_failed'; outcome: SendOutcome };
+
+/** What an operator does with a provider whose templates the engine cannot list or create. */
+export const REGISTER_TEMPLATES_BY_HAND = 'register its templates with POST /v1/templates';
+
+export interface TemplatesCapability<Config, Credentials> {
+  readonly list?: {
+    /**
+     * The first page (cursor null) or the page after `cursor`. Throws MessageBuildError('account')
+     * when the account lacks a setting the listing needs (Meta's wabaId).
+     */
+    buildListRequest(account: AccountSettings<Config, Credentials>, cursor: string | null): HttpRequest;
+    parseListResponse(response: HttpResponse): TemplatePage;
+  };
+  readonly create?: {
+    /** Every problem the provider's rules find in the draft, in the engine's field names; empty when valid. */
+    problems(draft: TemplateDraft): string[];
+    buildCreateRequest(draft: TemplateDraft, account: AccountSettings<Config, Credentials>): HttpRequest;
+    parseCreateResponse(response: HttpResponse): TemplateCreated;
+  };
+  /** Without `list`: what the operator does instead, as a clause ("register its templates with POST /v1/templates"). */
+  readonly listInstead?: string;
+  /** Without `create`: what the operator does instead. */
+  readonly createInstead?: string;
+}
+
+export type BalanceResult = { ok: true; balance: number } | { ok: false; outcome: SendOutcome };
+
+export interface BalanceCapability<Config, Credentials> {
+  buildBalanceRequest(account: AccountSettings<Config, Credentials>): HttpRequest;
+  /** The balance in the account's units; the manual may not say whether messages or money. */
+  parseBalanceResponse(response: HttpResponse): BalanceResult;
 }

@@ -1,5 +1,6 @@
 /**
- * Creating a template at the provider, where the provider has an API for it (Optiwe only).
+ * Creating a template at the provider, where its adapter has a templates `create` capability
+ * (today Optiwe's).
  * The draft is checked here first and every problem is listed at once, so a user does not
  * learn Optiwe's rules one 400 at a time; then it is sent, and stored as the provider answers
  * it (IN_REVIEW is `pending`: a campaign cannot start on it until a sync sees it approved).
@@ -8,31 +9,12 @@ import type { Db, Template } from '../db/database.js';
 import { errors } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { sendHttp } from '../providers/http.js';
-import {
-  buildCreateTemplateRequest,
-  parseCreateTemplateResponse,
-  validateOptiweTemplate,
-  type OptiweConfig,
-  type OptiweCredentials,
-  type OptiweTemplateDraft,
-} from '../providers/optiwe/index.js';
-import type { AccountSettings } from '../providers/types.js';
+import { adapterFor, providerLabel } from '../providers/registry.js';
+import { MessageBuildError, REGISTER_TEMPLATES_BY_HAND, type HttpRequest, type TemplateDraft } from '../providers/types.js';
 import { loadProviderAccount, providerCallError, scrubSecrets } from './provider-account.js';
-import { providerLabel, TEMPLATE_CAPABILITIES } from './provider-capabilities.js';
-import { toTemplateButtons } from './template-buttons.js';
 
 /** A template as the engine asks a provider to create it. */
-export type ProviderTemplateDraft = {
-  name: string;
-  /** Body text with {{1}}..{{n}} placeholders. */
-  body: string;
-  /** The body with sample values, shown to WhatsApp's reviewers. */
-  example: string;
-  category: string;
-  /** A language code ("es", "es_AR", "en") or Optiwe's SPANISH / ENGLISH. */
-  language: string;
-  buttons?: { type: string; text: string; url?: string; urlExample?: string; phoneNumber?: string }[];
-};
+export type ProviderTemplateDraft = TemplateDraft;
 
 export type CreateOptions = {
   /** For the one provider request, in ms. */
@@ -57,17 +39,6 @@ export function bodyProblems(draft: ProviderTemplateDraft): string[] {
   return problems;
 }
 
-function optiweDraft(draft: ProviderTemplateDraft): OptiweTemplateDraft {
-  return {
-    name: draft.name,
-    text: draft.body,
-    example: draft.example,
-    category: draft.category,
-    language: draft.language,
-    ...(draft.buttons ? { buttons: draft.buttons } : {}),
-  };
-}
-
 export async function createProviderTemplate(
   db: Db,
   tenantId: string,
@@ -76,50 +47,43 @@ export async function createProviderTemplate(
   options: CreateOptions,
 ): Promise<Template> {
   const account = await loadProviderAccount(db, tenantId, accountId);
-  if (account.provider !== 'optiwe') {
-    const instead = TEMPLATE_CAPABILITIES[account.provider].createInstead ?? 'register its templates with POST /v1/templates';
-    throw errors.templateCreationUnsupported(providerLabel(account.provider), instead);
-  }
+  const label = providerLabel(account.provider);
+  const capability = adapterFor(account.provider)?.templates;
+  const create = capability?.create;
+  if (!create) throw errors.templateCreationUnsupported(label, capability?.createInstead ?? REGISTER_TEMPLATES_BY_HAND);
 
-  // Optiwe's field names ("text") are the engine's ("body") in what the user reads. Its `key`
-  // is always the name here, so a problem with the key is the name's problem, said once.
-  const wire = optiweDraft(draft);
-  const optiweProblems = validateOptiweTemplate(wire)
-    .filter((p) => !p.startsWith('key '))
-    .map((p) => p.replace(/^text /, 'body '));
-  const problems = [...optiweProblems, ...bodyProblems(draft)];
+  const problems = [...create.problems(draft), ...bodyProblems(draft)];
   if (problems.length > 0) throw errors.validation(problems);
 
-  const settings = account.settings as AccountSettings<OptiweConfig, OptiweCredentials>;
-  const built = buildCreateTemplateRequest(wire, settings);
-  if (!built.ok) throw errors.validation(built.problems);
-  const http = await sendHttp(built.request, options.timeoutMs);
+  let request: HttpRequest;
+  try {
+    request = create.buildCreateRequest(draft, account.settings);
+  } catch (error) {
+    if (error instanceof MessageBuildError) throw errors.validation([error.message]);
+    throw error;
+  }
+  const http = await sendHttp(request, options.timeoutMs);
   if (!http.ok) throw providerCallError(account, CREATING, http.outcome, { mayHaveHappened: true });
 
-  const created = parseCreateTemplateResponse(http.response);
+  const created = create.parseCreateResponse(http.response);
   if (!created.ok) {
-    const label = providerLabel(account.provider);
     if (created.problem === 'already_exists') throw errors.providerTemplateExists(label, draft.name);
-    if (created.problem === 'invalid') {
-      const details = Object.entries(created.details).map(([field, text]) => `${field === 'text' ? 'body' : field}: ${text}`);
-      const listed = details.length > 0 ? details : [created.providerText || 'validation error'];
-      throw errors.providerTemplateInvalid(label, listed.map((d) => scrubSecrets(d, account.row.credentials)));
-    }
-    // Optiwe answered, so nothing is in doubt: a timeout is the only ambiguous case, above.
+    if (created.problem === 'invalid') throw errors.providerTemplateInvalid(label, created.details.map((d) => scrubSecrets(d, account.row.credentials)));
+    // The provider answered, so nothing is in doubt: a timeout is the only ambiguous case, above.
     throw providerCallError(account, CREATING, created.outcome, { mayHaveHappened: created.outcome.kind === 'ambiguous' });
   }
 
   const t = created.template;
   const fields = {
     externalId: t.externalId,
-    category: t.category,
+    ...(t.category === null ? {} : { category: t.category }),
     body: t.body,
     paramCount: t.paramCount,
-    paramNames: [],
+    paramNames: t.paramNames ?? [],
     status: t.status,
-    // Stored now, not at the next sync, so the row says what Optiwe will match a send against.
-    headerType: 'none',
-    buttons: toTemplateButtons(t.buttons),
+    // Stored now, not at the next sync, so the row says what the provider will match a send against.
+    headerType: t.headerType ?? 'none',
+    ...(t.buttons === null ? {} : { buttons: t.buttons }),
   };
   const template = await db.prisma.template.upsert({
     where: { accountId_name_language: { accountId, name: t.name, language: t.language } },

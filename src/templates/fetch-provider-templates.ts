@@ -8,35 +8,14 @@
  * - skipped entry: an entry the provider listed that could not be read; it is reported and
  *   protects a stored template of the same name from being disabled.
  */
-import type { TemplateCategory, TemplateStatus } from '../generated/prisma/enums.js';
-import { sendHttp } from '../providers/http.js';
-import { buildMetaListTemplatesRequest, parseMetaListTemplatesResponse, type MetaConfig, type MetaCredentials } from '../providers/meta/index.js';
-import { buildTemplateListRequest, parseTemplateListResponse, type MultichatAccount } from '../providers/multichat/index.js';
-import { buildOptiweListTemplatesRequest, parseOptiweListTemplatesResponse, type OptiweConfig, type OptiweCredentials } from '../providers/optiwe/index.js';
-import { parseJson } from '../providers/outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, SendOutcome, TemplateButton, TemplateHeaderType } from '../providers/types.js';
 import { errors } from '../errors.js';
+import { sendHttp } from '../providers/http.js';
+import { parseJson } from '../providers/outcome.js';
+import { adapterFor, providerLabel } from '../providers/registry.js';
+import { MessageBuildError, REGISTER_TEMPLATES_BY_HAND, type HttpRequest, type HttpResponse, type ListedTemplate, type SendOutcome, type TemplatesCapability } from '../providers/types.js';
 import { providerCallError, type LoadedAccount } from './provider-account.js';
-import { providerLabel, TEMPLATE_CAPABILITIES } from './provider-capabilities.js';
-import { toTemplateButtons } from './template-buttons.js';
 
-export type ListedTemplate = {
-  /** The provider's id where it gives one (multichat id_template, Optiwe id, Graph id). */
-  externalId: string | null;
-  name: string;
-  language: string;
-  /** Null when the provider does not say (multichat): a stored template keeps its own. */
-  category: TemplateCategory | null;
-  body: string;
-  paramCount: number;
-  /** Null when the provider has no names for its placeholders: a stored template keeps its own. */
-  paramNames: string[] | null;
-  status: TemplateStatus;
-  /** Null when the provider does not say (multichat): a stored template keeps its own. */
-  headerType: TemplateHeaderType | null;
-  /** In the provider's order. Null when the provider does not say (multichat): a stored template keeps its own. */
-  buttons: TemplateButton[] | null;
-};
+export type { ListedTemplate };
 
 export type SkippedEntry = {
   /** The entry's name where the raw entry has one, else its position ("#3", "page 2 #7"). */
@@ -48,125 +27,67 @@ export type SkippedEntry = {
 
 export type ProviderListing = { templates: ListedTemplate[]; skipped: SkippedEntry[] };
 
-/** multichat's records carry no language; its numbers are Colombian, and the column's default is es. */
-const MULTICHAT_LANGUAGE = 'es';
 /**
- * Most Graph pages one sync follows: 100 pages of 100 is 10k templates, above what one WhatsApp
+ * Most pages one sync follows: 100 pages of Graph's 100 is 10k templates, above what one WhatsApp
  * Business Account may hold. A listing that goes on past it is a paging fault, not data.
  */
 export const MAX_LISTING_PAGES = 100;
 
 const LISTING = 'list templates';
 
-type Fetch = (request: HttpRequest) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
-
+/**
+ * Every page of the account's listing, through its provider's templates capability. Throws
+ * TEMPLATE_SYNC_UNSUPPORTED for a provider without one, INVALID_ACCOUNT_CONFIG when the account
+ * lacks a setting the listing needs, and the provider's failure as the user's error.
+ */
 export async function fetchProviderTemplates(account: LoadedAccount, timeoutMs: number): Promise<ProviderListing> {
-  const fetch: Fetch = (request) => sendHttp(request, timeoutMs);
+  const capability = adapterFor(account.provider)?.templates;
+  const list = capability?.list;
+  if (!list) throw errors.templateSyncUnsupported(providerLabel(account.provider), capability?.listInstead ?? REGISTER_TEMPLATES_BY_HAND);
   const fail = (outcome: SendOutcome) => providerCallError(account, LISTING, outcome);
-  switch (account.provider) {
-    case 'multichat':
-      return fetchMultichat(account.settings as MultichatAccount, fetch, fail);
-    case 'optiwe':
-      return fetchOptiwe(account.settings as AccountSettings<OptiweConfig, OptiweCredentials>, fetch, fail);
-    case 'meta':
-      return fetchMeta(account.settings as AccountSettings<MetaConfig, MetaCredentials>, fetch, fail);
-    default: {
-      const instead = TEMPLATE_CAPABILITIES[account.provider].syncInstead ?? 'register its templates with POST /v1/templates';
-      throw errors.templateSyncUnsupported(providerLabel(account.provider), instead);
-    }
-  }
-}
-
-type Fail = (outcome: SendOutcome) => Error;
-
-async function get(fetch: Fetch, fail: Fail, request: HttpRequest): Promise<HttpResponse> {
-  const result = await fetch(request);
-  if (!result.ok) throw fail(result.outcome);
-  return result.response;
-}
-
-async function fetchMultichat(account: MultichatAccount, fetch: Fetch, fail: Fail): Promise<ProviderListing> {
-  const response = await get(fetch, fail, buildTemplateListRequest(account));
-  const parsed = parseTemplateListResponse(response);
-  if (!parsed.ok) throw fail(parsed.outcome);
-  return {
-    templates: parsed.templates.map((t) => ({
-      externalId: t.externalId,
-      name: t.name,
-      language: MULTICHAT_LANGUAGE,
-      category: null,
-      body: t.body,
-      paramCount: t.paramCount,
-      paramNames: null,
-      status: t.status,
-      // The /template/ records carry no header or buttons (the manual lists none).
-      headerType: null,
-      buttons: null,
-    })),
-    skipped: parsed.skipped.map((s) => skippedEntry(response.body, s, '')),
+  const get = async (request: HttpRequest): Promise<HttpResponse> => {
+    const result = await sendHttp(request, timeoutMs);
+    if (!result.ok) throw fail(result.outcome);
+    return result.response;
   };
-}
 
-async function fetchOptiwe(account: AccountSettings<OptiweConfig, OptiweCredentials>, fetch: Fetch, fail: Fail): Promise<ProviderListing> {
-  const response = await get(fetch, fail, buildOptiweListTemplatesRequest(account));
-  const parsed = parseOptiweListTemplatesResponse(response);
-  if (!parsed.ok) throw fail(parsed.outcome);
-  return {
-    templates: parsed.templates.map((t) => ({
-      externalId: t.externalId,
-      name: t.name,
-      language: t.language,
-      category: t.category,
-      body: t.body,
-      paramCount: t.paramCount,
-      paramNames: null,
-      status: t.status,
-      // Optiwe templates are text only: TEXT is the one templateType its manual has, with no header.
-      headerType: 'none' as const,
-      buttons: toTemplateButtons(t.buttons),
-    })),
-    skipped: parsed.skipped.map((s) => skippedEntry(response.body, s, '')),
-  };
-}
-
-async function fetchMeta(account: AccountSettings<MetaConfig, MetaCredentials>, fetch: Fetch, fail: Fail): Promise<ProviderListing> {
-  if (!account.config.wabaId) {
-    throw errors.invalidAccountConfig('meta', ['config.wabaId: template sync needs the WhatsApp Business Account id']);
-  }
-  const listing: ProviderListing = { templates: [], skipped: [] };
+  const templates: ListedTemplate[] = [];
+  const skipped: { page: number; entry: SkippedEntry }[] = [];
   const seen = new Set<string>();
-  let after: string | undefined;
+  let cursor: string | null = null;
   for (let page = 1; ; page++) {
-    const response = await get(fetch, fail, buildMetaListTemplatesRequest(account, after));
-    const parsed = parseMetaListTemplatesResponse(response);
+    const response = await get(buildListRequest(account, list, cursor));
+    const parsed = list.parseListResponse(response);
     if (!parsed.ok) throw fail(parsed.outcome);
-    listing.templates.push(
-      ...parsed.templates.map((t) => ({
-        externalId: t.externalId,
-        name: t.name,
-        language: t.language,
-        category: t.category,
-        body: t.body,
-        paramCount: t.paramCount,
-        // Positional templates have no names; a stored template keeps the ones given by hand.
-        paramNames: t.paramNames.length > 0 ? t.paramNames : null,
-        status: t.status,
-        headerType: t.headerType,
-        buttons: toTemplateButtons(t.buttons),
-      })),
-    );
-    listing.skipped.push(...parsed.skipped.map((s) => skippedEntry(response.body, s, `page ${page} `)));
-    if (parsed.nextCursor === null) return listing;
+    templates.push(...parsed.templates);
+    skipped.push(...parsed.skipped.map((s) => ({ page, entry: skippedEntry(response.body, s) })));
+    if (parsed.nextCursor === null) {
+      // Positions name their page only when there were several.
+      const paged = page > 1;
+      return { templates, skipped: skipped.map(({ page: p, entry }) => (paged && !entry.named ? { ...entry, name: `page ${p} ${entry.name}` } : entry)) };
+    }
     if (seen.has(parsed.nextCursor) || page >= MAX_LISTING_PAGES) {
       throw errors.providerRequestFailed(
-        providerLabel('meta'),
+        providerLabel(account.provider),
         LISTING,
-        `the listing did not end after ${page} page(s) (Graph repeated a cursor or kept paging)`,
+        `the listing did not end after ${page} page(s) (the provider repeated a cursor or kept paging)`,
         'PROVIDER_UNDOCUMENTED_RESPONSE',
       );
     }
     seen.add(parsed.nextCursor);
-    after = parsed.nextCursor;
+    cursor = parsed.nextCursor;
+  }
+}
+
+type ListCapability = NonNullable<TemplatesCapability<unknown, unknown>['list']>;
+
+/** The page's request; an account missing a setting the listing needs is the account's error, named by field. */
+function buildListRequest(account: LoadedAccount, list: ListCapability, cursor: string | null): HttpRequest {
+  try {
+    return list.buildListRequest(account.settings, cursor);
+  } catch (error) {
+    if (error instanceof MessageBuildError && error.scope === 'account') throw errors.invalidAccountConfig(account.provider, [error.message]);
+    throw error;
   }
 }
 
@@ -176,7 +97,7 @@ const NAME_KEYS = ['name', 'nombre', 'template_name', 'nombre_plantilla', 'eleme
  * Names a skipped entry for the report. Best effort: the parsers give an index into the first
  * list in the body; the raw entry there is read for a name, and its position is used without one.
  */
-function skippedEntry(body: string, skipped: { index: number; problem: string }, prefix: string): SkippedEntry {
+function skippedEntry(body: string, skipped: { index: number; problem: string }): SkippedEntry {
   const entry = firstList(parseJson(body.trim()))?.[skipped.index];
   if (typeof entry === 'object' && entry !== null) {
     const lower = new Map(Object.entries(entry as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
@@ -185,7 +106,7 @@ function skippedEntry(body: string, skipped: { index: number; problem: string },
       if (typeof value === 'string' && value.trim() !== '') return { name: value, problem: skipped.problem, named: true };
     }
   }
-  return { name: `${prefix}#${skipped.index + 1}`, problem: skipped.problem, named: false };
+  return { name: `#${skipped.index + 1}`, problem: skipped.problem, named: false };
 }
 
 function firstList(json: unknown): unknown[] | undefined {

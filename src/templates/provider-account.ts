@@ -5,9 +5,9 @@
  */
 import type { Db, ProviderAccount } from '../db/database.js';
 import { type AppError, errors } from '../errors.js';
-import { adapterFor } from '../providers/registry.js';
+import { checkAccountSettings } from '../providers/account-settings.js';
+import { providerLabel } from '../providers/registry.js';
 import type { AccountSettings, ProviderName, SendOutcome } from '../providers/types.js';
-import { providerLabel } from './provider-capabilities.js';
 
 export type LoadedAccount = { row: ProviderAccount; provider: ProviderName; settings: AccountSettings };
 
@@ -19,17 +19,9 @@ export async function loadProviderAccount(db: Db, tenantId: string, accountId: s
 
 /** The account's settings as its adapter reads them; problems name the field, never a value. */
 export function validatedSettings(row: ProviderAccount): AccountSettings {
-  const adapter = adapterFor(row.provider);
-  if (!adapter) throw errors.invalidAccountConfig(row.provider, [`provider "${row.provider}" is not supported`]);
-  const config = adapter.configSchema.safeParse(row.config);
-  const credentials = adapter.credentialsSchema.safeParse(row.credentials);
-  if (!config.success || !credentials.success) {
-    throw errors.invalidAccountConfig(row.provider, [
-      ...(config.success ? [] : config.error.issues.map((i) => `config.${i.path.join('.')}: ${i.message}`)),
-      ...(credentials.success ? [] : credentials.error.issues.map((i) => `credentials.${i.path.join('.')}: missing or invalid`)),
-    ]);
-  }
-  return { id: row.id, config: config.data, credentials: credentials.data };
+  const checked = checkAccountSettings(row.provider, row.id, row.config, row.credentials);
+  if (!checked.ok) throw errors.invalidAccountConfig(row.provider, checked.problems);
+  return checked.settings;
 }
 
 /** Every string credential value, longest first, so a token that contains another is scrubbed whole. */

@@ -16,14 +16,25 @@ import type { SendQueues } from '../queue/queues.js';
 import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
 import { stopAccount } from '../accounts/account-actions.js';
 import { applyRequests, type ApplyResult, type EventRequest, type FollowUp } from './apply-events.js';
-import { parseWebhook, hasWebhooks } from './parse-webhook.js';
+import { parseWebhook, webhookCapability } from './parse-webhook.js';
 import { DEFAULT_STOP_WORDS } from './stop-words.js';
 import type { ProviderName } from '../providers/types.js';
 
 const WAIT_LIMIT_MS = 24 * 3_600_000;
 const STOP_WORDS_CACHE_MS = 30_000;
 
-type EventRow = { id: string; tenant_id: string; account_id: string; provider: ProviderName; content_type: string | null; body: string; attempts: number; received_at: Date };
+type EventRow = {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  provider: ProviderName;
+  content_type: string | null;
+  body: string;
+  attempts: number;
+  received_at: Date;
+  /** The account's config, so parts addressed to another account are dropped here too. */
+  account_config: unknown;
+};
 
 export type ProcessReport = { processed: number; waiting: number; ignored: number; failed: number };
 
@@ -141,7 +152,8 @@ export class WebhookProcessor {
            SELECT id FROM webhook_events WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),
          due AS (
            SELECT id FROM webhook_events WHERE status = 'waiting' AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         SELECT e.id::text AS id, e.tenant_id, e.account_id, e.provider, e.content_type, e.body, e.attempts, e.received_at FROM webhook_events e
+         SELECT e.id::text AS id, e.tenant_id, e.account_id, e.provider, e.content_type, e.body, e.attempts, e.received_at, a.config AS account_config
+           FROM webhook_events e LEFT JOIN provider_accounts a ON a.id = e.account_id
           WHERE e.id IN (SELECT id FROM fresh UNION ALL SELECT id FROM due)
           ORDER BY e.id LIMIT $1`,
         [this.options.batchSize ?? 100],
@@ -192,11 +204,15 @@ export class WebhookProcessor {
     const applicable: { row: EventRow; request: EventRequest }[] = [];
     for (const row of rows) {
       const done = (error: string | null): RowOutcome => ({ id: row.id, state: 'ignored', error, delayMs: null, followUps: [] });
-      if (!hasWebhooks(row.provider)) {
+      const webhook = webhookCapability(row.provider);
+      if (!webhook) {
         outcomes.push(done(`${row.provider} webhooks are not processed`));
         continue;
       }
-      const parsed = parseWebhook(row.provider, row.body, row.content_type);
+      const parsed = parseWebhook(row.provider, row.body, row.content_type, { config: row.account_config });
+      if (parsed.otherAccount) {
+        this.deps.logger.warn({ webhookEventId: row.id, accountId: row.account_id, otherAccount: parsed.otherAccount }, 'webhook parts for another account dropped');
+      }
       if (parsed.events.length === 0) {
         outcomes.push(done(null));
         continue;
@@ -206,7 +222,7 @@ export class WebhookProcessor {
         accountId: row.account_id,
         webhookEventId: row.id,
         stopWords: await this.stopWordsFor(client, row.tenant_id),
-        statusByPhone: row.provider !== 'meta' && row.provider !== 'sandbox',
+        statusByPhone: webhook.statusesByPhone,
       };
       applicable.push({ row, request: { scope, events: parsed.events } });
     }

@@ -121,7 +121,7 @@ describe('parseMetaWebhook: messages from users', () => {
       phone: '+5215512345678',
       text: 'Hola, ¿hasta cuándo es la promoción?',
       buttonPayload: null,
-      occurredAt: new Date(1741947500 * 1000),
+      occurredAt: new Date((META_SENT_AT + 200) * 1000),
     });
   });
 
@@ -134,7 +134,7 @@ describe('parseMetaWebhook: messages from users', () => {
       text: 'Dejar de recibir',
       buttonPayload: 'STOP_PROMOS',
       inReplyTo: META_WAMID,
-      occurredAt: new Date(1741947560 * 1000),
+      occurredAt: new Date((META_SENT_AT + 260) * 1000),
     });
   });
 

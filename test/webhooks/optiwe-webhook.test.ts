@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptiweWebhook } from '../../src/providers/optiwe/webhook.js';
 import { WebhookFormatError, type InboundEvent, type StatusEvent } from '../../src/webhooks/types.js';
-import { OPTIWE_FAILED_OUTBOUND, OPTIWE_NEW_CONVERSATION, OPTIWE_NEW_MESSAGE } from './payloads.js';
+import { OPTIWE_FAILED_OUTBOUND, OPTIWE_NEW_CONVERSATION, OPTIWE_NEW_MESSAGE, OPTIWE_STAMP } from './payloads.js';
 
 const RECEIVED_AT = new Date('2030-01-01T00:00:00Z');
 
@@ -35,7 +35,7 @@ describe('parseOptiweWebhook: failed outbound messages', () => {
       reference: null,
       phone: '+541155174499',
       status: 'failed',
-      occurredAt: new Date(1741947330 * 1000),
+      occurredAt: new Date(OPTIWE_STAMP * 1000),
       failure: expect.objectContaining({
         kind: 'opted_out',
         code: 'RECIPIENT_OPTED_OUT',

@@ -22,7 +22,13 @@ export const META_PHONE_NUMBER_ID = '106540352242922';
 export const META_WAMID = 'wamid.HBgNNTIxNTUxMjM0NTY3OBUCABEYEjdCMEFCRjU4RTJBNDRGMzYzMQA=';
 /** The recipient's wa_id: Mexico keeps the old mobile 1 (the engine sent to +525512345678). */
 export const META_WA_ID = '5215512345678';
-export const META_SENT_AT = 1741947300; // 2025-03-14T10:15:00Z
+/**
+ * When the status set starts: half an hour before the test run, so the bodies fall inside the
+ * receivers' replay windows (Meta 7 days, Optiwe an hour). Every other Meta time is an offset of it.
+ */
+export const META_SENT_AT = Math.floor(Date.now() / 1000) - 1_800;
+/** The Optiwe envelopes' own stamp: when Optiwe sent the request. */
+export const OPTIWE_STAMP = META_SENT_AT + 30;
 
 function metaBody(value: Record<string, unknown>, field = 'messages'): string {
   return JSON.stringify({
@@ -94,7 +100,7 @@ export const META_STATUS_FAILED_131050 = metaBody({
     {
       id: META_OPTED_OUT_WAMID,
       status: 'failed',
-      timestamp: '1741947400',
+      timestamp: String(META_SENT_AT + 100),
       recipient_id: '573002222222',
       errors: [
         {
@@ -111,7 +117,7 @@ export const META_STATUS_FAILED_131050 = metaBody({
 export const META_TEXT_REPLY_ID = 'wamid.HBgNNTIxNTUxMjM0NTY3OBUCABIYFjNFQjBDNzk5RTM4MDRCRDlCNjRFRTYA';
 export const META_TEXT_REPLY = metaBody({
   contacts: [{ profile: { name: 'Lucía Hernández' }, wa_id: META_WA_ID }],
-  messages: [{ from: META_WA_ID, id: META_TEXT_REPLY_ID, timestamp: '1741947500', type: 'text', text: { body: 'Hola, ¿hasta cuándo es la promoción?' } }],
+  messages: [{ from: META_WA_ID, id: META_TEXT_REPLY_ID, timestamp: String(META_SENT_AT + 200), type: 'text', text: { body: 'Hola, ¿hasta cuándo es la promoción?' } }],
 });
 
 /** A tap on the template's quick-reply button: `type: "button"`, `context.id` is the template's wamid. */
@@ -123,7 +129,7 @@ export const META_BUTTON_REPLY = metaBody({
       context: { from: '15550783881', id: META_WAMID },
       from: META_WA_ID,
       id: META_BUTTON_REPLY_ID,
-      timestamp: '1741947560',
+      timestamp: String(META_SENT_AT + 260),
       type: 'button',
       button: { payload: 'STOP_PROMOS', text: 'Dejar de recibir' },
     },
@@ -138,7 +144,7 @@ export const META_INTERACTIVE_REPLY = metaBody({
       context: { from: '15550783881', id: 'wamid.HBgNNTIxNTUxMjM0NTY3OBUCABEYEkFBQkJDQ0RERUVGRjAwMTEyMgA=' },
       from: META_WA_ID,
       id: 'wamid.HBgNNTIxNTUxMjM0NTY3OBUCABIYFjNFQjBGRkVFRERDQ0JCQUE5OTg4NzcA',
-      timestamp: '1741947600',
+      timestamp: String(META_SENT_AT + 300),
       type: 'interactive',
       interactive: { type: 'button_reply', button_reply: { id: 'confirm-yes', title: 'Sí, confirmo' } },
     },
@@ -152,14 +158,14 @@ export const META_MEDIA_REPLIES = metaBody({
     {
       from: META_WA_ID,
       id: 'wamid.HBgNNTIxNTUxMjM0NTY3OBUCABIYFjNFQjAxMTExMTExMTExMTExMTExMTEA',
-      timestamp: '1741947700',
+      timestamp: String(META_SENT_AT + 400),
       type: 'image',
       image: { caption: 'Este es mi recibo', mime_type: 'image/jpeg', sha256: 'k6hVn0Fq3rJ0HvYkX0pPz4C1RkXr1w5n3iY3kVt6wIQ=', id: '1038405867290210' },
     },
     {
       from: META_WA_ID,
       id: 'wamid.HBgNNTIxNTUxMjM0NTY3OBUCABIYFjNFQjAyMjIyMjIyMjIyMjIyMjIyMjIA',
-      timestamp: '1741947710',
+      timestamp: String(META_SENT_AT + 410),
       type: 'audio',
       audio: { mime_type: 'audio/ogg; codecs=opus', sha256: 'Zq8mX1c7lJ3aC0pB9dY8rT2uV5wE4sH6gK7fN1oM0QI=', id: '1177412859930128', voice: true },
     },
@@ -271,7 +277,7 @@ export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** A single send to +54 11 5517 4499 refused after the 201 because the customer opted out. */
 export const OPTIWE_FAILED_OUTBOUND = JSON.stringify({
-  timestamp: 1741947330,
+  timestamp: OPTIWE_STAMP,
   version: 1,
   type: 'WHATSAPP_OUTBOUND_EVENT',
   payload: {
@@ -287,7 +293,7 @@ export const OPTIWE_FAILED_OUTBOUND = JSON.stringify({
 
 /** A customer's WhatsApp text, inside the conversation envelope of Optiwe's help page. */
 export const OPTIWE_NEW_MESSAGE = JSON.stringify({
-  timestamp: 1741947600,
+  timestamp: OPTIWE_STAMP,
   version: 1,
   type: 'CONVERSATION_EVENT',
   payload: {
@@ -316,7 +322,7 @@ export const OPTIWE_NEW_MESSAGE = JSON.stringify({
 
 /** Documented, and of no interest to the engine. */
 export const OPTIWE_NEW_CONVERSATION = JSON.stringify({
-  timestamp: 1741947600,
+  timestamp: OPTIWE_STAMP,
   version: 1,
   type: 'CONVERSATION_EVENT',
   payload: {

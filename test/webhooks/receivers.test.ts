@@ -469,7 +469,7 @@ describe('Meta asynchronous failures', () => {
     await world.processor.drainBacklog();
 
     const row = await recipientRow(world, recipientId);
-    expect(row).toMatchObject({ status: 'failed', error_code: 'RECIPIENT_OPTED_OUT', provider_error_code: '131050', opted_out_at: new Date(1741947400 * 1000) });
+    expect(row).toMatchObject({ status: 'failed', error_code: 'RECIPIENT_OPTED_OUT', provider_error_code: '131050', opted_out_at: new Date((META_SENT_AT + 100) * 1000) });
     expect(await suppressionsOf(world)).toContainEqual({ phone: '+573002222222', reason: 'PROVIDER_OPTED_OUT' });
   });
 
@@ -546,7 +546,7 @@ describe('Meta inbound messages', () => {
     await deliver(world, account, META_TEXT_REPLY, APP_SECRET);
     await world.processor.drainBacklog();
 
-    expect((await recipientRow(world, recipientId)).replied_at).toEqual(new Date(1741947500 * 1000));
+    expect((await recipientRow(world, recipientId)).replied_at).toEqual(new Date((META_SENT_AT + 200) * 1000));
     expect(await repliesOf(campaignId)).toEqual([
       expect.objectContaining({ recipientId, phone: `+${META_WA_ID}`, text: 'Hola, ¿hasta cuándo es la promoción?', buttonPayload: null, optOut: false }),
     ]);
@@ -566,7 +566,7 @@ describe('Meta inbound messages', () => {
     await world.processor.drainBacklog();
 
     expect(await repliesOf(campaignId)).toEqual([expect.objectContaining({ recipientId, buttonPayload: 'STOP_PROMOS', text: 'Dejar de recibir', optOut: false })]);
-    expect(await recipientRow(world, recipientId)).toMatchObject({ replied_at: new Date(1741947560 * 1000), opted_out_at: null });
+    expect(await recipientRow(world, recipientId)).toMatchObject({ replied_at: new Date((META_SENT_AT + 260) * 1000), opted_out_at: null });
     const { rows } = await world.ctx.db.pool.query(`SELECT 1 FROM inbound_messages WHERE provider_message_id = $1 AND account_id = $2`, [META_BUTTON_REPLY_ID, account.id]);
     expect(rows).toHaveLength(1);
   });

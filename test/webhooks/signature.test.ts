@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { verifyMetaSignature } from '../../src/webhooks/signature.js';
+import { verifyMetaSignature } from '../../src/providers/meta/signature.js';
 import { META_STATUS_SENT, META_TEXT_REPLY } from './payloads.js';
 
 const APP_SECRET = 'c0ffee5ecret4webhooks';

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { resumeAccount } from '../../accounts/account-actions.js';
 import type { ProviderAccount } from '../../db/database.js';
 import { errors } from '../../errors.js';
-import { adapterFor, supportedProviders } from '../../providers/registry.js';
+import { checkAccountSettings } from '../../providers/account-settings.js';
+import { providerLabel } from '../../providers/registry.js';
 import { PROVIDERS, type ProviderName } from '../../providers/types.js';
 import { hasWebhooks } from '../../webhooks/parse-webhook.js';
 import { newWebhookSecret, webhookPath } from '../../webhooks/webhook-secrets.js';
@@ -68,24 +69,15 @@ function webhookInfo(publicUrl: string | null, account: ProviderAccount, secret:
     supported: hasWebhooks(account.provider),
     note: hasWebhooks(account.provider)
       ? 'Configure this URL in the provider as the status and inbound-message webhook. It is shown only now; rotate it with POST /v1/accounts/:id/webhook-secret.'
-      : `${account.provider} sends no webhooks the engine reads; keep the URL in case it does later.`,
+      : `${providerLabel(account.provider)} sends no webhooks the engine reads; keep the URL in case it does later.`,
   };
 }
 
+/** The settings as the provider's adapter reads them (src/providers/account-settings.ts), or a 400 naming each problem. */
 function validateSettings(provider: ProviderName, config: unknown, credentials: unknown): { config: object; credentials: object } {
-  const adapter = adapterFor(provider);
-  if (!adapter) {
-    throw errors.invalidAccountConfig(provider, [`provider "${provider}" is not supported yet (supported: ${supportedProviders().join(', ')})`]);
-  }
-  const c = adapter.configSchema.safeParse(config);
-  const k = adapter.credentialsSchema.safeParse(credentials);
-  // Problems name the field, never echo a credential's value.
-  const problems = [
-    ...(c.success ? [] : c.error.issues.map((i) => `config.${i.path.join('.')}: ${i.message}`)),
-    ...(k.success ? [] : k.error.issues.map((i) => `credentials.${i.path.join('.')}: ${i.code === 'invalid_type' ? 'missing or wrong type' : 'invalid'}`)),
-  ];
-  if (!c.success || !k.success) throw errors.invalidAccountConfig(provider, problems);
-  return { config: c.data as object, credentials: k.data as object };
+  const checked = checkAccountSettings(provider, '', config, credentials);
+  if (!checked.ok) throw errors.invalidAccountConfig(provider, checked.problems);
+  return { config: checked.settings.config as object, credentials: checked.settings.credentials as object };
 }
 
 export function accountRoutes(ctx: AppContext): FastifyPluginAsync {

@@ -1,142 +1,131 @@
 /**
  * Provider webhook receivers: one unguessable URL per account, /webhooks/<accountId>/<secret>.
- * No API key (providers cannot send one); the secret in the path, and for Meta the body's
- * HMAC signature, authenticate the caller.
+ * No API key (providers cannot send one); the secret in the path, and where the provider signs
+ * (Meta), the body's signature authenticate the caller. What a provider's webhook is (signature,
+ * handshake, parser, replay stamp) is its adapter's webhook capability; nothing here knows a
+ * provider by name.
  *
- * Write before answering: a request is checked (URL secret, signature, documented shape), stored
- * raw in webhook_events, and only then answered 200. Processing happens in the worker processes
- * (src/webhooks/webhook-processor.ts), so a processor that is down delays events, never loses
- * them. Anything refused gets a 4xx with a stable code and is counted in /metrics.
+ * Order matters, cheapest refusal first:
+ * 1. onRequest, before a byte of the body is read: the URL's account and secret (404 at once for
+ *    an unknown URL, however slowly its body arrives), the provider's support for webhooks, and
+ *    a declared Content-Length over the webhook limit (413).
+ * 2. The body, read up to the small webhook limit (413 past it, WEBHOOK_BODY_TOO_LARGE).
+ * 3. Signature, replay window, documented shape, the account's own sender ids.
+ * 4. Write before answering: stored raw in webhook_events, and only then answered 200.
+ *    Processing happens in the worker processes (src/webhooks/webhook-processor.ts).
+ * Anything refused gets a 4xx with a stable code and is counted in /metrics.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Db } from '../../db/database.js';
 import { errors, type AppError } from '../../errors.js';
 import { webhookRequests, webhookStoreSeconds } from '../../metrics.js';
-import type { ProviderName } from '../../providers/types.js';
-import { hasWebhooks, parseWebhook } from '../../webhooks/parse-webhook.js';
-import { verifyMetaSignature } from '../../webhooks/signature.js';
-import { WebhookFormatError } from '../../webhooks/types.js';
-import { webhookSecretMatches } from '../../webhooks/webhook-secrets.js';
+import { webhookProviders } from '../../providers/registry.js';
+import { WebhookFormatError, type WebhookCapability } from '../../providers/types.js';
+import { parseWebhook, webhookCapability } from '../../webhooks/parse-webhook.js';
+import { WebhookAccounts, type WebhookAccount } from '../../webhooks/webhook-accounts.js';
 import { WebhookStore } from '../../webhooks/webhook-store.js';
 import type { AppContext } from '../app.js';
 
 const params = z.object({ accountId: z.string(), secret: z.string() });
-const ACCOUNT_CACHE_MS = 5_000;
-/** Cached accounts per process; past it the cache starts over (ids come from the URL, so anyone can add misses). */
-const ACCOUNT_CACHE_MAX = 10_000;
-/** Meta batches up to 1,000 updates per request; multichat and Optiwe send one event. */
-const WEBHOOK_BODY_LIMIT = 4 * 1_048_576;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PATH = '/webhooks/:accountId/:secret';
 
-type WebhookAccount = {
-  tenantId: string;
-  provider: ProviderName;
-  secretHash: string | null;
-  appSecret: string | null;
-  verifyToken: string | null;
-};
-
-/** Account lookups for webhooks, cached briefly: a burst of callbacks costs one query per account. */
-class WebhookAccounts {
-  private readonly cache = new Map<string, { account: WebhookAccount | null; until: number }>();
-
-  constructor(private readonly db: Db) {}
-
-  /**
-   * The account whose webhook secret is `secret`, or null. A cached account whose secret does not
-   * match is read again first, so a URL rotated a moment ago works at once (the old one keeps
-   * working here for up to ACCOUNT_CACHE_MS).
-   */
-  async withSecret(accountId: string, secret: string): Promise<WebhookAccount | null> {
-    if (!UUID.test(accountId)) return null;
-    const hit = this.cache.get(accountId);
-    const cached = hit && hit.until > Date.now() ? hit.account : undefined;
-    if (cached === null) return null;
-    // A secret that does not match costs one primary-key read, like an id never seen before does.
-    const account = cached && webhookSecretMatches(secret, cached.secretHash) ? cached : await this.load(accountId);
-    return account && webhookSecretMatches(secret, account.secretHash) ? account : null;
-  }
-
-  private async load(accountId: string): Promise<WebhookAccount | null> {
-    const row = await this.db.prisma.providerAccount.findUnique({
-      where: { id: accountId },
-      select: { tenantId: true, provider: true, webhookSecretHash: true, credentials: true },
-    });
-    const credentials = (row?.credentials ?? {}) as Record<string, unknown>;
-    const text = (value: unknown) => (typeof value === 'string' && value ? value : null);
-    const account = row
-      ? {
-          tenantId: row.tenantId,
-          provider: row.provider,
-          secretHash: row.webhookSecretHash,
-          // The sandbox signs like Meta, with the account's own sandbox token.
-          appSecret: row.provider === 'sandbox' ? text(credentials.token) : text(credentials.appSecret),
-          verifyToken: text(credentials.webhookVerifyToken),
-        }
-      : null;
-    if (this.cache.size >= ACCOUNT_CACHE_MAX) this.cache.clear();
-    this.cache.set(accountId, { account, until: Date.now() + ACCOUNT_CACHE_MS });
-    return account;
-  }
-}
+type Found = { account: WebhookAccount; webhook: WebhookCapability<unknown, unknown>; secret: string };
 
 export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     const accounts = new WebhookAccounts(ctx.db);
     const store = new WebhookStore(ctx.db.pool);
+    const bodyLimit = ctx.config.webhookBodyLimitBytes;
+    const replayWindowMs = ctx.config.webhookReplayWindowSeconds * 1000;
+    /** What onRequest found, for the handler; gone with the request. */
+    const found = new WeakMap<FastifyRequest, Found>();
     app.addHook('onClose', async () => store.drain());
 
     // The raw bytes are needed as sent: Meta signs them, and they are stored unparsed.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
 
     const refuse = (reply: FastifyReply, provider: string, result: string, error: AppError) => {
       webhookRequests.inc({ provider, result });
       return reply.status(error.statusCode).send(error.toJSON());
     };
 
-    /** Meta's verification handshake: echo hub.challenge when the verify token matches. */
-    app.get('/webhooks/:accountId/:secret', async (request, reply) => {
-      const { accountId, secret } = parseParams(request.params);
-      const account = await accounts.withSecret(accountId, secret);
-      if (!account) return refuse(reply, 'unknown', 'unknown_url', errors.webhookNotFound());
-      const query = request.query as Record<string, string | undefined>;
-      const expected = account.verifyToken ?? secret;
-      if (query['hub.mode'] !== 'subscribe' || query['hub.verify_token'] !== expected || !query['hub.challenge']) {
-        return refuse(reply, account.provider, 'verify_failed', errors.webhookVerifyFailed());
-      }
-      webhookRequests.inc({ provider: account.provider, result: 'verify_ok' });
-      return reply.type('text/plain').send(query['hub.challenge']);
+    // A body over the limit that declared no length (chunked) is cut off while it is read.
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
+      return refuse(reply, found.get(request)?.account.provider ?? 'unknown', 'too_large', errors.webhookBodyTooLarge(bodyLimit));
     });
 
-    app.post('/webhooks/:accountId/:secret', async (request, reply) => {
-      const started = process.hrtime.bigint();
+    /** Step 1: everything that needs no body. Replying here leaves the body unread. */
+    const identify = async (request: FastifyRequest, reply: FastifyReply) => {
       const { accountId, secret } = parseParams(request.params);
       const account = await accounts.withSecret(accountId, secret);
       if (!account) return refuse(reply, 'unknown', 'unknown_url', errors.webhookNotFound());
-      const { provider } = account;
-      if (!hasWebhooks(provider)) return refuse(reply, provider, 'unsupported', errors.webhookUnsupported(provider));
+      const webhook = webhookCapability(account.provider);
+      if (!webhook) return refuse(reply, account.provider, 'unsupported', errors.webhookUnsupported(account.provider, webhookProviders()));
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > bodyLimit) return refuse(reply, account.provider, 'too_large', errors.webhookBodyTooLarge(bodyLimit));
+      found.set(request, { account, webhook, secret });
+      return undefined;
+    };
 
+    /** The provider's verification handshake (Meta: echo hub.challenge when the verify token matches). */
+    app.get(PATH, { onRequest: identify }, async (request, reply) => {
+      const { account, webhook, secret } = found.get(request) as Found;
+      const query = (request.query ?? {}) as Record<string, unknown>;
+      const answer = webhook.handshake && account.settings ? webhook.handshake(query, account.settings, secret) : null;
+      if (answer === null) return refuse(reply, account.provider, 'verify_failed', errors.webhookVerifyFailed());
+      webhookRequests.inc({ provider: account.provider, result: 'verify_ok' });
+      return reply.type('text/plain').send(answer);
+    });
+
+    app.post(PATH, { onRequest: identify, bodyLimit }, async (request, reply) => {
+      const started = process.hrtime.bigint();
+      const { account, webhook } = found.get(request) as Found;
+      const { provider } = account;
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      if (provider === 'meta' || provider === 'sandbox') {
-        if (!account.appSecret) return refuse(reply, provider, 'bad_signature', errors.webhookSignatureUnconfigured());
-        const signature = request.headers['x-hub-signature-256'];
-        if (!verifyMetaSignature(raw, typeof signature === 'string' ? signature : undefined, account.appSecret)) {
-          return refuse(reply, provider, 'bad_signature', errors.webhookSignatureInvalid());
+
+      if (webhook.verify) {
+        const verdict = account.settings ? webhook.verify({ rawBody: raw, headers: request.headers }, account.settings) : ({ ok: false, problem: 'unconfigured' } as const);
+        if (!verdict.ok) {
+          return refuse(reply, provider, 'bad_signature', verdict.problem === 'unconfigured' ? errors.webhookSignatureUnconfigured() : errors.webhookSignatureInvalid());
         }
       }
+      // No provider sends a raw NUL byte (JSON escapes it), and Postgres text cannot store one.
+      if (raw.includes(0)) return refuse(reply, provider, 'malformed', errors.webhookMalformed(provider, 'the body contains a NUL byte'));
       const body = raw.toString('utf8');
+
+      const sentAt = webhook.sentAt?.(body) ?? null;
+      if (sentAt) {
+        const window = webhook.replayWindowMs ?? replayWindowMs;
+        const ageMs = Date.now() - sentAt.getTime();
+        if (Math.abs(ageMs) > window) return refuse(reply, provider, 'replayed', errors.webhookReplayed(Math.round(ageMs / 1000), Math.round(window / 1000)));
+      }
+
       const contentType = request.headers['content-type'] ?? null;
+      let otherAccount: { count: number; ids: string[] } | undefined;
+      let applicable: boolean;
       try {
-        // Parsed here only to refuse what the provider never sends; the processor parses again.
-        parseWebhook(provider, body, contentType);
+        // Parsed here to refuse what the provider never sends and what belongs to another account; the processor parses again.
+        const parsed = parseWebhook(provider, body, contentType, { config: account.config });
+        otherAccount = parsed.otherAccount;
+        applicable = parsed.events.length > 0 || parsed.ignored > 0;
       } catch (error) {
         if (error instanceof WebhookFormatError) return refuse(reply, provider, 'malformed', errors.webhookMalformed(provider, error.message));
         throw error;
       }
+      if (otherAccount) {
+        // Signed by the account's app, but about another number or business account (one app has one
+        // callback URL for all of them). Not this account's: counted, logged, never applied.
+        webhookRequests.inc({ provider, result: 'account_mismatch' });
+        request.log.warn({ accountId: account.id, otherAccount }, 'webhook parts for another account dropped');
+        if (!applicable) {
+          // Acknowledged, so the provider does not retry for days what will never apply here.
+          return reply.status(200).send({ received: true });
+        }
+      }
       try {
-        await store.store({ tenantId: account.tenantId, accountId, provider, contentType, body });
+        await store.store({ tenantId: account.tenantId, accountId: account.id, provider, contentType, body });
       } catch (error) {
         // Not stored, so not acknowledged: the provider retries.
         request.log.error({ err: error }, 'webhook could not be stored');

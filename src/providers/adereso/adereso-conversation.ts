@@ -5,7 +5,7 @@
  */
 import { outcome } from '../outcome.js';
 import { MessageBuildError, type HttpRequest, type HttpResponse, type SendOutcome } from '../types.js';
-import { aderesoHeaders, aderesoUrl, type AderesoAccount } from './adereso-adapter.js';
+import { aderesoHeaders, aderesoUrl, type AderesoAccount } from './send.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
 import { e164ToDigits, stringField, undocumentedReply } from '../response-helpers.js';
 

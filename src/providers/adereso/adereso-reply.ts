@@ -1,6 +1,6 @@
 /**
  * Reading an Adereso reply. Adereso puts a `status` in the JSON body that can differ from the
- * HTTP status (PLATFORM-NOTES), so both are read and reconciled here, once, for every endpoint.
+ * HTTP status (./adereso-protocol.md), so both are read and reconciled here, once, for every endpoint.
  */
 import { outcome, parseJson } from '../outcome.js';
 import type { HttpResponse, SendOutcome } from '../types.js';

@@ -1,6 +1,6 @@
+export { aderesoAdapter } from './adapter.js';
 export {
   ADERESO_DEFAULT_BASE_URL,
-  aderesoAdapter,
   aderesoHeaders,
   aderesoUrl,
   buildHsmRequest,
@@ -8,7 +8,7 @@ export {
   type AderesoAccount,
   type AderesoConfig,
   type AderesoCredentials,
-} from './adereso-adapter.js';
+} from './send.js';
 export {
   buildConversationRequest,
   buildTicketReplyRequest,

@@ -1,6 +1,6 @@
+export { atomchatAdapter } from './adapter.js';
 export {
   ATOMCHAT_DEFAULT_BASE_URL,
-  atomchatAdapter,
   atomchatParams,
   atomchatTemplateProblem,
   buildAtomchatSendRequest,
@@ -8,4 +8,4 @@ export {
   type AtomchatAccount,
   type AtomchatConfig,
   type AtomchatCredentials,
-} from './atomchat-adapter.js';
+} from './send.js';

@@ -1,6 +1,6 @@
 /**
- * Meta error codes -> normalized outcomes, in one table, from the error-code table of
- * PLATFORM-NOTES ("act on `code`, not on the HTTP status"). Used for send responses and, later,
+ * Meta error codes -> normalized outcomes, in one table, from the error-code table in
+ * ./meta-protocol.md ("act on `code`, not on the HTTP status"). Used for send responses and, later,
  * for webhook `statuses[].errors[]`, which carry the same codes.
  */
 import { outcome, type OutcomeCode } from '../outcome.js';

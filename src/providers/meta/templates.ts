@@ -3,7 +3,8 @@
  * normalized records. Only `approved` records may start a campaign; the engine checks that.
  */
 import { parseJson, undocumented } from '../outcome.js';
-import type { AccountSettings, HttpRequest, HttpResponse, SendOutcome, TemplateHeaderType } from '../types.js';
+import { toTemplateButtons } from '../template-buttons.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type ListedTemplate, type SendOutcome, type TemplateHeaderType, type TemplatesCapability } from '../types.js';
 import { graphRequest, graphRoot } from './endpoint.js';
 import { metaFailure } from './response.js';
 import { metaTemplatePageSchema, metaTemplateWireSchema, type MetaConfig, type MetaCredentials, type MetaTemplateWire } from './schemas.js';
@@ -136,3 +137,35 @@ function nextCursor(paging: { cursors?: { after?: string }; next?: string } | un
     return null;
   }
 }
+
+function toListedTemplate(t: MetaTemplateRecord): ListedTemplate {
+  return {
+    externalId: t.externalId,
+    name: t.name,
+    language: t.language,
+    category: t.category,
+    body: t.body,
+    paramCount: t.paramCount,
+    // Positional templates have no names; a stored template keeps the ones given by hand.
+    paramNames: t.paramNames.length > 0 ? t.paramNames : null,
+    status: t.status,
+    headerType: t.headerType,
+    buttons: toTemplateButtons(t.buttons),
+  };
+}
+
+/** Listing through Graph; creation is not built yet (Graph can, the engine does not ask it to). */
+export const metaTemplates: TemplatesCapability<MetaConfig, MetaCredentials> = {
+  list: {
+    buildListRequest(account, cursor) {
+      if (!account.config.wabaId) throw new MessageBuildError('account', 'config.wabaId: template sync needs the WhatsApp Business Account id');
+      return buildMetaListTemplatesRequest(account, cursor ?? undefined);
+    },
+    parseListResponse(response) {
+      const parsed = parseMetaListTemplatesResponse(response);
+      if (!parsed.ok) return parsed;
+      return { ok: true, templates: parsed.templates.map(toListedTemplate), skipped: parsed.skipped, nextCursor: parsed.nextCursor };
+    },
+  },
+  createInstead: 'create the template in WhatsApp Manager, then sync the account with POST /v1/accounts/:id/templates/sync',
+};

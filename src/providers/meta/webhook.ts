@@ -1,6 +1,6 @@
 /**
  * Meta Cloud API webhook body -> the engine's events. Pure: the caller has already checked the
- * signature (src/webhooks/signature.ts) against the raw body.
+ * signature (./signature.ts) against the raw body.
  *
  * `{object: "whatsapp_business_account", entry: [{id, changes: [{field: "messages", value}]}]}`:
  * - `value.statuses[]`: delivery statuses of messages we sent, by wamid. A failed one carries
@@ -8,10 +8,16 @@
  * - `value.messages[]`: messages users sent us (text, a quick-reply tap, media, ...).
  * Anything else (other fields, other statuses, system notices, `value.errors`) is counted as
  * ignored. A body of another shape is a WebhookFormatError, naming where it went wrong.
+ *
+ * One Meta app has one callback URL for every number it serves, so a correctly signed body can
+ * be about another number or another WhatsApp Business Account than the account whose URL
+ * received it. Given the account's ids, a change whose `metadata.phone_number_id` (or an entry
+ * whose `id`, the WABA id) is not the account's is dropped and counted in `otherAccount`:
+ * applying it would file another account's replies and opt-outs under this one.
  */
 import { z } from 'zod';
 import { e164FromWaId } from '../../phones/wa-id-variants.js';
-import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type StatusEvent, type WebhookItem } from '../../webhooks/types.js';
+import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type StatusEvent, type WebhookItem } from '../types.js';
 import { outcome } from '../outcome.js';
 import type { SendOutcome } from '../types.js';
 import { classifyMetaError } from './classify-error.js';
@@ -28,11 +34,12 @@ const unixSeconds = z.union([z.string().regex(/^\d{1,12}$/), z.number().int().no
 
 const envelopeSchema = z.object({
   object: z.literal('whatsapp_business_account'),
-  entry: z.array(z.object({ id: z.string().optional(), changes: z.array(z.object({ field: z.string(), value: z.unknown() })) })),
+  entry: z.array(z.object({ id: z.union([z.string(), z.number()]).optional(), changes: z.array(z.object({ field: z.string(), value: z.unknown() })) })),
 });
 
 const valueSchema = z.object({
   messaging_product: z.string().optional(),
+  metadata: z.object({ phone_number_id: z.union([z.string(), z.number()]).optional() }).optional(),
   statuses: z.array(z.unknown()).optional(),
   messages: z.array(z.unknown()).optional(),
   errors: z.array(z.unknown()).optional(),
@@ -70,15 +77,26 @@ const messageSchema = z.object({
   document: captioned,
 });
 
+/** The sender ids a body must name to be applied to an account; an absent id is not checked. */
+export type MetaSenderIds = { phoneNumberId?: string | undefined; wabaId?: string | undefined };
+
 /**
  * Parses a Meta webhook body. `receivedAt` stands in for an event's time when it carries none
- * (default: now).
+ * (default: now). `account`: the receiving account's ids; parts naming others are dropped.
  */
-export function parseMetaWebhook(body: string, receivedAt: Date = new Date()): ParsedWebhook {
+export function parseMetaWebhook(body: string, receivedAt: Date = new Date(), account: MetaSenderIds = {}): ParsedWebhook {
   const envelope = parseWith(envelopeSchema, readJson(body), 'body');
   const events: WebhookItem[] = [];
   let ignored = 0;
+  const other = { count: 0, ids: new Set<string>() };
+  const foreign = (id: string | number | undefined, expected: string | undefined): boolean => {
+    if (id === undefined || expected === undefined || String(id) === expected) return false;
+    other.count++;
+    other.ids.add(String(id).slice(0, 64));
+    return true;
+  };
   envelope.entry.forEach((entry, e) => {
+    if (foreign(entry.id, account.wabaId)) return;
     entry.changes.forEach((change, c) => {
       const where = `entry[${e}].changes[${c}]`;
       if (change.field !== 'messages') {
@@ -86,6 +104,7 @@ export function parseMetaWebhook(body: string, receivedAt: Date = new Date()): P
         return;
       }
       const value = parseWith(valueSchema, change.value, `${where}.value`);
+      if (foreign(value.metadata?.phone_number_id, account.phoneNumberId)) return;
       (value.statuses ?? []).forEach((raw, i) => {
         const event = toStatusEvent(parseWith(statusSchema, raw, `${where}.value.statuses[${i}]`), receivedAt);
         if (event) events.push(event);
@@ -103,7 +122,36 @@ export function parseMetaWebhook(body: string, receivedAt: Date = new Date()): P
       if (!value.statuses?.length && !value.messages?.length && !value.errors?.length) ignored++;
     });
   });
-  return { events, ignored };
+  return other.count === 0 ? { events, ignored } : { events, ignored, otherAccount: { count: other.count, ids: [...other.ids] } };
+}
+
+/**
+ * The newest event time in a body (statuses' and messages' unix seconds), or null when it names
+ * none or is not JSON (the parser reports that). Meta retries an unacknowledged request for up to
+ * 7 days, so a body whose newest event is older than that is a replay, not a retry.
+ */
+export function metaWebhookSentAt(body: string): Date | null {
+  let newest = -1;
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 6 || typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) return value.forEach((item) => visit(item, depth + 1));
+    const record = value as Record<string, unknown>;
+    for (const key of ['statuses', 'messages'] as const) {
+      const list = record[key];
+      if (!Array.isArray(list)) continue;
+      for (const item of list) {
+        const seconds = Number((item as { timestamp?: unknown } | null)?.timestamp);
+        if (Number.isFinite(seconds) && seconds > newest) newest = seconds;
+      }
+    }
+    for (const key of ['entry', 'changes', 'value']) visit(record[key], depth + 1);
+  };
+  try {
+    visit(JSON.parse(body) as unknown, 0);
+  } catch {
+    return null;
+  }
+  return newest < 0 ? null : new Date(newest * 1000);
 }
 
 function toStatusEvent(status: z.infer<typeof statusSchema>, receivedAt: Date): StatusEvent | undefined {

@@ -1,16 +1,16 @@
+export { multichatAdapter } from './adapter.js';
 export {
   buildMultichatSendRequest,
   formatTemplateVariables,
   MULTICHAT_CUSTOM_FIELD_MAX,
   MULTICHAT_DEFAULT_BASE_URL,
-  multichatAdapter,
   multichatMediaProblem,
   multichatPhoneRule,
   parseMultichatSendResponse,
   type MultichatAccount,
   type MultichatConfig,
   type MultichatCredentials,
-} from './multichat-adapter.js';
+} from './send.js';
 export {
   classifyMultichatAsyncFailure,
   MULTICHAT_ASYNC_FAILURES,
@@ -18,15 +18,13 @@ export {
   readMultichatCode,
   type MultichatReply,
 } from './multichat-codes.js';
+export { buildBalanceRequest, parseBalanceResponse, type MultichatBalanceResult } from './balance.js';
 export {
-  buildBalanceRequest,
   buildTemplateListRequest,
   countPlaceholders,
   normalizeStatus,
-  parseBalanceResponse,
   parseTemplateListResponse,
-  type MultichatBalanceResult,
   type MultichatTemplatesResult,
   type NormalizedTemplate,
   type NormalizedTemplateStatus,
-} from './multichat-queries.js';
+} from './templates.js';

@@ -1,11 +1,11 @@
 /**
- * contacto-multichat's numeric codes (manual: shared/seeds/001_06a7e623d1a88179.txt): the
+ * contacto-multichat's numeric codes (from its API manual; see ./multichat-protocol.md): the
  * synchronous reply codes 1-10 of a send, and the asynchronous "sending error, return balance"
  * codes that arrive later. Each maps to one normalized outcome code, in these two tables only.
  */
 import { outcome, parseJson, type OutcomeCode } from '../outcome.js';
-import type { SendOutcome } from '../types.js';
-import { redactSecrets } from '../response-helpers.js';
+import type { HttpResponse, SendOutcome } from '../types.js';
+import { classifyGenericStatus, redactSecrets, undocumentedReply } from '../response-helpers.js';
 
 type CodeRow = { code: OutcomeCode; concept: string; message: string };
 
@@ -95,7 +95,7 @@ type AsyncRow = { codes: readonly string[]; code: OutcomeCode; message: string }
 /**
  * The manual's asynchronous failures ("sending error, return balance": the balance is given
  * back). Codes 1002-1011 are the underlying WhatsApp gateway's; 13xxxx are Meta's, classified as
- * in PLATFORM-NOTES. 471/131048 and 470/131047 are two names of one failure each.
+ * in ../meta/classify-error.ts. 471/131048 and 470/131047 are two names of one failure each.
  */
 export const MULTICHAT_ASYNC_FAILURES: readonly AsyncRow[] = [
   { codes: ['402'], code: 'PROVIDER_UNAVAILABLE', message: 'WhatsApp failed the message without saying why (402); it can be retried.' },
@@ -132,4 +132,16 @@ export function classifyMultichatAsyncFailure(code: string | number, reason?: st
     return outcome('PROVIDER_UNDOCUMENTED_RESPONSE', `contacto-multichat reported a sending failure with a code its manual does not list (${providerCode}).`, extra);
   }
   return outcome(row.code, row.message, extra);
+}
+
+/** Codes 2 and 3 mean the same on every query (balance, template list) as on a send. */
+export function queryAuthOutcome(code: number, text: string | undefined): SendOutcome | undefined {
+  if (code !== 2 && code !== 3) return undefined;
+  const row = MULTICHAT_SEND_CODES[code];
+  return row ? outcome(row.code, row.message, { providerCode: String(code), providerText: text ?? row.concept }) : undefined;
+}
+
+/** A query's answer that is neither a success nor a documented code: the generic 429 / 5xx rule, else undocumented. */
+export function queryFailure(response: HttpResponse): { ok: false; outcome: SendOutcome } {
+  return { ok: false, outcome: classifyGenericStatus(response) ?? undocumentedReply(response) };
 }

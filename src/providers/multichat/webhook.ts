@@ -1,6 +1,6 @@
 /**
- * contacto-multichat webhook body -> the engine's events (manual: shared/seeds/001_*, "Webhook
- * (POST)"). The manual prints five "Estructura json" examples, copied from a document that lost
+ * contacto-multichat webhook body -> the engine's events (its API manual's "Webhook
+ * (POST)" section). The manual prints five "Estructura json" examples, copied from a document that lost
  * their colons and mixed in typographic quotes; read as JSON they are:
  * - message events: `{"type": "message-event", "type2": "failed" | " sent" | " delivered" |
  *   " read", "messageId" or "&messageId", ...}`; a failure carries `code` and `reason` (the
@@ -26,8 +26,9 @@
 import { createHash } from 'node:crypto';
 import { normalizePhone } from '../../phones/normalize-phone.js';
 import { e164FromWaId } from '../../phones/wa-id-variants.js';
-import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type StatusEvent, type WebhookItem } from '../../webhooks/types.js';
+import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type StatusEvent, type WebhookCapability, type WebhookItem } from '../types.js';
 import { classifyMultichatAsyncFailure } from './multichat-codes.js';
+import type { MultichatConfig, MultichatCredentials } from './send.js';
 
 type Fields = ReadonlyMap<string, string>;
 
@@ -54,6 +55,13 @@ export function parseMultichatWebhook(body: string, contentType: string | undefi
   });
   return { events, ignored };
 }
+
+/** Unsigned (the URL secret is the proof) and unstamped: the manual shows no request time. */
+export const multichatWebhook: WebhookCapability<MultichatConfig, MultichatCredentials> = {
+  parse: ({ body, contentType, receivedAt }) => parseMultichatWebhook(body, contentType ?? undefined, receivedAt),
+  // An event may carry only the phone (no messageId recorded at send, no custom_field).
+  statusesByPhone: true,
+};
 
 function isMessageEvent(fields: Fields): boolean {
   return fields.has('type2') || fields.get('type')?.toLowerCase() === 'message-event';

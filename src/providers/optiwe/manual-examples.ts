@@ -1,6 +1,6 @@
 /**
  * Every request and response example of Optiwe's manual ("Manejo y envío de plantillas de
- * WhatsApp", shared/seeds/002_193e09281b361da5.txt), kept beside the adapter as its spec.
+ * WhatsApp"), kept beside the adapter as its spec.
  *
  * Bodies the manual prints as valid JSON are copied character for character. Where it prints
  * pseudo-JSON (comments, `int`, `"ENGLISH" | "SPANISH"`, `...`), the transcription picks one

@@ -1,7 +1,7 @@
 /**
  * Optiwe webhook body -> the engine's events.
  *
- * Optiwe's API manual (shared/seeds/002_*) does not describe webhooks; PLATFORM-NOTES gives the
+ * Optiwe's API manual does not describe webhooks; what is known (./optiwe-protocol.md) is the
  * envelope `{timestamp, version, type, payload}`, configured in Optiwe's dashboard. Optiwe's
  * public help page ("Notificaciones por webhook") shows the envelope nesting a second one:
  * `{"timestamp": int, "version": int, "type": "CONVERSATION_EVENT", "payload": {"type":
@@ -27,11 +27,11 @@
  */
 import { createHash } from 'node:crypto';
 import { e164FromWaId } from '../../phones/wa-id-variants.js';
-import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type StatusEvent } from '../../webhooks/types.js';
 import { classifyMetaError } from '../meta/classify-error.js';
 import { outcome } from '../outcome.js';
-import type { SendOutcome } from '../types.js';
+import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type SendOutcome, type StatusEvent, type WebhookCapability } from '../types.js';
 import { OPTIWE_ERROR_RULES } from './classify-error.js';
+import type { OptiweConfig, OptiweCredentials } from './schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,6 +52,26 @@ export function parseOptiweWebhook(body: string, receivedAt: Date = new Date()):
   else if (NEW_MESSAGE.has(name)) event = toInboundEvent(name, data, envelopeTime);
   return event ? { events: [event], ignored: 0 } : { events: [], ignored: 1 };
 }
+
+/** When Optiwe says it sent the request: the envelope's `timestamp`; null without one (or when the body is not JSON: the parser says so). */
+export function optiweWebhookSentAt(body: string): Date | null {
+  try {
+    return timeFrom(record(JSON.parse(body) as unknown)?.timestamp) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Optiwe signs nothing: the secret in the webhook URL is the only proof, and the envelope's
+ * timestamp bounds how long a captured request can be replayed.
+ */
+export const optiweWebhook: WebhookCapability<OptiweConfig, OptiweCredentials> = {
+  parse: ({ body, receivedAt }) => parseOptiweWebhook(body, receivedAt),
+  sentAt: optiweWebhookSentAt,
+  // Optiwe sends return no message id, so a failure is matched by the customer's phone.
+  statusesByPhone: true,
+};
 
 function toFailedStatus(data: Json, envelopeTime: Date): StatusEvent | undefined {
   const phone = customerPhone(data);

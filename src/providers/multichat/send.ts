@@ -1,10 +1,10 @@
 /**
- * Adapter for contacto-multichat's send: a form post to `{baseUrl}/bot/chat_wa/ws/send/`
- * answered with a numeric code (manual: shared/seeds/001_06a7e623d1a88179.txt; summary and
+ * contacto-multichat's send: a form post to `{baseUrl}/bot/chat_wa/ws/send/`
+ * answered with a numeric code (summary of its manual and the
  * judgment calls: ./multichat-protocol.md).
  */
 import { z } from 'zod';
-import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type MediaRef, type OutboundMessage, type ProviderAdapter, type SendOutcome } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type MediaRef, type OutboundMessage, type SendOutcome } from '../types.js';
 import { classifyGenericStatus, e164ToDigits, undocumentedReply } from '../response-helpers.js';
 import { readMultichatCode, sendCodeOutcome } from './multichat-codes.js';
 
@@ -13,20 +13,20 @@ export const MULTICHAT_API_PATH = '/bot/chat_wa/ws';
 /** The manual's limit for custom_field, in characters. */
 export const MULTICHAT_CUSTOM_FIELD_MAX = 1000;
 
-const configSchema = z.object({
+export const multichatConfigSchema = z.object({
   /** API host; default https://contacto-multichat.com. Override for on-premise hosts and tests. */
   baseUrl: z.url().default(MULTICHAT_DEFAULT_BASE_URL),
 });
 
-const credentialsSchema = z.object({
+export const multichatCredentialsSchema = z.object({
   /** Platform user (`login`). Kept with the token: the two authenticate together. */
   login: z.string().min(1),
   /** API token (`token`); not the login password. */
   token: z.string().min(1),
 });
 
-export type MultichatConfig = z.infer<typeof configSchema>;
-export type MultichatCredentials = z.infer<typeof credentialsSchema>;
+export type MultichatConfig = z.infer<typeof multichatConfigSchema>;
+export type MultichatCredentials = z.infer<typeof multichatCredentialsSchema>;
 export type MultichatAccount = AccountSettings<MultichatConfig, MultichatCredentials>;
 
 export function multichatUrl(account: MultichatAccount, endpoint: 'send' | 'balance' | 'template'): string {
@@ -119,12 +119,3 @@ export function multichatPhoneRule(e164: string): { code: string; message: strin
     message: 'contacto-multichat sends only to Colombian numbers: 57 followed by 10 digits (e.g. +573102111111).',
   };
 }
-
-export const multichatAdapter: ProviderAdapter<MultichatConfig, MultichatCredentials> = {
-  provider: 'multichat',
-  configSchema,
-  credentialsSchema,
-  phoneRule: multichatPhoneRule,
-  buildSendRequest: buildMultichatSendRequest,
-  parseSendResponse: parseMultichatSendResponse,
-};

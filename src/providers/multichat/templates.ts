@@ -1,65 +1,17 @@
 /**
- * contacto-multichat's two queries: the account balance (`/balance/`) and the template list
- * (`/template/`). Both are form posts with login + token. The manual gives their error codes
- * but not the shape of a successful answer (its screenshots are lost), so success is read
- * defensively, as documented on each parser.
+ * contacto-multichat's template list (`/template/`), a form post with login + token. The manual
+ * gives its error codes but not the shape of a successful answer (its screenshots are lost), so
+ * success is read defensively, as documented on the parser.
  */
-import { outcome, parseJson } from '../outcome.js';
-import type { HttpRequest, HttpResponse, SendOutcome } from '../types.js';
-import { classifyGenericStatus, undocumentedReply } from '../response-helpers.js';
-import { multichatFormRequest, type MultichatAccount } from './multichat-adapter.js';
-import { MULTICHAT_SEND_CODES, readMultichatCode } from './multichat-codes.js';
-
-export type MultichatBalanceResult = { ok: true; balance: number } | { ok: false; outcome: SendOutcome };
+import { parseJson } from '../outcome.js';
+import type { HttpRequest, HttpResponse, ListedTemplate, SendOutcome, TemplatesCapability } from '../types.js';
+import { queryAuthOutcome, queryFailure, readMultichatCode } from './multichat-codes.js';
+import { multichatFormRequest, type MultichatAccount, type MultichatConfig, type MultichatCredentials } from './send.js';
 
 export type MultichatTemplatesResult =
   /** `skipped`: records without an id or a text, left out rather than failing the sync. */
   | { ok: true; templates: NormalizedTemplate[]; skipped: { index: number; problem: string }[] }
   | { ok: false; outcome: SendOutcome };
-
-/** Codes 2 and 3 mean the same on every query as on a send. */
-function authOutcome(code: number, text: string | undefined): SendOutcome | undefined {
-  if (code !== 2 && code !== 3) return undefined;
-  const row = MULTICHAT_SEND_CODES[code];
-  return row ? outcome(row.code, row.message, { providerCode: String(code), providerText: text ?? row.concept }) : undefined;
-}
-
-function failure(response: HttpResponse): { ok: false; outcome: SendOutcome } {
-  return { ok: false, outcome: classifyGenericStatus(response) ?? undocumentedReply(response) };
-}
-
-export function buildBalanceRequest(account: MultichatAccount): HttpRequest {
-  return multichatFormRequest(account, 'balance');
-}
-
-const BALANCE_KEYS = ['saldo', 'balance', 'credito', 'crédito', 'credit'];
-
-/**
- * The balance, in the account's currency units. Read from: a JSON object's saldo/balance/
- * credito/credit (number or numeric string), or a bare number. A bare integer 2 or 3 is the
- * documented error code, not a balance of 2 or 3 (they cannot be told apart; the code wins).
- */
-export function parseBalanceResponse(response: HttpResponse): MultichatBalanceResult {
-  const json = parseJson(response.body.trim());
-  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
-    const byKey = new Map(Object.entries(json as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
-    const found = BALANCE_KEYS.map((k) => byKey.get(k)).find((v) => v !== undefined);
-    const balance = toAmount(found);
-    if (balance !== undefined) return { ok: true, balance };
-  }
-  const reply = readMultichatCode(response.body);
-  const error = reply ? authOutcome(reply.code, reply.text) : undefined;
-  if (error) return { ok: false, outcome: error };
-  const bare = toAmount(typeof json === 'number' || typeof json === 'string' ? json : undefined) ?? toAmount(response.body.trim());
-  if (bare !== undefined && response.status >= 200 && response.status <= 299) return { ok: true, balance: bare };
-  return failure(response);
-}
-
-function toAmount(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
-  return undefined;
-}
 
 export function buildTemplateListRequest(account: MultichatAccount): HttpRequest {
   return multichatFormRequest(account, 'template');
@@ -111,8 +63,8 @@ export function parseTemplateListResponse(response: HttpResponse): MultichatTemp
   }
   const reply = readMultichatCode(response.body);
   if (reply?.code === 4) return { ok: true, templates: [], skipped: [] };
-  const error = reply ? authOutcome(reply.code, reply.text) : undefined;
-  return error ? { ok: false, outcome: error } : failure(response);
+  const error = reply ? queryAuthOutcome(reply.code, reply.text) : undefined;
+  return error ? { ok: false, outcome: error } : queryFailure(response);
 }
 
 function listOf(json: unknown): unknown[] | undefined {
@@ -166,3 +118,34 @@ export function normalizeStatus(status: string | null): NormalizedTemplateStatus
   if (/desactiv|disabled|inactiv/.test(s)) return 'disabled';
   return 'pending';
 }
+
+/** multichat's records carry no language; its numbers are Colombian, and the engine's default language is es. */
+const MULTICHAT_LANGUAGE = 'es';
+
+function toListedTemplate(t: NormalizedTemplate): ListedTemplate {
+  return {
+    externalId: t.externalId,
+    name: t.name,
+    language: MULTICHAT_LANGUAGE,
+    category: null,
+    body: t.body,
+    paramCount: t.paramCount,
+    paramNames: null,
+    status: t.status,
+    // The /template/ records carry no header or buttons (the manual lists none).
+    headerType: null,
+    buttons: null,
+  };
+}
+
+export const multichatTemplates: TemplatesCapability<MultichatConfig, MultichatCredentials> = {
+  list: {
+    buildListRequest: (account) => buildTemplateListRequest(account),
+    parseListResponse(response) {
+      const parsed = parseTemplateListResponse(response);
+      if (!parsed.ok) return parsed;
+      return { ok: true, templates: parsed.templates.map(toListedTemplate), skipped: parsed.skipped, nextCursor: null };
+    },
+  },
+  createInstead: 'create the template in the contacto-multichat dashboard, then sync the account with POST /v1/accounts/:id/templates/sync',
+};

@@ -1,18 +1,16 @@
 /**
- * Adapter for Adereso's HSM (template) send: `POST {baseUrl}/v2/message/hsm/`
- * (manual: shared/seeds/000_84e7f02442c1afce.txt; summary and judgment calls: ./adereso-protocol.md).
+ * Adereso's HSM (template) send: `POST {baseUrl}/v2/message/hsm/`
+ * (summary of its manual and the judgment calls: ./adereso-protocol.md).
  */
 import { z } from 'zod';
 import { outcome } from '../outcome.js';
-import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type SendOutcome } from '../types.js';
 import { commonAderesoOutcome, providerFields, readAderesoReply } from './adereso-reply.js';
 import { e164ToDigits, rawOf, undocumentedReply } from '../response-helpers.js';
-import { renderPlaceholders } from '../../campaigns/placeholders.js';
-import { buildConversationRequest, parseConversationResponse } from './adereso-conversation.js';
 
 export const ADERESO_DEFAULT_BASE_URL = 'https://api-cluster.postcenter.io';
 
-const configSchema = z.object({
+export const aderesoConfigSchema = z.object({
   /** API host; default https://api-cluster.postcenter.io. Override for on-premise hosts and tests. */
   baseUrl: z.url().default(ADERESO_DEFAULT_BASE_URL),
   /** The WhatsApp Business number sending the HSM (`account`), country code first, e.g. 56900000000; a leading + is dropped. */
@@ -25,13 +23,13 @@ const configSchema = z.object({
   noManualMerge: z.boolean().optional(),
 });
 
-const credentialsSchema = z.object({
+export const aderesoCredentialsSchema = z.object({
   /** API token, sent as `Authorization: Key <token>`. */
   token: z.string().min(1),
 });
 
-export type AderesoConfig = z.infer<typeof configSchema>;
-export type AderesoCredentials = z.infer<typeof credentialsSchema>;
+export type AderesoConfig = z.infer<typeof aderesoConfigSchema>;
+export type AderesoCredentials = z.infer<typeof aderesoCredentialsSchema>;
 export type AderesoAccount = AccountSettings<AderesoConfig, AderesoCredentials>;
 
 /** `{baseUrl}{path}` with exactly one slash between; Adereso paths end with `/`. */
@@ -94,30 +92,3 @@ export function parseHsmResponse(response: HttpResponse): SendOutcome {
       return commonAderesoOutcome(reply) ?? undocumentedReply(response);
   }
 }
-
-export const aderesoAdapter: ProviderAdapter<AderesoConfig, AderesoCredentials> = {
-  provider: 'adereso',
-  configSchema,
-  credentialsSchema,
-  buildSendRequest: buildHsmRequest,
-  parseSendResponse: parseHsmResponse,
-  // Text campaigns: one proactive conversation per recipient, the campaign's text filled in.
-  text: {
-    buildTextRequest: (message, account, options) => {
-      // The campaign's choice first, then the account's default, else Adereso's own default.
-      const noManualReopen = options.noManualReopen ?? account.config.noManualReopen;
-      const noManualMerge = options.noManualMerge ?? account.config.noManualMerge;
-      return buildConversationRequest(
-        {
-          phone: message.phone,
-          userName: message.recipientName ?? message.phone,
-          message: renderPlaceholders(message.template.body, message.variables),
-          ...(noManualReopen === undefined ? {} : { noManualReopen }),
-          ...(noManualMerge === undefined ? {} : { noManualMerge }),
-        },
-        account,
-      );
-    },
-    parseTextResponse: (response) => parseConversationResponse(response),
-  },
-};

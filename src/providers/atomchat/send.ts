@@ -1,15 +1,15 @@
 /**
- * Adapter for AtomChat's template send: `POST {baseUrl}/api/Template/SendMessage`
- * (manual: shared/seeds/003_5c81c9c86c75ae91.txt; summary and judgment calls: ./atomchat-protocol.md).
+ * AtomChat's template send: `POST {baseUrl}/api/Template/SendMessage`
+ * (summary of its manual and the judgment calls: ./atomchat-protocol.md).
  */
 import { z } from 'zod';
 import { outcome, parseJson } from '../outcome.js';
-import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type ProviderAdapter, type SendOutcome, type TemplateRef } from '../types.js';
+import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type OutboundMessage, type SendOutcome, type TemplateRef } from '../types.js';
 import { classifyGenericStatus, e164ToDigits, providerTextOf, rawOf, redactSecrets, stringField, undocumentedReply } from '../response-helpers.js';
 
 export const ATOMCHAT_DEFAULT_BASE_URL = 'https://us-central1-atomchat-io.cloudfunctions.net';
 
-const configSchema = z.object({
+export const atomchatConfigSchema = z.object({
   /** API host; default https://us-central1-atomchat-io.cloudfunctions.net. Override for tests. */
   baseUrl: z.url().default(ATOMCHAT_DEFAULT_BASE_URL),
   /** Group the conversation is assigned to (`groupName`); omitted means AtomChat's default, the integration's first group. */
@@ -18,13 +18,13 @@ const configSchema = z.object({
   assign: z.boolean().optional(),
 });
 
-const credentialsSchema = z.object({
+export const atomchatCredentialsSchema = z.object({
   /** The channel's public token, sent as `Authorization: Bearer <token>`. */
   publicToken: z.string().min(1),
 });
 
-export type AtomchatConfig = z.infer<typeof configSchema>;
-export type AtomchatCredentials = z.infer<typeof credentialsSchema>;
+export type AtomchatConfig = z.infer<typeof atomchatConfigSchema>;
+export type AtomchatCredentials = z.infer<typeof atomchatCredentialsSchema>;
 export type AtomchatAccount = AccountSettings<AtomchatConfig, AtomchatCredentials>;
 
 /**
@@ -150,11 +150,3 @@ export function parseAtomchatSendResponse(response: HttpResponse): SendOutcome {
       return classifyGenericStatus(response) ?? undocumentedReply(response);
   }
 }
-
-export const atomchatAdapter: ProviderAdapter<AtomchatConfig, AtomchatCredentials> = {
-  provider: 'atomchat',
-  configSchema,
-  credentialsSchema,
-  buildSendRequest: buildAtomchatSendRequest,
-  parseSendResponse: parseAtomchatSendResponse,
-};
