@@ -198,6 +198,28 @@ export const errors = {
       `Could not ${action} at ${provider} right now (unreachable, failing or rate limited) and it did not take the request; try again ${retryAfterMs === undefined ? 'shortly' : `in ${Math.ceil(retryAfterMs / 1000)} s`}.`,
       { provider, outcomeCode, ...(providerCode === undefined ? {} : { providerCode }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
     ),
+  /** A provider URL (config.baseUrl...) the engine will not call: plain http, or a private, loopback or reserved address. */
+  providerUrlRefused: (provider: string, field: string, problem: string) =>
+    new AppError(
+      'PROVIDER_URL_REFUSED',
+      422,
+      `The ${provider} account's ${field} ${problem}: provider URLs must be public https addresses (an operator can allow private hosts for on-premise providers with PROVIDER_ALLOW_PRIVATE_HOSTS).`,
+      { field },
+    ),
+  sandboxProviderDisabled: () =>
+    new AppError(
+      'SANDBOX_PROVIDER_DISABLED',
+      422,
+      'The sandbox provider is disabled on this engine; it sends no real messages and exists only when an operator sets SANDBOX_PROVIDER_ENABLED=true (development, tests, the demo).',
+    ),
+  /** A stored value sealed with a key this process does not have: an operator must add it to CREDENTIALS_KEYS. */
+  credentialsUnreadable: (accountId: string) =>
+    new AppError(
+      'CREDENTIALS_UNREADABLE',
+      500,
+      `The credentials of account ${accountId} cannot be decrypted with the configured keys; an operator must list the key they were encrypted with in CREDENTIALS_KEYS.`,
+      { accountId },
+    ),
 } satisfies Record<string, Factory>;
 
 export type ErrorFactoryName = keyof typeof errors;

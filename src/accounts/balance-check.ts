@@ -20,7 +20,8 @@ import type { Logger } from '../logger.js';
 import { sendHttp } from '../providers/http.js';
 import { buildBalanceRequest, multichatAdapter, parseBalanceResponse, type MultichatAccount } from '../providers/multichat/index.js';
 import type { SendOutcome } from '../providers/types.js';
-import { scrubSecrets } from '../templates/provider-account.js';
+import { scrubSecrets } from '../security/secret-scrubber.js';
+import { accountCredentials } from '../security/security-settings.js';
 
 export type BalanceWarning = { code: 'ACCOUNT_BALANCE_UNKNOWN'; message: string };
 
@@ -47,14 +48,15 @@ export async function checkBalanceBeforeStart(db: Db, accountId: string, recipie
   if (!account) throw errors.accountNotFound(accountId);
   if (account.provider !== 'multichat' || recipientsToSend <= 0) return { ok: true };
 
+  const secrets = accountCredentials(account);
   const unknown = (reason: string): BalanceCheck => {
-    const message = `The contacto-multichat balance of account "${account.name}" could not be read (${scrubSecrets(reason, account.credentials)}); the campaign starts anyway, and its sends stop if the balance runs out.`;
+    const message = `The contacto-multichat balance of account "${account.name}" could not be read (${scrubSecrets(reason, secrets)}); the campaign starts anyway, and its sends stop if the balance runs out.`;
     options.log?.warn({ accountId, code: 'ACCOUNT_BALANCE_UNKNOWN' }, 'balance unknown before start');
     return { ok: true, warning: { code: 'ACCOUNT_BALANCE_UNKNOWN', message } };
   };
 
   const config = multichatAdapter.configSchema.safeParse(account.config);
-  const credentials = multichatAdapter.credentialsSchema.safeParse(account.credentials);
+  const credentials = multichatAdapter.credentialsSchema.safeParse(secrets);
   if (!config.success || !credentials.success) return unknown('the account settings are not valid');
   const settings: MultichatAccount = { id: account.id, config: config.data, credentials: credentials.data };
 

@@ -17,7 +17,8 @@ import {
   type OptiweTemplateDraft,
 } from '../providers/optiwe/index.js';
 import type { AccountSettings } from '../providers/types.js';
-import { loadProviderAccount, providerCallError, scrubSecrets } from './provider-account.js';
+import { scrubSecrets } from '../security/secret-scrubber.js';
+import { loadProviderAccount, providerCallError } from './provider-account.js';
 import { providerLabel, TEMPLATE_CAPABILITIES } from './provider-capabilities.js';
 import { toTemplateButtons } from './template-buttons.js';
 
@@ -103,7 +104,7 @@ export async function createProviderTemplate(
     if (created.problem === 'invalid') {
       const details = Object.entries(created.details).map(([field, text]) => `${field === 'text' ? 'body' : field}: ${text}`);
       const listed = details.length > 0 ? details : [created.providerText || 'validation error'];
-      throw errors.providerTemplateInvalid(label, listed.map((d) => scrubSecrets(d, account.row.credentials)));
+      throw errors.providerTemplateInvalid(label, listed.map((d) => scrubSecrets(d, account.settings.credentials)));
     }
     // Optiwe answered, so nothing is in doubt: a timeout is the only ambiguous case, above.
     throw providerCallError(account, CREATING, created.outcome, { mayHaveHappened: created.outcome.kind === 'ambiguous' });

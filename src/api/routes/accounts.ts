@@ -2,6 +2,7 @@
  * Provider accounts. Config and credentials are validated by the provider's adapter schemas;
  * credentials are write-only: responses show which credential fields are set, never values.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { resumeAccount } from '../../accounts/account-actions.js';
@@ -9,6 +10,8 @@ import type { ProviderAccount } from '../../db/database.js';
 import { errors } from '../../errors.js';
 import { adapterFor, supportedProviders } from '../../providers/registry.js';
 import { PROVIDERS, type ProviderName } from '../../providers/types.js';
+import { accountCredentials, assertProviderEnabled, sealedCredentials, securitySettings } from '../../security/security-settings.js';
+import { providerHostProblem } from '../../security/outbound-guard.js';
 import { hasWebhooks } from '../../webhooks/parse-webhook.js';
 import { newWebhookSecret, webhookPath } from '../../webhooks/webhook-secrets.js';
 import type { AppContext } from '../app.js';
@@ -45,7 +48,7 @@ export function publicAccount(a: ProviderAccount) {
     provider: a.provider,
     name: a.name,
     config: a.config,
-    credentialsSet: Object.keys((a.credentials as Record<string, unknown> | null) ?? {}).sort(),
+    credentialsSet: credentialFields(a),
     ratePerSecond: a.ratePerSecond,
     status: a.status,
     statusCode: a.statusCode,
@@ -60,6 +63,24 @@ export function publicAccount(a: ProviderAccount) {
   };
 }
 
+/** The names of the credential fields set (never values); none when the stored value cannot be decrypted. */
+function credentialFields(a: ProviderAccount): string[] {
+  try {
+    return Object.keys(accountCredentials(a)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Refuses config URLs the engine would not call (plain http, private or reserved hosts) with a clear 422, before anything is stored. */
+async function checkProviderUrls(provider: ProviderName, config: object): Promise<void> {
+  for (const [field, value] of Object.entries(config)) {
+    if (!/url$/i.test(field) || typeof value !== 'string') continue;
+    const problem = await providerHostProblem(value, securitySettings().outbound);
+    if (problem) throw errors.providerUrlRefused(provider, `config.${field}`, problem);
+  }
+}
+
 /** The account's webhook URL, shown once: only its hash is stored. */
 function webhookInfo(publicUrl: string | null, account: ProviderAccount, secret: string) {
   const path = webhookPath(account.id, secret);
@@ -72,7 +93,15 @@ function webhookInfo(publicUrl: string | null, account: ProviderAccount, secret:
   };
 }
 
-function validateSettings(provider: ProviderName, config: unknown, credentials: unknown): { config: object; credentials: object } {
+function credentialsOrRefuse(account: ProviderAccount): Record<string, unknown> {
+  try {
+    return accountCredentials(account);
+  } catch {
+    throw errors.credentialsUnreadable(account.id);
+  }
+}
+
+function validateSettings(provider: ProviderName, config: unknown, credentials: unknown): { config: object; credentials: Record<string, unknown> } {
   const adapter = adapterFor(provider);
   if (!adapter) {
     throw errors.invalidAccountConfig(provider, [`provider "${provider}" is not supported yet (supported: ${supportedProviders().join(', ')})`]);
@@ -85,17 +114,22 @@ function validateSettings(provider: ProviderName, config: unknown, credentials: 
     ...(k.success ? [] : k.error.issues.map((i) => `credentials.${i.path.join('.')}: ${i.code === 'invalid_type' ? 'missing or wrong type' : 'invalid'}`)),
   ];
   if (!c.success || !k.success) throw errors.invalidAccountConfig(provider, problems);
-  return { config: c.data as object, credentials: k.data as object };
+  return { config: c.data as object, credentials: k.data as Record<string, unknown> };
 }
 
 export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.post('/v1/accounts', async (request, reply) => {
       const body = parseInput(createBody, request.body);
+      assertProviderEnabled(body.provider);
       const settings = validateSettings(body.provider, body.config, body.credentials);
+      await checkProviderUrls(body.provider, settings.config);
       const webhook = newWebhookSecret();
+      // The id is chosen here: it is bound into the sealed credentials.
+      const id = randomUUID();
       const account = await ctx.db.prisma.providerAccount.create({
         data: {
+          id,
           tenantId: request.tenantId,
           provider: body.provider,
           name: body.name,
@@ -103,7 +137,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           messagingLimit: body.messagingLimit,
           pairGapSeconds: body.pairGapSeconds,
           webhookSecretHash: webhook.hash,
-          ...settings,
+          config: settings.config,
+          ...sealedCredentials(id, settings.credentials),
         },
       });
       return reply.status(201).send({ ...publicAccount(account), webhook: webhookInfo(ctx.config.publicUrl, account, webhook.secret) });
@@ -127,11 +162,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(id);
       // Credentials not sent are kept; sent ones replace the stored fields one by one.
-      const settings = validateSettings(
-        account.provider,
-        body.config ?? account.config,
-        { ...((account.credentials as Record<string, unknown> | null) ?? {}), ...(body.credentials ?? {}) },
-      );
+      const settings = validateSettings(account.provider, body.config ?? account.config, { ...credentialsOrRefuse(account), ...(body.credentials ?? {}) });
+      await checkProviderUrls(account.provider, settings.config);
       const updated = await ctx.db.prisma.providerAccount.update({
         where: { id },
         data: {
@@ -139,7 +171,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           ...(body.ratePerSecond ? { ratePerSecond: body.ratePerSecond } : {}),
           ...(body.messagingLimit === undefined ? {} : { messagingLimit: body.messagingLimit }),
           ...(body.pairGapSeconds === undefined ? {} : { pairGapSeconds: body.pairGapSeconds }),
-          ...settings,
+          config: settings.config,
+          ...sealedCredentials(id, settings.credentials),
         },
       });
       return publicAccount(updated);

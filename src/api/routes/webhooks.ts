@@ -14,6 +14,7 @@ import type { Db } from '../../db/database.js';
 import { errors, type AppError } from '../../errors.js';
 import { webhookRequests, webhookStoreSeconds } from '../../metrics.js';
 import type { ProviderName } from '../../providers/types.js';
+import { accountCredentials } from '../../security/security-settings.js';
 import { hasWebhooks, parseWebhook } from '../../webhooks/parse-webhook.js';
 import { verifyMetaSignature } from '../../webhooks/signature.js';
 import { WebhookFormatError } from '../../webhooks/types.js';
@@ -61,9 +62,9 @@ class WebhookAccounts {
   private async load(accountId: string): Promise<WebhookAccount | null> {
     const row = await this.db.prisma.providerAccount.findUnique({
       where: { id: accountId },
-      select: { tenantId: true, provider: true, webhookSecretHash: true, credentials: true },
+      select: { id: true, tenantId: true, provider: true, webhookSecretHash: true, credentials: true, credentialsSealed: true, credentialsKeyId: true },
     });
-    const credentials = (row?.credentials ?? {}) as Record<string, unknown>;
+    const credentials = row ? accountCredentials(row) : {};
     const text = (value: unknown) => (typeof value === 'string' && value ? value : null);
     const account = row
       ? {
