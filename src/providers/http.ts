@@ -24,10 +24,15 @@ export function createProviderAgent(policy: OutboundPolicy, options: { lookup?: 
   return new Agent({ connections: 128, keepAliveTimeout: 10_000, pipelining: 1, connect: guardedConnector(policy, { timeoutMs: 10_000, ...options }) });
 }
 
-let sharedAgent: Agent | undefined;
+let sharedAgent: { agent: Agent; policy: OutboundPolicy } | undefined;
+/** The process's guarded agent, rebuilt if the settings were replaced (useSecuritySettings). */
 function defaultAgent(): Agent {
-  sharedAgent ??= createProviderAgent(securitySettings().outbound);
-  return sharedAgent;
+  const policy = securitySettings().outbound;
+  if (sharedAgent?.policy !== policy) {
+    void sharedAgent?.agent.close();
+    sharedAgent = { agent: createProviderAgent(policy), policy };
+  }
+  return sharedAgent.agent;
 }
 
 export type HttpResult = { ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome };
@@ -109,7 +114,7 @@ export function classifyNetworkError(error: unknown, responseStarted: boolean): 
 }
 
 export async function closeHttpAgent(): Promise<void> {
-  const agent = sharedAgent;
+  const current = sharedAgent;
   sharedAgent = undefined;
-  await agent?.close();
+  await current?.agent.close();
 }
