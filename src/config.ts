@@ -165,10 +165,11 @@ function parseCredentialKeys(list: string | undefined, activeId: string | undefi
   }
   if (keys.size === 0) {
     if (nodeEnv === 'production') throw new ConfigError('invalid environment: CREDENTIALS_KEYS is required when NODE_ENV=production (provider credentials are encrypted at rest with it)');
-    if (activeId) throw new ConfigError('invalid environment: CREDENTIALS_KEY_ID is set but CREDENTIALS_KEYS is empty');
+    if (activeId?.trim()) throw new ConfigError('invalid environment: CREDENTIALS_KEY_ID is set but CREDENTIALS_KEYS is empty');
     return { keys, activeId: null };
   }
-  const active = activeId ?? (keys.size === 1 ? [...keys.keys()][0] : undefined);
+  // An empty CREDENTIALS_KEY_ID (compose's `${VAR:-}`) means unset.
+  const active = activeId?.trim() || (keys.size === 1 ? [...keys.keys()][0] : undefined);
   if (!active || !keys.has(active)) throw new ConfigError('invalid environment: CREDENTIALS_KEY_ID must name one of the ids in CREDENTIALS_KEYS (required when more than one key is listed)');
   return { keys, activeId: active };
 }

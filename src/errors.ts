@@ -212,12 +212,12 @@ export const errors = {
       422,
       'The sandbox provider is disabled on this engine; it sends no real messages and exists only when an operator sets SANDBOX_PROVIDER_ENABLED=true (development, tests, the demo).',
     ),
-  /** A stored value sealed with a key this process does not have: an operator must add it to CREDENTIALS_KEYS. */
+  /** Stored credentials sealed with a key this process does not have: list the key again, or send every credential anew. */
   credentialsUnreadable: (accountId: string) =>
     new AppError(
       'CREDENTIALS_UNREADABLE',
-      500,
-      `The credentials of account ${accountId} cannot be decrypted with the configured keys; an operator must list the key they were encrypted with in CREDENTIALS_KEYS.`,
+      409,
+      `The stored credentials of account ${accountId} cannot be decrypted with the configured keys; an operator must list their key in CREDENTIALS_KEYS, or PATCH the account with all of its credentials again.`,
       { accountId },
     ),
 } satisfies Record<string, Factory>;

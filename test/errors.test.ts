@@ -43,7 +43,7 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   invalidAccountConfig: { args: ['sandbox', ['config.baseUrl: Invalid URL', 'credentials.token: missing or wrong type']], code: 'INVALID_ACCOUNT_CONFIG', status: 400 },
   providerUrlRefused: { args: ['meta', 'config.baseUrl', 'points at a private, loopback or reserved address'], code: 'PROVIDER_URL_REFUSED', status: 422 },
   sandboxProviderDisabled: { args: [], code: 'SANDBOX_PROVIDER_DISABLED', status: 422 },
-  credentialsUnreadable: { args: [CAMPAIGN_ID], code: 'CREDENTIALS_UNREADABLE', status: 500 },
+  credentialsUnreadable: { args: [CAMPAIGN_ID], code: 'CREDENTIALS_UNREADABLE', status: 409 },
   uploadNotFound: { args: [CAMPAIGN_ID], code: 'UPLOAD_NOT_FOUND', status: 404 },
   suppressionNotFound: { args: ['+56987654321'], code: 'SUPPRESSION_NOT_FOUND', status: 404 },
   serviceUnavailable: { args: ['Postgres'], code: 'SERVICE_UNAVAILABLE', status: 503 },

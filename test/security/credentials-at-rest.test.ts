@@ -14,7 +14,7 @@ import { WorkerHost } from '../../src/queue/worker-host.js';
 import { resealCredentials } from '../../src/security/credential-rotation.js';
 import { CredentialVault } from '../../src/security/credential-vault.js';
 import { accountCredentials, sealedCredentials, securitySettingsFrom, useSecuritySettings } from '../../src/security/security-settings.js';
-import { expectStatus, startApi, type ApiHarness } from '../api/api-harness.js';
+import { expectError, expectStatus, startApi, type ApiHarness } from '../api/api-harness.js';
 import { createSandboxCampaign, insertRecipients, waitFor } from '../support/fixtures.js';
 import { TEST_CREDENTIALS_KEY } from '../support/test-env.js';
 
@@ -91,6 +91,21 @@ describe('at rest', () => {
     expect(() => vault.open(a, sealed.credentialsSealed, 'gone')).toThrow(/not in CREDENTIALS_KEYS/);
     // Two seals of one value differ (a fresh IV each time).
     expect(vault.seal(a, { token: 'x-secret-123' }).credentialsSealed).not.toBe(sealed.credentialsSealed);
+  });
+
+  it('an account sealed with a key no longer listed: no fields shown, a PATCH without credentials is 409, one with all of them re-seals it', async () => {
+    const gone = new CredentialVault(new Map([['gone', Buffer.alloc(32, 0x77)]]), 'gone');
+    const id = randomUUID();
+    await h.ctx.db.prisma.providerAccount.create({
+      data: { id, tenantId: h.tenant.tenantId, provider: 'sandbox', name: 'lost key', config: { baseUrl: 'http://127.0.0.1:9/' }, ...gone.seal(id, { token: 'lost-Tk4Yh7Uj' }) },
+    });
+    expect(expectStatus<{ credentialsSet: string[] }>(await h.api.get(`/v1/accounts/${id}`), 200).credentialsSet).toEqual([]);
+    expectError(await h.api.patch(`/v1/accounts/${id}`, { name: 'renamed' }), 409, 'CREDENTIALS_UNREADABLE');
+    const fixed = await h.api.patch(`/v1/accounts/${id}`, { credentials: { token: 'entered-again-Rf5Tg8' } });
+    expect(expectStatus<{ credentialsSet: string[] }>(fixed, 200).credentialsSet).toEqual(['token']);
+    const row = await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id } });
+    expect(row.credentialsKeyId).toBe('test');
+    expect(accountCredentials(row)).toEqual({ token: 'entered-again-Rf5Tg8' });
   });
 });
 
@@ -186,6 +201,43 @@ describe('rotation', () => {
     expect(status.stdout).toContain('active key test: 0 account(s) not on it');
     const { rows } = await h.ctx.db.pool.query<{ key: string | null }>('SELECT DISTINCT credentials_key_id AS key FROM provider_accounts');
     expect(rows).toEqual([{ key: 'test' }]);
+    // Without the key the rows were sealed with, nothing can be re-encrypted: it says so, and fails.
+    const without = spawnSync(process.execPath, ['--experimental-wasm-modules', '--no-warnings', '--import', 'tsx', 'src/cli/main.ts', 'credentials', 'rotate'], {
+      env: { ...env, CREDENTIALS_KEYS: `next:${NEXT_KEY}`, CREDENTIALS_KEY_ID: 'next' },
+      encoding: 'utf8',
+    });
+    expect(without.status).toBe(1);
+    expect(without.stderr).toMatch(/account\(s\) could not be decrypted with CREDENTIALS_KEYS/);
+  });
+
+  it('a row updated while the rotation runs keeps the update (conditional swap, then read again)', async () => {
+    const vaultTest = securitySettingsFrom(loadConfig({ ...process.env, CREDENTIALS_KEYS: BOTH_KEYS, CREDENTIALS_KEY_ID: 'test' })).vault;
+    const vaultNext = securitySettingsFrom(loadConfig({ ...process.env, CREDENTIALS_KEYS: BOTH_KEYS, CREDENTIALS_KEY_ID: 'next' })).vault;
+    const id = randomUUID();
+    await h.ctx.db.prisma.providerAccount.create({
+      data: { id, tenantId: h.tenant.tenantId, provider: 'sandbox', name: 'racing', config: { baseUrl: 'http://127.0.0.1:9/' }, ...vaultTest.seal(id, { token: 'before-Wq2Er4' }) },
+    });
+    const real = h.ctx.db.pool;
+    let raced = false;
+    // A PATCH (sealed with the new key, as the engine now does) lands between the rotation's read and its write.
+    const racingPool = {
+      query: async (text: string, params?: unknown[]) => {
+        if (!raced && text.includes('UPDATE provider_accounts') && (params?.[0] as string) === id) {
+          raced = true;
+          const patched = vaultNext.seal(id, { token: 'patched-Ty6Ui8' });
+          await real.query('UPDATE provider_accounts SET credentials_sealed = $2, credentials_key_id = $3 WHERE id = $1', [id, patched.credentialsSealed, patched.credentialsKeyId]);
+        }
+        return real.query(text, params);
+      },
+    } as unknown as typeof real;
+    const report = await resealCredentials(racingPool, vaultNext);
+    expect(raced).toBe(true);
+    expect(report.unreadable).toEqual([]);
+    const row = await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id } });
+    expect(row.credentialsKeyId).toBe('next');
+    expect(vaultNext.read(row)).toEqual({ token: 'patched-Ty6Ui8' });
+    // Put every row back on the suite's key for the tests after this one.
+    await resealCredentials(real, vaultTest);
   });
 });
 
@@ -197,10 +249,16 @@ describe('keys from the environment', () => {
     expect(loadConfig({ NODE_ENV: 'production', CREDENTIALS_KEYS: `k1:${key}` }).credentialKeyId).toBe('k1');
   });
 
-  it('outside production without a key, the public development key is used, and says so', () => {
-    const settings = securitySettingsFrom(loadConfig({ NODE_ENV: 'development' }));
+  it('outside production without a key, the public development key is used, and the process says so', () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => warnings.push(message) } as unknown as Parameters<typeof useSecuritySettings>[1];
+    const settings = useSecuritySettings(loadConfig({ NODE_ENV: 'development' }), logger);
     expect(settings.vault.usesDevelopmentKey).toBe(true);
     expect(settings.vault.activeKeyId).toBe('dev');
+    expect(warnings).toEqual([expect.stringContaining('development key')]);
+    useSecuritySettings(loadConfig({ ...process.env, NODE_ENV: 'development' }), logger);
+    expect(warnings).toHaveLength(1);
+    useSecuritySettings(h.ctx.config);
   });
 
   it.each([

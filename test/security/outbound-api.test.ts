@@ -127,5 +127,7 @@ describe('with the sandbox provider disabled (the production default)', () => {
     });
     expect(account.statusReason).toContain('SANDBOX_PROVIDER_ENABLED');
     expect(sandbox.stats().received).toBe(0);
+    // Calls on the account's behalf (template sync) are refused with the same code.
+    expectError(await h.api.post(`/v1/accounts/${accountId}/templates/sync`), 422, 'SANDBOX_PROVIDER_DISABLED');
   });
 });

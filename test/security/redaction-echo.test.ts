@@ -65,6 +65,8 @@ describe('the scrubber alone', () => {
     expect(scrubber.scrub('Invalid parameter: template name unknown')).toBe('Invalid parameter: template name unknown');
     const short = new SecretScrubber(['ab12cd']);
     expect(short.scrub('login ab12cd failed; ab12 is fine')).toBe('login [redacted] failed; ab12 is fine');
+    // Under 4 characters a value would eat ordinary words: left alone.
+    expect(new SecretScrubber(['abc']).scrub('abc abcd')).toBe('abc abcd');
   });
 
   it('caps provider texts of an outcome at 500 characters', () => {

@@ -93,10 +93,12 @@ function webhookInfo(publicUrl: string | null, account: ProviderAccount, secret:
   };
 }
 
-function credentialsOrRefuse(account: ProviderAccount): Record<string, unknown> {
+/** The stored credentials to merge a PATCH into; when they cannot be decrypted, a PATCH must bring all of them. */
+function credentialsOrRefuse(account: ProviderAccount, replacing: boolean): Record<string, unknown> {
   try {
     return accountCredentials(account);
   } catch {
+    if (replacing) return {};
     throw errors.credentialsUnreadable(account.id);
   }
 }
@@ -162,7 +164,7 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(id);
       // Credentials not sent are kept; sent ones replace the stored fields one by one.
-      const settings = validateSettings(account.provider, body.config ?? account.config, { ...credentialsOrRefuse(account), ...(body.credentials ?? {}) });
+      const settings = validateSettings(account.provider, body.config ?? account.config, { ...credentialsOrRefuse(account, body.credentials !== undefined), ...(body.credentials ?? {}) });
       await checkProviderUrls(account.provider, settings.config);
       const updated = await ctx.db.prisma.providerAccount.update({
         where: { id },
