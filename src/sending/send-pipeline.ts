@@ -160,7 +160,7 @@ export class SendPipeline {
         const parsed = !http.ok ? http.outcome : text ? text.parseTextResponse(http.response, message) : context.adapter.parseSendResponse(http.response, message);
         result = scrubOutcome(parsed, context.account.credentials);
       } catch (error) {
-        result = buildFailure(error);
+        result = scrubOutcome(buildFailure(error), context.account.credentials);
       }
     }
     await this.feedBreaker(context.accountId, result, probe);

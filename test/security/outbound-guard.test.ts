@@ -144,6 +144,7 @@ describe('at connect time', () => {
   });
 });
 
+// Through the process's own client (this suite's settings allow the local servers), as every provider call goes.
 describe('answers', () => {
   it('a redirect is not followed: the 3xx is the answer', async () => {
     const elsewhere = await startServer((_req, res) => res.end('followed'));
@@ -151,7 +152,7 @@ describe('answers', () => {
       res.writeHead(307, { location: `${elsewhere.url}/internal` });
       res.end();
     });
-    const result = await sendHttp(post(`${redirecting.url}/`), 2_000, { dispatcher: createProviderAgent(open) });
+    const result = await sendHttp(post(`${redirecting.url}/`), 2_000);
     expect(result).toMatchObject({ ok: true, response: { status: 307 } });
     expect(elsewhere.hits).toBe(0);
   });
@@ -164,7 +165,7 @@ describe('answers', () => {
       res.on('close', () => clearInterval(timer));
     });
     // A generous timeout: a client that kept reading would still be at it when the test times out.
-    const result = await sendHttp(post(`${endless.url}/`), 120_000, { dispatcher: createProviderAgent(open) });
+    const result = await sendHttp(post(`${endless.url}/`), 120_000);
     expect(result).toMatchObject({ ok: false, outcome: { code: 'PROVIDER_ANSWER_TOO_LARGE', kind: 'ambiguous', providerCode: '200' } });
   });
 
@@ -173,7 +174,7 @@ describe('answers', () => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('x'.repeat(MAX_ANSWER_BYTES + 1));
     });
-    const result = await sendHttp(post(`${big.url}/`), 5_000, { dispatcher: createProviderAgent(open) });
+    const result = await sendHttp(post(`${big.url}/`), 5_000);
     expect(result).toMatchObject({ ok: false, outcome: { code: 'PROVIDER_UNDOCUMENTED_RESPONSE', kind: 'retry', providerCode: '500' } });
     if (result.ok) throw new Error('expected a refusal');
     expect(result.outcome.providerText?.length ?? 0).toBeLessThanOrEqual(500);
@@ -182,7 +183,7 @@ describe('answers', () => {
   it('an answer of exactly 64 KB is read whole', async () => {
     const body = 'y'.repeat(MAX_ANSWER_BYTES);
     const fits = await startServer((_req, res) => res.end(body));
-    const result = await sendHttp(post(`${fits.url}/`), 5_000, { dispatcher: createProviderAgent(open) });
+    const result = await sendHttp(post(`${fits.url}/`), 5_000);
     expect(result.ok && result.response.body.length).toBe(MAX_ANSWER_BYTES);
   });
 });
