@@ -4,11 +4,14 @@
  * a time, in one fork.
  */
 import { defineConfig } from 'vitest/config';
+import { testEnv } from './test/support/test-env.js';
 
 export default defineConfig({
   test: {
     include: ['test/chaos/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    // Operator settings the tests need (sandbox on, local fake providers allowed, a credentials key).
+    env: testEnv,
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,

@@ -71,7 +71,8 @@ async function run(db: Db, url: string, tenantId: string, workers: number): Prom
      SELECT $1, $2, '+569' || (10000000 + g)::text, '9' || (10000000 + g)::text, g + 1, '["Ana"]'::jsonb FROM generate_series(1, $3) g`,
     [tenantId, campaign.id, N],
   );
-  const env = { DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '20', FEEDER_INTERVAL_MS: '100' };
+  // The sandbox on 127.0.0.1 is refused unless the operator allows it.
+  const env = { DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '20', FEEDER_INTERVAL_MS: '100', SANDBOX_PROVIDER_ENABLED: 'true', PROVIDER_ALLOW_PRIVATE_HOSTS: 'true' };
   const children = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
   await applyCampaignAction(db, tenantId, campaign.id, 'start');
   for (;;) {

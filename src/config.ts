@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+/** "true"/"1" or "false"/"0"; anything else is a configuration error, not a silent false. */
+const flag = z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
   /** Postgres, the source of truth. Default: the local server with the usual trust auth. */
@@ -69,6 +71,20 @@ const schema = z.object({
   CONSOLE_LIVE_INTERVAL_MS: int(1_000),
   /** Bull Board lets a signed-in user retry, clean or pause jobs only when this is true: read-only by default, as it bypasses the engine's own actions. */
   BULL_BOARD_ACTIONS: z.enum(['true', 'false']).default('false'),
+  /** `production` makes a missing CREDENTIALS_KEYS fatal; anything else falls back to a logged development key. */
+  NODE_ENV: z.string().default('development'),
+  /**
+   * Keys that encrypt provider credentials at rest: `id:base64,...`, each 32 bytes (AES-256-GCM).
+   * Every listed key can decrypt, so a rotation can run while the engine sends. Unset: the
+   * development key outside production, a refusal to start in production.
+   */
+  CREDENTIALS_KEYS: z.string().optional(),
+  /** The key id new and rotated credentials are encrypted with. Default: the only key, when one is listed. */
+  CREDENTIALS_KEY_ID: z.string().optional(),
+  /** Lets provider URLs reach loopback/private addresses over http or https: on-premise providers, tests, the demo. */
+  PROVIDER_ALLOW_PRIVATE_HOSTS: flag,
+  /** The local sandbox provider (no real messages): off unless an operator turns it on (demo, tests). */
+  SANDBOX_PROVIDER_ENABLED: flag,
 });
 
 export type Config = Readonly<{
@@ -99,6 +115,13 @@ export type Config = Readonly<{
   consoleSessionTtlSeconds: number;
   consoleLiveIntervalMs: number;
   bullBoardActions: boolean;
+  nodeEnv: string;
+  /** Credential encryption keys by id (32 bytes each); empty outside production means the development key. */
+  credentialKeys: ReadonlyMap<string, Buffer>;
+  /** The id of the key that encrypts; null with no keys configured. */
+  credentialKeyId: string | null;
+  providerAllowPrivateHosts: boolean;
+  sandboxProviderEnabled: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -113,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`invalid environment: ${problems}`);
   }
   const e = parsed.data;
+  const keys = parseCredentialKeys(e.CREDENTIALS_KEYS, e.CREDENTIALS_KEY_ID, e.NODE_ENV);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -141,6 +165,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     consoleSessionTtlSeconds: Math.max(60, e.CONSOLE_SESSION_TTL_SECONDS),
     consoleLiveIntervalMs: Math.max(100, e.CONSOLE_LIVE_INTERVAL_MS),
     bullBoardActions: e.BULL_BOARD_ACTIONS === 'true',
+    nodeEnv: e.NODE_ENV,
+    credentialKeys: keys.keys,
+    credentialKeyId: keys.activeId,
+    providerAllowPrivateHosts: e.PROVIDER_ALLOW_PRIVATE_HOSTS,
+    sandboxProviderEnabled: e.SANDBOX_PROVIDER_ENABLED,
     ...overrides,
   });
+}
+
+/** CREDENTIALS_KEYS (`id:base64,...`) checked: 32-byte keys, unique ids, an active id that exists. */
+function parseCredentialKeys(list: string | undefined, activeId: string | undefined, nodeEnv: string): { keys: ReadonlyMap<string, Buffer>; activeId: string | null } {
+  const keys = new Map<string, Buffer>();
+  for (const entry of (list ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const id = colon > 0 ? entry.slice(0, colon) : '';
+    const key = Buffer.from(entry.slice(colon + 1), 'base64');
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(id)) throw new ConfigError('invalid environment: CREDENTIALS_KEYS: each entry is id:base64key, the id made of letters, digits, "_", "." or "-"');
+    if (key.length !== 32) throw new ConfigError(`invalid environment: CREDENTIALS_KEYS: key "${id}" must be 32 bytes (base64 of 32 random bytes: openssl rand -base64 32)`);
+    if (keys.has(id)) throw new ConfigError(`invalid environment: CREDENTIALS_KEYS: key id "${id}" is listed twice`);
+    keys.set(id, key);
+  }
+  if (keys.size === 0) {
+    if (nodeEnv === 'production') throw new ConfigError('invalid environment: CREDENTIALS_KEYS is required when NODE_ENV=production (provider credentials are encrypted at rest with it)');
+    if (activeId?.trim()) throw new ConfigError('invalid environment: CREDENTIALS_KEY_ID is set but CREDENTIALS_KEYS is empty');
+    return { keys, activeId: null };
+  }
+  // An empty CREDENTIALS_KEY_ID (compose's `${VAR:-}`) means unset.
+  const active = activeId?.trim() || (keys.size === 1 ? [...keys.keys()][0] : undefined);
+  if (!active || !keys.has(active)) throw new ConfigError('invalid environment: CREDENTIALS_KEY_ID must name one of the ids in CREDENTIALS_KEYS (required when more than one key is listed)');
+  return { keys, activeId: active };
 }

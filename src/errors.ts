@@ -262,6 +262,28 @@ export const errors = {
       `Could not ${action} at ${provider} right now (unreachable, failing or rate limited) and it did not take the request; try again ${retryAfterMs === undefined ? 'shortly' : `in ${Math.ceil(retryAfterMs / 1000)} s`}.`,
       { provider, outcomeCode, ...(providerCode === undefined ? {} : { providerCode }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
     ),
+  /** A provider URL (config.baseUrl...) the engine will not call: plain http, or a private, loopback or reserved address. */
+  providerUrlRefused: (provider: string, field: string, problem: string) =>
+    new AppError(
+      'PROVIDER_URL_REFUSED',
+      422,
+      `The ${provider} account's ${field} ${problem}: provider URLs must be public https addresses (an operator can allow private hosts for on-premise providers with PROVIDER_ALLOW_PRIVATE_HOSTS).`,
+      { field },
+    ),
+  sandboxProviderDisabled: () =>
+    new AppError(
+      'SANDBOX_PROVIDER_DISABLED',
+      422,
+      'The sandbox provider is disabled on this engine; it sends no real messages and exists only when an operator sets SANDBOX_PROVIDER_ENABLED=true (development, tests, the demo).',
+    ),
+  /** Stored credentials sealed with a key this process does not have: list the key again, or send every credential anew. */
+  credentialsUnreadable: (accountId: string) =>
+    new AppError(
+      'CREDENTIALS_UNREADABLE',
+      409,
+      `The stored credentials of account ${accountId} cannot be decrypted with the configured keys; an operator must list their key in CREDENTIALS_KEYS, or PATCH the account with all of its credentials again.`,
+      { accountId },
+    ),
 } satisfies Record<string, Factory>;
 
 export type ErrorFactoryName = keyof typeof errors;

@@ -6,12 +6,14 @@
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
+import { useSecuritySettings } from '../src/security/security-settings.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
 import { redisConnection, SendQueues } from '../src/queue/queues.js';
 import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { role: 'worker' });
+useSecuritySettings(config, logger);
 const db = createDatabase(config.databaseUrl, { max: 10 });
 const host = new WorkerHost(config, db, logger);
 // Provider webhooks stored by the API are applied here, by every worker process (they share the backlog).

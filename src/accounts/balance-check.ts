@@ -22,7 +22,8 @@ import { checkAccountSettings } from '../providers/account-settings.js';
 import { sendHttp } from '../providers/http.js';
 import { adapterFor, providerLabel } from '../providers/registry.js';
 import type { SendOutcome } from '../providers/types.js';
-import { scrubSecrets } from '../templates/provider-account.js';
+import { scrubSecrets } from '../security/secret-scrubber.js';
+import { accountCredentials } from '../security/security-settings.js';
 
 export type BalanceWarning = { code: 'ACCOUNT_BALANCE_UNKNOWN'; message: string };
 
@@ -51,13 +52,14 @@ export async function checkBalanceBeforeStart(db: Db, accountId: string, recipie
   if (!balance || recipientsToSend <= 0) return { ok: true };
   const label = providerLabel(account.provider);
 
+  const secrets = accountCredentials(account);
   const unknown = (reason: string): BalanceCheck => {
-    const message = `The ${label} balance of account "${account.name}" could not be read (${scrubSecrets(reason, account.credentials)}); the campaign starts anyway, and its sends stop if the balance runs out.`;
+    const message = `The ${label} balance of account "${account.name}" could not be read (${scrubSecrets(reason, secrets)}); the campaign starts anyway, and its sends stop if the balance runs out.`;
     options.log?.warn({ accountId, code: 'ACCOUNT_BALANCE_UNKNOWN' }, 'balance unknown before start');
     return { ok: true, warning: { code: 'ACCOUNT_BALANCE_UNKNOWN', message } };
   };
 
-  const checked = checkAccountSettings(account.provider, account.id, account.config, account.credentials);
+  const checked = checkAccountSettings(account.provider, account.id, account.config, secrets);
   if (!checked.ok) return unknown('the account settings are not valid');
 
   const timeoutMs = options.timeoutMs ?? BALANCE_CHECK_TIMEOUT_MS;

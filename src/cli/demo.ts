@@ -9,8 +9,9 @@
  * and keeps the stack running until Ctrl-C; with no terminal (CI) it exits at once.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createTenant } from '../api/api-keys.js';
 import { loadConfig } from '../config.js';
@@ -25,13 +26,15 @@ const RATE = 400;
 
 const config = loadConfig();
 const children: ChildProcess[] = [];
+/** What the demo's API and worker run with besides the environment: set by main() (sandbox on, local provider, a credentials key). */
+const demoEnv: Record<string, string> = {};
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; message: { type: string; port?: number } }> {
   return new Promise((resolvePromise, reject) => {
     const child = fork(join(ROOT, script), [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env },
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...demoEnv, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.push(child);
@@ -62,7 +65,27 @@ function bar(p: Progress, width = 30): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.done}/${p.total}  ${p.ratePerSecond.toFixed(0)} msg/s  ETA ${eta}`;
 }
 
+/**
+ * A credentials key for the demo's processes: the operator's CREDENTIALS_KEYS when set, else one
+ * generated on the first run and kept in demo-output/ (mode 0600), so accounts of earlier runs
+ * stay readable.
+ */
+async function demoCredentialsKey(): Promise<Record<string, string>> {
+  if (config.credentialKeys.size > 0) return {};
+  const path = join(OUTPUT, 'credentials-key');
+  let key = await readFile(path, 'utf8').then((text) => text.trim()).catch(() => '');
+  if (!key) {
+    key = randomBytes(32).toString('base64');
+    await mkdir(OUTPUT, { recursive: true });
+    await writeFile(path, `${key}\n`, { mode: 0o600 });
+    say(`Generated a credentials encryption key for the demo (${path})`);
+  }
+  return { CREDENTIALS_KEYS: `demo:${key}`, CREDENTIALS_KEY_ID: 'demo' };
+}
+
 async function main(): Promise<void> {
+  // The sandbox provider and a provider on 127.0.0.1 are refused unless the operator allows them: the demo does.
+  Object.assign(demoEnv, { SANDBOX_PROVIDER_ENABLED: 'true', PROVIDER_ALLOW_PRIVATE_HOSTS: 'true' }, await demoCredentialsKey());
   say(`Database ${new URL(config.databaseUrl).pathname.slice(1)} on ${new URL(config.databaseUrl).host}, Redis ${new URL(config.redisUrl).host}`);
   const applied = await applyMigrations(config.databaseUrl);
   say(applied.length ? `Migrated: ${applied.join(', ')}` : 'Database schema is up to date');

@@ -3,11 +3,15 @@
  *   npm run cli -- create-tenant <name>     creates a tenant and prints its first API key (shown once)
  *   npm run cli -- create-api-key <tenantId> [name]
  *   npm run cli -- migrate                  same as npm run db:migrate
+ *   npm run cli -- credentials rotate       re-encrypts every account's credentials to CREDENTIALS_KEY_ID (safe while the engine runs)
+ *   npm run cli -- credentials status       how many accounts are not yet on the active key
  */
 import { createApiKey, createTenant } from '../api/api-keys.js';
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/schema-engine.js';
+import { countNotOnActiveKey, resealCredentials } from '../security/credential-rotation.js';
+import { securitySettingsFrom } from '../security/security-settings.js';
 
 const [command, ...args] = process.argv.slice(2);
 const config = loadConfig();
@@ -16,6 +20,13 @@ async function main(): Promise<number> {
   if (command === 'migrate') {
     const applied = await applyMigrations(config.databaseUrl);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    const sealing = createDatabase(config.databaseUrl, { max: 2 });
+    try {
+      const report = await resealCredentials(sealing.pool, securitySettingsFrom(config).vault, { onlyPlaintext: true });
+      if (report.fromPlaintext > 0) console.log(`credentials encrypted: ${report.fromPlaintext} account(s)`);
+    } finally {
+      await sealing.close();
+    }
     return 0;
   }
   const db = createDatabase(config.databaseUrl, { max: 2 });
@@ -25,12 +36,27 @@ async function main(): Promise<number> {
       console.log(`tenant ${tenantId}\napi key (shown once): ${apiKey}`);
       return 0;
     }
+    if (command === 'credentials' && (args[0] === 'rotate' || args[0] === 'status')) {
+      const { vault } = securitySettingsFrom(config);
+      if (vault.usesDevelopmentKey) console.error('warning: CREDENTIALS_KEYS is not set; the public development key is the active key');
+      if (args[0] === 'status') {
+        console.log(`active key ${vault.activeKeyId}: ${await countNotOnActiveKey(db.pool, vault)} account(s) not on it`);
+        return 0;
+      }
+      const report = await resealCredentials(db.pool, vault);
+      console.log(`re-encrypted ${report.resealed} account(s) to key ${vault.activeKeyId} (${report.fromPlaintext} were plaintext)`);
+      if (report.unreadable.length > 0) {
+        console.error(`${report.unreadable.length} account(s) could not be decrypted with CREDENTIALS_KEYS: ${report.unreadable.join(', ')}`);
+        return 1;
+      }
+      return 0;
+    }
     if (command === 'create-api-key' && args[0]) {
       const { id, key } = await createApiKey(db, args[0], args[1] ?? 'cli');
       console.log(`api key ${id} (shown once): ${key}`);
       return 0;
     }
-    console.error('usage: npm run cli -- create-tenant <name> | create-api-key <tenantId> [name] | migrate');
+    console.error('usage: npm run cli -- create-tenant <name> | create-api-key <tenantId> [name] | migrate | credentials rotate|status');
     return 2;
   } finally {
     await db.close();

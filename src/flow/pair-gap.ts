@@ -8,10 +8,14 @@
  * a crashed process cannot leave a phone blocked for longer than the gap. A caller that loses
  * learns how long to wait (the key's PTTL).
  *
- * Key: `${prefix}:flow:pair-gap:${accountId}:${phone}` (phone as given: pass E.164), holding the
- * reserving instance's token, so `release` only ever frees the caller's own reservation.
+ * Key: `${prefix}:flow:pair-gap:${accountId}:h:${hash}`, holding the reserving instance's token,
+ * so `release` only ever frees the caller's own reservation. `hash` is an HMAC-SHA-256 of the
+ * phone (as given: pass E.164) under a key from the environment (derived from the credentials
+ * key), so Redis never holds a phone number, and every process derives the same key name.
+ * Keys written by versions that put the phone in the name are simply never read again: the gap
+ * of a phone sent to during the upgrade restarts, at most `gapMs` lost once.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export type PairReservation = { ok: true } | { ok: false; waitMs: number };
@@ -43,9 +47,11 @@ export class PairGap {
   /** Marks this instance's reservations. */
   private readonly token = randomUUID();
 
+  /** `hashKey`: the HMAC key for phones in key names; every process must use the same one. */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly hashKey: Buffer,
   ) {}
 
   /** Reserves the phone for this send for `gapMs`, or says how long until it is free. */
@@ -88,7 +94,9 @@ export class PairGap {
   }
 
   private key(accountId: string, phone: string): string {
-    return `${this.prefix}:flow:pair-gap:${accountId}:${phone}`;
+    // 128 bits of the HMAC: collisions between phones are out of reach, and keys stay short.
+    const hash = createHmac('sha256', this.hashKey).update(phone).digest('base64url').slice(0, 22);
+    return `${this.prefix}:flow:pair-gap:${accountId}:h:${hash}`;
   }
 }
 

@@ -22,7 +22,7 @@ import { buildConversationRequest, buildTicketReplyRequest, parseConversationRes
 import type { AderesoAccount } from '../providers/adereso/index.js';
 import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
 import { sendHttp } from '../providers/http.js';
-import { redactOutcome } from '../providers/response-helpers.js';
+import { scrubOutcome } from '../security/secret-scrubber.js';
 import { MessageBuildError, type HttpRequest, type HttpResponse, type OutcomeKind, type SendOutcome } from '../providers/types.js';
 import { isSuppressed } from '../suppressions/suppression-list.js';
 import { providerLabel } from '../templates/provider-capabilities.js';
@@ -145,7 +145,7 @@ type Delivery = { ok: true; answer: AderesoMessageAnswer } | { ok: false; error:
 
 async function deliver(send: PreparedSend, timeoutMs: number): Promise<Delivery> {
   const http = await sendHttp(send.request, timeoutMs);
-  const result = redactOutcome(http.ok ? send.parse(http.response) : http.outcome, [send.account.credentials.token]);
+  const result = scrubOutcome(http.ok ? send.parse(http.response) : http.outcome, send.account.credentials);
   if (TAKEN.includes(result.kind)) {
     const ticketId = http.ok ? send.ticketId(http.response) : undefined;
     return { ok: true, answer: { outcome: publicOutcome(result), ...(ticketId === undefined ? {} : { ticketId }) } };

@@ -2,31 +2,58 @@
  * The one function that does provider HTTP. It turns network failures into outcomes by what
  * they mean: a connection that never opened is safe to retry; a timeout after the request was
  * written is ambiguous (the provider may have sent the message).
+ *
+ * Every connection goes through the outbound guard (src/security/outbound-guard.ts): https
+ * only, public addresses only, checked on the address actually dialled, unless the operator
+ * allows private hosts. Redirects are never followed (undici's request does not, and no
+ * redirect interceptor is installed): a 3xx is an answer like any other. An answer is read up
+ * to MAX_ANSWER_BYTES and no further.
  */
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
+import { guardedConnector, OutboundRefusedError, type OutboundPolicy } from '../security/outbound-guard.js';
+import { securitySettings } from '../security/security-settings.js';
 import { outcome } from './outcome.js';
 import type { HttpRequest, HttpResponse, SendOutcome } from './types.js';
 
-// Keep-alive connections per origin; 128 sockets covers high-rate accounts at typical latency.
-const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000, pipelining: 1, connect: { timeout: 10_000 } });
+/** Most bytes of a provider answer read; a longer answer is cut off and classified, never buffered whole. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** An agent whose every connection passes the outbound guard for `policy`. */
+export function createProviderAgent(policy: OutboundPolicy, options: { lookup?: Parameters<typeof guardedConnector>[1]['lookup'] } = {}): Agent {
+  // Keep-alive connections per origin; 128 sockets covers high-rate accounts at typical latency.
+  return new Agent({ connections: 128, keepAliveTimeout: 10_000, pipelining: 1, connect: guardedConnector(policy, { timeoutMs: 10_000, ...options }) });
+}
+
+let sharedAgent: { agent: Agent; policy: OutboundPolicy } | undefined;
+/** The process's guarded agent, rebuilt if the settings were replaced (useSecuritySettings). */
+function defaultAgent(): Agent {
+  const policy = securitySettings().outbound;
+  if (sharedAgent?.policy !== policy) {
+    void sharedAgent?.agent.close();
+    sharedAgent = { agent: createProviderAgent(policy), policy };
+  }
+  return sharedAgent.agent;
+}
 
 export type HttpResult = { ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome };
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-export async function sendHttp(req: HttpRequest, timeoutMs: number): Promise<HttpResult> {
+/** `dispatcher`: for tests of the guard itself; the default is the process's guarded agent. */
+export async function sendHttp(req: HttpRequest, timeoutMs: number, options: { dispatcher?: Dispatcher } = {}): Promise<HttpResult> {
   let written = false;
   try {
     const res = await request(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
-      dispatcher: agent,
+      dispatcher: options.dispatcher ?? defaultAgent(),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
     written = true;
-    const body = await res.body.text();
+    const body = await readCapped(res.body, MAX_ANSWER_BYTES);
+    if (body === null) return { ok: false, outcome: answerTooLarge(res.statusCode) };
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(res.headers)) {
       if (typeof value === 'string') headers[key] = value;
@@ -38,9 +65,40 @@ export async function sendHttp(req: HttpRequest, timeoutMs: number): Promise<Htt
   }
 }
 
+/** The body as text, or null once it passes `limit` bytes (the rest is not read; the connection is dropped). */
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * An answer over MAX_ANSWER_BYTES. A 2xx/3xx one may mean the provider took the message: it is
+ * ambiguous, never resent blindly. An error status means it did not: a provider error, retried.
+ */
+function answerTooLarge(status: number): SendOutcome {
+  const providerText = `The answer (HTTP ${status}) was larger than ${MAX_ANSWER_BYTES} bytes and was not read.`;
+  if (status >= 400) {
+    return outcome('PROVIDER_UNDOCUMENTED_RESPONSE', `The provider answered HTTP ${status} with more than ${MAX_ANSWER_BYTES} bytes; the send will be retried.`, { providerCode: String(status), providerText });
+  }
+  return outcome('PROVIDER_ANSWER_TOO_LARGE', `The provider answered HTTP ${status} with more than ${MAX_ANSWER_BYTES} bytes; the message may or may not have been sent.`, { providerCode: String(status), providerText });
+}
+
 export function classifyNetworkError(error: unknown, responseStarted: boolean): SendOutcome {
   const code = (error as { code?: string }).code ?? (error as { name?: string }).name ?? 'UNKNOWN';
   const text = error instanceof Error ? error.message : String(error);
+  if (error instanceof OutboundRefusedError) {
+    // Nothing was sent; the account's address is what is wrong, so it stops until an operator fixes it.
+    return outcome('ACCOUNT_MISCONFIGURED', `${text} Provider URLs must be public https addresses (an operator can allow private hosts with PROVIDER_ALLOW_PRIVATE_HOSTS).`, { providerCode: code });
+  }
   if (!responseStarted && (CONNECT_FAILURES.has(code) || error instanceof undiciErrors.ConnectTimeoutError)) {
     return outcome('PROVIDER_UNREACHABLE', 'The provider could not be reached; the message was not sent and will be retried.', {
       providerCode: code,
@@ -56,5 +114,7 @@ export function classifyNetworkError(error: unknown, responseStarted: boolean): 
 }
 
 export async function closeHttpAgent(): Promise<void> {
-  await agent.close();
+  const current = sharedAgent;
+  sharedAgent = undefined;
+  await current?.agent.close();
 }

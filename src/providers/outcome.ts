@@ -35,6 +35,8 @@ export const OUTCOME_CODES = {
   RECIPIENT_UNREACHABLE: 'recipient_error',
   RECIPIENT_OPTED_OUT: 'opted_out',
   PROVIDER_TIMEOUT: 'ambiguous',
+  /** A 2xx/3xx answer over the read limit (64 KB): the message may have been taken, so never resent blindly. */
+  PROVIDER_ANSWER_TOO_LARGE: 'ambiguous',
 } as const satisfies Record<string, OutcomeKind>;
 
 export type OutcomeCode = keyof typeof OUTCOME_CODES;

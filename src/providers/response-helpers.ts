@@ -1,8 +1,9 @@
 /**
  * Response helpers shared by adapters, so every adapter classifies a generic 429 or 5xx the
- * same way and redacts secrets the same way; the send pipeline redacts each outcome with the
- * account's own credential values (redactOutcome) before anything is stored or logged.
+ * same way and redacts secrets the same way; the send pipeline scrubs each outcome of the
+ * account's own credential values (src/security/secret-scrubber.ts) before anything is stored or logged.
  */
+import { SecretScrubber, scrubCredentialPatterns } from '../security/secret-scrubber.js';
 import { outcome, undocumented } from './outcome.js';
 import type { HttpResponse, SendOutcome } from './types.js';
 
@@ -47,40 +48,12 @@ export function retryAfterMs(headers: Record<string, string>, now: number = Date
   return parseRetryAfter(value, now);
 }
 
-// Secrets a provider might echo back in an error body: auth headers and form/JSON fields.
-const SECRET_PATTERNS: readonly [RegExp, string][] = [
-  [/\b(Bearer|Key)\s+[^\s"',;}]+/gi, '$1 [redacted]'],
-  [/\b(token|login|password|api_?key)=[^&\s"']*/gi, '$1=[redacted]'],
-  [/("(?:token|login|password|api_?key|authorization)"\s*:\s*)"[^"]*"/gi, '$1"[redacted]"'],
-  [/\b(public token)\s+(?!\[redacted\]|Bearer\b)[^\s"',;}]+/gi, '$1 [redacted]'],
-];
+/** Pattern-based redaction for parse functions (they never see the account): see src/security/secret-scrubber.ts. */
+export const redactSecrets = scrubCredentialPatterns;
 
-/**
- * Removes what looks like a credential from provider text. Pattern-based, because a parse
- * function does not see the account; the sender should also call redactOutcome with the
- * account's own secret values.
- */
-export function redactSecrets(text: string): string {
-  let result = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) result = result.replace(pattern, replacement);
-  return result;
-}
-
-/** Replaces each known secret value wherever it appears in an outcome's texts. */
+/** Replaces every encoded form of each known secret value in an outcome's texts (the one scrubber). */
 export function redactOutcome(result: SendOutcome, secrets: readonly string[]): SendOutcome {
-  const values = secrets.filter((s) => s.length >= 4);
-  if (values.length === 0) return result;
-  const scrub = (text: string | undefined): string | undefined => {
-    if (text === undefined) return undefined;
-    let clean = text;
-    for (const secret of values) clean = clean.split(secret).join('[redacted]');
-    return clean;
-  };
-  const scrubbed: SendOutcome = { ...result, message: scrub(result.message) ?? '' };
-  for (const key of ['providerText', 'raw', 'providerCode'] as const) {
-    if (result[key] !== undefined) scrubbed[key] = scrub(result[key]);
-  }
-  return scrubbed;
+  return new SecretScrubber(secrets).scrubOutcome(result);
 }
 
 /** A short provider text for an outcome: the body itself, redacted and cut to 500 characters. */

@@ -4,6 +4,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { adapterFor } from '../providers/registry.js';
+import { accountCredentials, securitySettings } from '../security/security-settings.js';
 import { parseButtons, parseCampaignOptions, parseHeaderType, type CampaignOptions } from '../campaigns/campaign-options.js';
 import type { AccountSettings, ProviderAdapter, TemplateRef } from '../providers/types.js';
 
@@ -74,8 +75,17 @@ export class CampaignContexts {
     });
     const adapter = adapterFor(campaign.account.provider);
     if (!adapter) throw new ContextError('PROVIDER_NOT_SUPPORTED', `No adapter for provider ${campaign.account.provider}.`, campaign.accountId);
+    if (campaign.account.provider === 'sandbox' && !securitySettings().sandboxEnabled) {
+      throw new ContextError('ACCOUNT_MISCONFIGURED', 'The sandbox provider is disabled on this engine (an operator enables it with SANDBOX_PROVIDER_ENABLED=true, for development and tests only).', campaign.accountId);
+    }
+    let stored: unknown;
+    try {
+      stored = accountCredentials(campaign.account);
+    } catch {
+      throw new ContextError('ACCOUNT_MISCONFIGURED', `The credentials of account "${campaign.account.name}" cannot be decrypted with the configured keys (CREDENTIALS_KEYS).`, campaign.accountId);
+    }
     const config = adapter.configSchema.safeParse(campaign.account.config);
-    const credentials = adapter.credentialsSchema.safeParse(campaign.account.credentials);
+    const credentials = adapter.credentialsSchema.safeParse(stored);
     if (!config.success || !credentials.success) {
       throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings; fix them and resume the account.`, campaign.accountId);
     }

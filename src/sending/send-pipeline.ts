@@ -19,7 +19,6 @@ import {
 import type { Logger } from '../logger.js';
 import { sendHttp } from '../providers/http.js';
 import { outcome } from '../providers/outcome.js';
-import { redactOutcome } from '../providers/response-helpers.js';
 import { MessageBuildError, type OutboundMessage, type SendOutcome } from '../providers/types.js';
 import type { SendJobData, SendQueues } from '../queue/queues.js';
 import { AccountRateLimiter } from '../queue/account-rate-limiter.js';
@@ -35,6 +34,8 @@ import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
 import { ErrorBudget } from '../flow/error-budget.js';
 import { PairGap } from '../flow/pair-gap.js';
+import { scrubOutcome } from '../security/secret-scrubber.js';
+import { securitySettings } from '../security/security-settings.js';
 
 /** Outcomes that say the provider itself is failing (not this message): they feed the circuit breaker. */
 const PROVIDER_FAILURES = new Set(['PROVIDER_UNAVAILABLE', 'PROVIDER_UNREACHABLE', 'PROVIDER_TIMEOUT']);
@@ -73,7 +74,7 @@ export class SendPipeline {
     this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix, { jitterMs: deps.config.rateJitterMs });
     this.adaptiveRate = new AdaptiveRate(deps.redis, deps.queues.prefix);
     this.breaker = new CircuitBreaker(deps.redis, deps.queues.prefix, { minCalls: deps.config.breakerMinCalls, openMs: deps.config.breakerOpenMs });
-    this.pairGap = new PairGap(deps.redis, deps.queues.prefix);
+    this.pairGap = new PairGap(deps.redis, deps.queues.prefix, securitySettings().vault.derivedKey('pair-gap'));
     this.errorBudget = new ErrorBudget(deps.redis, deps.queues.prefix, { minSample: ERROR_BUDGET_MIN_SAMPLE });
     const { pool } = deps.db;
     this.claims = new Batcher(async (ids) => {
@@ -157,9 +158,9 @@ export class SendPipeline {
         // Parse functions never see the account, so scrub its actual credential values here, before
         // the provider's text is stored or logged (some providers echo a bad token back).
         const parsed = !http.ok ? http.outcome : text ? text.parseTextResponse(http.response, message) : context.adapter.parseSendResponse(http.response, message);
-        result = redactOutcome(parsed, credentialValues(context.account.credentials));
+        result = scrubOutcome(parsed, context.account.credentials);
       } catch (error) {
-        result = buildFailure(error);
+        result = scrubOutcome(buildFailure(error), context.account.credentials);
       }
     }
     await this.feedBreaker(context.accountId, result, probe);
@@ -201,8 +202,7 @@ export class SendPipeline {
     for (let i = 0; i < messages.length; i += 1) await this.limiter.acquire(context.accountId, rate, context.ratePerSecond);
     const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
     const outcomes = http.ok ? batch.parseBatchResponse(http.response, messages) : messages.map(() => http.outcome);
-    const secrets = credentialValues(context.account.credentials);
-    return outcomes.map((o) => redactOutcome(o, secrets));
+    return outcomes.map((o) => scrubOutcome(o, context.account.credentials));
   }
 
   /**
@@ -409,11 +409,6 @@ function buildFailure(error: unknown): SendOutcome {
     if (error.scope === 'account') return outcome('ACCOUNT_MISCONFIGURED', `The account's settings cannot express this message: ${text}`);
   }
   return outcome('TEMPLATE_PARAMS_INVALID', `The message could not be built for this provider: ${text}`);
-}
-
-function credentialValues(credentials: unknown): string[] {
-  if (!credentials || typeof credentials !== 'object') return [];
-  return Object.values(credentials).filter((v): v is string => typeof v === 'string');
 }
 
 function lazyChild(logger: Logger, bindings: Record<string, string>): Logger {

@@ -11,7 +11,8 @@ import type { Logger } from '../logger.js';
 import { sendHttp } from '../providers/http.js';
 import { adapterFor, providerLabel } from '../providers/registry.js';
 import { MessageBuildError, REGISTER_TEMPLATES_BY_HAND, type HttpRequest, type TemplateDraft } from '../providers/types.js';
-import { loadProviderAccount, providerCallError, scrubSecrets } from './provider-account.js';
+import { scrubSecrets } from '../security/secret-scrubber.js';
+import { loadProviderAccount, providerCallError } from './provider-account.js';
 
 /** A template as the engine asks a provider to create it. */
 export type ProviderTemplateDraft = TemplateDraft;
@@ -68,7 +69,7 @@ export async function createProviderTemplate(
   const created = create.parseCreateResponse(http.response);
   if (!created.ok) {
     if (created.problem === 'already_exists') throw errors.providerTemplateExists(label, draft.name);
-    if (created.problem === 'invalid') throw errors.providerTemplateInvalid(label, created.details.map((d) => scrubSecrets(d, account.row.credentials)));
+    if (created.problem === 'invalid') throw errors.providerTemplateInvalid(label, created.details.map((d) => scrubSecrets(d, account.settings.credentials)));
     // The provider answered, so nothing is in doubt: a timeout is the only ambiguous case, above.
     throw providerCallError(account, CREATING, created.outcome, { mayHaveHappened: created.outcome.kind === 'ambiguous' });
   }

@@ -4,6 +4,7 @@
  * request's body is read, so an unknown URL costs no body at all.
  */
 import type { Db } from '../db/database.js';
+import { accountCredentials } from '../security/security-settings.js';
 import { checkAccountSettings } from '../providers/account-settings.js';
 import type { AccountSettings, ProviderName } from '../providers/types.js';
 import { webhookSecretMatches } from './webhook-secrets.js';
@@ -47,11 +48,11 @@ export class WebhookAccounts {
   private async load(accountId: string): Promise<WebhookAccount | null> {
     const row = await this.db.prisma.providerAccount.findUnique({
       where: { id: accountId },
-      select: { id: true, tenantId: true, provider: true, webhookSecretHash: true, config: true, credentials: true },
+      select: { id: true, tenantId: true, provider: true, webhookSecretHash: true, config: true, credentials: true, credentialsSealed: true, credentialsKeyId: true },
     });
     let account: WebhookAccount | null = null;
     if (row) {
-      const checked = checkAccountSettings(row.provider, row.id, row.config, row.credentials);
+      const checked = checkAccountSettings(row.provider, row.id, row.config, readableCredentials(row));
       account = {
         id: row.id,
         tenantId: row.tenantId,
@@ -64,5 +65,14 @@ export class WebhookAccounts {
     if (this.cache.size >= ACCOUNT_CACHE_MAX) this.cache.clear();
     this.cache.set(accountId, { account, until: Date.now() + ACCOUNT_CACHE_MS });
     return account;
+  }
+}
+
+/** The account's decrypted credentials, or none when this process lacks the key they were sealed with. */
+function readableCredentials(row: Parameters<typeof accountCredentials>[0]): unknown {
+  try {
+    return accountCredentials(row);
+  } catch {
+    return {};
   }
 }

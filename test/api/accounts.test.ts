@@ -1,6 +1,7 @@
 /** Provider accounts: validated by the adapter's schemas; credentials are write-only. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendQueues } from '../../src/queue/queues.js';
+import { accountCredentials } from '../../src/security/security-settings.js';
 import { createAccount, expectError, expectStatus, SANDBOX_TOKEN, startApi, type ApiHarness, type PublicAccount } from './api-harness.js';
 
 let h: ApiHarness;
@@ -11,7 +12,8 @@ afterAll(async () => {
   await h.close();
 });
 
-const storedCredentials = async (id: string) => (await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id } })).credentials;
+// Stored sealed (src/security/credential-vault.ts): read back the way the engine reads them.
+const storedCredentials = async (id: string) => accountCredentials(await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id } }));
 
 describe('create', () => {
   it('creates a sandbox account and shows which credentials are set, never their values', async () => {
@@ -133,7 +135,7 @@ describe('read and update', () => {
     expect(error.details?.problems).toEqual([expect.stringMatching(/^config\.baseUrl: /), 'credentials.token: missing or wrong type']);
     expect(response.body).not.toContain('123456789');
     const stored = await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id: account.id } });
-    expect({ name: stored.name, config: stored.config, credentials: stored.credentials }).toEqual({
+    expect({ name: stored.name, config: stored.config, credentials: accountCredentials(stored) }).toEqual({
       name: 'stays put',
       config: { baseUrl: 'http://127.0.0.1:9' },
       credentials: { token: SANDBOX_TOKEN },

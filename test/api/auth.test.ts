@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/api/api-keys.js';
+import { accountCredentials } from '../../src/security/security-settings.js';
 import {
   createDraftCampaign,
   createSender,
@@ -189,7 +190,7 @@ describe('tenant isolation', () => {
     expectError(await other.post(`/v1/accounts/${account.id}/resume`), 404, 'ACCOUNT_NOT_FOUND');
     expectError(await other.post('/v1/templates', { accountId: account.id, name: 'intruder', body: 'Hi {{1}}' }), 404, 'ACCOUNT_NOT_FOUND');
     const stored = await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id: account.id } });
-    expect({ name: stored.name, credentials: stored.credentials }).toEqual({ name: account.name, credentials: { token: SANDBOX_TOKEN } });
+    expect({ name: stored.name, credentials: accountCredentials(stored) }).toEqual({ name: account.name, credentials: { token: SANDBOX_TOKEN } });
     expect(await h.ctx.db.prisma.template.count({ where: { accountId: account.id } })).toBe(1);
   });
 

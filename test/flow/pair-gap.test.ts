@@ -12,7 +12,9 @@ import { deleteQueueKeys } from '../support/test-context.js';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-flow-${randomUUID().slice(0, 8)}`;
 const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL)] as const;
-const [a, b] = connections.map((redis) => new PairGap(redis, prefix)) as [PairGap, PairGap];
+// Every process derives the same hash key from its environment: both "processes" share one here.
+const HASH_KEY = Buffer.alloc(32, 7);
+const [a, b] = connections.map((redis) => new PairGap(redis, prefix, HASH_KEY)) as [PairGap, PairGap];
 const GAP = 60_000;
 
 afterAll(async () => {
@@ -82,11 +84,25 @@ it('release frees only the releasing process’s own reservation', async () => {
 it('gapMs 0 always allows, without a round trip to Redis', async () => {
   // A client that never connects and refuses to queue: any command would reject.
   const offline = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
-  const gap = new PairGap(offline, prefix);
+  const gap = new PairGap(offline, prefix, HASH_KEY);
   const account = randomUUID();
   await expect(gap.reserve(account, '+56988888888', GAP)).rejects.toThrow();
   expect(await gap.reserve(account, '+56988888888', 0)).toEqual({ ok: true });
   expect(await gap.reserve(account, '+56988888888', 0)).toEqual({ ok: true });
   expect([...(await gap.reserveMany(account, ['+56988888888', '+56999999999'], 0)).values()]).toEqual([{ ok: true }, { ok: true }]);
   offline.disconnect();
+});
+
+it('Redis keys carry a keyed hash of the phone, never the phone itself (nor its digits)', async () => {
+  const account = randomUUID();
+  const phone = '+56912345678';
+  expect(await a.reserve(account, phone, GAP)).toEqual({ ok: true });
+  const keys = await connections[0].keys(`${prefix}:flow:pair-gap:${account}:*`);
+  expect(keys).toHaveLength(1);
+  expect(keys[0]).not.toContain('56912345678');
+  expect(keys[0]).not.toContain('12345678');
+  // Keyed: another key names the same phone differently, so the name cannot be looked up in a table of phone hashes.
+  const other = new PairGap(connections[0], prefix, Buffer.alloc(32, 9));
+  expect(await other.reserve(account, phone, GAP)).toEqual({ ok: true });
+  expect(await connections[0].keys(`${prefix}:flow:pair-gap:${account}:*`)).toHaveLength(2);
 });

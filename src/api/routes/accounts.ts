@@ -2,6 +2,7 @@
  * Provider accounts. Config and credentials are validated by the provider's adapter schemas;
  * credentials are write-only: responses show which credential fields are set, never values.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { resumeAccount } from '../../accounts/account-actions.js';
@@ -10,6 +11,8 @@ import { errors } from '../../errors.js';
 import { checkAccountSettings } from '../../providers/account-settings.js';
 import { providerLabel } from '../../providers/registry.js';
 import { PROVIDERS, type ProviderName } from '../../providers/types.js';
+import { accountCredentials, assertProviderEnabled, sealedCredentials, securitySettings } from '../../security/security-settings.js';
+import { providerHostProblem } from '../../security/outbound-guard.js';
 import { hasWebhooks } from '../../webhooks/parse-webhook.js';
 import { newWebhookSecret, webhookPath } from '../../webhooks/webhook-secrets.js';
 import type { AppContext } from '../app.js';
@@ -46,7 +49,7 @@ export function publicAccount(a: ProviderAccount) {
     provider: a.provider,
     name: a.name,
     config: a.config,
-    credentialsSet: Object.keys((a.credentials as Record<string, unknown> | null) ?? {}).sort(),
+    credentialsSet: credentialFields(a),
     ratePerSecond: a.ratePerSecond,
     status: a.status,
     statusCode: a.statusCode,
@@ -61,6 +64,24 @@ export function publicAccount(a: ProviderAccount) {
   };
 }
 
+/** The names of the credential fields set (never values); none when the stored value cannot be decrypted. */
+function credentialFields(a: ProviderAccount): string[] {
+  try {
+    return Object.keys(accountCredentials(a)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Refuses config URLs the engine would not call (plain http, private or reserved hosts) with a clear 422, before anything is stored. */
+async function checkProviderUrls(provider: ProviderName, config: object): Promise<void> {
+  for (const [field, value] of Object.entries(config)) {
+    if (!/url$/i.test(field) || typeof value !== 'string') continue;
+    const problem = await providerHostProblem(value, securitySettings().outbound);
+    if (problem) throw errors.providerUrlRefused(provider, `config.${field}`, problem);
+  }
+}
+
 /** The account's webhook URL, shown once: only its hash is stored. */
 function webhookInfo(publicUrl: string | null, account: ProviderAccount, secret: string) {
   const path = webhookPath(account.id, secret);
@@ -73,21 +94,36 @@ function webhookInfo(publicUrl: string | null, account: ProviderAccount, secret:
   };
 }
 
+/** The stored credentials to merge a PATCH into; when they cannot be decrypted, a PATCH must bring all of them. */
+function credentialsOrRefuse(account: ProviderAccount, replacing: boolean): Record<string, unknown> {
+  try {
+    return accountCredentials(account);
+  } catch {
+    if (replacing) return {};
+    throw errors.credentialsUnreadable(account.id);
+  }
+}
+
 /** The settings as the provider's adapter reads them (src/providers/account-settings.ts), or a 400 naming each problem. */
-function validateSettings(provider: ProviderName, config: unknown, credentials: unknown): { config: object; credentials: object } {
+function validateSettings(provider: ProviderName, config: unknown, credentials: unknown): { config: object; credentials: Record<string, unknown> } {
   const checked = checkAccountSettings(provider, '', config, credentials);
   if (!checked.ok) throw errors.invalidAccountConfig(provider, checked.problems);
-  return { config: checked.settings.config as object, credentials: checked.settings.credentials as object };
+  return { config: checked.settings.config as object, credentials: checked.settings.credentials as Record<string, unknown> };
 }
 
 export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.post('/v1/accounts', async (request, reply) => {
       const body = parseInput(createBody, request.body);
+      assertProviderEnabled(body.provider);
       const settings = validateSettings(body.provider, body.config, body.credentials);
+      await checkProviderUrls(body.provider, settings.config);
       const webhook = newWebhookSecret();
+      // The id is chosen here: it is bound into the sealed credentials.
+      const id = randomUUID();
       const account = await ctx.db.prisma.providerAccount.create({
         data: {
+          id,
           tenantId: request.tenantId,
           provider: body.provider,
           name: body.name,
@@ -95,7 +131,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           messagingLimit: body.messagingLimit,
           pairGapSeconds: body.pairGapSeconds,
           webhookSecretHash: webhook.hash,
-          ...settings,
+          config: settings.config,
+          ...sealedCredentials(id, settings.credentials),
         },
       });
       return reply.status(201).send({ ...publicAccount(account), webhook: webhookInfo(ctx.config.publicUrl, account, webhook.secret) });
@@ -119,11 +156,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(id);
       // Credentials not sent are kept; sent ones replace the stored fields one by one.
-      const settings = validateSettings(
-        account.provider,
-        body.config ?? account.config,
-        { ...((account.credentials as Record<string, unknown> | null) ?? {}), ...(body.credentials ?? {}) },
-      );
+      const settings = validateSettings(account.provider, body.config ?? account.config, { ...credentialsOrRefuse(account, body.credentials !== undefined), ...(body.credentials ?? {}) });
+      await checkProviderUrls(account.provider, settings.config);
       const updated = await ctx.db.prisma.providerAccount.update({
         where: { id },
         data: {
@@ -131,7 +165,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           ...(body.ratePerSecond ? { ratePerSecond: body.ratePerSecond } : {}),
           ...(body.messagingLimit === undefined ? {} : { messagingLimit: body.messagingLimit }),
           ...(body.pairGapSeconds === undefined ? {} : { pairGapSeconds: body.pairGapSeconds }),
-          ...settings,
+          config: settings.config,
+          ...sealedCredentials(id, settings.credentials),
         },
       });
       return publicAccount(updated);
