@@ -64,6 +64,21 @@ describe('decodeText', () => {
     }
   });
 
+  it('reads a UTF-8 line inside a Windows-1252 file as UTF-8, whatever the chunking', async () => {
+    const text = 'teléfono;nombre\n+56987654321;Muñoz\n'.repeat(20);
+    const file = Buffer.concat([iconv.encode(text, 'win1252'), Buffer.from('+56987654322;Peña\n', 'utf8'), iconv.encode('+56987654323;Núñez\n', 'win1252')]);
+    for (const size of [1, 2, 3, 7, 1 << 20]) {
+      expect(await decodeAll(split(file, size))).toEqual({ text: `${text}+56987654322;Peña\n+56987654323;Núñez\n`, encoding: 'windows-1252' });
+    }
+  });
+
+  it('keeps a mostly UTF-8 file in UTF-8: its one bad byte becomes U+FFFD, whatever the chunking', async () => {
+    const file = Buffer.concat([Buffer.from('nombre\nJosé\nMuñoz\n', 'utf8'), Buffer.from([0x42, 0xc3, 0x28, 0x0a]), Buffer.from('Ñuñoa\n', 'utf8')]);
+    for (const size of [1, 3, 1 << 20]) {
+      expect(await decodeAll(split(file, size))).toEqual({ text: 'nombre\nJosé\nMuñoz\nB\ufffd(\nÑuñoa\n', encoding: 'utf-8' });
+    }
+  });
+
   it('passes text through when the caller already decoded it', async () => {
     const decoded = decodeText(Readable.from(['telé', 'fono\n']));
     let text = '';

@@ -144,7 +144,7 @@ describe('binary files and wide files (defect 3)', () => {
     expect((error as Error).message).not.toContain('PK\u0003');
   });
 
-  it('refuses gzip, ELF and random bytes with their own code', async () => {
+  it('refuses gzip, ELF, .xls, images and random bytes with their own code', async () => {
     let seed = 7;
     const random = Buffer.alloc(4096);
     for (let i = 0; i < random.length; i++) random[i] = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
@@ -152,6 +152,8 @@ describe('binary files and wide files (defect 3)', () => {
       [Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), random]), 'gzip'],
       [Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01]), random]), 'program'],
       [random, 'binary data'],
+      [Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), random]), 'old Excel (.xls)'],
+      [Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), random]), 'PNG image'],
     ];
     for (const [bytes, what] of cases) {
       const { options } = await createCampaign(ctx);

@@ -3,7 +3,7 @@
  * decompressed bytes; unknown encodings 415), "charset=" in Content-Type, and binary files
  * refused with a short sentence. The same streamed-upload helper serves the suppression import.
  */
-import { gzipSync, brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDraftCampaign,
@@ -41,9 +41,10 @@ async function upload(body: Buffer | string, contentType: string, headers: Recor
 }
 
 describe('Content-Encoding', () => {
-  it('reads a gzip body, and a br one', async () => {
+  it('reads a gzip body, a deflate one and a br one', async () => {
     for (const [encoding, body] of [
       ['gzip', gzipSync(csv(50))],
+      ['deflate', deflateSync(csv(50))],
       ['br', brotliCompressSync(csv(50))],
     ] as const) {
       const { response } = await upload(body, 'text/csv', { 'content-encoding': encoding });
