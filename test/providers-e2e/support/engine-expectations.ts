@@ -14,7 +14,10 @@ import { expect } from 'vitest';
 import { resumeAccount } from '../../../src/accounts/account-actions.js';
 import { applyCampaignAction } from '../../../src/campaigns/campaign-actions.js';
 import { waitFor } from '../../support/fixtures.js';
-import type { Engine } from './engine.js';
+import type { Engine as EngineHarness } from '../../support/engine-harness.js';
+
+/** What these helpers read: the test's database and the engine's account queues. */
+type Engine = Pick<EngineHarness, 'ctx' | 'queues'>;
 import {
   accountQueue,
   accountState,
