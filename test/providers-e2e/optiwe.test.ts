@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { OPTIWE, optiweAccount, startOptiwe } from './cases/optiwe.js';
 import { createCampaign, recipientsByPhone, startCampaign, waitForCampaignStatus } from './support/provider-campaign.js';
-import { describeProviderThroughEngine } from './support/provider-suite.js';
+import { deliveriesOf, describeProviderThroughEngine } from './support/provider-suite.js';
 
 const world = describeProviderThroughEngine(OPTIWE);
 
@@ -40,7 +40,7 @@ describe('Optiwe through the engine, its own paths', () => {
       expect(rows[invalid]).toMatchObject({ status: 'failed', errorCode: 'RECIPIENT_INVALID' });
       const others = phones.filter((p) => p !== invalid);
       expect(others.map((p) => rows[p]?.status)).toEqual(others.map(() => 'accepted'));
-      expect(OPTIWE.deliveriesOf(server, others)).toEqual(others.map(() => 1));
+      expect(deliveriesOf(OPTIWE, server, others)).toEqual(others.map(() => 1));
     } finally {
       await server.close();
     }

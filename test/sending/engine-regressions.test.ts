@@ -40,9 +40,8 @@ it('recipients written back to queued during a pause are sent after resume, with
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
   await waitFor('failing sends', async () => (sandbox.stats().byStatus['500'] ?? 0) >= 100);
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'pause');
-  await new Promise((r) => setTimeout(r, 1_500));
-  const whilePaused = await statusCounts(ctx, campaignId);
-  expect(whilePaused.sending ?? 0).toBe(0);
+  // The sends in flight at the pause land (as retries, written `queued`, or back to pending).
+  await waitFor('sends in flight to land', async () => !(await statusCounts(ctx, campaignId)).sending);
 
   sandbox.settings.failureRate = 0;
   sandbox.settings.latencyMs = 0;
@@ -73,7 +72,8 @@ it('an account whose stored settings are invalid is stopped with the reason, not
     await queues.close();
     redis.disconnect();
   }
-  await new Promise((r) => setTimeout(r, 500));
+  // Its queue is paused (checked above), so its jobs are held: every recipient stays queued, untried.
+  await waitFor('nothing under way', async () => !(await statusCounts(ctx, campaignId)).sending);
   const counts = await statusCounts(ctx, campaignId);
   expect(counts).toEqual({ queued: 20 });
   const { rows } = await ctx.db.pool.query(`SELECT max(attempts)::int AS m FROM recipients WHERE campaign_id = $1`, [campaignId]);

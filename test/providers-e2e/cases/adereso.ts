@@ -6,7 +6,7 @@
  * account_limited answer.
  */
 import { startFakeAderesoServer, type FakeAderesoServer } from '../../fakes/adereso-server.js';
-import { createAccount, tally } from '../support/provider-campaign.js';
+import { createAccount } from '../support/provider-campaign.js';
 import type { E2eEngine, ProviderCase } from '../support/provider-suite.js';
 
 export const BUSINESS_NUMBER = '56900000000';
@@ -28,10 +28,7 @@ export const ADERESO: ProviderCase<FakeAderesoServer, 'sent' | 'sentWithoutId' |
   account: (engine, fake) => aderesoAccount(engine, fake),
   hang: (fake, phone) => fake.script({ hang: true }, { phone: digits(phone) }),
   requestsFor: (fake, phone) => fake.requests.filter((r) => (r.json as { phone?: unknown } | undefined)?.phone === digits(phone)).length,
-  deliveriesOf: (fake, phones) => {
-    const counts = tally(fake.deliveries.map((d) => `+${d.phone}`));
-    return phones.map((phone) => counts.get(phone) ?? 0);
-  },
+  deliveredPhones: (fake) => fake.deliveries.map((d) => `+${d.phone}`),
   done: (fake, phone) => sent(1, messageIdOf(fake, phone)),
   outcomes: {
     phones: {

@@ -7,8 +7,8 @@
  * opted_out answer.
  */
 import { startFakeAtomchatServer, type FakeAtomchatOptions, type FakeAtomchatServer } from '../../fakes/atomchat-server.js';
-import { createAccount, tally } from '../support/provider-campaign.js';
-import type { E2eEngine, ProviderCase } from '../support/provider-suite.js';
+import { createAccount } from '../support/provider-campaign.js';
+import { ownFake, type E2eEngine, type ProviderCase } from '../support/provider-suite.js';
 
 const TEMPLATE_ID = 'tpl-aviso';
 const TEMPLATE = { name: 'aviso', externalId: TEMPLATE_ID, body: 'Hola {{1}}, tu pedido está listo', paramNames: ['nombre'] };
@@ -22,12 +22,6 @@ function account(engine: E2eEngine, server: FakeAtomchatServer): Promise<string>
   return createAccount(engine.ctx, { provider: 'atomchat', config: { baseUrl: server.url }, credentials: { publicToken: server.token } });
 }
 
-/** A fake of the stop scenario's own, and an account on it. */
-async function ownServer(engine: E2eEngine, options: FakeAtomchatOptions) {
-  const fake = await startFakeAtomchatServer(options);
-  return { fake, accountId: await account(engine, fake), close: () => fake.close() };
-}
-
 export const ATOMCHAT: ProviderCase<
   FakeAtomchatServer,
   'sentInConversation' | 'acceptedPending' | 'accepted202' | 'retriedThenAccepted' | 'retriesExhausted' | 'rateLimitedThenAccepted' | 'timedOut' | 'dropped'
@@ -38,10 +32,7 @@ export const ATOMCHAT: ProviderCase<
   account,
   hang: (fake, phone) => fake.script({ hang: true }, { phone: digits(phone) }),
   requestsFor: (fake, phone) => fake.requests.filter((r) => (r.json as { phoneNumber?: unknown } | undefined)?.phoneNumber === digits(phone)).length,
-  deliveriesOf: (fake, phones) => {
-    const counts = tally(fake.deliveries.map((d) => `+${d.phoneNumber}`));
-    return phones.map((phone) => counts.get(phone) ?? 0);
-  },
+  deliveredPhones: (fake) => fake.deliveries.map((d) => `+${d.phoneNumber}`),
   // A new number: AtomChat took it ("Pending") but WhatsApp has not confirmed; no id yet.
   done: () => done('accepted', 1, null),
   outcomes: {
@@ -94,7 +85,7 @@ export const ATOMCHAT: ProviderCase<
     title: 'pauses the account when its channel is not configured, keeps its recipients queued, and sends them once on resume',
     phones: ['+56911170001', '+56911170002', '+56911170003'],
     async arrange(engine) {
-      const own = await ownServer(engine, { templates: { [TEMPLATE_ID]: { paramNames: ['nombre'], channelConfigured: false } } });
+      const own = await ownFake(engine, () => startFakeAtomchatServer({ templates: { [TEMPLATE_ID]: { paramNames: ['nombre'], channelConfigured: false } } }), account);
       // AtomChat support connects the channel.
       return { ...own, fix: () => (own.fake.options.templates[TEMPLATE_ID] = { paramNames: ['nombre'], channelConfigured: true }) };
     },
@@ -106,7 +97,7 @@ export const ATOMCHAT: ProviderCase<
     title: "limits the account at its plan's conversation limit (401), defers its recipients, and sends them once on resume",
     phones: ['+56911180001', '+56911180002', '+56911180003'],
     async arrange(engine) {
-      const own = await ownServer(engine, { ...FAKE_OPTIONS, conversationLimit: 0 });
+      const own = await ownFake(engine, () => startFakeAtomchatServer({ ...FAKE_OPTIONS, conversationLimit: 0 }), account);
       // The plan is upgraded.
       return { ...own, fix: () => (own.fake.options.conversationLimit = Number.POSITIVE_INFINITY) };
     },

@@ -8,7 +8,7 @@
  * already_sent answer. (The deferral is meta.test.ts's own scenario.)
  */
 import { metaErrorReply, startFakeMeta, type FakeMeta } from '../../fakes/meta-server.js';
-import { createAccount, tally } from '../support/provider-campaign.js';
+import { createAccount } from '../support/provider-campaign.js';
 import type { E2eEngine, ProviderCase } from '../support/provider-suite.js';
 
 export const META_TEMPLATE = { name: 'aviso', language: 'es_AR', body: 'Hola {{1}}, tu pedido está listo' };
@@ -41,10 +41,7 @@ export const META: ProviderCase<FakeMeta, 'sent' | 'notOnWhatsApp' | 'optedOut' 
   account: metaAccount,
   hang: (fake, phone) => fake.script({ hang: true }, { phone: digits(phone) }),
   requestsFor: (fake, phone) => fake.requests.filter((r) => (r.json as { to?: unknown } | undefined)?.to === phone).length,
-  deliveriesOf: (fake, phones) => {
-    const counts = tally(fake.deliveries.map((d) => d.to));
-    return phones.map((phone) => counts.get(phone) ?? 0);
-  },
+  deliveredPhones: (fake) => fake.deliveries.map((d) => d.to),
   done: (fake, phone) => metaSent(fake, phone),
   outcomes: {
     phones: {

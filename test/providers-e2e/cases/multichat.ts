@@ -5,8 +5,8 @@
  * It has no accepted or opted_out answer.
  */
 import { startFakeMultichatServer, type FakeMultichatOptions, type FakeMultichatServer } from '../../fakes/multichat-server.js';
-import { createAccount, tally } from '../support/provider-campaign.js';
-import type { E2eEngine, ProviderCase } from '../support/provider-suite.js';
+import { createAccount } from '../support/provider-campaign.js';
+import { ownFake, type E2eEngine, type ProviderCase } from '../support/provider-suite.js';
 
 const TEMPLATE = { name: 'saludo', externalId: '201', body: 'Hola {{1}}, tenemos novedades' };
 const FAKE_OPTIONS: FakeMultichatOptions = {
@@ -23,12 +23,6 @@ function account(engine: E2eEngine, server: FakeMultichatServer): Promise<string
   return createAccount(engine.ctx, { provider: 'multichat', config: { baseUrl: server.url }, credentials: { login: server.login, token: server.token } });
 }
 
-/** A fake of the stop scenario's own, and an account on it. */
-async function ownServer(engine: E2eEngine, options: FakeMultichatOptions) {
-  const fake = await startFakeMultichatServer({ ...FAKE_OPTIONS, ...options });
-  return { fake, accountId: await account(engine, fake), close: () => fake.close() };
-}
-
 export const MULTICHAT: ProviderCase<
   FakeMultichatServer,
   'sent' | 'alreadySent' | 'notColombian' | 'marketingCapped' | 'retriedThenSent' | 'retriesExhausted' | 'rateLimitedThenSent' | 'timedOut'
@@ -39,10 +33,7 @@ export const MULTICHAT: ProviderCase<
   account,
   hang: (fake, phone) => fake.script({ hang: true }, { mobile: mobile(phone) }),
   requestsFor: (fake, phone) => fake.requests.filter((r) => r.form.mobile === mobile(phone)).length,
-  deliveriesOf: (fake, phones) => {
-    const counts = tally(fake.deliveries.map((d) => `+${d.mobile}`));
-    return phones.map((phone) => counts.get(phone) ?? 0);
-  },
+  deliveredPhones: (fake) => fake.deliveries.map((d) => `+${d.mobile}`),
   done: (fake, phone) => sent(1, messageIdOf(fake, phone)),
   outcomes: {
     phones: {
@@ -94,7 +85,7 @@ export const MULTICHAT: ProviderCase<
     title: 'pauses the account on an account error (code 3), keeps its recipients queued, and sends them once on resume',
     phones: ['+573001200001', '+573001200002', '+573001200003'],
     async arrange(engine) {
-      const own = await ownServer(engine, { chatbotAssigned: false });
+      const own = await ownFake(engine, () => startFakeMultichatServer({ ...FAKE_OPTIONS, chatbotAssigned: false }), account);
       // multichat support assigns a chatbot.
       return { ...own, fix: () => (own.fake.options.chatbotAssigned = true) };
     },
@@ -106,7 +97,7 @@ export const MULTICHAT: ProviderCase<
     title: 'limits the account when its balance runs out (code 5), defers its recipients, and sends them once on resume',
     phones: ['+573001300001', '+573001300002', '+573001300003'],
     async arrange(engine) {
-      const own = await ownServer(engine, { balance: 0 });
+      const own = await ownFake(engine, () => startFakeMultichatServer({ ...FAKE_OPTIONS, balance: 0 }), account);
       // The account is topped up.
       return { ...own, fix: () => (own.fake.options.balance = 100) };
     },

@@ -8,8 +8,8 @@
  * bulk endpoint (optiwe.test.ts's own scenario), and it has no already_sent answer.
  */
 import { startFakeOptiwe, type FakeOptiwe, type FakeOptiweOptions } from '../../fakes/optiwe-server.js';
-import { createAccount, tally } from '../support/provider-campaign.js';
-import type { E2eEngine, ProviderCase } from '../support/provider-suite.js';
+import { createAccount } from '../support/provider-campaign.js';
+import { ownFake, type E2eEngine, type ProviderCase } from '../support/provider-suite.js';
 
 const TEMPLATE = { name: 'aviso', body: 'Hola {{1}}, tu pedido está listo' };
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -26,12 +26,6 @@ export function optiweAccount(engine: E2eEngine, server: FakeOptiwe): Promise<st
   return createAccount(engine.ctx, { provider: 'optiwe', config: { baseUrl: server.url }, credentials: { token: server.token } });
 }
 
-/** A fake of the stop scenario's own, and an account on it. */
-async function ownServer(engine: E2eEngine, options: FakeOptiweOptions) {
-  const fake = await startOptiwe(options);
-  return { fake, accountId: await optiweAccount(engine, fake), close: () => fake.close() };
-}
-
 export const OPTIWE: ProviderCase<FakeOptiwe, 'sent' | 'invalidNumber' | 'optedOut' | 'retriedThenSent' | 'retriesExhausted' | 'rateLimitedThenSent' | 'timedOut'> = {
   label: 'Optiwe',
   template: TEMPLATE,
@@ -44,10 +38,7 @@ export const OPTIWE: ProviderCase<FakeOptiwe, 'sent' | 'invalidNumber' | 'optedO
       const body = r.json as { customerCountryCode?: unknown; customerPhone?: unknown } | undefined;
       return typeof body?.customerCountryCode === 'string' && typeof body.customerPhone === 'string' && body.customerCountryCode + body.customerPhone === phone;
     }).length,
-  deliveriesOf: (fake, phones) => {
-    const counts = tally(fake.deliveries.map((d) => d.phone));
-    return phones.map((phone) => counts.get(phone) ?? 0);
-  },
+  deliveredPhones: (fake) => fake.deliveries.map((d) => d.phone),
   done: () => SENT,
   outcomes: {
     phones: {
@@ -96,7 +87,7 @@ export const OPTIWE: ProviderCase<FakeOptiwe, 'sent' | 'invalidNumber' | 'optedO
     title: 'pauses the account when outbound messages are not enabled, keeps its recipients queued, and sends them once on resume',
     phones: ['+56911210001', '+56911210002', '+56911210003'],
     async arrange(engine) {
-      const own = await ownServer(engine, { outboundEnabled: false });
+      const own = await ownFake(engine, () => startOptiwe({ outboundEnabled: false }), optiweAccount);
       // Outbound is enabled in Optiwe.
       return { ...own, fix: () => (own.fake.options.outboundEnabled = true) };
     },
@@ -108,7 +99,7 @@ export const OPTIWE: ProviderCase<FakeOptiwe, 'sent' | 'invalidNumber' | 'optedO
     title: 'limits the account at its WhatsApp tier limit, defers its recipients, and sends them once on resume',
     phones: ['+56911220001', '+56911220002', '+56911220003'],
     async arrange(engine) {
-      const own = await ownServer(engine, { tierLimit: 0 });
+      const own = await ownFake(engine, () => startOptiwe({ tierLimit: 0 }), optiweAccount);
       // The tier clears.
       return { ...own, fix: () => (own.fake.options.tierLimit = Number.POSITIVE_INFINITY) };
     },

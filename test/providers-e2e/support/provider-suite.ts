@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config.js';
 import { startEngine, type Engine } from '../../support/engine-harness.js';
 import { expectAccountStopped, expectCampaignPausedByTemplate, resumeAndComplete, resumeCampaignAndComplete } from './engine-expectations.js';
-import { createCampaign, recipientErrorText, recipientsByPhone, startCampaign, waitForCampaignStatus, type RecipientState, type TemplateInput } from './provider-campaign.js';
+import { createCampaign, recipientErrorText, recipientsByPhone, startCampaign, tally, waitForCampaignStatus, type RecipientState, type TemplateInput } from './provider-campaign.js';
 
 /** Short intervals so retries, feeding and timeouts play out in a test's time. None is asserted on. */
 export const E2E_CONFIG: Partial<Config> = {
@@ -77,7 +77,8 @@ export type ProviderCase<F extends FakeProvider, K extends string = string> = {
   /** Makes the next send to `phone` hang until the engine's timeout. */
   hang(fake: F, phone: string): void;
   requestsFor(fake: F, phone: string): number;
-  deliveriesOf(fake: F, phones: readonly string[]): number[];
+  /** The phone (E.164) of every message the fake took. */
+  deliveredPhones(fake: F): string[];
   /** A recipient the provider took on the first attempt (sent, or accepted where that is its answer). */
   done(fake: F, phone: string): RecipientState;
   outcomes: OutcomeCase<F, K>;
@@ -97,6 +98,18 @@ export type ProviderCase<F extends FakeProvider, K extends string = string> = {
 };
 
 export type ProviderWorld<F extends FakeProvider> = { readonly engine: E2eEngine; readonly fake: F };
+
+/** How many messages the fake took for each phone. */
+export function deliveriesOf<F extends FakeProvider>(row: Pick<ProviderCase<F>, 'deliveredPhones'>, fake: F, phones: readonly string[]): number[] {
+  const counts = tally(row.deliveredPhones(fake));
+  return phones.map((phone) => counts.get(phone) ?? 0);
+}
+
+/** A fake of a stop scenario's own, started with its options, and an account on it. */
+export async function ownFake<F extends FakeProvider>(engine: E2eEngine, start: () => Promise<F>, account: (engine: E2eEngine, fake: F) => Promise<string>) {
+  const fake = await start();
+  return { fake, accountId: await account(engine, fake), close: () => fake.close() };
+}
 
 const byName = <K extends string, T>(phones: Record<K, string>, value: (phone: string) => T): Record<K, T> =>
   Object.fromEntries(Object.entries<string>(phones).map(([name, phone]) => [name, value(phone)])) as Record<K, T>;
@@ -134,12 +147,8 @@ export function describeProviderThroughEngine<F extends FakeProvider, K extends 
       const { engine, fake } = world;
       const o = row.outcomes;
       o.arrange(fake, o.phones);
-      const campaignId = await createCampaign(engine.ctx, {
-        accountId: await row.account(engine, fake),
-        template: row.template,
-        maxAttempts: 3,
-        recipients: Object.values<string>(o.phones).map((phone) => ({ phone, variables: ['Ana'] })),
-      });
+      const recipients = Object.values<string>(o.phones).map((phone) => ({ phone, variables: ['Ana'] }));
+      const campaignId = await createCampaign(engine.ctx, { accountId: await row.account(engine, fake), template: row.template, maxAttempts: 3, recipients });
       await startCampaign(engine.ctx, campaignId);
       await waitForCampaignStatus(engine.ctx, campaignId, 'completed');
 
@@ -153,7 +162,7 @@ export function describeProviderThroughEngine<F extends FakeProvider, K extends 
         else expect(actual).toContain(text?.contains);
       }
       expect(byName(o.phones, (phone) => row.requestsFor(fake, phone))).toEqual(o.requests);
-      const delivered = row.deliveriesOf(fake, Object.values(o.phones));
+      const delivered = deliveriesOf(row, fake, Object.values(o.phones));
       expect(Object.fromEntries(Object.keys(o.phones).map((name, i) => [name, delivered[i]]))).toEqual(o.deliveries);
     });
 
@@ -161,11 +170,8 @@ export function describeProviderThroughEngine<F extends FakeProvider, K extends 
       const { engine, fake } = world;
       const t = row.templateError;
       row.hang(fake, t.inDoubt);
-      const campaignId = await createCampaign(engine.ctx, {
-        accountId: await row.account(engine, fake),
-        template: row.template,
-        recipients: [{ phone: t.bad, variables: t.badVariables }, { phone: t.inDoubt, variables: ['Ana'] }, ...t.good.map((phone) => ({ phone, variables: ['Ana'] }))],
-      });
+      const recipients = [{ phone: t.bad, variables: t.badVariables }, { phone: t.inDoubt, variables: ['Ana'] }, ...t.good.map((phone) => ({ phone, variables: ['Ana'] }))];
+      const campaignId = await createCampaign(engine.ctx, { accountId: await row.account(engine, fake), template: row.template, recipients });
       await startCampaign(engine.ctx, campaignId);
 
       const pending = await expectCampaignPausedByTemplate(engine, {
@@ -183,7 +189,7 @@ export function describeProviderThroughEngine<F extends FakeProvider, K extends 
       for (const phone of t.good) expect(rows[phone]).toEqual(row.done(fake, phone));
       expect(rows[t.bad]?.status).toBe('failed');
       expect([t.bad, t.inDoubt, ...t.good].map((phone) => row.requestsFor(fake, phone))).toEqual([1, 1, 1, 1, 1, 1]);
-      expect(row.deliveriesOf(fake, t.good)).toEqual([1, 1, 1, 1]);
+      expect(deliveriesOf(row, fake, t.good)).toEqual([1, 1, 1, 1]);
     });
 
     for (const [status, stop] of [['paused', row.accountError], ['limited', row.accountLimited]] as const) {
@@ -197,13 +203,13 @@ export function describeProviderThroughEngine<F extends FakeProvider, K extends 
           await startCampaign(engine.ctx, campaignId);
 
           await expectAccountStopped(engine, { accountId, campaignId, status, code: stop.code, providerCode: stop.providerCode, reasonIncludes: stop.reasonIncludes });
-          expect(row.deliveriesOf(fake, stop.phones)).toEqual(stop.phones.map(() => 0));
+          expect(deliveriesOf(row, fake, stop.phones)).toEqual(stop.phones.map(() => 0));
 
           // The cause is cleared; the operator resumes the account.
           arranged.fix();
           const rows = await resumeAndComplete(engine, accountId, campaignId);
           for (const phone of stop.phones) expect(rows[phone]).toEqual(row.done(fake, phone));
-          expect(row.deliveriesOf(fake, stop.phones)).toEqual(stop.phones.map(() => 1));
+          expect(deliveriesOf(row, fake, stop.phones)).toEqual(stop.phones.map(() => 1));
         } finally {
           await arranged.close?.();
         }
