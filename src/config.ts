@@ -57,6 +57,8 @@ const schema = z.object({
    * average reached is rate x 1000 / (1000 + this): 97.6% at 25.
    */
   RATE_JITTER_MS: int(25),
+  /** Log each departure the rate gate admits, on Redis's clock, so tests and bench:rate can check the bound. Off: it costs Redis memory. */
+  RATE_DEPARTURE_LOG: z.enum(['true', 'false']).default('false'),
   /** Circuit breaker per account: provider failures (5xx, timeouts, network) in a 10 s window before it can open... */
   BREAKER_MIN_CALLS: int(20),
   /** ...and how long it first stays open (ms), doubling after each failed probe up to 5 minutes. */
@@ -110,6 +112,7 @@ export type Config = Readonly<{
   uploadMaxBytes: number;
   breakerMinCalls: number;
   rateJitterMs: number;
+  rateDepartureLog: boolean;
   breakerOpenMs: number;
   ingestBatchRows: number;
   consoleSessionTtlSeconds: number;
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
     breakerMinCalls: Math.max(1, e.BREAKER_MIN_CALLS),
     rateJitterMs: Math.min(500, e.RATE_JITTER_MS),
+    rateDepartureLog: e.RATE_DEPARTURE_LOG === 'true',
     breakerOpenMs: Math.max(100, e.BREAKER_OPEN_MS),
     ingestBatchRows: Math.max(100, e.INGEST_BATCH_ROWS),
     consoleSessionTtlSeconds: Math.max(60, e.CONSOLE_SESSION_TTL_SECONDS),

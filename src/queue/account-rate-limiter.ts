@@ -13,6 +13,10 @@
  * request goes out: it records each departure in a sorted set and lets one through only while
  * fewer than `rate` left in the last second (a true sliding window, on Redis's clock), else
  * says how long until the oldest one ages out. Pacing can then sit close to the rate.
+ *
+ * Optionally (RATE_DEPARTURE_LOG) the gate also appends each departure it admits, on the same
+ * Redis clock, to a per-account list, so a test or benchmark can check the bound on the engine's
+ * own departure times, whatever the load on the machine (`readDepartureLog`). Off in production.
  */
 import type { Redis } from 'ioredis';
 
@@ -22,7 +26,15 @@ import type { Redis } from 'ioredis';
  * whose clock sees sends up to `jitterMs` apart from ours still never counts more than the rate
  * in one second. The price is the average: rate x 1000 / (1000 + jitter), 97.6% at 25 ms.
  */
-export type RateLimiterOptions = { jitterMs: number };
+export type RateLimiterOptions = {
+  jitterMs: number;
+  /** Keep every admitted departure's time in `<prefix>:departure-log:<account>` (tests, bench:rate). Default off. */
+  departureLog?: boolean;
+};
+
+/** How long a departure log outlives its last departure, and how many entries it keeps at most. */
+const LOG_TTL_MS = 3_600_000;
+const LOG_MAX_ENTRIES = 200_000;
 
 const GATE = `
 local t = redis.call('TIME')
@@ -33,6 +45,11 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], window * 2)
+  if ARGV[4] == '1' then
+    redis.call('RPUSH', KEYS[2], string.format('%.3f', now))
+    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
+    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5]))
+  end
   return '0'
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -53,6 +70,7 @@ export class AccountRateLimiter {
   private sequence = 0;
   private readonly windowMs: number;
   private readonly pacing: number;
+  private readonly departureLog: boolean;
 
   constructor(
     private readonly redis: Redis,
@@ -61,6 +79,12 @@ export class AccountRateLimiter {
   ) {
     this.windowMs = 1000 + Math.max(0, options.jitterMs);
     this.pacing = 1000 / this.windowMs;
+    this.departureLog = options.departureLog ?? false;
+  }
+
+  /** The sliding window the departure gate counts over, ms: 1000 + the jitter allowance. */
+  get gateWindowMs(): number {
+    return this.windowMs;
   }
 
   /** Reserves the account's next send slot; returns how long to wait for it, ms. */
@@ -79,11 +103,48 @@ export class AccountRateLimiter {
     if (waitMs > 0.5) await sleep(waitMs);
     const limit = Math.max(1, Math.floor(limitPerSecond));
     for (;;) {
-      const gateMs = Number(await this.redis.eval(GATE, 1, `${this.prefix}:departures:${accountId}`, String(limit), String(this.windowMs), `${process.pid}:${++this.sequence}:${Math.random()}`));
+      const gateMs = Number(
+        await this.redis.eval(
+          GATE,
+          2,
+          `${this.prefix}:departures:${accountId}`,
+          departureLogKey(this.prefix, accountId),
+          String(limit),
+          String(this.windowMs),
+          `${process.pid}:${++this.sequence}:${Math.random()}`,
+          this.departureLog ? '1' : '0',
+          String(LOG_TTL_MS),
+          String(LOG_MAX_ENTRIES),
+        ),
+      );
       if (gateMs <= 0) return;
       await sleep(gateMs + 1);
     }
   }
+}
+
+function departureLogKey(prefix: string, accountId: string): string {
+  return `${prefix}:departure-log:${accountId}`;
+}
+
+/** The departures the gate admitted for an account (Redis-clock ms, in admission order), when RATE_DEPARTURE_LOG is on. */
+export async function readDepartureLog(redis: Redis, prefix: string, accountId: string): Promise<number[]> {
+  return (await redis.lrange(departureLogKey(prefix, accountId), 0, -1)).map(Number);
+}
+
+/**
+ * The most departures in any window of `windowMs` (half-open, as the gate counts: a departure
+ * exactly `windowMs` after another is outside its window). `times` need not be sorted.
+ */
+export function mostInAnyWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end += 1) {
+    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= windowMs) start += 1;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
 }
 
 function sleep(ms: number): Promise<void> {

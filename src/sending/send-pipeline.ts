@@ -71,7 +71,7 @@ export class SendPipeline {
   private readonly bulk = new Map<string, Batcher<{ context: CampaignContext; message: OutboundMessage }, SendOutcome>>();
 
   constructor(private readonly deps: SendPipelineDeps) {
-    this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix, { jitterMs: deps.config.rateJitterMs });
+    this.limiter = new AccountRateLimiter(deps.redis, deps.queues.prefix, { jitterMs: deps.config.rateJitterMs, departureLog: deps.config.rateDepartureLog });
     this.adaptiveRate = new AdaptiveRate(deps.redis, deps.queues.prefix);
     this.breaker = new CircuitBreaker(deps.redis, deps.queues.prefix, { minCalls: deps.config.breakerMinCalls, openMs: deps.config.breakerOpenMs });
     this.pairGap = new PairGap(deps.redis, deps.queues.prefix, securitySettings().vault.derivedKey('pair-gap'));

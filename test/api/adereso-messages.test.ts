@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADERESO_PROACTIVE_REFUSAL, startFakeAderesoServer, type FakeAderesoServer, type RecordedRequest } from '../fakes/adereso-server.js';
+import { waitFor } from '../support/fixtures.js';
 import { createAccount, expectError, expectStatus, startApi, type ApiHarness, type PublicAccount } from './api-harness.js';
 
 const TICKET = 'ticket-private';
@@ -163,7 +164,7 @@ describe('Idempotency-Key', () => {
     const before = sentTo(REPLY_PATH).length;
     fake.script({ hang: true }, { path: REPLY_PATH });
     const first = h.api.post(TICKET_REPLY, body, key);
-    for (let i = 0; i < 100 && sentTo(REPLY_PATH).length === before; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the reply to reach Adereso', async () => sentTo(REPLY_PATH).length > before, 30_000, 10);
     expect(sentTo(REPLY_PATH).length - before).toBe(1);
 
     expectError(await h.api.post(TICKET_REPLY, body, key), 409, 'IDEMPOTENCY_KEY_IN_FLIGHT');

@@ -4,74 +4,20 @@
  * app.inject() (no socket). Helpers create accounts, templates and campaigns through the API
  * itself, so every test exercises the same routes a user calls.
  */
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { createTenant } from '../../src/api/api-keys.js';
-import { buildApp } from '../../src/api/app.js';
 import type { Config } from '../../src/config.js';
-import { redisConnection } from '../../src/queue/queues.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import type { ApiClient } from '../support/api-client.js';
+import { startEngine, type Engine } from '../support/engine-harness.js';
+import type { TestContext } from '../support/test-context.js';
 
-export type ApiTenant = { tenantId: string; apiKey: string };
+export { apiClient, type ApiClient, type ApiTenant, type Headers } from '../support/api-client.js';
 
-export type ApiHarness = {
-  ctx: TestContext;
-  app: FastifyInstance;
-  redis: Redis;
-  /** A tenant with a key; each file makes more with `newTenant` for isolation tests. */
-  tenant: ApiTenant;
-  api: ApiClient;
-  newTenant(name: string): Promise<{ tenant: ApiTenant; api: ApiClient }>;
-  close(): Promise<void>;
-};
+/** The API alone (no send workers): the engine harness with its `api` part. */
+export type ApiHarness = Engine<{ api: true }>;
 
-export async function startApi(overrides: Partial<Config> = {}): Promise<ApiHarness> {
-  const ctx = await createTestContext(overrides);
-  const redis = redisConnection(ctx.config.redisUrl);
-  const app = await buildApp({ config: ctx.config, db: ctx.db, redis, logger: ctx.logger });
-  const tenant = await createTenant(ctx.db, 'tenant A');
-  return {
-    ctx,
-    app,
-    redis,
-    tenant,
-    api: apiClient(app, tenant.apiKey),
-    async newTenant(name) {
-      const other = await createTenant(ctx.db, name);
-      return { tenant: other, api: apiClient(app, other.apiKey) };
-    },
-    async close() {
-      await app.close();
-      redis.disconnect();
-      await ctx.close();
-    },
-  };
-}
-
-export type Headers = Record<string, string>;
-
-export type ApiClient = {
-  get(url: string, headers?: Headers): Promise<LightMyRequestResponse>;
-  post(url: string, body?: object, headers?: Headers): Promise<LightMyRequestResponse>;
-  patch(url: string, body: object, headers?: Headers): Promise<LightMyRequestResponse>;
-  /** A raw body with its own content type (uploads). */
-  send(url: string, payload: string | Buffer, contentType: string, headers?: Headers): Promise<LightMyRequestResponse>;
-};
-
-/** Sends the key as `Authorization: Bearer`, the documented default. */
-export function apiClient(app: FastifyInstance, apiKey: string): ApiClient {
-  const auth = { authorization: `Bearer ${apiKey}` };
-  return {
-    get: (url, headers = {}) => app.inject({ method: 'GET', url, headers: { ...auth, ...headers } }),
-    post: (url, body, headers = {}) =>
-      body === undefined
-        ? app.inject({ method: 'POST', url, headers: { ...auth, ...headers } })
-        : app.inject({ method: 'POST', url, headers: { ...auth, ...headers }, payload: body }),
-    patch: (url, body, headers = {}) => app.inject({ method: 'PATCH', url, headers: { ...auth, ...headers }, payload: body }),
-    send: (url, payload, contentType, headers = {}) =>
-      app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': contentType, ...headers }, payload }),
-  };
+export function startApi(overrides: Partial<Config> = {}): Promise<ApiHarness> {
+  return startEngine({ config: overrides, api: true });
 }
 
 export type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };

@@ -151,8 +151,9 @@ describe('BUG 5: upload size limit (src/api/routes/uploads.ts:44-52, 97-98; src/
         (r) => r.status,
         (e: Error) => e.message,
       );
-      await new Promise((r) => setTimeout(r, 500));
-      expect({ upload, exitCode: child.exitCode }).toEqual({ upload: 413, exitCode: null });
+      // Still serving after the refused upload: a later request is answered, by the same process.
+      const health = await fetch(`${base}/health`).then((r) => r.status, (e: Error) => e.message);
+      expect({ upload, health, exitCode: child.exitCode }).toEqual({ upload: 413, health: 200, exitCode: null });
     } finally {
       child.kill();
     }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { WorkerHost } from '../../src/queue/worker-host.js';
+import { waitFor } from '../support/fixtures.js';
 import { expectError, expectStatus, startApi, type ApiHarness, type PublicAccount, type PublicTemplate } from './api-harness.js';
 
 type MessageResult = {
@@ -55,7 +56,7 @@ it('answers 202 when asked not to wait, and the send completes', async () => {
   const response = await h.api.post('/v1/messages', { accountId: account.id, templateId: template.id, phone: '+56987650003', variables: ['2222'], waitMs: 0 });
   const result = expectStatus<MessageResult>(response, 202);
   expect(result.done).toBe(false);
-  for (let i = 0; i < 100 && !sandbox.stats().perPhone['+56987650003']; i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the send to reach the provider', async () => sandbox.stats().perPhone['+56987650003'] !== undefined);
   expect(sandbox.stats().perPhone['+56987650003']).toBe(1);
 });
 

@@ -101,7 +101,9 @@ it('lets exactly one of many concurrent callers on two connections probe', async
 
 it('a failed probe reopens for twice as long, up to maxOpenMs', async () => {
   const account = randomUUID();
-  const breakers = twoProcesses({ openMs: 50, maxOpenMs: 150 });
+  // Open times long enough that the 'open' check right after a failed probe cannot miss them on a
+  // stalled machine (it must come within the new open time).
+  const breakers = twoProcesses({ openMs: 400, maxOpenMs: 1_200 });
   await recordAll(breakers, account, failures(20));
   const openTimes: number[] = [];
   for (let round = 0; round < 4; round++) {
@@ -112,7 +114,7 @@ it('a failed probe reopens for twice as long, up to maxOpenMs', async () => {
     await breakers[round % 2]!.record(account, false);
     expect((await breakers[(round + 1) % 2]!.check(account)).state).toBe('open');
   }
-  expect(openTimes).toEqual([50, 100, 150, 150]);
+  expect(openTimes).toEqual([400, 800, 1_200, 1_200]);
 });
 
 it('a successful probe closes the breaker and resets the open time', async () => {
@@ -135,12 +137,14 @@ it('a successful probe closes the breaker and resets the open time', async () =>
 
 it('a probe whose result never comes is handed to another caller after probeTimeoutMs', async () => {
   const account = randomUUID();
-  const breakers = twoProcesses({ openMs: 50, probeTimeoutMs: 50 });
+  // A probe timeout long enough that the 'open' check right after the probe is handed out cannot
+  // miss it on a stalled machine.
+  const breakers = twoProcesses({ openMs: 50, probeTimeoutMs: 500 });
   await recordAll(breakers, account, failures(20));
   await sleep(70);
   expect(await breakers[0].check(account)).toEqual({ state: 'half_open_probe' });
   expect((await breakers[1].check(account)).state).toBe('open');
-  await sleep(70);
+  await sleep(520);
   expect(await breakers[1].check(account)).toEqual({ state: 'half_open_probe' });
 });
 

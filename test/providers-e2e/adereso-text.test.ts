@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign as createEngineCampaign } from '../../src/campaigns/create-campaign.js';
 import { startFakeAderesoServer, type FakeAderesoServer } from '../fakes/adereso-server.js';
-import { startEngine, type Engine } from './support/engine.js';
+import { startE2eEngine, type E2eEngine } from './support/provider-suite.js';
 import { createAccount, recipientsByPhone, startCampaign, waitForCampaignStatus } from './support/provider-campaign.js';
 import { waitFor } from '../support/fixtures.js';
 
@@ -16,15 +16,15 @@ const BUSINESS_NUMBER = '56900000000';
 const CONVERSATION_PATH = '/v2/message/create_conversation/';
 
 let fake: FakeAderesoServer;
-let engine: Engine;
+let engine: E2eEngine;
 
 beforeAll(async () => {
   fake = await startFakeAderesoServer({ accounts: [BUSINESS_NUMBER], accountIds: { proactive_ok: true, proactive_off: false } });
-  engine = await startEngine();
+  engine = await startE2eEngine();
 });
 
 afterAll(async () => {
-  await engine?.stop();
+  await engine?.close();
   await fake?.close();
 });
 

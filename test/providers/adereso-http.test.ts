@@ -40,6 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Credentials never reach an outcome's text, whatever came back.
+  expect(seen.length).toBeGreaterThan(0);
   for (const result of seen) expect(JSON.stringify(result)).not.toContain(fake.token);
   await fake.close();
 });

@@ -31,6 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  expect(seen.length).toBeGreaterThan(0);
   for (const result of seen) {
     const text = JSON.stringify(result);
     expect(text).not.toContain(fake.token);

@@ -80,6 +80,7 @@ afterAll(async () => {
   expect([...kinds].sort()).toEqual(
     ['account_error', 'account_limited', 'ambiguous', 'deferred', 'opted_out', 'rate_limited', 'recipient_error', 'retry', 'sent', 'template_error'].sort(),
   );
+  expect(seen.length).toBeGreaterThan(0);
   for (const outcome of seen) expect(JSON.stringify(outcome)).not.toContain(fake.token);
 });
 

@@ -39,6 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  expect(seen.length).toBeGreaterThan(0);
   for (const result of seen) {
     expect(JSON.stringify(result)).not.toContain(fake.token);
   }

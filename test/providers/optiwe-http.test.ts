@@ -99,6 +99,7 @@ afterAll(async () => {
   expect([...kinds].sort()).toEqual(
     ['accepted', 'account_error', 'account_limited', 'ambiguous', 'opted_out', 'rate_limited', 'recipient_error', 'retry', 'sent', 'template_error'].sort(),
   );
+  expect(seen.length).toBeGreaterThan(0);
   for (const outcome of seen) expect(JSON.stringify(outcome)).not.toContain(fake.token);
 });
 

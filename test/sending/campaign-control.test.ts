@@ -1,44 +1,40 @@
 /** Pause, resume and cancel take effect within seconds, across a running worker. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
-import { WorkerHost } from '../../src/queue/worker-host.js';
-import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import type { SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
+import { createSandboxCampaign, insertRecipients, runSentinelCampaign, statusCounts, waitFor, waitForNothingUnderWay } from '../support/fixtures.js';
+import { startEngine, type Engine } from '../support/engine-harness.js';
+import type { TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
 let sandbox: SandboxServer;
-let host: WorkerHost;
+let engine: Engine<{ sendWorkers: true; sandbox: true }>;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ feederIntervalMs: 50, queueWindowSeconds: 1 });
-  sandbox = await startSandboxServer();
-  host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
-  await host.start();
+  engine = await startEngine({ config: { feederIntervalMs: 50, queueWindowSeconds: 1 }, sendWorkers: true, sandbox: true });
+  ({ ctx, sandbox } = engine);
 });
 
 afterAll(async () => {
-  await host.stop();
-  await sandbox.close();
-  await ctx.close();
+  await engine?.close();
 });
 
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const status = async (id: string) => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).status;
 
 it('pause stops sending within seconds; resume finishes with every recipient sent once', async () => {
   sandbox.reset();
-  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 100 });
+  const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 100 });
   await insertRecipients(ctx, campaignId, 600);
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
   await waitFor('some sends', async () => sandbox.stats().accepted >= 100);
 
   const paused = await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'pause');
   expect(paused.status).toBe('paused');
-  await settle(1_500); // jobs already taken finish; nothing new starts
+  await waitForNothingUnderWay(ctx, campaignId); // jobs already taken finish
   const atPause = sandbox.stats().accepted;
-  await settle(1_500);
-  expect(sandbox.stats().accepted).toBe(atPause);
+  // Nothing new starts: a campaign on the same account goes out meanwhile, this one's sends do not.
+  const sentinel = await runSentinelCampaign(ctx, { sandboxUrl: sandbox.url, accountId, offset: 50_000 });
+  expect(sandbox.stats().accepted).toBe(atPause + sentinel.length);
   const whilePaused = await statusCounts(ctx, campaignId);
   expect(whilePaused.pending ?? 0).toBeGreaterThan(0);
   expect(whilePaused.queued ?? 0).toBe(0);
@@ -48,21 +44,21 @@ it('pause stops sending within seconds; resume finishes with every recipient sen
   await waitFor('completion', async () => (await status(campaignId)) === 'completed', 60_000);
   expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 600 });
   expect(Math.max(...Object.values(sandbox.stats().perPhone))).toBe(1);
-  expect(sandbox.stats().accepted).toBe(600);
+  expect(sandbox.stats().accepted).toBe(600 + sentinel.length);
 });
 
 it('cancel stops sending and marks what was left as cancelled', async () => {
   sandbox.reset();
-  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 100, name: 'to cancel' });
+  const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 100, name: 'to cancel' });
   await insertRecipients(ctx, campaignId, 600, 10_000);
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
   await waitFor('some sends', async () => sandbox.stats().accepted >= 100);
 
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'cancel');
-  await settle(1_500);
+  await waitForNothingUnderWay(ctx, campaignId);
   const atCancel = sandbox.stats().accepted;
-  await settle(1_500);
-  expect(sandbox.stats().accepted).toBe(atCancel);
+  const sentinel = await runSentinelCampaign(ctx, { sandboxUrl: sandbox.url, accountId, offset: 60_000 });
+  expect(sandbox.stats().accepted).toBe(atCancel + sentinel.length);
   expect(await status(campaignId)).toBe('cancelled');
   const counts = await statusCounts(ctx, campaignId);
   expect((counts.sent ?? 0) + (counts.cancelled ?? 0)).toBe(600);

@@ -4,26 +4,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
-import { WorkerHost } from '../../src/queue/worker-host.js';
+import type { SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { startEngine, type Engine } from '../support/engine-harness.js';
+import type { TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
 let sandbox: SandboxServer;
-let host: WorkerHost;
+let engine: Engine<{ sendWorkers: true; sandbox: true }>;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ feederIntervalMs: 50, sweeperIntervalMs: 500, retryBaseDelayMs: 50, retryMaxDelayMs: 200, breakerMinCalls: 1_000_000 });
-  sandbox = await startSandboxServer();
-  host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
-  await host.start();
+  engine = await startEngine({ config: { feederIntervalMs: 50, sweeperIntervalMs: 500, retryBaseDelayMs: 50, retryMaxDelayMs: 200, breakerMinCalls: 1_000_000 }, sendWorkers: true, sandbox: true });
+  ({ ctx, sandbox } = engine);
 });
 
 afterAll(async () => {
-  await host.stop();
-  await sandbox.close();
-  await ctx.close();
+  await engine?.close();
 });
 
 async function campaignStatus(campaignId: string): Promise<string> {

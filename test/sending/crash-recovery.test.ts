@@ -70,6 +70,7 @@ it('survives a SIGKILLed worker without losing or duplicating a message', async 
 
   // Every `sent` recipient was received by the provider; nothing we call sent is invented.
   const { rows } = await ctx.db.pool.query<{ phone: string; status: string }>(`SELECT phone, status FROM recipients WHERE campaign_id = $1`, [campaignId]);
+  expect(rows.filter((row) => row.status === 'sent').length).toBeGreaterThan(0);
   for (const row of rows) if (row.status === 'sent') expect(perPhone[row.phone], row.phone).toBe(1);
   // Nothing was dropped: a recipient the provider never saw is not `sent`.
   const neverSeen = phones.filter((p) => !perPhone[p]);

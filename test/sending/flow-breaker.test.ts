@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { CircuitBreaker } from '../../src/flow/circuit-breaker.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { settle, startFlowEngine, TEST_TIMEOUT_MS, waitForCampaign, type FlowEngine } from './flow-support.js';
+import { startFlowEngine, TEST_TIMEOUT_MS, waitForCampaign, type FlowEngine } from './flow-support.js';
 
 const RECIPIENTS = 300;
 const MAX_ATTEMPTS = 5;
@@ -33,8 +33,12 @@ it('stops calling a provider that is down, spends no attempts while open, and fi
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
 
   await waitFor('the breaker to open', async () => (await breaker.state(accountId)).state === 'open');
-  // The outage lasts a few seconds more: long enough for every retry to come due many times over.
-  await settle(3_000);
+  // The outage lasts on: until two probes have failed (the open time doubled twice, 300 -> 1200 ms),
+  // long enough for every retry (50-200 ms apart) to come due many times over.
+  await waitFor('two failed probes', async () => {
+    const open = await breaker.state(accountId);
+    return open.state !== 'closed' && (open.retryAt ?? 0) - (open.openedAt ?? 0) >= 1_200;
+  });
   const duringOutage = sandbox.stats();
   const countsDuringOutage = await statusCounts(ctx, campaignId);
   const stateDuringOutage = await breaker.state(accountId);

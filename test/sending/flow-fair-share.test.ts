@@ -5,26 +5,22 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
-import { WorkerHost } from '../../src/queue/worker-host.js';
+import type { SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { startEngine, type Engine } from '../support/engine-harness.js';
+import type { TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
 let sandbox: SandboxServer;
-let host: WorkerHost;
+let engine: Engine<{ sendWorkers: true; sandbox: true }>;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ feederIntervalMs: 50, queueWindowSeconds: 1 });
-  sandbox = await startSandboxServer();
-  host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
-  await host.start();
+  engine = await startEngine({ config: { feederIntervalMs: 50, queueWindowSeconds: 1 }, sendWorkers: true, sandbox: true });
+  ({ ctx, sandbox } = engine);
 });
 
 afterAll(async () => {
-  await host.stop();
-  await sandbox.close();
-  await ctx.close();
+  await engine?.close();
 });
 
 const status = async (id: string) => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).status;

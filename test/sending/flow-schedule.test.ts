@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { campaignProgress } from '../../src/campaigns/campaign-stats.js';
 import { nextWindowOpen, timeZoneForPhone } from '../../src/flow/quiet-hours.js';
-import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { insertPhones, settle, startFlowEngine, TEST_TIMEOUT_MS, waitForCampaign, waitForSettled, type FlowEngine } from './flow-support.js';
+import { createSandboxCampaign, insertRecipients, runSentinelCampaign, statusCounts, waitFor } from '../support/fixtures.js';
+import { insertPhones, startFlowEngine, TEST_TIMEOUT_MS, waitForCampaign, waitForSettled, type FlowEngine } from './flow-support.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -37,20 +37,20 @@ describe('start time', () => {
   it('sends nothing before start_at, and sends once it comes', async () => {
     const { ctx, sandbox } = engine;
     sandbox.reset();
-    const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, name: 'scheduled' });
+    const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, name: 'scheduled' });
     await insertRecipients(ctx, campaignId, 30);
     await ctx.db.pool.query(`UPDATE campaigns SET start_at = now() + interval '1 hour' WHERE id = $1`, [campaignId]);
     await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
-    // Many feeder passes (every 50 ms) go by.
-    await settle(1_500);
-    expect(sandbox.stats().received).toBe(0);
+    // Feeder passes go by: a campaign on the same account is fed and sent meanwhile, this one is not.
+    const sentinel = await runSentinelCampaign(ctx, { sandboxUrl: sandbox.url, accountId, offset: 90_000 });
+    expect(sandbox.stats().received).toBe(sentinel.length);
     expect(await statusCounts(ctx, campaignId)).toEqual({ pending: 30 });
     expect((await waitForCampaign(ctx, campaignId, 'running')).status_code).toBeNull();
 
     await ctx.db.pool.query(`UPDATE campaigns SET start_at = now() WHERE id = $1`, [campaignId]);
     await waitForCampaign(ctx, campaignId, 'completed');
     expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 30 });
-    expect(sandbox.stats().accepted).toBe(30);
+    expect(sandbox.stats().accepted).toBe(30 + sentinel.length);
   }, TEST_TIMEOUT_MS);
 });
 
@@ -112,7 +112,8 @@ describe('quiet hours', () => {
     expect(rows).toEqual([{ error_code: 'QUIET_HOURS', not_before: expected }]);
     // About two hours away (an hour less if a DST change falls in between).
     expect((expected?.getTime() ?? 0) - Date.now()).toBeGreaterThan(HOUR_MS / 2);
-    await settle(1_000);
+    // Deferred two hours out, with nothing under way: nothing can reach the provider now.
+    await waitForSettled(ctx, campaignId);
     expect(sandbox.stats().received).toBe(0);
     expect((await waitForCampaign(ctx, campaignId, 'running')).status_code).toBeNull();
     const { rows: history } = await ctx.db.pool.query<{ n: number }>(
@@ -148,13 +149,15 @@ describe('messaging limit', () => {
       const counts = await statusCounts(ctx, first.campaignId);
       return counts.sent === limit && counts.deferred === 12 - limit;
     });
-    await settle(1_000);
+    // Nothing under way, and the rest deferred a day out (checked below): no more can go out today.
+    await waitForSettled(ctx, first.campaignId);
     expect(await statusCounts(ctx, first.campaignId)).toEqual({ sent: limit, deferred: 12 - limit });
     expect(sandbox.stats().accepted).toBe(limit);
     const { rows: deferred } = await ctx.db.pool.query<{ phone: string; error_code: string | null; not_before: Date | null }>(
       `SELECT phone, error_code, not_before FROM recipients WHERE campaign_id = $1 AND status = 'deferred'`,
       [first.campaignId],
     );
+    expect(deferred).toHaveLength(12 - limit);
     for (const row of deferred) {
       expect(row.error_code).toBe('DAILY_LIMIT_REACHED');
       // When the first phone counted leaves the rolling window: a day after it was sent.
@@ -190,6 +193,7 @@ describe('messaging limit', () => {
     );
     const stats = sandbox.stats();
     expect(stats.accepted).toBe(limit + 3);
+    expect(counted).toHaveLength(3);
     for (const phone of counted) expect(stats.perPhone[phone], phone).toBe(2);
     expect(Object.keys(stats.perPhone)).toHaveLength(limit);
   }, TEST_TIMEOUT_MS);

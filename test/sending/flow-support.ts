@@ -2,54 +2,17 @@
  * Shared by the flow-control end-to-end files (test/sending/flow-*.test.ts): one engine (worker
  * host) per file over its own database and queue prefix, and readers for the rows they assert on.
  */
-import type { Redis } from 'ioredis';
-import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
-import { redisConnection, SendQueues } from '../../src/queue/queues.js';
-import { WorkerHost } from '../../src/queue/worker-host.js';
 import type { Config } from '../../src/config.js';
 import { waitFor } from '../support/fixtures.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { FAST_ENGINE_CONFIG, startEngine, type Engine } from '../support/engine-harness.js';
+import type { TestContext } from '../support/test-context.js';
 
-export type FlowEngine = {
-  ctx: TestContext;
-  sandbox: SandboxServer;
-  host: WorkerHost;
-  /** A connection of the test's own, for reading flow state (breaker, adaptive rate, budgets). */
-  redis: Redis;
-  /** Queues as the engine names them, for pausing checks and account actions. */
-  queues: SendQueues;
-  close(): Promise<void>;
-};
+/** The engine harness with send workers and the sandbox provider. */
+export type FlowEngine = Engine<{ sendWorkers: true; sandbox: true }>;
 
 /** Fast feeding and retries, so a test waits on states rather than on production intervals. */
-export async function startFlowEngine(overrides: Partial<Config> = {}): Promise<FlowEngine> {
-  const ctx = await createTestContext({
-    feederIntervalMs: 50,
-    sweeperIntervalMs: 500,
-    retryBaseDelayMs: 50,
-    retryMaxDelayMs: 200,
-    breakerMinCalls: 1_000_000,
-    ...overrides,
-  });
-  const sandbox = await startSandboxServer();
-  const host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
-  await host.start();
-  const redis = redisConnection(ctx.config.redisUrl);
-  const queues = new SendQueues(redis, ctx.config.queuePrefix);
-  return {
-    ctx,
-    sandbox,
-    host,
-    redis,
-    queues,
-    async close() {
-      await host.stop();
-      await queues.close();
-      redis.disconnect();
-      await sandbox.close();
-      await ctx.close();
-    },
-  };
+export function startFlowEngine(overrides: Partial<Config> = {}): Promise<FlowEngine> {
+  return startEngine({ config: { ...FAST_ENGINE_CONFIG, ...overrides }, sendWorkers: true, sandbox: true });
 }
 
 export type CampaignRow = { status: string; status_code: string | null; status_reason: string | null };

@@ -1,4 +1,6 @@
 /** Rows most tests need: a sandbox account, a template, a campaign, and recipients. */
+import { expect } from 'vitest';
+import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import type { TestContext } from './test-context.js';
 
 export type CampaignFixture = { accountId: string; templateId: string; campaignId: string };
@@ -88,4 +90,35 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * A negative window that waits on the engine, not on the clock. A small campaign started now,
+ * on `accountId` or on an account of its own, is fed and sent to completion: by then the feeder
+ * has made several passes over every running campaign and the account's workers have taken
+ * everything queued for it, so whatever the engine would still do for another campaign, it has
+ * had its chance to. Returns the sentinel's phones (they reach the sandbox too).
+ */
+export async function runSentinelCampaign(
+  ctx: TestContext,
+  options: { sandboxUrl: string; accountId?: string; count?: number; offset: number },
+): Promise<string[]> {
+  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: options.sandboxUrl, accountId: options.accountId, name: 'sentinel' });
+  const phones = await insertRecipients(ctx, campaignId, options.count ?? 3, options.offset);
+  await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
+  await waitFor('the sentinel campaign to complete', async () => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'completed');
+  expect(await statusCounts(ctx, campaignId)).toEqual({ sent: phones.length });
+  return phones;
+}
+
+/** Waits until none of the campaign's recipients is queued or being sent (what was under way has landed). */
+export async function waitForNothingUnderWay(ctx: TestContext, campaignId: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    'sends under way to land',
+    async () => {
+      const counts = await statusCounts(ctx, campaignId);
+      return !counts.queued && !counts.sending;
+    },
+    timeoutMs,
+  );
 }

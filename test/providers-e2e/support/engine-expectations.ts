@@ -14,7 +14,10 @@ import { expect } from 'vitest';
 import { resumeAccount } from '../../../src/accounts/account-actions.js';
 import { applyCampaignAction } from '../../../src/campaigns/campaign-actions.js';
 import { waitFor } from '../../support/fixtures.js';
-import type { Engine } from './engine.js';
+import type { Engine as EngineHarness } from '../../support/engine-harness.js';
+
+/** What these helpers read: the test's database and the engine's account queues. */
+type Engine = Pick<EngineHarness, 'ctx' | 'queues'>;
 import {
   accountQueue,
   accountState,
@@ -54,6 +57,7 @@ export async function expectAccountStopped(engine: Engine, e: AccountStopExpecta
   expect((await campaignState(ctx, e.campaignId)).status).toBe('running');
 
   const recipients = Object.values(await recipientsByPhone(ctx, e.campaignId));
+  expect(recipients.length).toBeGreaterThan(0);
   for (const r of recipients) {
     expect(r).toMatchObject({ attempts: 0, providerMessageId: null });
     if (e.status === 'limited') {
@@ -113,6 +117,7 @@ export async function expectCampaignPausedByTemplate(engine: Engine, e: Template
   expect(rows[e.badPhone]).toEqual({ status: 'failed', attempts: 1, errorCode: e.code, providerErrorCode: e.providerCode, providerMessageId: null });
   expect(rows[e.inDoubtPhone]).toEqual(IN_DOUBT);
   const others = Object.entries(rows).filter(([phone]) => phone !== e.badPhone && phone !== e.inDoubtPhone);
+  expect(others.length).toBeGreaterThan(0);
   for (const [, r] of others) expect(['sent', 'accepted', 'pending']).toContain(r.status);
   return others.filter(([, r]) => r.status === 'pending').map(([phone]) => phone);
 }

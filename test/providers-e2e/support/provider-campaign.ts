@@ -9,7 +9,10 @@ import type { InputJsonObject } from '../../../src/generated/prisma/internal/pri
 import type { ProviderName } from '../../../src/providers/types.js';
 import { waitFor } from '../../support/fixtures.js';
 import type { TestContext } from '../../support/test-context.js';
-import type { Engine } from './engine.js';
+import type { Engine as EngineHarness } from '../../support/engine-harness.js';
+
+/** What these helpers read: the test's database and the engine's account queues. */
+type Engine = Pick<EngineHarness, 'ctx' | 'queues'>;
 
 export type AccountInput = {
   provider: ProviderName;
