@@ -67,7 +67,9 @@ export async function syncTemplates(db: Db, tenantId: string, accountId: string,
       disabled: plan.disables.length,
       skipped: plan.skipped,
     };
-  });
+    // Prisma's defaults (2 s to get a connection, 5 s in all) fail a large listing on a busy
+    // database with a 500; a sync is rare and holds only its own account's advisory lock.
+  }, { maxWait: 10_000, timeout: 60_000 });
   options.log?.info(
     { accountId, provider: account.provider, created: result.created, updated: result.updated, disabled: result.disabled, skipped: result.skipped.length },
     'templates synced',
