@@ -56,6 +56,20 @@ const schema = z.object({
   UPLOAD_MAX_BYTES: int(256 * 1024 * 1024),
   /** Recipients per COPY batch on ingest. */
   INGEST_BATCH_ROWS: int(5_000),
+  /** How often each worker process looks for outbound events due for delivery (ms). */
+  EVENTS_POLL_MS: int(500),
+  /** First retry delay of an outbound event delivery (ms); doubles each attempt, with jitter. */
+  EVENTS_RETRY_BASE_MS: int(10_000),
+  /** Cap on one outbound event retry delay (ms): an endpoint that is back is found within this. */
+  EVENTS_RETRY_MAX_MS: int(3_600_000),
+  /** Hours an undelivered event is retried before it is given up on (at least 24: a receiver down for a day loses nothing). */
+  EVENTS_RETRY_HOURS: int(72),
+  /** Timeout of one delivery to a tenant's endpoint (ms). */
+  EVENTS_TIMEOUT_MS: int(10_000),
+  /** Allow event endpoints on plain http and private or loopback hosts. Off: a tenant cannot make the engine call into its network. */
+  EVENTS_ALLOW_PRIVATE_URLS: z.enum(['true', 'false', '1', '0']).default('false'),
+  /** How long /metrics reuses its database and Redis readings (ms): scrapes from several Prometheus servers cost one read. */
+  METRICS_CACHE_MS: int(5_000),
 });
 
 export type Config = Readonly<{
@@ -81,6 +95,13 @@ export type Config = Readonly<{
   rateJitterMs: number;
   breakerOpenMs: number;
   ingestBatchRows: number;
+  eventsPollMs: number;
+  eventsRetryBaseMs: number;
+  eventsRetryMaxMs: number;
+  eventsRetryHours: number;
+  eventsTimeoutMs: number;
+  eventsAllowPrivateUrls: boolean;
+  metricsCacheMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -118,6 +139,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rateJitterMs: Math.min(500, e.RATE_JITTER_MS),
     breakerOpenMs: Math.max(100, e.BREAKER_OPEN_MS),
     ingestBatchRows: Math.max(100, e.INGEST_BATCH_ROWS),
+    eventsPollMs: Math.max(10, e.EVENTS_POLL_MS),
+    eventsRetryBaseMs: Math.max(10, e.EVENTS_RETRY_BASE_MS),
+    eventsRetryMaxMs: Math.max(10, e.EVENTS_RETRY_MAX_MS),
+    eventsRetryHours: Math.max(24, e.EVENTS_RETRY_HOURS),
+    eventsTimeoutMs: Math.max(100, e.EVENTS_TIMEOUT_MS),
+    eventsAllowPrivateUrls: e.EVENTS_ALLOW_PRIVATE_URLS === 'true' || e.EVENTS_ALLOW_PRIVATE_URLS === '1',
+    metricsCacheMs: e.METRICS_CACHE_MS,
     ...overrides,
   });
 }

@@ -198,6 +198,10 @@ export const errors = {
       `Could not ${action} at ${provider} right now (unreachable, failing or rate limited) and it did not take the request; try again ${retryAfterMs === undefined ? 'shortly' : `in ${Math.ceil(retryAfterMs / 1000)} s`}.`,
       { provider, outcomeCode, ...(providerCode === undefined ? {} : { providerCode }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
     ),
+  eventEndpointNotFound: (id: string) =>
+    new AppError('EVENT_ENDPOINT_NOT_FOUND', 404, `No event endpoint with id ${id} exists for this tenant.`, { endpointId: id }),
+  eventEndpointUrlRefused: (url: string, problem: string) =>
+    new AppError('EVENT_ENDPOINT_URL_REFUSED', 422, `The endpoint URL ${url} cannot receive events: it ${problem}.`, { url, problem }),
 } satisfies Record<string, Factory>;
 
 export type ErrorFactoryName = keyof typeof errors;

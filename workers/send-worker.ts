@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
+import { EventDeliveryLoop } from '../src/events/delivery-loop.js';
 import { createLogger } from '../src/logger.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
 import { redisConnection, SendQueues } from '../src/queue/queues.js';
@@ -17,6 +18,8 @@ const host = new WorkerHost(config, db, logger);
 // Provider webhooks stored by the API are applied here, by every worker process (they share the backlog).
 const webhookRedis = redisConnection(config.redisUrl);
 webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error (webhooks)'));
+// Outbound events for tenants' endpoints (the outbox), delivered by every worker process too.
+const events = new EventDeliveryLoop(db.pool, config, logger.child({ component: 'events' }));
 const webhooks = new WebhookProcessor({ db, queues: new SendQueues(webhookRedis, config.queuePrefix), logger }, { pollMs: config.webhookPollMs });
 
 let stopping = false;
@@ -31,6 +34,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await host.stop();
   await webhooks.stop();
+  await events.stop();
   webhookRedis.disconnect();
   await db.close();
   process.exit(0);
@@ -40,4 +44,5 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await host.start();
 webhooks.start();
+events.start();
 process.send?.({ type: 'ready' });

@@ -14,6 +14,7 @@ import { registerAuth } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
 import { aderesoMessageRoutes } from './routes/adereso-messages.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { eventEndpointRoutes } from './routes/event-endpoints.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -62,6 +63,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(settingsRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(metricsRoutes(ctx));
+  await app.register(eventEndpointRoutes(ctx));
   return app;
 }
 

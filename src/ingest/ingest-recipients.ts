@@ -43,6 +43,7 @@ import { PhoneSet } from './phone-set.js';
 import { RecipientCopyWriter } from './recipient-copy-writer.js';
 import { checkRowGroups, suppressionLookup, type SuppressionLookup } from './suppression-check.js';
 import type { RecordSource, SourceRecord } from './source-record.js';
+import { recordUploadCompleted } from '../events/record-events.js';
 
 export type IngestFormat = 'csv' | 'json' | 'ndjson';
 
@@ -208,6 +209,7 @@ async function ingestInTransaction(
        duplicates = $7, finished_at = now() WHERE id = $1`,
     [uploadId, summary.encoding, delimiter, summary.totalRows, summary.accepted, summary.rejected, summary.duplicates],
   );
+  await recordUploadCompleted(client, uploadId);
   return summary;
 }
 

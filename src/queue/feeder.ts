@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
 import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../db/recipient-status.js';
+import { queryWithEvents, recordCompleted } from '../events/hooks.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { nextWindowOpen, timeZoneForPhone } from '../flow/quiet-hours.js';
 import type { Logger } from '../logger.js';
@@ -183,11 +184,14 @@ export class Feeder {
 
   /** Running campaigns with nothing left to do become completed. */
   private async completeFinishedCampaigns(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
+    const { rows } = await queryWithEvents<{ id: string }>(
+      this.pool,
       `UPDATE campaigns c SET status = 'completed', finished_at = now(), updated_at = now()
         WHERE c.status = 'running'
           AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = c.id AND r.status IN ('pending', 'deferred', 'queued', 'sending'))
         RETURNING c.id`,
+      [],
+      (client, result) => recordCompleted(client, result.rows),
     );
     for (const { id } of rows) this.logger.info({ campaignId: id }, 'campaign completed');
     return rows.map((r) => r.id);

@@ -1,0 +1,209 @@
+/**
+ * Outbound events end to end: the API registers endpoints, campaigns run in a real worker
+ * process on the sandbox provider, and the worker's delivery loop POSTs the outbox to local
+ * receivers.
+ *
+ * - A receiver that fails for a while, then accepts: every event arrives exactly once, signed
+ *   (HMAC over timestamp and body, inside the replay window), in order per campaign.
+ * - A worker SIGKILLed while a delivery is in flight, with more events written while no worker
+ *   runs: a new worker delivers every one of them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../src/events/signature.js';
+import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
+import { expectError, expectStatus, recipientObjects, SANDBOX_TOKEN, startApi, type ApiHarness, type CreateCampaignResponse } from '../api/api-harness.js';
+import { waitFor } from '../support/fixtures.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { startEventReceiver, type EventReceiver, type ReceivedRequest } from './event-receiver.js';
+
+const WORKER_ENV = {
+  FEEDER_INTERVAL_MS: '50',
+  EVENTS_POLL_MS: '50',
+  EVENTS_RETRY_BASE_MS: '100',
+  EVENTS_RETRY_MAX_MS: '400',
+  EVENTS_TIMEOUT_MS: '3000',
+  EVENTS_ALLOW_PRIVATE_URLS: 'true',
+};
+
+type Envelope = { id: string; type: string; createdAt: string; data: { campaign?: { id: string } | null; reason?: { code: string } | null; counts?: Record<string, number> } };
+
+let api: ApiHarness;
+let sandbox: SandboxServer;
+const workers: WorkerProcess[] = [];
+const receivers: EventReceiver[] = [];
+
+beforeAll(async () => {
+  api = await startApi({ eventsAllowPrivateUrls: true });
+  sandbox = await startSandboxServer({ latencyMs: [1, 5], token: SANDBOX_TOKEN });
+});
+
+afterAll(async () => {
+  for (const w of workers) await w.kill('SIGKILL');
+  for (const r of receivers) await r.close();
+  await sandbox.close();
+  await api.close();
+});
+
+async function receiver(options: Parameters<typeof startEventReceiver>[0] = {}): Promise<EventReceiver> {
+  const r = await startEventReceiver(options);
+  receivers.push(r);
+  return r;
+}
+
+async function worker(): Promise<WorkerProcess> {
+  const w = await startWorkerProcess(api.ctx, WORKER_ENV);
+  workers.push(w);
+  return w;
+}
+
+async function register(url: string, body: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
+  const created = expectStatus<{ endpoint: { id: string }; secret: string }>(await api.api.post('/v1/event-endpoints', { url, ...body }), 201);
+  return { id: created.endpoint.id, secret: created.secret };
+}
+
+async function sender(rate: number): Promise<{ accountId: string; templateId: string }> {
+  const account = expectStatus<{ id: string }>(
+    await api.api.post('/v1/accounts', { provider: 'sandbox', name: `sandbox ${rate}`, config: { baseUrl: sandbox.url }, credentials: { token: SANDBOX_TOKEN }, ratePerSecond: rate, pairGapSeconds: 0 }),
+    201,
+  );
+  const template = expectStatus<{ id: string }>(await api.api.post('/v1/templates', { accountId: account.id, name: `t${rate}`, body: 'Hola {{1}}, saldo {{2}}.' }), 201);
+  return { accountId: account.id, templateId: template.id };
+}
+
+async function campaign(s: { accountId: string; templateId: string }, name: string, count: number, offset: number): Promise<string> {
+  const created = expectStatus<CreateCampaignResponse>(
+    await api.api.post('/v1/campaigns', { name, ...s, recipients: recipientObjects(count, offset), start: true }),
+    201,
+  );
+  return created.campaign.id;
+}
+
+async function action(campaignId: string, name: string): Promise<void> {
+  expectStatus(await api.api.post(`/v1/campaigns/${campaignId}/${name}`), 200);
+}
+
+/** Events written for an endpoint, in the order the outbox holds them, per campaign. */
+async function outbox(endpointId: string): Promise<{ id: string; type: string; campaignId: string | null }[]> {
+  const { rows } = await api.ctx.db.pool.query<{ id: string; type: string; campaign_id: string | null }>(
+    `SELECT ev.id, ev.type, ev.data->'campaign'->>'id' AS campaign_id FROM event_deliveries d JOIN outbound_events ev ON ev.id = d.event_id
+      WHERE d.endpoint_id = $1 ORDER BY d.id`,
+    [endpointId],
+  );
+  return rows.map((r) => ({ id: r.id, type: r.type, campaignId: r.campaign_id }));
+}
+
+async function allDelivered(endpointId: string): Promise<boolean> {
+  const { rows } = await api.ctx.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_deliveries WHERE endpoint_id = $1 AND status <> 'delivered'`, [endpointId]);
+  return rows[0]?.n === 0;
+}
+
+function envelope(request: ReceivedRequest): Envelope {
+  return JSON.parse(request.body) as Envelope;
+}
+
+function expectSigned(request: ReceivedRequest, secret: string): void {
+  const verdict = verifySignature(secret, { signature: header(request, 'x-wce-signature'), timestamp: header(request, 'x-wce-timestamp') }, request.body);
+  expect(verdict).toEqual({ ok: true });
+  expect(header(request, 'x-wce-event-id')).toBe(envelope(request).id);
+  expect(header(request, 'x-wce-event-type')).toBe(envelope(request).type);
+}
+
+function header(request: ReceivedRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+describe('outbound events', () => {
+  it('refuses endpoint URLs into private networks unless the operator allows them', async () => {
+    const strict = await startApi({ eventsAllowPrivateUrls: false });
+    try {
+      expectError(await strict.api.post('/v1/event-endpoints', { url: 'http://127.0.0.1:9/x' }), 422, 'EVENT_ENDPOINT_URL_REFUSED');
+      expectError(await strict.api.post('/v1/event-endpoints', { url: 'https://10.1.2.3/x' }), 422, 'EVENT_ENDPOINT_URL_REFUSED');
+      expectError(await strict.api.post('/v1/event-endpoints', { url: 'https://localhost/x' }), 422, 'EVENT_ENDPOINT_URL_REFUSED');
+      expectStatus(await strict.api.post('/v1/event-endpoints', { url: 'https://hooks.example.com/wce' }), 201);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('delivers every event once, signed and in order per campaign, through a receiver that fails for a while', async () => {
+    const flaky = await receiver({ failFirst: 8 });
+    const slack = await receiver();
+    const endpoint = await register(flaky.url, { description: 'batch system' });
+    await register(slack.url, { format: 'slack', events: ['campaign.completed'] });
+    // The secret is never listed again.
+    const listed = expectStatus<{ endpoints: Record<string, unknown>[] }>(await api.api.get('/v1/event-endpoints'), 200);
+    expect(listed.endpoints).toHaveLength(2);
+    expect(JSON.stringify(listed)).not.toContain(endpoint.secret);
+
+    await worker();
+    const slow = await sender(20);
+    const a = await campaign(slow, 'A', 40, 0);
+    await action(a, 'pause');
+    const b = await campaign(await sender(200), 'B', 20, 1000);
+    await action(a, 'resume');
+
+    await waitFor('campaigns completed and every event delivered', async () => {
+      const { rows } = await api.ctx.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM campaigns WHERE status = 'completed' AND id = ANY($1::uuid[])`, [[a, b]]);
+      return rows[0]?.n === 2 && (await allDelivered(endpoint.id));
+    }, 90_000, 100);
+
+    const written = await outbox(endpoint.id);
+    const accepted = flaky.accepted();
+    // Retries happened: the receiver failed, and then every event got through exactly once.
+    expect(flaky.requests.filter((r) => r.answer === 'fail').length).toBe(8);
+    expect(accepted.map((r) => envelope(r).id).sort()).toEqual(written.map((e) => e.id).sort());
+    for (const request of accepted) expectSigned(request, endpoint.secret);
+    // In order per campaign: the receiver saw each campaign's events in the order they were written.
+    for (const id of [a, b]) {
+      const sent = written.filter((e) => e.campaignId === id).map((e) => e.type);
+      expect(accepted.map(envelope).filter((e) => e.data.campaign?.id === id).map((e) => e.type)).toEqual(sent);
+    }
+    expect(written.filter((e) => e.campaignId === a).map((e) => e.type)).toEqual(['upload.completed', 'campaign.started', 'campaign.paused', 'campaign.resumed', 'campaign.completed']);
+    expect(written.filter((e) => e.campaignId === b).map((e) => e.type)).toEqual(['upload.completed', 'campaign.started', 'campaign.completed']);
+    const completed = accepted.map(envelope).find((e) => e.type === 'campaign.completed' && e.data.campaign?.id === a);
+    expect(completed?.data.counts).toEqual({ sent: 40 });
+    // An operator's pause carries no engine reason.
+    expect(accepted.map(envelope).find((e) => e.type === 'campaign.paused')?.data.reason).toBeNull();
+
+    // The Slack-format endpoint got only what it subscribed to, as {"text"}.
+    await waitFor('slack messages', async () => slack.accepted().length === 2);
+    const texts = slack.accepted().map((r) => (JSON.parse(r.body) as { text: string }).text).sort();
+    expect(texts).toEqual([':white_check_mark: Campaign "A" completed (40 sent).', ':white_check_mark: Campaign "B" completed (20 sent).']);
+
+    // The delivery log: the first events needed several attempts, each recorded.
+    const log = expectStatus<{ deliveries: { status: string; attempts: number; tries: { statusCode: number | null }[] }[] }>(
+      await api.api.get(`/v1/event-endpoints/${endpoint.id}/deliveries?limit=100`),
+      200,
+    );
+    expect(log.deliveries.length).toBe(written.length);
+    expect(log.deliveries.every((d) => d.status === 'delivered')).toBe(true);
+    const retried = log.deliveries.filter((d) => d.attempts > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const d of retried) expect(d.tries.map((t) => t.statusCode)).toEqual([...Array.from({ length: d.attempts - 1 }, () => 500), 204]);
+  }, 180_000);
+
+  it('loses no event when the worker is SIGKILLed between the change and the delivery', async () => {
+    const hanging = await receiver({ mode: 'hang' });
+    const endpoint = await register(hanging.url, { events: ['campaign.started', 'campaign.paused', 'campaign.resumed', 'campaign.cancelled', 'upload.completed'] });
+    const first = await worker();
+    const s = await sender(5);
+    const c = await campaign(s, 'C', 30, 2000);
+    // The first delivery is in flight (the receiver holds it): kill the worker now.
+    await waitFor('a delivery in flight', async () => hanging.requests.length > 0);
+    await first.kill('SIGKILL');
+    // More changes while no worker runs: their events wait in the outbox.
+    await action(c, 'pause');
+    await action(c, 'resume');
+    await action(c, 'cancel');
+    hanging.set('accept');
+    await worker();
+    await waitFor('every event delivered after the restart', () => allDelivered(endpoint.id), 60_000, 100);
+    const written = await outbox(endpoint.id);
+    expect(written.map((e) => e.type)).toEqual(['upload.completed', 'campaign.started', 'campaign.paused', 'campaign.resumed', 'campaign.cancelled']);
+    const accepted = hanging.accepted().map(envelope);
+    expect(accepted.map((e) => e.id)).toEqual(written.map((e) => e.id));
+    // The hung attempt carried the same event id: a receiver that did process it would drop the repeat.
+    expect(envelope(hanging.requests[0] as ReceivedRequest).id).toBe(written[0]?.id);
+  }, 180_000);
+});
