@@ -149,3 +149,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...overrides,
   });
 }
+
+const cliSchema = z.object({
+  /** The API the `wce` CLI talks to, e.g. https://engine.example.com. */
+  WCE_URL: z.string().url().optional(),
+  /** The tenant API key the `wce` CLI sends. */
+  WCE_API_KEY: z.string().min(1).optional(),
+  /** Where the CLI's config file lives by default: $XDG_CONFIG_HOME/wce/config.json, else ~/.config/wce/config.json. */
+  XDG_CONFIG_HOME: z.string().min(1).optional(),
+  HOME: z.string().min(1).optional(),
+});
+
+export type CliEnv = Readonly<{ url: string | null; apiKey: string | null; defaultConfigPath: string | null }>;
+
+/** The `wce` CLI's own settings from the environment (src/cli/wce); the engine's are loadConfig's. */
+export function loadCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
+  const parsed = cliSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const e = parsed.data;
+  const base = e.XDG_CONFIG_HOME ?? (e.HOME ? `${e.HOME}/.config` : null);
+  return Object.freeze({ url: e.WCE_URL ?? null, apiKey: e.WCE_API_KEY ?? null, defaultConfigPath: base ? `${base}/wce/config.json` : null });
+}
