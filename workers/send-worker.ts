@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { EventDeliveryLoop } from '../src/events/delivery-loop.js';
 import { createLogger } from '../src/logger.js';
+import { startMetricsFlusher } from '../src/observability/install.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
 import { redisConnection, SendQueues } from '../src/queue/queues.js';
 import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
@@ -19,6 +20,7 @@ const host = new WorkerHost(config, db, logger);
 const webhookRedis = redisConnection(config.redisUrl);
 webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error (webhooks)'));
 // Outbound events for tenants' endpoints (the outbox), delivered by every worker process too.
+const metrics = startMetricsFlusher(webhookRedis, config.queuePrefix);
 const events = new EventDeliveryLoop(db.pool, config, logger.child({ component: 'events' }));
 const webhooks = new WebhookProcessor({ db, queues: new SendQueues(webhookRedis, config.queuePrefix), logger }, { pollMs: config.webhookPollMs });
 
@@ -35,6 +37,7 @@ async function shutdown(signal: string): Promise<void> {
   await host.stop();
   await webhooks.stop();
   await events.stop();
+  await metrics.stop();
   webhookRedis.disconnect();
   await db.close();
   process.exit(0);

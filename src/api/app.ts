@@ -9,6 +9,8 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { registry } from '../metrics.js';
+import { installApiMetrics } from '../observability/install.js';
 import { SendQueues } from '../queue/queues.js';
 import { registerAuth } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -37,6 +39,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, deps.config.queuePrefix) };
   app.addHook('onClose', async () => ctx.queues.close());
+  app.addHook('onClose', installApiMetrics(registry, { pool: deps.db.pool, redis: deps.redis, queues: ctx.queues, config: deps.config }));
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error, deps.config.uploadMaxBytes, request.headers['content-type']);

@@ -44,6 +44,7 @@ import { RecipientCopyWriter } from './recipient-copy-writer.js';
 import { checkRowGroups, suppressionLookup, type SuppressionLookup } from './suppression-check.js';
 import type { RecordSource, SourceRecord } from './source-record.js';
 import { recordUploadCompleted } from '../events/record-events.js';
+import { countIngest } from '../observability/record.js';
 
 export type IngestFormat = 'csv' | 'json' | 'ndjson';
 
@@ -103,6 +104,7 @@ export async function ingestRecipients(db: Db, input: ByteInput, options: Ingest
     await client.query('BEGIN');
     const summary = await ingestInTransaction(client, uploadId, input, options, suppressions);
     await client.query('COMMIT');
+    countIngest(summary);
     logger?.info({ ...summary }, 'ingest completed');
     return summary;
   } catch (error) {

@@ -12,6 +12,7 @@ import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/ac
 import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../db/recipient-status.js';
 import { queryWithEvents, recordCompleted } from '../events/hooks.js';
 import { DailyBudget } from '../flow/daily-budget.js';
+import { recordFeederRound } from '../observability/record.js';
 import { nextWindowOpen, timeZoneForPhone } from '../flow/quiet-hours.js';
 import type { Logger } from '../logger.js';
 import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
@@ -69,6 +70,7 @@ export class Feeder {
       queued += await this.feedAccount(accountId, campaigns);
     }
     const completed = await this.completeFinishedCampaigns();
+    await recordFeederRound(this.queues.connection, this.queues.prefix);
     return { accounts: byAccount.size, queued, completed };
   }
 
