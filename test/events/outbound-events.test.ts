@@ -28,12 +28,15 @@ const WORKER_ENV = {
 type Envelope = { id: string; type: string; createdAt: string; data: { campaign?: { id: string } | null; reason?: { code: string } | null; counts?: Record<string, number> } };
 
 let api: ApiHarness;
+let apiUrl: string;
 let sandbox: SandboxServer;
 const workers: WorkerProcess[] = [];
 const receivers: EventReceiver[] = [];
 
 beforeAll(async () => {
   api = await startApi({ eventsAllowPrivateUrls: true });
+  // Listening: the sandbox calls the account's webhook URL with its status and reply callbacks.
+  apiUrl = await api.app.listen({ port: 0, host: '127.0.0.1' });
   sandbox = await startSandboxServer({ latencyMs: [1, 5], token: SANDBOX_TOKEN });
 });
 
@@ -205,5 +208,35 @@ describe('outbound events', () => {
     expect(accepted.map((e) => e.id)).toEqual(written.map((e) => e.id));
     // The hung attempt carried the same event id: a receiver that did process it would drop the repeat.
     expect(envelope(hanging.requests[0] as ReceivedRequest).id).toBe(written[0]?.id);
+  }, 180_000);
+
+  it('raises account events, and replies and opt-outs only for endpoints that want them', async () => {
+    const all = await receiver();
+    const quiet = await receiver();
+    await register(all.url, { events: ['account.auth_failed', 'account.resumed', 'recipient.replied', 'recipient.opted_out'] });
+    await register(quiet.url, { events: ['account.auth_failed', 'account.resumed'] });
+    await worker();
+    // A wrong token: the first send stops the account (auth error).
+    const account = expectStatus<{ id: string; webhook: { url: string } }>(
+      await api.api.post('/v1/accounts', { provider: 'sandbox', name: 'bad token', config: { baseUrl: sandbox.url }, credentials: { token: 'not-the-token' }, ratePerSecond: 50, pairGapSeconds: 0 }),
+      201,
+    );
+    const template = expectStatus<{ id: string }>(await api.api.post('/v1/templates', { accountId: account.id, name: 'r', body: 'Hola {{1}}, {{2}}.' }), 201);
+    // Every message is delivered, read and answered "BAJA".
+    sandbox.settings.webhook = { url: `${apiUrl}${account.webhook.url}`, secret: SANDBOX_TOKEN, deliveredRate: 1, readRate: 1, replyRate: 1, optOutRate: 1, delayMs: [1, 5] };
+    const c = await campaign({ accountId: account.id, templateId: template.id }, 'D', 4, 3000);
+    await waitFor('account.auth_failed delivered', async () => quiet.accepted().length === 1);
+    expectStatus(await api.api.patch(`/v1/accounts/${account.id}`, { credentials: { token: SANDBOX_TOKEN } }), 200);
+    expectStatus(await api.api.post(`/v1/accounts/${account.id}/resume`), 200);
+    await waitFor('replies and opt-outs delivered', async () => all.accepted().filter((r) => envelope(r).type === 'recipient.opted_out').length === 4, 60_000, 100);
+    await waitFor('account.resumed delivered', async () => quiet.accepted().length === 2);
+
+    const types = all.accepted().map(envelope);
+    expect(types.filter((e) => e.type.startsWith('account.')).map((e) => e.type)).toEqual(['account.auth_failed', 'account.resumed']);
+    const replies = types.filter((e) => e.type === 'recipient.replied');
+    expect(replies).toHaveLength(4);
+    for (const reply of replies) expect(reply.data.campaign?.id).toBe(c);
+    expect(quiet.accepted().map((r) => envelope(r).type)).toEqual(['account.auth_failed', 'account.resumed']);
+    sandbox.settings.webhook = null;
   }, 180_000);
 });

@@ -4,6 +4,8 @@
  * upload with a bad row and a duplicate goes through the API, and a webhook request is refused.
  * The exposition is what the /metrics route serves: the shared registry's text.
  */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registry } from '../../src/metrics.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
@@ -101,4 +103,11 @@ it('reports every family with real values from a small campaign', async () => {
   // A completed campaign is no longer "running".
   expect(value(done, 'wce_campaign_recipients', { campaign: campaignId })).toBeUndefined();
   expect(value(done, 'wce_event_deliveries_undelivered', { status: 'pending' })).toBe(0);
+
+  // The example Grafana dashboard uses only families the engine exposes.
+  const families = new Set([...(await registry.metrics()).matchAll(/^# HELP (\w+) /gm)].map((m) => m[1]));
+  const dashboard = await readFile(resolve(import.meta.dirname, '../../docs/grafana-dashboard.json'), 'utf8');
+  const used = new Set([...dashboard.matchAll(/\b(wce_\w+)/g)].map((m) => (m[1] as string).replace(/_(bucket|sum|count)$/, '')));
+  expect(used.size).toBeGreaterThan(10);
+  expect([...used].filter((name) => !families.has(name))).toEqual([]);
 }, 180_000);
