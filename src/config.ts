@@ -66,6 +66,8 @@ const schema = z.object({
   EVENTS_RETRY_HOURS: int(72),
   /** Timeout of one delivery to a tenant's endpoint (ms). */
   EVENTS_TIMEOUT_MS: int(10_000),
+  /** Days a delivered (or given-up) outbound event stays readable in the delivery log before it is deleted. */
+  EVENTS_RETENTION_DAYS: int(30),
   /** Allow event endpoints on plain http and private or loopback hosts. Off: a tenant cannot make the engine call into its network. */
   EVENTS_ALLOW_PRIVATE_URLS: z.enum(['true', 'false', '1', '0']).default('false'),
   /** How long /metrics reuses its database and Redis readings (ms): scrapes from several Prometheus servers cost one read. */
@@ -101,6 +103,7 @@ export type Config = Readonly<{
   eventsRetryHours: number;
   eventsTimeoutMs: number;
   eventsAllowPrivateUrls: boolean;
+  eventsRetentionDays: number;
   metricsCacheMs: number;
 }>;
 
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     eventsRetryHours: Math.max(24, e.EVENTS_RETRY_HOURS),
     eventsTimeoutMs: Math.max(100, e.EVENTS_TIMEOUT_MS),
     eventsAllowPrivateUrls: e.EVENTS_ALLOW_PRIVATE_URLS === 'true' || e.EVENTS_ALLOW_PRIVATE_URLS === '1',
+    eventsRetentionDays: Math.max(1, e.EVENTS_RETENTION_DAYS),
     metricsCacheMs: e.METRICS_CACHE_MS,
     ...overrides,
   });

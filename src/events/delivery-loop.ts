@@ -24,6 +24,8 @@ const CLAIM_BATCH = 50;
 const PARALLEL = 8;
 /** Extra lease time beyond the HTTP timeout, for the result write. */
 const LEASE_MARGIN_MS = 5_000;
+/** How often a process deletes events past their retention (ms); any process may, the DELETE is idempotent. */
+const PRUNE_EVERY_MS = 600_000;
 
 type Claimed = {
   id: string;
@@ -40,13 +42,14 @@ type Claimed = {
 
 export type DeliveryLoopOptions = Pick<
   Config,
-  'eventsPollMs' | 'eventsRetryBaseMs' | 'eventsRetryMaxMs' | 'eventsRetryHours' | 'eventsTimeoutMs' | 'eventsAllowPrivateUrls'
+  'eventsPollMs' | 'eventsRetryBaseMs' | 'eventsRetryMaxMs' | 'eventsRetryHours' | 'eventsTimeoutMs' | 'eventsAllowPrivateUrls' | 'eventsRetentionDays'
 >;
 
 export class EventDeliveryLoop {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
+  private lastPrune = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -80,10 +83,26 @@ export class EventDeliveryLoop {
 
   /** One round: claim the heads of due lines, deliver them in parallel, record each result. Returns how many were tried. */
   async runOnce(): Promise<number> {
+    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.prune();
+    }
     const claimed = await this.claim();
     const limit = pLimit(PARALLEL);
     await Promise.all(claimed.map((row) => limit(() => this.deliver(row))));
     return claimed.length;
+  }
+
+  /** Events older than the retention with nothing pending are deleted (their deliveries and tries cascade). */
+  async prune(): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM outbound_events ev
+        WHERE ev.created_at < now() - make_interval(days => $1)
+          AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = ev.id AND d.status = 'pending')`,
+      [this.options.eventsRetentionDays],
+    );
+    if (rowCount) this.logger.info({ deleted: rowCount }, 'old outbound events deleted');
+    return rowCount ?? 0;
   }
 
   private async claim(): Promise<Claimed[]> {

@@ -9,6 +9,7 @@
  *   runs: a new worker delivers every one of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventDeliveryLoop } from '../../src/events/delivery-loop.js';
 import { verifySignature } from '../../src/events/signature.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { expectError, expectStatus, recipientObjects, SANDBOX_TOKEN, startApi, type ApiHarness, type CreateCampaignResponse } from '../api/api-harness.js';
@@ -239,4 +240,28 @@ describe('outbound events', () => {
     expect(quiet.accepted().map((r) => envelope(r).type)).toEqual(['account.auth_failed', 'account.resumed']);
     sandbox.settings.webhook = null;
   }, 180_000);
+
+  it('deletes events past the retention once nothing is pending for them, and keeps the rest', async () => {
+    const endpoint = await register('http://127.0.0.1:9/never');
+    const pool = api.ctx.db.pool;
+    const insert = async (ageDays: number, status: string) => {
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO outbound_events (id, tenant_id, type, order_key, data, created_at) VALUES (gen_random_uuid(), $1, 'campaign.started', 'campaign:x', '{}', now() - make_interval(days => $2)) RETURNING id`,
+        [api.tenant.tenantId, ageDays],
+      );
+      const id = rows[0]?.id as string;
+      await pool.query(`INSERT INTO event_deliveries (tenant_id, event_id, endpoint_id, order_key, status) VALUES ($1, $2, $3, 'campaign:x', $4::event_delivery_status)`, [api.tenant.tenantId, id, endpoint.id, status]);
+      return id;
+    };
+    const oldDelivered = await insert(31, 'delivered');
+    const oldFailed = await insert(31, 'failed');
+    const oldPending = await insert(31, 'pending');
+    const recent = await insert(1, 'delivered');
+    // Disabled, so the pending one is not tried during this test.
+    expectStatus(await api.api.patch(`/v1/event-endpoints/${endpoint.id}`, { enabled: false }), 200);
+    const loop = new EventDeliveryLoop(pool, { ...api.ctx.config, eventsRetentionDays: 30 }, api.ctx.logger);
+    expect(await loop.prune()).toBeGreaterThanOrEqual(2);
+    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM outbound_events WHERE id = ANY($1::uuid[])`, [[oldDelivered, oldFailed, oldPending, recent]]);
+    expect(rows.map((r) => r.id).sort()).toEqual([oldPending, recent].sort());
+  });
 });

@@ -64,7 +64,7 @@ CREATE TABLE "event_delivery_attempts" (
 CREATE INDEX "event_endpoints_tenant_id_idx" ON "event_endpoints"("tenant_id");
 
 -- CreateIndex
-CREATE INDEX "outbound_events_tenant_id_created_at_idx" ON "outbound_events"("tenant_id", "created_at");
+CREATE INDEX "outbound_events_created_at_idx" ON "outbound_events"("created_at");
 
 -- CreateIndex
 CREATE INDEX "event_deliveries_status_next_attempt_at_idx" ON "event_deliveries"("status", "next_attempt_at");
