@@ -29,6 +29,13 @@ export async function recordEvent(client: Queryable, event: NewEvent): Promise<b
   return (rowCount ?? 0) > 0;
 }
 
+/**
+ * A one-message campaign made by POST /v1/messages (src/messages/send-single-message.ts: top
+ * priority, a generated name): its caller gets the outcome in the answer, so it raises no
+ * campaign or upload events (replies to it still do).
+ */
+const SINGLE_MESSAGE_SQL = `(c.priority = 100 AND c.name LIKE 'single message to %')`;
+
 type CampaignRow = {
   id: string;
   tenant_id: string;
@@ -39,11 +46,13 @@ type CampaignRow = {
   account_id: string;
   started_at: Date | null;
   finished_at: Date | null;
+  single_message: boolean;
 };
 
 async function campaignSnapshot(client: Queryable, campaignId: string): Promise<CampaignRow | null> {
   const { rows } = await client.query<CampaignRow>(
-    `SELECT id, tenant_id, name, status::text, status_code, status_reason, account_id, started_at, finished_at FROM campaigns WHERE id = $1`,
+    `SELECT id, tenant_id, name, status::text, status_code, status_reason, account_id, started_at, finished_at, ${SINGLE_MESSAGE_SQL} AS single_message
+       FROM campaigns c WHERE id = $1`,
     [campaignId],
   );
   return rows[0] ?? null;
@@ -69,7 +78,7 @@ function campaignData(c: CampaignRow): Record<string, unknown> {
  */
 export async function recordCampaignEvent(client: Queryable, campaignId: string, type: EventType): Promise<void> {
   const campaign = await campaignSnapshot(client, campaignId);
-  if (!campaign) return;
+  if (!campaign || campaign.single_message) return;
   const data: Record<string, unknown> = { campaign: campaignData(campaign) };
   if (type === 'campaign.paused') data.reason = campaign.status_code ? { code: campaign.status_code, message: campaign.status_reason } : null;
   if (type === 'campaign.completed' || type === 'campaign.cancelled') {
@@ -86,7 +95,7 @@ export async function recordCampaignEvent(client: Queryable, campaignId: string,
 export async function recordUploadCompleted(client: Queryable, uploadId: string): Promise<void> {
   const { rows } = await client.query<{ tenant_id: string; campaign_id: string; filename: string | null; total_rows: number; accepted: number; rejected: number; duplicates: number; name: string }>(
     `SELECT u.tenant_id, u.campaign_id, u.filename, u.total_rows, u.accepted, u.rejected, u.duplicates, c.name
-       FROM uploads u JOIN campaigns c ON c.id = u.campaign_id WHERE u.id = $1`,
+       FROM uploads u JOIN campaigns c ON c.id = u.campaign_id WHERE u.id = $1 AND NOT ${SINGLE_MESSAGE_SQL}`,
     [uploadId],
   );
   const u = rows[0];

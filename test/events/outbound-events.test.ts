@@ -264,4 +264,23 @@ describe('outbound events', () => {
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM outbound_events WHERE id = ANY($1::uuid[])`, [[oldDelivered, oldFailed, oldPending, recent]]);
     expect(rows.map((r) => r.id).sort()).toEqual([oldPending, recent].sort());
   });
+
+  it('raises no campaign or upload events for a single message (POST /v1/messages answers with its outcome)', async () => {
+    const r = await receiver();
+    const endpoint = await register(r.url);
+    await worker();
+    const s = await sender(50);
+    const sent = expectStatus<{ campaignId: string; done: boolean }>(
+      await api.api.post('/v1/messages', { accountId: s.accountId, templateId: s.templateId, phone: '+56985550001', variables: ['Ana', '1'], waitMs: 20_000 }),
+      200,
+    );
+    await waitFor('the single message campaign completed', async () => {
+      const { rows } = await api.ctx.db.pool.query<{ status: string }>(`SELECT status::text FROM campaigns WHERE id = $1`, [sent.campaignId]);
+      return rows[0]?.status === 'completed';
+    });
+    // A real campaign right after it, on the same endpoint: its events arrive, so the loop was running.
+    const c = await campaign(s, 'E', 2, 4000);
+    await waitFor('the real campaign completed and delivered', async () => (await outbox(endpoint.id)).some((e) => e.type === 'campaign.completed' && e.campaignId === c) && (await allDelivered(endpoint.id)));
+    expect((await outbox(endpoint.id)).filter((e) => e.campaignId === sent.campaignId)).toEqual([]);
+  }, 180_000);
 });
