@@ -152,7 +152,9 @@ export class EventDeliveryLoop {
                 next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $6::double precision / 1000) ELSE next_attempt_at END
           WHERE id = $1 AND attempts = $2 AND status = 'pending'
           RETURNING id)
-       INSERT INTO event_delivery_attempts (delivery_id, status_code, error, duration_ms) VALUES ($1, $4, $5, $7)`,
+       -- The try is logged even when another process took over meanwhile; not when the endpoint was deleted.
+       INSERT INTO event_delivery_attempts (delivery_id, status_code, error, duration_ms)
+       SELECT $1, $4, $5, $7 WHERE EXISTS (SELECT 1 FROM event_deliveries WHERE id = $1)`,
       [row.id, row.attempts, status, result.statusCode, result.error, delay, result.durationMs],
     );
     if (status === 'failed') this.logger.warn({ eventId: row.event_id, endpointId: row.endpoint_id, attempts: row.attempts }, 'event given up on after the retry period');
