@@ -108,11 +108,15 @@ export class EventDeliveryLoop {
   private async claim(): Promise<Claimed[]> {
     const leaseMs = this.options.eventsTimeoutMs + LEASE_MARGIN_MS;
     const { rows } = await this.pool.query<Claimed>(
-      `WITH due AS (
-         SELECT d.id FROM event_deliveries d
+      // heads: the oldest pending delivery of each line (one pass over the pending rows, in index
+      // order). The due conditions are on d, not on heads, so that FOR UPDATE re-checks them on
+      // the row's latest version: a head another process leased after this snapshot is skipped.
+      `WITH heads AS (
+         SELECT DISTINCT ON (endpoint_id, order_key) id FROM event_deliveries
+          WHERE status = 'pending' ORDER BY endpoint_id, order_key, id),
+       due AS (
+         SELECT d.id FROM event_deliveries d JOIN heads h ON h.id = d.id
           WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until < now())
-            AND NOT EXISTS (SELECT 1 FROM event_deliveries p
-                             WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.status = 'pending' AND p.id < d.id)
             AND EXISTS (SELECT 1 FROM event_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)
           ORDER BY d.id
           LIMIT $1

@@ -243,6 +243,8 @@ describe('outbound events', () => {
 
   it('deletes events past the retention once nothing is pending for them, and keeps the rest', async () => {
     const endpoint = await register('http://127.0.0.1:9/never');
+    // Disabled first, so the running workers leave its pending delivery alone during this test.
+    expectStatus(await api.api.patch(`/v1/event-endpoints/${endpoint.id}`, { enabled: false }), 200);
     const pool = api.ctx.db.pool;
     const insert = async (ageDays: number, status: string) => {
       const { rows } = await pool.query<{ id: string }>(
@@ -257,8 +259,6 @@ describe('outbound events', () => {
     const oldFailed = await insert(31, 'failed');
     const oldPending = await insert(31, 'pending');
     const recent = await insert(1, 'delivered');
-    // Disabled, so the pending one is not tried during this test.
-    expectStatus(await api.api.patch(`/v1/event-endpoints/${endpoint.id}`, { enabled: false }), 200);
     const loop = new EventDeliveryLoop(pool, { ...api.ctx.config, eventsRetentionDays: 30 }, api.ctx.logger);
     expect(await loop.prune()).toBeGreaterThanOrEqual(2);
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM outbound_events WHERE id = ANY($1::uuid[])`, [[oldDelivered, oldFailed, oldPending, recent]]);

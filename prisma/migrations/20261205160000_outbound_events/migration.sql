@@ -70,7 +70,7 @@ CREATE INDEX "outbound_events_created_at_idx" ON "outbound_events"("created_at")
 CREATE INDEX "event_deliveries_status_next_attempt_at_idx" ON "event_deliveries"("status", "next_attempt_at");
 
 -- CreateIndex
-CREATE INDEX "event_deliveries_endpoint_id_order_key_id_idx" ON "event_deliveries"("endpoint_id", "order_key", "id");
+CREATE INDEX "event_deliveries_status_endpoint_id_order_key_id_idx" ON "event_deliveries"("status", "endpoint_id", "order_key", "id");
 
 -- CreateIndex
 CREATE INDEX "event_deliveries_endpoint_id_id_idx" ON "event_deliveries"("endpoint_id", "id");
