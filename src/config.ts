@@ -87,6 +87,22 @@ const schema = z.object({
   PROVIDER_ALLOW_PRIVATE_HOSTS: flag,
   /** The local sandbox provider (no real messages): off unless an operator turns it on (demo, tests). */
   SANDBOX_PROVIDER_ENABLED: flag,
+  /** How often each worker process looks for outbound events due for delivery (ms). */
+  EVENTS_POLL_MS: int(500),
+  /** First retry delay of an outbound event delivery (ms); doubles each attempt, with jitter. */
+  EVENTS_RETRY_BASE_MS: int(10_000),
+  /** Cap on one outbound event retry delay (ms): an endpoint that is back is found within this. */
+  EVENTS_RETRY_MAX_MS: int(3_600_000),
+  /** Hours an undelivered event is retried before it is given up on (at least 24: a receiver down for a day loses nothing). */
+  EVENTS_RETRY_HOURS: int(72),
+  /** Timeout of one delivery to a tenant's endpoint (ms). */
+  EVENTS_TIMEOUT_MS: int(10_000),
+  /** Days a delivered (or given-up) outbound event stays readable in the delivery log before it is deleted. */
+  EVENTS_RETENTION_DAYS: int(30),
+  /** Allow event endpoints on plain http and private or loopback hosts. Off: a tenant cannot make the engine call into its network. */
+  EVENTS_ALLOW_PRIVATE_URLS: z.enum(['true', 'false', '1', '0']).default('false'),
+  /** How long /metrics reuses its database and Redis readings (ms): scrapes from several Prometheus servers cost one read. */
+  METRICS_CACHE_MS: int(5_000),
 });
 
 export type Config = Readonly<{
@@ -125,6 +141,14 @@ export type Config = Readonly<{
   credentialKeyId: string | null;
   providerAllowPrivateHosts: boolean;
   sandboxProviderEnabled: boolean;
+  eventsPollMs: number;
+  eventsRetryBaseMs: number;
+  eventsRetryMaxMs: number;
+  eventsRetryHours: number;
+  eventsTimeoutMs: number;
+  eventsAllowPrivateUrls: boolean;
+  eventsRetentionDays: number;
+  metricsCacheMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -174,6 +198,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     credentialKeyId: keys.activeId,
     providerAllowPrivateHosts: e.PROVIDER_ALLOW_PRIVATE_HOSTS,
     sandboxProviderEnabled: e.SANDBOX_PROVIDER_ENABLED,
+    eventsPollMs: Math.max(10, e.EVENTS_POLL_MS),
+    eventsRetryBaseMs: Math.max(10, e.EVENTS_RETRY_BASE_MS),
+    eventsRetryMaxMs: Math.max(10, e.EVENTS_RETRY_MAX_MS),
+    eventsRetryHours: Math.max(24, e.EVENTS_RETRY_HOURS),
+    eventsTimeoutMs: Math.max(100, e.EVENTS_TIMEOUT_MS),
+    eventsAllowPrivateUrls: e.EVENTS_ALLOW_PRIVATE_URLS === 'true' || e.EVENTS_ALLOW_PRIVATE_URLS === '1',
+    eventsRetentionDays: Math.max(1, e.EVENTS_RETENTION_DAYS),
+    metricsCacheMs: e.METRICS_CACHE_MS,
     ...overrides,
   });
 }
@@ -199,4 +231,25 @@ function parseCredentialKeys(list: string | undefined, activeId: string | undefi
   const active = activeId?.trim() || (keys.size === 1 ? [...keys.keys()][0] : undefined);
   if (!active || !keys.has(active)) throw new ConfigError('invalid environment: CREDENTIALS_KEY_ID must name one of the ids in CREDENTIALS_KEYS (required when more than one key is listed)');
   return { keys, activeId: active };
+}
+
+const cliSchema = z.object({
+  /** The API the `wce` CLI talks to, e.g. https://engine.example.com. */
+  WCE_URL: z.string().url().optional(),
+  /** The tenant API key the `wce` CLI sends. */
+  WCE_API_KEY: z.string().min(1).optional(),
+  /** Where the CLI's config file lives by default: $XDG_CONFIG_HOME/wce/config.json, else ~/.config/wce/config.json. */
+  XDG_CONFIG_HOME: z.string().min(1).optional(),
+  HOME: z.string().min(1).optional(),
+});
+
+export type CliEnv = Readonly<{ url: string | null; apiKey: string | null; defaultConfigPath: string | null }>;
+
+/** The `wce` CLI's own settings from the environment (src/cli/wce); the engine's are loadConfig's. */
+export function loadCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
+  const parsed = cliSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const e = parsed.data;
+  const base = e.XDG_CONFIG_HOME ?? (e.HOME ? `${e.HOME}/.config` : null);
+  return Object.freeze({ url: e.WCE_URL ?? null, apiKey: e.WCE_API_KEY ?? null, defaultConfigPath: base ? `${base}/wce/config.json` : null });
 }

@@ -284,6 +284,10 @@ export const errors = {
       `The stored credentials of account ${accountId} cannot be decrypted with the configured keys; an operator must list their key in CREDENTIALS_KEYS, or PATCH the account with all of its credentials again.`,
       { accountId },
     ),
+  eventEndpointNotFound: (id: string) =>
+    new AppError('EVENT_ENDPOINT_NOT_FOUND', 404, `No event endpoint with id ${id} exists for this tenant.`, { endpointId: id }),
+  eventEndpointUrlRefused: (url: string, problem: string) =>
+    new AppError('EVENT_ENDPOINT_URL_REFUSED', 422, `The endpoint URL ${url} cannot receive events: it ${problem}.`, { url, problem }),
 } satisfies Record<string, Factory>;
 
 export type ErrorFactoryName = keyof typeof errors;

@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics, one registry per process, served at GET /metrics (API key required).
- * Names follow Prometheus conventions; labels never carry phones, ids or secrets.
+ * Names follow Prometheus conventions; labels never carry phones or secrets (account and campaign
+ * ids at most). The engine's own families are added by src/observability (installApiMetrics).
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 

@@ -79,6 +79,8 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   },
   providerOutcomeUnknown: { args: ['Adereso', 'post the reply in the ticket', 'PROVIDER_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'], code: 'PROVIDER_OUTCOME_UNKNOWN', status: 504 },
   providerRetryLater: { args: ['Adereso', 'open a proactive conversation', 'RATE_LIMITED', '429', 30_000], code: 'PROVIDER_RETRY_LATER', status: 503 },
+  eventEndpointNotFound: { args: [CAMPAIGN_ID], code: 'EVENT_ENDPOINT_NOT_FOUND', status: 404 },
+  eventEndpointUrlRefused: { args: ['http://10.0.0.5/hooks', 'must use https'], code: 'EVENT_ENDPOINT_URL_REFUSED', status: 422 },
 };
 
 const NAMES = Object.keys(errors) as ErrorFactoryName[];

@@ -5,8 +5,10 @@
  */
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
+import { EventDeliveryLoop } from '../src/events/delivery-loop.js';
 import { createLogger } from '../src/logger.js';
 import { useSecuritySettings } from '../src/security/security-settings.js';
+import { startMetricsFlusher } from '../src/observability/install.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
 import { redisConnection, SendQueues } from '../src/queue/queues.js';
 import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
@@ -19,6 +21,9 @@ const host = new WorkerHost(config, db, logger);
 // Provider webhooks stored by the API are applied here, by every worker process (they share the backlog).
 const webhookRedis = redisConnection(config.redisUrl);
 webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error (webhooks)'));
+// Outbound events for tenants' endpoints (the outbox), delivered by every worker process too.
+const metrics = startMetricsFlusher(webhookRedis, config.queuePrefix);
+const events = new EventDeliveryLoop(db.pool, config, logger.child({ component: 'events' }));
 const webhooks = new WebhookProcessor({ db, queues: new SendQueues(webhookRedis, config.queuePrefix), logger }, { pollMs: config.webhookPollMs });
 
 let stopping = false;
@@ -33,6 +38,8 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await host.stop();
   await webhooks.stop();
+  await events.stop();
+  await metrics.stop();
   webhookRedis.disconnect();
   await db.close();
   process.exit(0);
@@ -42,4 +49,5 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await host.start();
 webhooks.start();
+events.start();
 process.send?.({ type: 'ready' });

@@ -14,6 +14,8 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
+import { queryWithEvents } from '../events/hooks.js';
+import { recordAccountEvent } from '../events/record-events.js';
 import type { Logger } from '../logger.js';
 import { OUTCOME_CODES } from '../providers/outcome.js';
 import type { SendOutcome } from '../providers/types.js';
@@ -49,6 +51,7 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
       [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`],
     );
     stopped = rows.length > 0;
+    if (stopped) await recordAccountEvent(client, accountId, status === 'limited' ? 'account.limited' : 'account.auth_failed');
     if (status === 'limited') {
       // Waiting recipients wait visibly, with the reason; their queued jobs become no-ops. Also
       // when another send stopped the account first: sends already under way come back `queued`
@@ -77,13 +80,15 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
 
 /** An operator says the limit cleared or the credentials are fixed. */
 export async function resumeAccount(db: Pick<Db, 'pool'>, queues: SendQueues, tenantId: string, accountId: string): Promise<void> {
-  const { rows } = await db.pool.query<{ status_code: string | null }>(
+  const { rows } = await queryWithEvents<{ status_code: string | null }>(
+    db.pool,
     `UPDATE provider_accounts a SET status = 'active', status_code = NULL, status_reason = NULL, status_at = now(), updated_at = now(),
             probe_failures = 0, next_probe_at = NULL
        FROM (SELECT id, status_code FROM provider_accounts WHERE id = $1 AND tenant_id = $2 FOR UPDATE) old
       WHERE a.id = old.id
       RETURNING old.status_code`,
     [accountId, tenantId],
+    async (client, result) => result.rowCount && recordAccountEvent(client, accountId, 'account.resumed'),
   );
   if (rows.length === 0) throw errors.accountNotFound(accountId);
   await releaseDeferred(db, accountId);
@@ -122,11 +127,13 @@ export async function confirmProbes(db: Pick<Db, 'pool'>, redis: Redis, prefix: 
   for (const account of probing) {
     const recipientId = await redis.get(probeKey(prefix, account.id));
     if (!recipientId) continue;
-    const { rowCount } = await db.pool.query(
+    const { rowCount } = await queryWithEvents(
+      db.pool,
       `UPDATE provider_accounts SET status_code = NULL, status_reason = NULL, probe_failures = 0, next_probe_at = NULL, updated_at = now()
         WHERE id = $1 AND status = 'active' AND status_code = '${PROBING}'
           AND EXISTS (SELECT 1 FROM recipients WHERE id = $2 AND status IN ('accepted', 'sent', 'delivered', 'read', 'failed') AND updated_at >= $3)`,
       [account.id, recipientId, account.status_at],
+      async (client, result) => result.rowCount && recordAccountEvent(client, account.id, 'account.resumed'),
     );
     if (!rowCount) continue;
     await redis.del(probeKey(prefix, account.id));

@@ -9,11 +9,14 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { registry } from '../metrics.js';
+import { installApiMetrics } from '../observability/install.js';
 import { SendQueues } from '../queue/queues.js';
 import { registerAuth } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
 import { aderesoMessageRoutes } from './routes/adereso-messages.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { eventEndpointRoutes } from './routes/event-endpoints.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -40,6 +43,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, deps.config.queuePrefix) };
   app.addHook('onClose', async () => ctx.queues.close());
+  app.addHook('onClose', installApiMetrics(registry, { pool: deps.db.pool, redis: deps.redis, queues: ctx.queues, config: deps.config }));
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error, deps.config.uploadMaxBytes, request.headers['content-type']);
@@ -71,6 +75,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(consoleLiveRoutes(ctx, consoleParts.hub));
   await app.register(consoleUploadRoutes(ctx));
   await consoleParts.registerPages();
+  await app.register(eventEndpointRoutes(ctx));
   return app;
 }
 

@@ -10,6 +10,7 @@ import type { Db } from '../db/database.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
 import { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from '../db/recipient-status.js';
 import { AppError, errors } from '../errors.js';
+import { recordCampaignAction } from '../events/hooks.js';
 import type { Logger } from '../logger.js';
 import type { SendOutcome } from '../providers/types.js';
 
@@ -74,6 +75,7 @@ export async function applyCampaignAction(
         WHERE id = $1`,
       [campaignId, TO[action], reason?.code ?? null, reason?.message ?? null],
     );
+    await recordCampaignAction(client, campaignId, action);
     await client.query('COMMIT');
     return { campaignId, status: TO[action], affected };
   } catch (error) {

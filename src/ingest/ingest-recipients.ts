@@ -43,6 +43,8 @@ import { PhoneSet } from './phone-set.js';
 import { RecipientCopyWriter } from './recipient-copy-writer.js';
 import { checkRowGroups, suppressionLookup, type SuppressionLookup } from './suppression-check.js';
 import type { RecordSource, SourceRecord } from './source-record.js';
+import { recordUploadCompleted } from '../events/record-events.js';
+import { countIngest } from '../observability/record.js';
 
 export type IngestFormat = 'csv' | 'json' | 'ndjson';
 
@@ -104,6 +106,7 @@ export async function ingestRecipients(db: Db, input: ByteInput, options: Ingest
     await client.query('BEGIN');
     const summary = await ingestInTransaction(client, uploadId, input, options, suppressions);
     await client.query('COMMIT');
+    countIngest(summary);
     logger?.info({ ...summary }, 'ingest completed');
     return summary;
   } catch (error) {
@@ -210,6 +213,7 @@ async function ingestInTransaction(
        duplicates = $7, finished_at = now() WHERE id = $1`,
     [uploadId, summary.encoding, delimiter, summary.totalRows, summary.accepted, summary.rejected, summary.duplicates],
   );
+  await recordUploadCompleted(client, uploadId);
   return summary;
 }
 

@@ -10,7 +10,9 @@
 import type pg from 'pg';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
 import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../db/recipient-status.js';
+import { queryWithEvents, recordCompleted } from '../events/hooks.js';
 import { DailyBudget } from '../flow/daily-budget.js';
+import { recordFeederRound } from '../observability/record.js';
 import { nextWindowOpen, timeZoneForPhone } from '../flow/quiet-hours.js';
 import type { Logger } from '../logger.js';
 import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
@@ -68,6 +70,7 @@ export class Feeder {
       queued += await this.feedAccount(accountId, campaigns);
     }
     const completed = await this.completeFinishedCampaigns();
+    await recordFeederRound(this.queues.connection, this.queues.prefix);
     return { accounts: byAccount.size, queued, completed };
   }
 
@@ -183,11 +186,14 @@ export class Feeder {
 
   /** Running campaigns with nothing left to do become completed. */
   private async completeFinishedCampaigns(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
+    const { rows } = await queryWithEvents<{ id: string }>(
+      this.pool,
       `UPDATE campaigns c SET status = 'completed', finished_at = now(), updated_at = now()
         WHERE c.status = 'running'
           AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = c.id AND r.status IN ('pending', 'deferred', 'queued', 'sending'))
         RETURNING c.id`,
+      [],
+      (client, result) => recordCompleted(client, result.rows),
     );
     for (const { id } of rows) this.logger.info({ campaignId: id }, 'campaign completed');
     return rows.map((r) => r.id);

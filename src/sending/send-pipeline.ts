@@ -36,6 +36,7 @@ import { ErrorBudget } from '../flow/error-budget.js';
 import { PairGap } from '../flow/pair-gap.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { securitySettings } from '../security/security-settings.js';
+import { countSend, observeProviderLatency } from '../observability/record.js';
 
 /** Outcomes that say the provider itself is failing (not this message): they feed the circuit breaker. */
 const PROVIDER_FAILURES = new Set(['PROVIDER_UNAVAILABLE', 'PROVIDER_UNREACHABLE', 'PROVIDER_TIMEOUT']);
@@ -154,7 +155,9 @@ export class SendPipeline {
         // gradually). The slot is taken right before the call: anything between the two (a claim's
         // round trip) would be jitter the provider's per-second count sees.
         await this.limiter.acquire(context.accountId, await this.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
+        const started = performance.now();
         const http = await sendHttp(request, this.deps.config.sendTimeoutMs);
+        observeProviderLatency(context.adapter.provider, context.accountId, started);
         // Parse functions never see the account, so scrub its actual credential values here, before
         // the provider's text is stored or logged (some providers echo a bad token back).
         const parsed = !http.ok ? http.outcome : text ? text.parseTextResponse(http.response, message) : context.adapter.parseSendResponse(http.response, message);
@@ -164,6 +167,7 @@ export class SendPipeline {
       }
     }
     await this.feedBreaker(context.accountId, result, probe);
+    countSend(context.accountId, context.adapter.provider, result);
     return this.apply(recipient, context, result, log);
   }
 

@@ -17,6 +17,7 @@
  * account) are returned, to run after the transaction commits.
  */
 import { addSuppressions, type SuppressionReason } from '../suppressions/suppression-list.js';
+import { recordProviderOptOut, recordReply } from '../events/hooks.js';
 import type pg from 'pg';
 import { phoneVariants } from '../phones/wa-id-variants.js';
 import type { SendOutcome } from '../providers/types.js';
@@ -134,6 +135,7 @@ async function applyFailure(client: pg.PoolClient, scope: EventScope, event: Sta
   // not act again: the operator may have resumed the campaign or the account since.
   if (!failed) return null;
   if (failure?.kind === 'opted_out') await suppress(client, scope.tenantId, [await phoneOf(client, recipient.id)], 'PROVIDER_OPTED_OUT', failure.providerText ?? failure.message);
+  if (failure?.kind === 'opted_out') await recordProviderOptOut(client, scope, recipient, event.occurredAt);
   if (failure?.kind === 'template_error') return { kind: 'pause_campaign', campaignId: recipient.campaign_id, outcome: failure };
   if (failure?.kind === 'account_limited' || failure?.kind === 'account_error') return { kind: 'stop_account', accountId: scope.accountId, outcome: failure };
   return null;
@@ -162,6 +164,7 @@ async function applyInbound(client: pg.PoolClient, scope: EventScope, event: Inb
   );
   // Seen before: a provider retry.
   if (!inserted.rowCount) return;
+  await recordReply(client, scope, recipient, event, optOut);
   if (recipient) {
     await client.query(
       `UPDATE recipients SET replied_at = coalesce(replied_at, $2),

@@ -70,6 +70,14 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   { method: 'PUT', path: '/v1/settings/stop-words' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId/rejected.csv' },
+  { method: 'GET', path: '/v1/event-types' },
+  { method: 'POST', path: '/v1/event-endpoints' },
+  { method: 'GET', path: '/v1/event-endpoints' },
+  { method: 'GET', path: '/v1/event-endpoints/:id' },
+  { method: 'PATCH', path: '/v1/event-endpoints/:id' },
+  { method: 'DELETE', path: '/v1/event-endpoints/:id' },
+  { method: 'POST', path: '/v1/event-endpoints/:id/rotate-secret' },
+  { method: 'GET', path: '/v1/event-endpoints/:id/deliveries' },
 ];
 
 const concrete = (path: string) => path.replace(':uploadId', SOME_ID).replace(':id', SOME_ID);
