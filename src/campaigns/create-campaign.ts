@@ -17,7 +17,7 @@ import { requireBalanceForStart } from '../accounts/balance-check.js';
 import { applyCampaignAction } from './campaign-actions.js';
 import { mediaProblem, parseHeaderType, type CampaignOptions } from './campaign-options.js';
 import { ingestOptionsFor } from './ingest-options.js';
-import { countPlaceholders } from './placeholders.js';
+import { countPlaceholders } from '../providers/placeholders.js';
 import { adapterFor } from '../providers/registry.js';
 
 export type CreateCampaignInput = {

@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import type { IngestFormat, IngestOptions } from '../ingest/ingest-recipients.js';
 import { adapterFor } from '../providers/registry.js';
-import { countPlaceholders } from './placeholders.js';
+import { countPlaceholders } from '../providers/placeholders.js';
 
 /** Campaign states that accept more recipients; a running campaign picks new ones up as it goes. */
 export const UPLOAD_STATES = ['draft', 'running', 'paused'] as const;

@@ -1,7 +1,7 @@
 /** A CSV of phones onto the suppression list: the ingest's reader and phone rules, line numbers, batches, flat memory. */
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importSuppressions } from '../../src/suppressions/import-suppressions.js';
+import { importSuppressions } from '../../src/ingest/import-suppressions.js';
 import { listSuppressions } from '../../src/suppressions/suppression-list.js';
 import { chunks } from '../ingest/campaign-fixture.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { errors } from '../../errors.js';
 import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
 import { normalizePhone } from '../../phones/normalize-phone.js';
-import { importSuppressions } from '../../suppressions/import-suppressions.js';
+import { importSuppressions } from '../../ingest/import-suppressions.js';
 import { addSuppressions, listSuppressions, removeSuppression, type SuppressionEntry } from '../../suppressions/suppression-list.js';
 import type { AppContext } from '../app.js';
 import { streamedTypes, uploadBody, uploadFormat } from '../streamed-upload.js';

@@ -9,7 +9,7 @@ import { errors } from '../../errors.js';
 import type { AppContext } from '../app.js';
 import { TEMPLATE_HEADER_TYPES } from '../../providers/types.js';
 import { parseInput } from '../validate.js';
-import { countPlaceholders } from '../../campaigns/placeholders.js';
+import { countPlaceholders } from '../../providers/placeholders.js';
 
 const createBody = z.object({
   accountId: z.string().uuid(),

@@ -3,7 +3,7 @@
  * for text campaigns. Its templates are loaded by Adereso's support team and it documents no
  * webhooks, so the adapter has neither capability.
  */
-import { renderPlaceholders } from '../../campaigns/placeholders.js';
+import { renderPlaceholders } from '../placeholders.js';
 import { REGISTER_TEMPLATES_BY_HAND, type ProviderAdapter } from '../types.js';
 import { buildConversationRequest, parseConversationResponse } from './adereso-conversation.js';
 import { aderesoConfigSchema, aderesoCredentialsSchema, buildHsmRequest, parseHsmResponse, type AderesoConfig, type AderesoCredentials } from './send.js';

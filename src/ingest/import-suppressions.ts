@@ -8,14 +8,14 @@
  * Memory stays flat: one batch, and the first `maxRejectedListed` rejected rows.
  */
 import type { Db } from '../db/database.js';
-import { mapColumns } from '../ingest/column-mapping.js';
-import { isBlankRecord } from '../ingest/check-row.js';
-import { openCsvRecords } from '../ingest/csv-records.js';
-import { decodeText, type ByteInput, type TextEncodingName } from '../ingest/decode-text.js';
-import type { RowProblem } from '../ingest/rejection-reasons.js';
-import type { SourceRecord } from '../ingest/source-record.js';
+import { mapColumns } from './column-mapping.js';
+import { isBlankRecord } from './check-row.js';
+import { openCsvRecords } from './csv-records.js';
+import { decodeText, type ByteInput, type TextEncodingName } from './decode-text.js';
+import type { RowProblem } from './rejection-reasons.js';
+import type { SourceRecord } from './source-record.js';
 import { normalizePhone, type CountryCode } from '../phones/normalize-phone.js';
-import { addSuppressions, type SuppressionEntry } from './suppression-list.js';
+import { addSuppressions, type SuppressionEntry } from '../suppressions/suppression-list.js';
 
 export type ImportOptions = {
   /** Country for numbers written without "+country code". */
