@@ -13,14 +13,16 @@
  */
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
+import { ENGINE_CODES } from '../engine-codes.js';
 import { errors } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { OUTCOME_CODES } from '../providers/outcome.js';
 import type { SendOutcome } from '../providers/types.js';
 import type { SendQueues } from '../queue/queues.js';
+import { holdForAccountLimit, releaseFromAccountLimit } from '../recipients/index.js';
 
 /** status_code of an account letting one message through to see whether its limit cleared. */
-export const PROBING = 'PROBING';
+export const PROBING = ENGINE_CODES.PROBING;
 const FIRST_PROBE_S = 60;
 const MAX_PROBE_S = 3_600;
 /** Codes that stop an account until its limit clears; recipients deferred with one of them are released on resume. */
@@ -53,16 +55,7 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
       // Waiting recipients wait visibly, with the reason; their queued jobs become no-ops. Also
       // when another send stopped the account first: sends already under way come back `queued`
       // after that stop, and must wait with the rest, not go out beside the probe.
-      await client.query(
-        `WITH upd AS (
-           UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
-             FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
-            WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN ('pending', 'queued')
-           RETURNING r.id, r.tenant_id, r.campaign_id)
-         INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, error_code, detail)
-         SELECT tenant_id, campaign_id, id, 'deferred', 'engine', $2, 'The account is stopped by a provider limit; waiting for it to clear.' FROM upd`,
-        [accountId, outcome.code],
-      );
+      await holdForAccountLimit(client, accountId, outcome.code);
     }
     await client.query('COMMIT');
     if (stopped) log.error({ accountId, code: outcome.code, status, nextProbeAt: rows[0]?.next_probe_at }, 'provider account stopped');
@@ -139,16 +132,5 @@ export async function confirmProbes(db: Pick<Db, 'pool'>, redis: Redis, prefix: 
 
 /** Recipients deferred by the account's limit go back to the feeder. */
 async function releaseDeferred(db: Pick<Db, 'pool'>, accountId: string): Promise<number> {
-  const { rowCount } = await db.pool.query(
-    `WITH upd AS (
-       UPDATE recipients r SET status = 'pending', error_code = NULL, updated_at = now()
-         FROM campaigns c
-        WHERE c.account_id = $1 AND r.campaign_id = c.id AND r.status = 'deferred' AND r.not_before IS NULL
-          AND r.error_code = ANY($2::text[])
-       RETURNING r.id, r.tenant_id, r.campaign_id)
-     INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, detail)
-     SELECT tenant_id, campaign_id, id, 'pending', 'engine', 'The account limit cleared; back in line to send.' FROM upd`,
-    [accountId, LIMIT_CODES],
-  );
-  return rowCount ?? 0;
+  return releaseFromAccountLimit(db.pool, accountId, LIMIT_CODES);
 }

@@ -8,7 +8,7 @@
  */
 import type { Db } from '../db/database.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
-import { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from '../db/recipient-status.js';
+import { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from '../recipients/index.js';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SendOutcome } from '../providers/types.js';

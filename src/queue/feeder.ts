@@ -9,7 +9,8 @@
  */
 import type pg from 'pg';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
-import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../db/recipient-status.js';
+import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../recipients/index.js';
+import { ENGINE_CODES } from '../engine-codes.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { nextWindowOpen, timeZoneForPhone } from '../flow/quiet-hours.js';
 import type { Logger } from '../logger.js';
@@ -137,7 +138,7 @@ export class Feeder {
       open = [];
       for (const c of candidates) {
         const opensAt = nextWindowOpen(now, c.time_zone ?? timeZoneForPhone(c.phone), campaign.window_start ?? 0, campaign.window_end ?? 0);
-        if (opensAt) deferred.push({ id: c.id, notBefore: opensAt, errorCode: 'QUIET_HOURS' });
+        if (opensAt) deferred.push({ id: c.id, notBefore: opensAt, errorCode: ENGINE_CODES.QUIET_HOURS });
         else open.push(c);
       }
     }
@@ -150,7 +151,7 @@ export class Feeder {
       added = new Set(reservation.added);
       allowed = open.filter((c) => granted.has(c.phone));
       const retryAt = reservation.nextFreeAt ?? new Date(now.getTime() + 3_600_000);
-      for (const c of open) if (!granted.has(c.phone)) deferred.push({ id: c.id, notBefore: retryAt, errorCode: 'DAILY_LIMIT_REACHED' });
+      for (const c of open) if (!granted.has(c.phone)) deferred.push({ id: c.id, notBefore: retryAt, errorCode: ENGINE_CODES.DAILY_LIMIT_REACHED });
     }
     const ids = await markQueuedIds(this.pool, allowed.map((c) => c.id));
     if (deferred.length > 0) await deferRecipients(this.pool, deferred);

@@ -11,12 +11,14 @@ import type { Db } from '../db/database.js';
 import {
   claimForSending,
   markInterrupted,
+  markOptedOut,
   writeSendResults,
   type ClaimedRecipient,
   type ClaimResult,
   type SendResultWrite,
-} from '../db/recipient-status.js';
+} from '../recipients/index.js';
 import type { Logger } from '../logger.js';
+import { ENGINE_CODES } from '../engine-codes.js';
 import { sendHttp } from '../providers/http.js';
 import { outcome } from '../providers/outcome.js';
 import { redactOutcome } from '../providers/response-helpers.js';
@@ -113,7 +115,7 @@ export class SendPipeline {
       if (claim.status === 'sending') {
         // The job came back while its recipient is mid-send: the worker that claimed it died
         // (or lost its lock). The first send may have gone out, so never resend blindly.
-        await markInterrupted(this.deps.db.pool, [data.recipientId], 'SEND_INTERRUPTED', 'The worker stopped mid-send; the message may or may not have gone out.');
+        await markInterrupted(this.deps.db.pool, [data.recipientId]);
         log.warn('recipient found mid-send on redelivery; marked unknown');
       }
       // Otherwise it is not ours to send: paused, cancelled, or already final.
@@ -267,7 +269,7 @@ export class SendPipeline {
         campaignId,
         {
           kind: 'template_error',
-          code: 'ERROR_BUDGET_EXCEEDED',
+          code: ENGINE_CODES.ERROR_BUDGET_EXCEEDED,
           message: `${percent}% of the last ${reading.sample} sends failed, above the campaign's ${Math.round(context.errorBudget * 100)}% error budget; look at the failures by code, fix the list or template, then resume`,
         },
         this.deps.logger,
@@ -300,13 +302,9 @@ export class SendPipeline {
         await write({ status: 'failed' });
         // The provider says this person stopped marketing: never send to them again, from any campaign.
         {
-          const { rows } = await this.deps.db.pool.query<{ tenant_id: string; phone: string }>(
-            `UPDATE recipients SET opted_out_at = coalesce(opted_out_at, now()) WHERE id = $1 RETURNING tenant_id, phone`,
-            [recipient.id],
-          );
-          const optedOut = rows[0];
+          const optedOut = await markOptedOut(this.deps.db.pool, recipient.id);
           if (optedOut) {
-            await addSuppressions(this.deps.db, optedOut.tenant_id, [{ phone: optedOut.phone, reason: 'PROVIDER_OPTED_OUT', detail: (result.providerText ?? result.message).slice(0, 500) }]);
+            await addSuppressions(this.deps.db, optedOut.tenantId, [{ phone: optedOut.phone, reason: 'PROVIDER_OPTED_OUT', detail: (result.providerText ?? result.message).slice(0, 500) }]);
           }
         }
         return { next: 'done' };
