@@ -14,6 +14,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
 import { ENGINE_CODES } from '../engine-codes.js';
+import { AccountStates } from './account-state.js';
 import { errors } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { OUTCOME_CODES } from '../providers/outcome.js';
@@ -33,8 +34,24 @@ export function probeKey(prefix: string, accountId: string): string {
   return `${prefix}:engine:probe:${accountId}`;
 }
 
-export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, accountId: string, outcome: SendOutcome, log: Logger): Promise<void> {
+/**
+ * Stops the account: at once in Redis (sends past their rate slot put themselves back), then in
+ * Postgres and its queue. With `generation` (the one the refused send started under), a result
+ * from before the latest resume or credentials change is stale and stops nothing: returns false.
+ */
+export async function stopAccount(
+  db: Pick<Db, 'pool'>,
+  queues: SendQueues,
+  accountId: string,
+  outcome: SendOutcome,
+  log: Logger,
+  generation?: number,
+): Promise<boolean> {
   const status = outcome.kind === 'account_limited' ? 'limited' : 'paused';
+  if (!(await new AccountStates(queues.connection, queues.prefix).markStopped(accountId, status, outcome.code, generation))) {
+    log.info({ accountId, code: outcome.code, generation }, 'refusal from before the account was resumed or changed; not stopping it again');
+    return false;
+  }
   const client = await db.pool.connect();
   let stopped: boolean;
   try {
@@ -66,6 +83,7 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
     client.release();
   }
   await queues.forAccount(accountId).pause();
+  return true;
 }
 
 /** An operator says the limit cleared or the credentials are fixed. */
@@ -79,6 +97,7 @@ export async function resumeAccount(db: Pick<Db, 'pool'>, queues: SendQueues, te
     [accountId, tenantId],
   );
   if (rows.length === 0) throw errors.accountNotFound(accountId);
+  await new AccountStates(queues.connection, queues.prefix).markActive(accountId);
   await releaseDeferred(db, accountId);
   await queues.forAccount(accountId).resume();
 }
@@ -95,7 +114,9 @@ export async function startDueProbes(db: Pick<Db, 'pool'>, queues: SendQueues, l
       WHERE status = 'limited' AND next_probe_at IS NOT NULL AND next_probe_at <= now()
       RETURNING id`,
   );
+  const states = new AccountStates(queues.connection, queues.prefix);
   for (const { id } of rows) {
+    await states.markActive(id);
     await queues.forAccount(id).resume();
     log.info({ accountId: id }, 'probing limited account');
   }

@@ -88,7 +88,7 @@ export async function applyCampaignAction(
  * A template error means every other recipient would fail the same way: pause the campaign
  * with the reason rather than burn through the list. A campaign already paused stays so.
  */
-export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcome: SendOutcome, log: Logger): Promise<void> {
+export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>, log: Logger): Promise<void> {
   const { rows } = await db.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM campaigns WHERE id = $1`, [campaignId]);
   const tenantId = rows[0]?.tenant_id;
   if (!tenantId) return;

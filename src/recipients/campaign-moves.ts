@@ -7,10 +7,20 @@ const PAUSE_FROM = moves('pause', 'pending', ['queued']);
 const CANCEL_FROM = moves('cancel', 'cancelled', ['pending', 'deferred', 'queued']);
 const RESEND_FROM = moves('resend unknown', 'pending', ['unknown']);
 
+/**
+ * The campaign's recipients in `statuses`, locked in id order: the order claims lock them in
+ * (`id = ANY(...)` by primary key), so a pause or cancel racing with claims of the same
+ * recipients waits instead of deadlocking.
+ */
+function lockedInIdOrder(statuses: string): string {
+  return `SELECT id FROM recipients WHERE campaign_id = $1 AND status IN (${statuses}) ORDER BY id FOR UPDATE`;
+}
+
 /** Pause: queued recipients go back to pending, so their jobs become no-ops and the feeder re-queues them on resume. */
 export async function unqueueCampaign(db: Queryable, campaignId: string): Promise<number> {
   const { rowCount } = await db.query(
-    `UPDATE recipients SET status = 'pending', queued_at = NULL, updated_at = now() WHERE campaign_id = $1 AND status IN (${PAUSE_FROM})`,
+    `UPDATE recipients SET status = 'pending', queued_at = NULL, updated_at = now()
+      WHERE id IN (${lockedInIdOrder(PAUSE_FROM)}) AND status IN (${PAUSE_FROM})`,
     [campaignId],
   );
   return rowCount ?? 0;
@@ -20,7 +30,7 @@ export async function cancelOpenRecipients(db: Queryable, campaignId: string): P
   const { rows } = await db.query<{ n: string }>(
     `WITH upd AS (
        UPDATE recipients SET status = 'cancelled', error_code = $2, updated_at = now()
-        WHERE campaign_id = $1 AND status IN (${CANCEL_FROM})
+        WHERE id IN (${lockedInIdOrder(CANCEL_FROM)}) AND status IN (${CANCEL_FROM})
        RETURNING id, tenant_id, campaign_id),
      hist AS (${historyOfUpdate('cancelled', 'operator', { errorCode: '$2', detail: 'NULL' })})
      SELECT count(*) AS n FROM upd`,

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { resumeAccount } from '../../accounts/account-actions.js';
+import { AccountStates } from '../../accounts/account-state.js';
 import type { ProviderAccount } from '../../db/database.js';
 import { errors } from '../../errors.js';
 import { adapterFor, supportedProviders } from '../../providers/registry.js';
@@ -142,6 +143,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           ...settings,
         },
       });
+      // Sends made with the old settings or credentials must not stop the account once they answer.
+      if (body.config !== undefined || body.credentials !== undefined) await new AccountStates(ctx.queues.connection, ctx.queues.prefix).bumpGeneration(id);
       return publicAccount(updated);
     });
 
