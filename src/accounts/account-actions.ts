@@ -34,6 +34,11 @@ export function probeKey(prefix: string, accountId: string): string {
   return `${prefix}:engine:probe:${accountId}`;
 }
 
+/** What an account-level refusal makes of the account. */
+export function stopStatus(outcome: Pick<SendOutcome, 'kind'>): 'limited' | 'paused' {
+  return outcome.kind === 'account_limited' ? 'limited' : 'paused';
+}
+
 /**
  * Stops the account: at once in Redis (sends past their rate slot put themselves back), then in
  * Postgres and its queue. With `generation` (the one the refused send started under), a result
@@ -45,10 +50,11 @@ export async function stopAccount(
   accountId: string,
   outcome: SendOutcome,
   log: Logger,
-  generation?: number,
+  options: { generation?: number; marked?: boolean; startedAt?: Date } = {},
 ): Promise<boolean> {
-  const status = outcome.kind === 'account_limited' ? 'limited' : 'paused';
-  if (!(await new AccountStates(queues.connection, queues.prefix).markStopped(accountId, status, outcome.code, generation))) {
+  const status = stopStatus(outcome);
+  const { generation, marked = false, startedAt = null } = options;
+  if (!marked && !(await new AccountStates(queues.connection, queues.prefix).markStopped(accountId, status, outcome.code, generation))) {
     log.info({ accountId, code: outcome.code, generation }, 'refusal from before the account was resumed or changed; not stopping it again');
     return false;
   }
@@ -64,10 +70,20 @@ export async function stopAccount(
             THEN now() + make_interval(secs => least(${MAX_PROBE_S}, ${FIRST_PROBE_S} * power(2, CASE WHEN status_code = '${PROBING}' THEN probe_failures + 1 ELSE 0 END)))
             ELSE NULL END
         WHERE id = $1 AND status = 'active'
+          -- Resumed (or probing) since the refused send was claimed: its refusal is stale.
+          AND ($5::timestamptz IS NULL OR status_at IS NULL OR status_at <= $5::timestamptz)
         RETURNING probe_failures, next_probe_at`,
-      [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`],
+      [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`, startedAt],
     );
     stopped = rows.length > 0;
+    if (!stopped) {
+      const { rows: now } = await client.query<{ status: string }>(`SELECT status::text FROM provider_accounts WHERE id = $1`, [accountId]);
+      if (now[0]?.status === 'active') {
+        await client.query('ROLLBACK');
+        log.info({ accountId, code: outcome.code }, 'refusal from before the account was resumed; not stopping it again');
+        return false;
+      }
+    }
     if (status === 'limited') {
       // Waiting recipients wait visibly, with the reason; their queued jobs become no-ops. Also
       // when another send stopped the account first: sends already under way come back `queued`

@@ -24,7 +24,7 @@ import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
 import { sendHttp } from '../providers/http.js';
 import { MessageBuildError, type HttpRequest, type HttpResponse, type OutcomeKind, type SendOutcome } from '../providers/types.js';
 import { isSuppressed } from '../suppressions/suppression-list.js';
-import { stopAccount } from '../accounts/account-actions.js';
+import { stopAccount, stopStatus } from '../accounts/account-actions.js';
 import { AccountStates } from '../accounts/account-state.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
@@ -168,7 +168,10 @@ function sendPath(deps: AderesoMessageDeps): OutsideCampaignDeps {
       slots: new AccountRateLimiter(deps.redis, deps.keyPrefix, { jitterMs: deps.flow.rateJitterMs }),
       accounts: {
         read: (accountId) => states.read(accountId),
-        stop: (accountId, outcome, generation, log) => stopAccount(deps.db, deps.queues, accountId, outcome, log, generation),
+        markStopped: (accountId, outcome, generation) => states.markStopped(accountId, stopStatus(outcome), outcome.code, generation),
+        stop: async (accountId, outcome, log) => {
+          await stopAccount(deps.db, deps.queues, accountId, outcome, log, { marked: true });
+        },
       },
       breaker: new CircuitBreaker(deps.redis, deps.keyPrefix, { minCalls: deps.flow.breakerMinCalls, openMs: deps.flow.breakerOpenMs }),
       adaptiveRate: new AdaptiveRate(deps.redis, deps.keyPrefix),

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { AccountStates } from '../accounts/account-state.js';
-import { stopAccount } from '../accounts/account-actions.js';
+import { stopAccount, stopStatus } from '../accounts/account-actions.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
@@ -29,7 +29,10 @@ export function accountControl(db: Db, queues: SendQueues): AccountControl {
   const states = new AccountStates(queues.connection, queues.prefix);
   return {
     read: (accountId) => states.read(accountId),
-    stop: (accountId, outcome, generation, log) => stopAccount(db, queues, accountId, outcome, log, generation),
+    markStopped: (accountId, outcome, generation) => states.markStopped(accountId, stopStatus(outcome), outcome.code, generation),
+    stop: async (accountId, outcome, log, startedAt) => {
+      await stopAccount(db, queues, accountId, outcome, log, { marked: true, ...(startedAt ? { startedAt } : {}) });
+    },
   };
 }
 

@@ -18,25 +18,27 @@ export type ClaimedRecipient = {
   phone: string;
   variables: string[];
   attempts: number;
+  /** When the claim was made, on the database's clock: the send started no earlier. */
+  claimedAt: Date;
 };
 
 export type ClaimResult = { claimed: ClaimedRecipient } | { claimed: null; status: RecipientStatus | null };
 
 /** Claims recipients for sending in one statement, only while their campaign runs on an active account. */
 export async function claimForSending(db: Queryable, ids: readonly string[]): Promise<Map<string, ClaimResult>> {
-  const claimed = await db.query<{ id: string; campaign_id: string; phone: string; variables: string[]; attempts: number }>(
+  const claimed = await db.query<{ id: string; campaign_id: string; phone: string; variables: string[]; attempts: number; claimed_at: Date }>(
     `UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now()
        FROM campaigns c
       WHERE r.id = ANY($1::bigint[]) AND r.status IN (${CLAIM_FROM}) AND c.id = r.campaign_id AND c.status = 'running'
         -- A stopped account sends nothing more, even for jobs that were already waiting for a slot.
         AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = c.account_id AND a.status = 'active')
         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = r.tenant_id AND s.phone = r.phone)
-     RETURNING r.id::text, r.campaign_id, r.phone, r.variables, r.attempts`,
+     RETURNING r.id::text, r.campaign_id, r.phone, r.variables, r.attempts, r.claimed_at`,
     [ids],
   );
   const results = new Map<string, ClaimResult>();
   for (const row of claimed.rows) {
-    results.set(row.id, { claimed: { id: row.id, campaignId: row.campaign_id, phone: row.phone, variables: row.variables, attempts: row.attempts } });
+    results.set(row.id, { claimed: { id: row.id, campaignId: row.campaign_id, phone: row.phone, variables: row.variables, attempts: row.attempts, claimedAt: row.claimed_at } });
   }
   // Rare: a redelivered job, a paused or cancelled campaign. Say why, so a recipient found
   // mid-send can be called unknown.

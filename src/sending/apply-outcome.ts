@@ -25,6 +25,8 @@ export type ApplyDeps = {
   retryMaxDelayMs: number;
 };
 
+/** How soon a send held back by an account stop is looked at again, ms (the queue is paused by then). */
+const HELD_RETRY_MS = 1_000;
 /** How soon a send held back by a settings change (new generation) tries again, ms. */
 const OUTDATED_RETRY_MS = 50;
 
@@ -52,12 +54,11 @@ export async function applyHeld(deps: ApplyDeps, recipient: ClaimedRecipient, ta
     return { next: 'retry', delayMs: OUTDATED_RETRY_MS };
   }
   const write = writer(deps, recipient, { code: held.state.code });
-  if (held.state.status === 'limited') {
-    await write({ status: 'deferred', refundAttempt: true, notBefore: null });
-    return { next: 'done' };
-  }
-  await write({ status: 'queued', refundAttempt: true });
-  return { next: 'account_stopped' };
+  await write(held.state.status === 'limited' ? { status: 'deferred', refundAttempt: true, notBefore: null } : { status: 'queued', refundAttempt: true });
+  // The job waits a moment, then on the paused queue as the jobs never claimed do. Not back to
+  // `wait` at once: the queue pause may not have landed yet, and a job taken again now would find
+  // its recipient put back and be dropped.
+  return { next: 'retry', delayMs: HELD_RETRY_MS };
 }
 
 export async function applyOutcome(deps: ApplyDeps, recipient: ClaimedRecipient, target: SendTarget, result: SendOutcome, log: Logger): Promise<JobDecision> {
@@ -108,21 +109,18 @@ export async function applyOutcome(deps: ApplyDeps, recipient: ClaimedRecipient,
       return { next: 'rate_limited', delayMs: Math.max(250, result.retryAfterMs ?? 1_000) };
     case 'account_limited':
     case 'account_error': {
-      // Stop first (Redis at once), so sends past their slot in every process hold back now.
-      const stopped = await deps.accounts.stop(target.accountId, result, target.generation, log);
+      // Marked first (Redis, at once), so sends past their slot in every process hold back now.
+      const current = await deps.accounts.markStopped(target.accountId, result, target.generation);
       deps.contexts.forgetAccount(target.accountId);
-      if (!stopped) {
+      if (!current) {
         // Sent under settings the operator has since replaced (resume, new credentials): try again.
         await write({ status: 'queued', refundAttempt: true });
         return { next: 'retry', delayMs: OUTDATED_RETRY_MS };
       }
-      // Written after the stop: a limit's hold (deferring the account's waiting recipients) has
-      // run, so this one waits with them; a pause leaves it queued on the paused queue.
-      if (result.kind === 'account_limited') {
-        await write({ status: 'deferred', refundAttempt: true, notBefore: null });
-        return { next: 'done' };
-      }
-      await write({ status: 'queued', refundAttempt: true });
+      // Put back before the account shows stopped: a limit makes it wait with the account's other
+      // deferred recipients, a pause leaves it queued; its job is held by the paused queue.
+      await write(result.kind === 'account_limited' ? { status: 'deferred', refundAttempt: true, notBefore: null } : { status: 'queued', refundAttempt: true });
+      await deps.accounts.stop(target.accountId, result, log, recipient.claimedAt);
       return { next: 'account_stopped' };
     }
   }

@@ -56,6 +56,8 @@ export async function sendOutsideCampaign(deps: OutsideCampaignDeps, send: Outsi
   const failed = PROVIDER_FAILURES.has(result.code);
   if (failed || gate.state === 'half_open_probe') await deps.breaker.record(send.accountId, !failed);
   if (result.kind === 'rate_limited') await deps.adaptiveRate.onRateLimited(send.accountId, send.ratePerSecond);
-  if (result.kind === 'account_limited' || result.kind === 'account_error') await deps.accounts.stop(send.accountId, result, now.generation, log);
+  if ((result.kind === 'account_limited' || result.kind === 'account_error') && (await deps.accounts.markStopped(send.accountId, result, now.generation))) {
+    await deps.accounts.stop(send.accountId, result, log);
+  }
   return { result, wentOut: true, ...(http.ok ? { response: http.response } : {}) };
 }

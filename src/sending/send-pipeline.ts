@@ -100,6 +100,9 @@ export class SendPipeline {
         await this.deps.store.markInterrupted(data.recipientId);
         log.warn('recipient found mid-send on redelivery; marked unknown');
       }
+      // Still queued: its campaign runs but its account is stopped in Postgres (the queue pause
+      // follows in a moment). Keep the job, as the paused queue keeps the others.
+      if (claim.status === 'queued') return { next: 'retry', delayMs: 1_000 + Math.floor(Math.random() * 250) };
       // Otherwise it is not ours to send: paused, cancelled, or already final.
       return { next: 'done' };
     }

@@ -46,6 +46,14 @@ export interface RateSlots {
 /** Stopping an account, and the one read that tells a send whether its account still sends. */
 export interface AccountControl {
   read(accountId: string): Promise<AccountSendState>;
-  /** Stops the account unless `generation` is stale (a resume or settings change since); returns whether it stopped. */
-  stop(accountId: string, outcome: SendOutcome, generation: number, log: Logger): Promise<boolean>;
+  /**
+   * Marks the account stopped at once (sends past their rate slot hold back), unless `generation`
+   * is stale (a resume or settings change since the refused send started); returns whether it did.
+   */
+  markStopped(accountId: string, outcome: SendOutcome, generation: number): Promise<boolean>;
+  /**
+   * Stops a marked account for good: Postgres (limits defer its waiting recipients) and its queue;
+   * not if it was resumed after `startedAt` (the refused send's claim time, database clock).
+   */
+  stop(accountId: string, outcome: SendOutcome, log: Logger, startedAt?: Date): Promise<void>;
 }

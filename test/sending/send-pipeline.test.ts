@@ -48,11 +48,13 @@ beforeAll(async () => {
   states = new AccountStates(redis, prefix);
   const accounts: AccountControl = {
     read: (accountId) => states.read(accountId),
-    async stop(accountId, outcome: SendOutcome, generation) {
+    async markStopped(accountId, outcome: SendOutcome, generation) {
       const stopped = await states.markStopped(accountId, 'paused', outcome.code, generation);
       stops.push({ accountId, code: outcome.code, generation, stopped });
       return stopped;
     },
+    // Postgres and the queue are the wiring's business (src/queue/send-wiring.ts); not needed here.
+    stop: async () => undefined,
   };
   pipeline = new SendPipeline({
     store: postgresSendStore(ctx.db),
@@ -123,11 +125,12 @@ describe('the send pipeline, without a queue', () => {
   it('a claimed send whose account stopped before its slot puts itself back unsent: no call, attempt given back', async () => {
     const { campaignId, accountId, ids } = await queuedCampaign('stopped', 2, 100);
     await states.markStopped(accountId, 'paused', 'ACCOUNT_AUTH_FAILED');
-    expect(await pipeline.handle({ recipientId: ids[0] ?? '', campaignId })).toEqual({ next: 'account_stopped' });
+    // Its job waits a moment (the queue pause follows the mark), then on the paused queue.
+    expect(await pipeline.handle({ recipientId: ids[0] ?? '', campaignId })).toEqual({ next: 'retry', delayMs: 1_000 });
     expect(await recipient(ids[0] ?? '')).toMatchObject({ status: 'queued', attempts: 0 });
 
     await states.markStopped(accountId, 'limited', 'ACCOUNT_TIER_LIMIT');
-    expect(await pipeline.handle({ recipientId: ids[1] ?? '', campaignId })).toEqual({ next: 'done' });
+    expect(await pipeline.handle({ recipientId: ids[1] ?? '', campaignId })).toEqual({ next: 'retry', delayMs: 1_000 });
     expect(await recipient(ids[1] ?? '')).toMatchObject({ status: 'deferred', attempts: 0, error_code: 'ACCOUNT_TIER_LIMIT' });
     expect(calls).toHaveLength(0);
   });
