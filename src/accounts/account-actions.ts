@@ -13,6 +13,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
+import { ENGINE_CODES } from '../engine-codes.js';
+import { AccountStates } from './account-state.js';
 import { errors } from '../errors.js';
 import { queryWithEvents } from '../events/hooks.js';
 import { recordAccountEvent } from '../events/record-events.js';
@@ -20,9 +22,10 @@ import type { Logger } from '../logger.js';
 import { OUTCOME_CODES } from '../providers/outcome.js';
 import type { SendOutcome } from '../providers/types.js';
 import type { SendQueues } from '../queue/queues.js';
+import { holdForAccountLimit, releaseFromAccountLimit } from '../recipients/index.js';
 
 /** status_code of an account letting one message through to see whether its limit cleared. */
-export const PROBING = 'PROBING';
+export const PROBING = ENGINE_CODES.PROBING;
 const FIRST_PROBE_S = 60;
 const MAX_PROBE_S = 3_600;
 /** Codes that stop an account until its limit clears; recipients deferred with one of them are released on resume. */
@@ -33,8 +36,30 @@ export function probeKey(prefix: string, accountId: string): string {
   return `${prefix}:engine:probe:${accountId}`;
 }
 
-export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, accountId: string, outcome: SendOutcome, log: Logger): Promise<void> {
-  const status = outcome.kind === 'account_limited' ? 'limited' : 'paused';
+/** What an account-level refusal makes of the account. */
+export function stopStatus(outcome: Pick<SendOutcome, 'kind'>): 'limited' | 'paused' {
+  return outcome.kind === 'account_limited' ? 'limited' : 'paused';
+}
+
+/**
+ * Stops the account: at once in Redis (sends past their rate slot put themselves back), then in
+ * Postgres and its queue. With `generation` (the one the refused send started under), a result
+ * from before the latest resume or credentials change is stale and stops nothing: returns false.
+ */
+export async function stopAccount(
+  db: Pick<Db, 'pool'>,
+  queues: SendQueues,
+  accountId: string,
+  outcome: SendOutcome,
+  log: Logger,
+  options: { generation?: number; marked?: boolean; startedAt?: Date } = {},
+): Promise<boolean> {
+  const status = stopStatus(outcome);
+  const { generation, marked = false, startedAt = null } = options;
+  if (!marked && !(await new AccountStates(queues.connection, queues.prefix).markStopped(accountId, status, outcome.code, generation))) {
+    log.info({ accountId, code: outcome.code, generation }, 'refusal from before the account was resumed or changed; not stopping it again');
+    return false;
+  }
   const client = await db.pool.connect();
   let stopped: boolean;
   try {
@@ -47,25 +72,26 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
             THEN now() + make_interval(secs => least(${MAX_PROBE_S}, ${FIRST_PROBE_S} * power(2, CASE WHEN status_code = '${PROBING}' THEN probe_failures + 1 ELSE 0 END)))
             ELSE NULL END
         WHERE id = $1 AND status = 'active'
+          -- Resumed (or probing) since the refused send was claimed: its refusal is stale.
+          AND ($5::timestamptz IS NULL OR status_at IS NULL OR status_at <= $5::timestamptz)
         RETURNING probe_failures, next_probe_at`,
-      [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`],
+      [accountId, status, outcome.code, `${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`, startedAt],
     );
     stopped = rows.length > 0;
     if (stopped) await recordAccountEvent(client, accountId, status === 'limited' ? 'account.limited' : 'account.auth_failed');
+    if (!stopped) {
+      const { rows: now } = await client.query<{ status: string }>(`SELECT status::text FROM provider_accounts WHERE id = $1`, [accountId]);
+      if (now[0]?.status === 'active') {
+        await client.query('ROLLBACK');
+        log.info({ accountId, code: outcome.code }, 'refusal from before the account was resumed; not stopping it again');
+        return false;
+      }
+    }
     if (status === 'limited') {
       // Waiting recipients wait visibly, with the reason; their queued jobs become no-ops. Also
       // when another send stopped the account first: sends already under way come back `queued`
       // after that stop, and must wait with the rest, not go out beside the probe.
-      await client.query(
-        `WITH upd AS (
-           UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
-             FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
-            WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN ('pending', 'queued')
-           RETURNING r.id, r.tenant_id, r.campaign_id)
-         INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, error_code, detail)
-         SELECT tenant_id, campaign_id, id, 'deferred', 'engine', $2, 'The account is stopped by a provider limit; waiting for it to clear.' FROM upd`,
-        [accountId, outcome.code],
-      );
+      await holdForAccountLimit(client, accountId, outcome.code);
     }
     await client.query('COMMIT');
     if (stopped) log.error({ accountId, code: outcome.code, status, nextProbeAt: rows[0]?.next_probe_at }, 'provider account stopped');
@@ -76,6 +102,7 @@ export async function stopAccount(db: Pick<Db, 'pool'>, queues: SendQueues, acco
     client.release();
   }
   await queues.forAccount(accountId).pause();
+  return true;
 }
 
 /** An operator says the limit cleared or the credentials are fixed. */
@@ -91,6 +118,7 @@ export async function resumeAccount(db: Pick<Db, 'pool'>, queues: SendQueues, te
     async (client, result) => result.rowCount && recordAccountEvent(client, accountId, 'account.resumed'),
   );
   if (rows.length === 0) throw errors.accountNotFound(accountId);
+  await new AccountStates(queues.connection, queues.prefix).markActive(accountId);
   await releaseDeferred(db, accountId);
   await queues.forAccount(accountId).resume();
 }
@@ -107,7 +135,9 @@ export async function startDueProbes(db: Pick<Db, 'pool'>, queues: SendQueues, l
       WHERE status = 'limited' AND next_probe_at IS NOT NULL AND next_probe_at <= now()
       RETURNING id`,
   );
+  const states = new AccountStates(queues.connection, queues.prefix);
   for (const { id } of rows) {
+    await states.markActive(id);
     await queues.forAccount(id).resume();
     log.info({ accountId: id }, 'probing limited account');
   }
@@ -146,16 +176,5 @@ export async function confirmProbes(db: Pick<Db, 'pool'>, redis: Redis, prefix: 
 
 /** Recipients deferred by the account's limit go back to the feeder. */
 async function releaseDeferred(db: Pick<Db, 'pool'>, accountId: string): Promise<number> {
-  const { rowCount } = await db.pool.query(
-    `WITH upd AS (
-       UPDATE recipients r SET status = 'pending', error_code = NULL, updated_at = now()
-         FROM campaigns c
-        WHERE c.account_id = $1 AND r.campaign_id = c.id AND r.status = 'deferred' AND r.not_before IS NULL
-          AND r.error_code = ANY($2::text[])
-       RETURNING r.id, r.tenant_id, r.campaign_id)
-     INSERT INTO recipient_events (tenant_id, campaign_id, recipient_id, status, source, detail)
-     SELECT tenant_id, campaign_id, id, 'pending', 'engine', 'The account limit cleared; back in line to send.' FROM upd`,
-    [accountId, LIMIT_CODES],
-  );
-  return rowCount ?? 0;
+  return releaseFromAccountLimit(db.pool, accountId, LIMIT_CODES);
 }

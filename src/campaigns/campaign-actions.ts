@@ -8,7 +8,7 @@
  */
 import type { Db } from '../db/database.js';
 import type { CampaignStatus } from '../generated/prisma/enums.js';
-import { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from '../db/recipient-status.js';
+import { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from '../recipients/index.js';
 import { AppError, errors } from '../errors.js';
 import { recordCampaignAction } from '../events/hooks.js';
 import type { Logger } from '../logger.js';
@@ -90,7 +90,7 @@ export async function applyCampaignAction(
  * A template error means every other recipient would fail the same way: pause the campaign
  * with the reason rather than burn through the list. A campaign already paused stays so.
  */
-export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcome: SendOutcome, log: Logger): Promise<void> {
+export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>, log: Logger): Promise<void> {
   const { rows } = await db.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM campaigns WHERE id = $1`, [campaignId]);
   const tenantId = rows[0]?.tenant_id;
   if (!tenantId) return;

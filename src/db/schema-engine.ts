@@ -31,9 +31,31 @@ export function connectionFields(databaseUrl: string): pg.ClientConfig {
   };
 }
 
+/**
+ * The pg adapter splits a migration script at every ';', which breaks a function body (the
+ * recipient status trigger). Postgres' simple query protocol takes a whole script at once, as
+ * `prisma migrate deploy` sends it, so scripts go through whole.
+ */
+class WholeScriptPg extends PrismaPg {
+  override async connect(): ReturnType<PrismaPg['connect']> {
+    return wholeScripts(await super.connect());
+  }
+
+  override async connectToShadowDb(): ReturnType<PrismaPg['connectToShadowDb']> {
+    return wholeScripts(await super.connectToShadowDb());
+  }
+}
+
+function wholeScripts<A extends { executeScript(script: string): Promise<void>; underlyingDriver(): unknown }>(adapter: A): A {
+  adapter.executeScript = async (script: string) => {
+    await (adapter.underlyingDriver() as pg.Pool).query(script);
+  };
+  return adapter;
+}
+
 async function openEngine(databaseUrl: string, schemaText?: string): Promise<WasmSchemaEngine> {
   const { SchemaEngine } = await import('@prisma/schema-engine-wasm');
-  const factory = bindMigrationAwareSqlAdapterFactory(new PrismaPg(connectionFields(databaseUrl)));
+  const factory = bindMigrationAwareSqlAdapterFactory(new WholeScriptPg(connectionFields(databaseUrl)));
   const datamodels: [string, string][] = [[SCHEMA_PATH, schemaText ?? (await readFile(SCHEMA_PATH, 'utf8'))]];
   // The engine logs through this callback; its chatter is not ours to print.
   return SchemaEngine.new({ datamodels }, () => undefined, factory);

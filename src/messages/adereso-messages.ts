@@ -22,9 +22,17 @@ import { buildConversationRequest, buildTicketReplyRequest, parseConversationRes
 import type { AderesoAccount } from '../providers/adereso/index.js';
 import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
 import { sendHttp } from '../providers/http.js';
-import { scrubOutcome } from '../security/secret-scrubber.js';
 import { MessageBuildError, type HttpRequest, type HttpResponse, type OutcomeKind, type SendOutcome } from '../providers/types.js';
 import { isSuppressed } from '../suppressions/suppression-list.js';
+import { stopAccount, stopStatus } from '../accounts/account-actions.js';
+import { AccountStates } from '../accounts/account-state.js';
+import { AdaptiveRate } from '../flow/adaptive-rate.js';
+import { CircuitBreaker } from '../flow/circuit-breaker.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { AccountRateLimiter } from '../queue/account-rate-limiter.js';
+import type { SendQueues } from '../queue/queues.js';
+import { sendOutsideCampaign, type OutsideCampaignDeps } from '../sending/send-outside-campaign.js';
 import { providerLabel } from '../templates/provider-capabilities.js';
 import { validatedSettings } from '../templates/provider-account.js';
 
@@ -35,6 +43,11 @@ export type AderesoMessageDeps = {
   keyPrefix: string;
   /** Provider HTTP timeout (ms), as for campaign sends. */
   timeoutMs: number;
+  /** The account queues, paused when the provider refuses the account. */
+  queues: SendQueues;
+  logger: Logger;
+  /** The rate limiter's and breaker's settings, as campaign sends use them. */
+  flow: Pick<Config, 'rateJitterMs' | 'breakerMinCalls' | 'breakerOpenMs'>;
 };
 
 export type AderesoTicketReplyCall = {
@@ -82,7 +95,7 @@ export async function sendAderesoTicketReply(deps: AderesoMessageDeps, tenantId:
     account,
   );
   const send = { account, request, action: TICKET_REPLY.action, parse: parseTicketReplyResponse, ticketId: () => call.ticketId };
-  return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), () => deliver(send, deps.timeoutMs));
+  return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), () => deliver(deps, send));
 }
 
 export async function openAderesoConversation(deps: AderesoMessageDeps, tenantId: string, call: AderesoConversationCall, idempotencyKey?: string): Promise<MessageReply> {
@@ -105,17 +118,17 @@ export async function openAderesoConversation(deps: AderesoMessageDeps, tenantId
   // Checked under the key, so a retry of a call that went out replays its answer even if the
   // phone was suppressed since.
   return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), async () =>
-    (await isSuppressed(deps.db, tenantId, phone.e164)) ? { ok: false, error: errors.phoneSuppressed(phone.e164), mayHavePosted: false } : deliver(send, deps.timeoutMs),
+    (await isSuppressed(deps.db, tenantId, phone.e164)) ? { ok: false, error: errors.phoneSuppressed(phone.e164), mayHavePosted: false } : deliver(deps, send),
   );
 }
 
 /** The tenant's Adereso account with its settings checked by the adapter's schemas. */
-async function loadAderesoAccount(db: Db, tenantId: string, accountId: string, feature: string): Promise<AderesoAccount> {
+async function loadAderesoAccount(db: Db, tenantId: string, accountId: string, feature: string): Promise<AderesoAccount & { ratePerSecond: number }> {
   const row = await db.prisma.providerAccount.findFirst({ where: { id: accountId, tenantId } });
   if (!row) throw errors.accountNotFound(accountId);
   if (row.provider !== 'adereso') throw errors.providerNotSupported(feature, providerLabel(row.provider), [PROVIDER]);
   // validatedSettings parsed them with adapterFor('adereso')'s schemas, which are aderesoAdapter's.
-  return validatedSettings(row) as AderesoAccount;
+  return { ...(validatedSettings(row) as AderesoAccount), ratePerSecond: row.ratePerSecond };
 }
 
 function buildOrRefuse(build: () => HttpRequest): HttpRequest {
@@ -133,7 +146,7 @@ function fingerprint(account: AderesoAccount, request: HttpRequest): string {
 }
 
 type PreparedSend = {
-  account: AderesoAccount;
+  account: AderesoAccount & { ratePerSecond: number };
   request: HttpRequest;
   action: string;
   parse: (response: HttpResponse) => SendOutcome;
@@ -143,14 +156,44 @@ type PreparedSend = {
 /** `mayHavePosted`: the provider may have acted, so the answer is kept for retries with the key. */
 type Delivery = { ok: true; answer: AderesoMessageAnswer } | { ok: false; error: AppError; mayHavePosted: boolean };
 
-async function deliver(send: PreparedSend, timeoutMs: number): Promise<Delivery> {
-  const http = await sendHttp(send.request, timeoutMs);
-  const result = scrubOutcome(http.ok ? send.parse(http.response) : http.outcome, send.account.credentials);
+/** The campaign sends' path (breaker, rate slot, account gate, account stop), built per process. */
+const paths = new WeakMap<SendQueues, OutsideCampaignDeps>();
+
+function sendPath(deps: AderesoMessageDeps): OutsideCampaignDeps {
+  let path = paths.get(deps.queues);
+  if (!path) {
+    const states = new AccountStates(deps.redis, deps.keyPrefix);
+    path = {
+      call: sendHttp,
+      slots: new AccountRateLimiter(deps.redis, deps.keyPrefix, { jitterMs: deps.flow.rateJitterMs }),
+      accounts: {
+        read: (accountId) => states.read(accountId),
+        markStopped: (accountId, outcome, generation) => states.markStopped(accountId, stopStatus(outcome), outcome.code, generation),
+        stop: async (accountId, outcome, log) => {
+          await stopAccount(deps.db, deps.queues, accountId, outcome, log, { marked: true });
+        },
+      },
+      breaker: new CircuitBreaker(deps.redis, deps.keyPrefix, { minCalls: deps.flow.breakerMinCalls, openMs: deps.flow.breakerOpenMs }),
+      adaptiveRate: new AdaptiveRate(deps.redis, deps.keyPrefix),
+      timeoutMs: deps.timeoutMs,
+    };
+    paths.set(deps.queues, path);
+  }
+  return path;
+}
+
+async function deliver(deps: AderesoMessageDeps, send: PreparedSend): Promise<Delivery> {
+  const sent = await sendOutsideCampaign(
+    sendPath(deps),
+    { accountId: send.account.id, ratePerSecond: send.account.ratePerSecond, request: send.request, parse: send.parse, secrets: [send.account.credentials.token] },
+    deps.logger.child({ accountId: send.account.id }),
+  );
+  const result = sent.result;
   if (TAKEN.includes(result.kind)) {
-    const ticketId = http.ok ? send.ticketId(http.response) : undefined;
+    const ticketId = sent.response ? send.ticketId(sent.response) : undefined;
     return { ok: true, answer: { outcome: publicOutcome(result), ...(ticketId === undefined ? {} : { ticketId }) } };
   }
-  const mayHavePosted = result.kind === 'ambiguous' || result.code === 'PROVIDER_UNDOCUMENTED_RESPONSE';
+  const mayHavePosted = sent.wentOut && (result.kind === 'ambiguous' || result.code === 'PROVIDER_UNDOCUMENTED_RESPONSE');
   return { ok: false, error: failureError(send.action, result), mayHavePosted };
 }
 

@@ -9,7 +9,8 @@
  */
 import type pg from 'pg';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
-import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../db/recipient-status.js';
+import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../recipients/index.js';
+import { ENGINE_CODES } from '../engine-codes.js';
 import { queryWithEvents, recordCompleted } from '../events/hooks.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { recordFeederRound } from '../observability/record.js';
@@ -140,7 +141,7 @@ export class Feeder {
       open = [];
       for (const c of candidates) {
         const opensAt = nextWindowOpen(now, c.time_zone ?? timeZoneForPhone(c.phone), campaign.window_start ?? 0, campaign.window_end ?? 0);
-        if (opensAt) deferred.push({ id: c.id, notBefore: opensAt, errorCode: 'QUIET_HOURS' });
+        if (opensAt) deferred.push({ id: c.id, notBefore: opensAt, errorCode: ENGINE_CODES.QUIET_HOURS });
         else open.push(c);
       }
     }
@@ -153,7 +154,7 @@ export class Feeder {
       added = new Set(reservation.added);
       allowed = open.filter((c) => granted.has(c.phone));
       const retryAt = reservation.nextFreeAt ?? new Date(now.getTime() + 3_600_000);
-      for (const c of open) if (!granted.has(c.phone)) deferred.push({ id: c.id, notBefore: retryAt, errorCode: 'DAILY_LIMIT_REACHED' });
+      for (const c of open) if (!granted.has(c.phone)) deferred.push({ id: c.id, notBefore: retryAt, errorCode: ENGINE_CODES.DAILY_LIMIT_REACHED });
     }
     const ids = await markQueuedIds(this.pool, allowed.map((c) => c.id));
     if (deferred.length > 0) await deferRecipients(this.pool, deferred);

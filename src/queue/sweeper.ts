@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { expireStaleSending } from '../db/recipient-status.js';
+import { expireStaleSending } from '../recipients/index.js';
 import type { Logger } from '../logger.js';
 import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
 

@@ -26,7 +26,15 @@ export type CampaignContext = {
   kind: 'template' | 'text';
   /** Campaign-wide parts of every message: header media, button parameters, provider options. */
   options: CampaignOptions;
+  /**
+   * The account's generation (src/accounts/account-state.ts) when these settings were read: read
+   * before them, so settings are never older than their generation says.
+   */
+  generation: number;
 };
+
+/** The account's current generation; 0 when not tracked. */
+export type GenerationOf = (accountId: string) => Promise<number>;
 
 export class ContextError extends Error {
   override name = 'ContextError';
@@ -45,7 +53,10 @@ const TTL_MS = 5_000;
 export class CampaignContexts {
   private readonly cache = new Map<string, { at: number; value: Promise<CampaignContext> }>();
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly generationOf: GenerationOf = async () => 0,
+  ) {}
 
   get(campaignId: string): Promise<CampaignContext> {
     const hit = this.cache.get(campaignId);
@@ -69,6 +80,8 @@ export class CampaignContexts {
   }
 
   private async load(campaignId: string): Promise<CampaignContext> {
+    const { accountId } = await this.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { accountId: true } });
+    const generation = await this.generationOf(accountId);
     const campaign = await this.prisma.campaign.findUniqueOrThrow({
       where: { id: campaignId },
       include: { template: true, account: true },
@@ -112,6 +125,7 @@ export class CampaignContexts {
       },
       kind: campaign.kind,
       options: parseCampaignOptions(campaign.options),
+      generation,
     };
   }
 }

@@ -9,6 +9,7 @@
  * event also gets its history row (dedupe key: message id and status, so a repeat adds nothing).
  */
 import type pg from 'pg';
+import { recordDeliveryStatuses } from '../recipients/index.js';
 import type { EventScope } from './apply-events.js';
 import { findManyByMessageId, findSentRecipientWithoutId, type MatchedRecipient } from './match-recipients.js';
 import type { StatusEvent } from './types.js';
@@ -17,8 +18,6 @@ export type DeliveryStatus = { scope: EventScope; event: StatusEvent };
 
 /** Recipient statuses a delivery status can follow: the send's response has been recorded. */
 export const SENT_STATES: readonly string[] = ['accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'deferred'];
-
-const rank = (status: string) => `CASE ${status} WHEN 'accepted' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 ELSE 0 END`;
 
 /**
  * One history row per (message, status): a provider's retry of the same event is the same row,
@@ -58,38 +57,15 @@ async function matchAll(client: pg.PoolClient, items: readonly DeliveryStatus[])
 }
 
 async function writeAll(client: pg.PoolClient, writes: readonly { item: DeliveryStatus; recipient: MatchedRecipient }[]): Promise<void> {
-  await client.query(
-    `WITH ev AS (
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::text[]) WITH ORDINALITY
-         AS e(recipient_id, status, occurred_at, tenant_id, campaign_id, dedupe_key, ord)),
-     best AS (
-       SELECT recipient_id, max(${rank('status')}) AS status_rank, min(occurred_at) AS first_at,
-              min(occurred_at) FILTER (WHERE status = 'delivered') AS delivered_at,
-              min(occurred_at) FILTER (WHERE status = 'read') AS read_at
-         FROM ev GROUP BY recipient_id),
-     upd AS (
-       UPDATE recipients r SET
-           status = CASE WHEN best.status_rank > ${rank('r.status::text')}
-                         THEN (CASE best.status_rank WHEN 1 THEN 'accepted' WHEN 2 THEN 'sent' WHEN 3 THEN 'delivered' ELSE 'read' END)::recipient_status
-                         ELSE r.status END,
-           sent_at = coalesce(r.sent_at, best.first_at),
-           delivered_at = coalesce(r.delivered_at, best.delivered_at),
-           read_at = coalesce(r.read_at, best.read_at),
-           error_code = CASE WHEN r.status = 'unknown' THEN NULL ELSE r.error_code END,
-           updated_at = now()
-         FROM best
-        WHERE r.id = best.recipient_id AND r.status IN ('accepted', 'sent', 'delivered', 'read', 'unknown')
-        RETURNING 1)
-     INSERT INTO recipient_events (source, tenant_id, campaign_id, recipient_id, status, occurred_at, dedupe_key)
-     SELECT 'webhook', tenant_id, campaign_id, recipient_id, status, occurred_at, dedupe_key FROM ev ORDER BY ord
-     ON CONFLICT (recipient_id, dedupe_key) DO NOTHING`,
-    [
-      writes.map((w) => w.recipient.id),
-      writes.map((w) => w.item.event.status),
-      writes.map((w) => w.item.event.occurredAt),
-      writes.map((w) => w.item.scope.tenantId),
-      writes.map((w) => w.recipient.campaign_id),
-      writes.map((w) => statusKey(w.item.event)),
-    ],
+  await recordDeliveryStatuses(
+    client,
+    writes.map((w) => ({
+      recipientId: w.recipient.id,
+      tenantId: w.item.scope.tenantId,
+      campaignId: w.recipient.campaign_id,
+      status: w.item.event.status,
+      occurredAt: w.item.event.occurredAt,
+      dedupeKey: statusKey(w.item.event),
+    })),
   );
 }

@@ -17,12 +17,14 @@
  * account) are returned, to run after the transaction commits.
  */
 import { addSuppressions, type SuppressionReason } from '../suppressions/suppression-list.js';
-import { recordProviderOptOut, recordReply } from '../events/hooks.js';
+import { recordProviderOptOut, recordReply as recordReplyEvent } from '../events/hooks.js';
 import type pg from 'pg';
 import { phoneVariants } from '../phones/wa-id-variants.js';
 import type { SendOutcome } from '../providers/types.js';
+import { ENGINE_CODES } from '../engine-codes.js';
+import { recordProviderFailure, recordReply } from '../recipients/index.js';
 import { applyDeliveryStatuses, SENT_STATES, statusKey, type DeliveryStatus } from './apply-delivery-statuses.js';
-import { findRecipientForReply, findSentRecipient, type MatchedRecipient } from './match-recipients.js';
+import { findRecipientForReply, findSentRecipient } from './match-recipients.js';
 import { isStopReply } from './stop-words.js';
 import type { InboundEvent, StatusEvent, WebhookItem } from './types.js';
 
@@ -97,15 +99,20 @@ async function applyFailure(client: pg.PoolClient, scope: EventScope, event: Sta
   if (!recipient || !SENT_STATES.includes(recipient.status)) return 'waiting';
 
   const failure = event.failure;
+  const write = {
+    recipientId: recipient.id,
+    tenantId: scope.tenantId,
+    campaignId: recipient.campaign_id,
+    occurredAt: event.occurredAt,
+    dedupeKey: statusKey(event),
+    errorCode: failure?.code ?? ENGINE_CODES.PROVIDER_REPORTED_FAILURE,
+    providerCode: failure?.providerCode ?? null,
+    providerText: failure?.providerText ?? failure?.message ?? null,
+    detail: failure?.providerText ?? null,
+  };
   if (failure?.kind === 'deferred') {
     // A per-user cap (Meta 131049): the message was not delivered and may be sent again later.
-    const deferred = await updateWithHistory(
-      client,
-      `UPDATE recipients SET status = 'deferred', not_before = $2, error_code = $3, provider_error_code = $4, provider_error_text = $5, updated_at = now()
-        WHERE id = $1 AND status IN ('accepted', 'sent', 'unknown')`,
-      [recipient.id, new Date(event.occurredAt.getTime() + (failure.retryAfterMs ?? DEFER_MS)), failure.code, failure.providerCode ?? null, failure.providerText ?? failure.message],
-      historyRow(scope, recipient, 'deferred', event.occurredAt, statusKey(event), failure),
-    );
+    const deferred = await recordProviderFailure(client, { ...write, deferUntil: new Date(event.occurredAt.getTime() + (failure.retryAfterMs ?? DEFER_MS)) });
     // A campaign that completed meanwhile opens again, so the feeder picks the recipient up.
     if (deferred) {
       await client.query(
@@ -116,21 +123,7 @@ async function applyFailure(client: pg.PoolClient, scope: EventScope, event: Sta
     return null;
   }
 
-  const failed = await updateWithHistory(
-    client,
-    `UPDATE recipients SET status = 'failed', failed_at = coalesce(failed_at, $2), error_code = $3, provider_error_code = $4, provider_error_text = $5,
-            opted_out_at = CASE WHEN $6 THEN coalesce(opted_out_at, $2) ELSE opted_out_at END, updated_at = now()
-      WHERE id = $1 AND status IN ('accepted', 'sent', 'unknown')`,
-    [
-      recipient.id,
-      event.occurredAt,
-      failure?.code ?? 'PROVIDER_REPORTED_FAILURE',
-      failure?.providerCode ?? null,
-      (failure?.providerText ?? failure?.message ?? null)?.slice(0, 1000) ?? null,
-      failure?.kind === 'opted_out',
-    ],
-    historyRow(scope, recipient, 'failed', event.occurredAt, statusKey(event), failure),
-  );
+  const failed = await recordProviderFailure(client, { ...write, optedOut: failure?.kind === 'opted_out' });
   // A repeat (a provider retry, or a waiting request applied again) changed nothing, and must
   // not act again: the operator may have resumed the campaign or the account since.
   if (!failed) return null;
@@ -164,17 +157,18 @@ async function applyInbound(client: pg.PoolClient, scope: EventScope, event: Inb
   );
   // Seen before: a provider retry.
   if (!inserted.rowCount) return;
-  await recordReply(client, scope, recipient, event, optOut);
+  await recordReplyEvent(client, scope, recipient, event, optOut);
   if (recipient) {
-    await client.query(
-      `UPDATE recipients SET replied_at = coalesce(replied_at, $2),
-              opted_out_at = CASE WHEN $3 THEN coalesce(opted_out_at, $2) ELSE opted_out_at END, updated_at = now()
-        WHERE id = $1`,
-      [recipient.id, event.occurredAt, optOut],
-    );
     const said = event.buttonPayload ? `button: ${event.buttonPayload}` : (event.text ?? '');
-    await addHistory(client, scope, recipient, 'replied', event.occurredAt, `in:${event.providerMessageId}`, undefined, said.slice(0, 500));
-    if (optOut) await addHistory(client, scope, recipient, 'opted_out', event.occurredAt, 'opted_out', undefined, said.slice(0, 500));
+    await recordReply(client, {
+      recipientId: recipient.id,
+      tenantId: scope.tenantId,
+      campaignId: recipient.campaign_id,
+      occurredAt: event.occurredAt,
+      providerMessageId: event.providerMessageId,
+      said,
+      optOut,
+    });
   }
   if (optOut) {
     // Every form WhatsApp may give this user's number (wa_id 521... is +52... in E.164), and the
@@ -193,44 +187,4 @@ async function suppress(client: pg.PoolClient, tenantId: string, phones: readonl
   const distinct = [...new Set(phones.filter((phone) => phone !== ''))];
   if (distinct.length === 0) return;
   await addSuppressions(client, tenantId, distinct.map((phone) => ({ phone, reason, detail: detail || null })));
-}
-
-/** The values of one recipient_events row (HISTORY_COLUMNS), source `webhook`. */
-function historyRow(
-  scope: EventScope,
-  recipient: MatchedRecipient,
-  status: string,
-  occurredAt: Date,
-  dedupeKey: string,
-  failure?: SendOutcome,
-  detail?: string,
-): unknown[] {
-  return [scope.tenantId, recipient.campaign_id, recipient.id, status, occurredAt, failure?.code ?? null, failure?.providerCode ?? null, detail ?? failure?.providerText ?? null, dedupeKey];
-}
-
-const HISTORY_COLUMNS = 'tenant_id, campaign_id, recipient_id, status, occurred_at, error_code, provider_code, detail, dedupe_key';
-
-function historyInsertSql(firstParam: number): string {
-  const values = Array.from({ length: 9 }, (_, i) => `$${firstParam + i}`);
-  return `INSERT INTO recipient_events (source, ${HISTORY_COLUMNS}) VALUES ('webhook', ${values.join(', ')})
-          ON CONFLICT (recipient_id, dedupe_key) DO NOTHING`;
-}
-
-async function addHistory(client: pg.PoolClient, ...row: Parameters<typeof historyRow>): Promise<void> {
-  await client.query(historyInsertSql(1), historyRow(...row));
-}
-
-/**
- * A recipient UPDATE and its history row in one statement (one round trip: this is the
- * processor's hot path). The row is recorded whether or not the UPDATE matched (a late
- * `delivered` after `read` is still history); returns whether the UPDATE changed the recipient.
- */
-async function updateWithHistory(client: pg.PoolClient, updateSql: string, updateParams: unknown[], history: unknown[]): Promise<boolean> {
-  const { rows } = await client.query<{ changed: number }>(
-    `WITH upd AS (${updateSql} RETURNING 1),
-          hist AS (${historyInsertSql(updateParams.length + 1)})
-     SELECT count(*)::int AS changed FROM upd`,
-    [...updateParams, ...history],
-  );
-  return (rows[0]?.changed ?? 0) > 0;
 }

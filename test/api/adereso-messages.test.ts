@@ -84,6 +84,23 @@ describe('POST /v1/messages/adereso/ticket-reply', () => {
     expect(sent[0]?.headers.authorization).toBe(`Key ${fake.token}`);
   });
 
+  it("takes the account's rate slots, shared with its campaigns: at 2/s three replies span at least a second", async () => {
+    const slow = await h.api.post('/v1/accounts', {
+      provider: 'adereso',
+      name: 'adereso at 2/s',
+      ratePerSecond: 2,
+      config: { baseUrl: fake.url, account: '56900000000' },
+      credentials: { token: fake.token },
+    });
+    const account = expectStatus<PublicAccount>(slow, 201);
+    const started = Date.now();
+    const answers = await Promise.all([1, 2, 3].map((n) => h.api.post(TICKET_REPLY, { accountId: account.id, ticketId: TICKET, text: `Hola ${n}` })));
+    for (const answer of answers) expectStatus<Answer>(answer, 200);
+    // Slots are 1/rate apart (paced to 97.6%), whatever else the machine does: never faster.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(await h.redis.exists(`${h.ctx.config.queuePrefix}:rate:${account.id}`)).toBe(1);
+  });
+
   it('sends client_id and private_only false when asked', async () => {
     const before = sentTo(REPLY_PATH).length;
     const response = await h.api.post(TICKET_REPLY, { accountId: adereso.id, ticketId: 'ticket-public', clientId: 'client-2', text: 'Hola Ana', privateOnly: false });
@@ -117,6 +134,13 @@ describe('POST /v1/messages/adereso/ticket-reply', () => {
     expect(error.message).toContain('Authorization: Key <token>');
     expect(response.body).not.toContain(fake.token);
     expect(response.body).toContain('[redacted]');
+    // The same path as campaign sends: the refused account is paused, and nothing more is sent
+    // with it until an operator resumes it.
+    expect(expectStatus<{ status: string }>(await h.api.get(`/v1/accounts/${adereso.id}`), 200).status).toBe('paused');
+    const before = fake.requests.length;
+    expectError(await h.api.post(TICKET_REPLY, { accountId: adereso.id, ticketId: TICKET, text: 'Hola' }), 409, 'PROVIDER_ACCOUNT_MISCONFIGURED');
+    expect(fake.requests.length).toBe(before);
+    expect(expectStatus<{ status: string }>(await h.api.post(`/v1/accounts/${adereso.id}/resume`), 200).status).toBe('active');
   });
 
   it('an answer Adereso errs on with HTTP 200 (status only in the body) is read by the body', async () => {

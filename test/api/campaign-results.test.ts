@@ -2,6 +2,7 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sentCounterKey } from '../../src/campaigns/campaign-stats.js';
+import { walkRecipientsTowards } from '../support/fixtures.js';
 import {
   createDraftCampaign,
   createSender,
@@ -28,6 +29,7 @@ beforeAll(async () => {
   expect(created.upload).toMatchObject({ accepted: 30 });
   campaignId = created.campaign.id;
   // What workers would have written; the statuses are spread over the id order on purpose.
+  await walkRecipientsTowards(h.ctx, 'sent', 'campaign_id = $1 AND line % 5 = 0', [campaignId]);
   await h.ctx.db.pool.query(
     `UPDATE recipients SET status = 'sent', attempts = 1, provider_message_id = 'msg-' || line, sent_at = now()
       WHERE campaign_id = $1 AND line % 5 = 0`,

@@ -18,7 +18,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { FINAL_STATUSES } from '../../src/db/recipient-status.js';
+import { FINAL_STATUSES } from '../../src/recipients/index.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';

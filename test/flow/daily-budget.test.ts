@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DailyBudget, spreadEta } from '../../src/flow/daily-budget.js';
-import { createSandboxCampaign, insertRecipients } from '../support/fixtures.js';
+import { createSandboxCampaign, insertRecipients, walkRecipientsTowards } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
@@ -225,13 +225,15 @@ describe('loadFromPostgres', () => {
     await insertRecipients(ctx, finished.campaignId, 1, 100);
     await insertRecipients(ctx, other.campaignId, 1, 200);
 
-    const set = async (campaignId: string, phone: string, status: string, sentAgo: string | null, claimedAgo: string | null) =>
-      ctx.db.pool.query(
+    const set = async (campaignId: string, phone: string, status: string, sentAgo: string | null, claimedAgo: string | null) => {
+      await walkRecipientsTowards(ctx, status, 'campaign_id = $1 AND phone = $2', [campaignId, phone]);
+      await ctx.db.pool.query(
         `UPDATE recipients SET status = $3::recipient_status,
                 sent_at = now() - $4::interval, claimed_at = now() - $5::interval
           WHERE campaign_id = $1 AND phone = $2`,
         [campaignId, phone, status, sentAgo, claimedAgo],
       );
+    };
     await set(main.campaignId, p[0]!, 'delivered', '3 hours', '3 hours'); // also sent later by `again`
     await set(again.campaignId, p[0]!, 'sent', '30 minutes', '30 minutes');
     await set(main.campaignId, p[1]!, 'read', '25 hours', '25 hours'); // outside the window

@@ -122,3 +122,27 @@ export async function waitForNothingUnderWay(ctx: TestContext, campaignId: strin
     timeoutMs,
   );
 }
+
+/** The statuses a recipient passes through on its way from pending to `status`, before the last move. */
+const WALK: Record<string, readonly string[]> = {
+  queued: [],
+  sending: ['queued'],
+  accepted: ['queued', 'sending'],
+  sent: ['queued', 'sending'],
+  unknown: ['queued', 'sending'],
+  delivered: ['queued', 'sending', 'sent'],
+  read: ['queued', 'sending', 'sent'],
+};
+
+/**
+ * Walks pending recipients (`where` over `recipients`) along the engine's own path towards
+ * `status`, stopping one move short: the database refuses jumps (src/recipients/transitions.ts),
+ * so a test seeding "what workers would have written" makes the last move itself.
+ */
+export async function walkRecipientsTowards(ctx: Pick<TestContext, 'db'>, status: string, where: string, params: unknown[]): Promise<void> {
+  let previous = 'pending';
+  for (const step of WALK[status] ?? []) {
+    await ctx.db.pool.query(`UPDATE recipients SET status = '${step}'::recipient_status WHERE (${where}) AND status = '${previous}'::recipient_status`, params);
+    previous = step;
+  }
+}

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { resumeAccount } from '../../accounts/account-actions.js';
+import { AccountStates } from '../../accounts/account-state.js';
 import type { ProviderAccount } from '../../db/database.js';
 import { errors } from '../../errors.js';
 import { checkAccountSettings } from '../../providers/account-settings.js';
@@ -169,6 +170,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           ...sealedCredentials(id, settings.credentials),
         },
       });
+      // Sends made with the old settings or credentials must not stop the account once they answer.
+      if (body.config !== undefined || body.credentials !== undefined) await new AccountStates(ctx.queues.connection, ctx.queues.prefix).bumpGeneration(id);
       return publicAccount(updated);
     });
 

@@ -66,7 +66,7 @@ function answer(request: FastifyRequest, reply: FastifyReply, result: MessageRep
 }
 
 export function aderesoMessageRoutes(ctx: AppContext): FastifyPluginAsync {
-  const deps: AderesoMessageDeps = { db: ctx.db, redis: ctx.redis, keyPrefix: ctx.config.queuePrefix, timeoutMs: ctx.config.sendTimeoutMs };
+  const deps: AderesoMessageDeps = { db: ctx.db, redis: ctx.redis, keyPrefix: ctx.config.queuePrefix, timeoutMs: ctx.config.sendTimeoutMs, queues: ctx.queues, logger: ctx.logger, flow: ctx.config };
   return async (app) => {
     app.post('/v1/messages/adereso/ticket-reply', async (request, reply) => {
       const call = parseInput(ticketReplyBody, request.body);

@@ -10,7 +10,7 @@
 import { createHmac } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { writeSendResults } from '../../../src/db/recipient-status.js';
+import { writeSendResults } from '../../../src/recipients/index.js';
 import { SendQueues } from '../../../src/queue/queues.js';
 import { WebhookProcessor } from '../../../src/webhooks/webhook-processor.js';
 import { expectStatus, startApi, type ApiHarness } from '../../api/api-harness.js';
@@ -101,6 +101,8 @@ export async function createCampaign(
 
 /** The worker's claim: the recipient is `sending`, the send's response not recorded yet. Returns the attempt. */
 export async function markSending(world: WebhookWorld, recipientId: string): Promise<number> {
+  // Fed first, as the feeder does: the database refuses pending -> sending.
+  await world.ctx.db.pool.query(`UPDATE recipients SET status = 'queued' WHERE id = $1 AND status IN ('pending', 'deferred')`, [recipientId]);
   const { rows } = await world.ctx.db.pool.query<{ attempts: number }>(
     `UPDATE recipients SET status = 'sending', attempts = attempts + 1, claimed_at = now(), updated_at = now() WHERE id = $1 RETURNING attempts`,
     [recipientId],

@@ -1,0 +1,50 @@
+/**
+ * One send on the wire: build the provider's request, wait for the account's rate slot, pass the
+ * account gate, call, parse, scrub. Build errors become outcomes; nothing here writes.
+ */
+import type { AdaptiveRate } from '../flow/adaptive-rate.js';
+import { MessageBuildError, type OutboundMessage, type SendOutcome } from '../providers/types.js';
+import type { CampaignContext } from './campaign-context.js';
+import { observeProviderLatency } from '../observability/record.js';
+import { scrubOutcome } from '../security/secret-scrubber.js';
+import { buildFailure } from './outbound-message.js';
+import { accountGate, type Held } from './send-gate.js';
+import type { AccountControl, ProviderCall, RateSlots } from './send-ports.js';
+
+export type CallDeps = {
+  call: ProviderCall;
+  slots: RateSlots;
+  accounts: AccountControl;
+  adaptiveRate: AdaptiveRate;
+  timeoutMs: number;
+};
+
+/** The provider's answer (or a build failure), or why the send was held back unsent. */
+export type CallResult = { result: SendOutcome } | Held;
+
+export async function callProvider(deps: CallDeps, context: CampaignContext, message: OutboundMessage): Promise<CallResult> {
+  try {
+    const text = context.kind === 'text' ? context.adapter.text : undefined;
+    if (context.kind === 'text' && !text) throw new MessageBuildError('account', `${context.adapter.provider} cannot send free text; text campaigns need an Adereso account.`);
+    const options = {
+      ...(context.options.noManualReopen === undefined ? {} : { noManualReopen: context.options.noManualReopen }),
+      ...(context.options.noManualMerge === undefined ? {} : { noManualMerge: context.options.noManualMerge }),
+    };
+    const request = text ? text.buildTextRequest(message, context.account, options) : context.adapter.buildSendRequest(message, context.account);
+    // Wait for this account's next send slot (held across every worker process), at the rate the
+    // provider currently tolerates. The slot is taken right before the call: anything between
+    // the two would be jitter the provider's per-second count sees.
+    await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
+    const held = await accountGate(deps.accounts, context.accountId, context.generation);
+    if (held) return held;
+    const started = performance.now();
+    const http = await deps.call(request, deps.timeoutMs);
+    observeProviderLatency(context.adapter.provider, context.accountId, started);
+    // Parse functions never see the account, so scrub its actual credential values here, before
+    // the provider's text is stored or logged (some providers echo a bad token back).
+    const parsed = !http.ok ? http.outcome : text ? text.parseTextResponse(http.response, message) : context.adapter.parseSendResponse(http.response, message);
+    return { result: scrubOutcome(parsed, context.account.credentials) };
+  } catch (error) {
+    return { result: scrubOutcome(buildFailure(error), context.account.credentials) };
+  }
+}

@@ -1,0 +1,21 @@
+/** The SendStore the engine runs with: Postgres, through the recipient status module. */
+import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
+import type { Db } from '../db/database.js';
+import { claimForSending, markInterrupted, markOptedOut, writeSendResults } from '../recipients/index.js';
+import { addSuppressions } from '../suppressions/suppression-list.js';
+import type { SendStore } from './send-ports.js';
+
+export function postgresSendStore(db: Db): SendStore {
+  return {
+    claim: (ids) => claimForSending(db.pool, ids),
+    writeResults: (writes) => writeSendResults(db.pool, writes),
+    async markInterrupted(recipientId) {
+      await markInterrupted(db.pool, [recipientId]);
+    },
+    async recordOptOut(recipientId, detail) {
+      const optedOut = await markOptedOut(db.pool, recipientId);
+      if (optedOut) await addSuppressions(db, optedOut.tenantId, [{ phone: optedOut.phone, reason: 'PROVIDER_OPTED_OUT', detail }]);
+    },
+    pauseCampaign: (campaignId, outcome, log) => pauseCampaignForOutcome(db, campaignId, outcome, log),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * What the send path needs from the rest of the engine, declared here as small interfaces (as
+ * listmonk's manager declares its Store and Messenger), so the steps can be run and tested
+ * without a queue: src/queue/worker-host.ts wires the real ones, tests may pass their own.
+ *
+ * Glossary: a *send* is one recipient's attempt; it is *claimed* (queued -> sending, durable)
+ * before its *rate slot*, and is *on the wire* from the moment its request leaves until the
+ * provider answers. Only sends on the wire may follow an account stop.
+ */
+import type { ClaimResult, SendResultWrite } from '../recipients/index.js';
+import type { Logger } from '../logger.js';
+import type { HttpRequest, HttpResponse, SendOutcome } from '../providers/types.js';
+import type { AccountSendState } from '../accounts/account-state.js';
+
+/** One job's data: the recipient to send and its campaign. */
+export type SendRequest = { recipientId: string; campaignId: string };
+
+/** What the processor tells the queue; src/queue/enact-decision.ts turns it into BullMQ's calls. */
+export type JobDecision =
+  | { next: 'done' }
+  | { next: 'retry'; delayMs: number }
+  | { next: 'rate_limited'; delayMs: number }
+  | { next: 'account_stopped' };
+
+/** Where recipients' sends are claimed and recorded (Postgres, through src/recipients/). */
+export interface SendStore {
+  claim(ids: readonly string[]): Promise<Map<string, ClaimResult>>;
+  /** Returns the ids actually written (a stale or repeated result writes nothing). */
+  writeResults(writes: readonly SendResultWrite[]): Promise<Set<string>>;
+  /** A recipient found mid-send by a redelivered job: unknown. */
+  markInterrupted(recipientId: string): Promise<void>;
+  /** The provider says this person stopped marketing: record it and suppress the phone tenant-wide. */
+  recordOptOut(recipientId: string, detail: string): Promise<void>;
+  /** A template error or a spent error budget pauses the campaign with the reason. */
+  pauseCampaign(campaignId: string, outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>, log: Logger): Promise<void>;
+}
+
+/** The one HTTP call to the provider, with its timeout: an answer, or the outcome of not getting one. */
+export type ProviderCall = (request: HttpRequest, timeoutMs: number) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
+
+/** The account's rate, across every process: wait for the next send slot. */
+export interface RateSlots {
+  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<void>;
+}
+
+/** Stopping an account, and the one read that tells a send whether its account still sends. */
+export interface AccountControl {
+  read(accountId: string): Promise<AccountSendState>;
+  /**
+   * Marks the account stopped at once (sends past their rate slot hold back), unless `generation`
+   * is stale (a resume or settings change since the refused send started); returns whether it did.
+   */
+  markStopped(accountId: string, outcome: SendOutcome, generation: number): Promise<boolean>;
+  /**
+   * Stops a marked account for good: Postgres (limits defer its waiting recipients) and its queue;
+   * not if it was resumed after `startedAt` (the refused send's claim time, database clock).
+   */
+  stop(accountId: string, outcome: SendOutcome, log: Logger, startedAt?: Date): Promise<void>;
+}
