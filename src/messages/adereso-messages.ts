@@ -19,7 +19,7 @@ import type { Db } from '../db/database.js';
 import { type AppError, errors } from '../errors.js';
 import { normalizePhone, type CountryCode } from '../phones/normalize-phone.js';
 import { buildConversationRequest, buildTicketReplyRequest, parseConversationResponse, parseTicketReplyResponse } from '../providers/adereso/adereso-conversation.js';
-import type { AderesoAccount } from '../providers/adereso/index.js';
+import { aderesoAdapter, type AderesoAccount } from '../providers/adereso/index.js';
 import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
 import { sendHttp } from '../providers/http.js';
 import { MessageBuildError, type HttpRequest, type HttpResponse, type OutcomeKind, type SendOutcome } from '../providers/types.js';
@@ -33,7 +33,7 @@ import type { Logger } from '../logger.js';
 import { AccountRateLimiter } from '../queue/account-rate-limiter.js';
 import type { SendQueues } from '../queue/queues.js';
 import { sendOutsideCampaign, type OutsideCampaignDeps } from '../sending/send-outside-campaign.js';
-import { providerLabel } from '../templates/provider-capabilities.js';
+import { providerLabel } from '../providers/registry.js';
 import { validatedSettings } from '../templates/provider-account.js';
 
 export type AderesoMessageDeps = {
@@ -126,7 +126,7 @@ export async function openAderesoConversation(deps: AderesoMessageDeps, tenantId
 async function loadAderesoAccount(db: Db, tenantId: string, accountId: string, feature: string): Promise<AderesoAccount & { ratePerSecond: number }> {
   const row = await db.prisma.providerAccount.findFirst({ where: { id: accountId, tenantId } });
   if (!row) throw errors.accountNotFound(accountId);
-  if (row.provider !== 'adereso') throw errors.providerNotSupported(feature, providerLabel(row.provider), [PROVIDER]);
+  if (row.provider !== aderesoAdapter.provider) throw errors.providerNotSupported(feature, providerLabel(row.provider), [PROVIDER]);
   // validatedSettings parsed them with adapterFor('adereso')'s schemas, which are aderesoAdapter's.
   return { ...(validatedSettings(row) as AderesoAccount), ratePerSecond: row.ratePerSecond };
 }

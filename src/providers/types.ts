@@ -174,6 +174,11 @@ export interface ProviderAdapter<Config = unknown, Credentials = unknown> {
   readonly provider: ProviderName;
   /** The provider as an operator knows it ("contacto-multichat", "Meta Cloud API"), in messages and errors. */
   readonly label: string;
+  /**
+   * A stand-in that sends no real messages (the sandbox): it exists only where an operator
+   * enables it (SANDBOX_PROVIDER_ENABLED), so a tenant cannot point it at internal services.
+   */
+  readonly standIn?: true;
   /** Non-secret settings; a `baseUrl` override for on-premise hosts and tests belongs here. */
   readonly configSchema: z.ZodType<Config>;
   /** Secrets. Never logged, never returned by the API. */

@@ -8,6 +8,7 @@
 import { loadConfig, type Config } from '../config.js';
 import { errors } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { adapterFor } from '../providers/registry.js';
 import { CredentialVault, type CredentialColumns, type Credentials } from './credential-vault.js';
 import type { OutboundPolicy } from './outbound-guard.js';
 
@@ -49,5 +50,5 @@ export function sealedCredentials(accountId: string, credentials: Credentials): 
 
 /** Throws SANDBOX_PROVIDER_DISABLED for a sandbox account when the operator has not enabled it. */
 export function assertProviderEnabled(provider: string): void {
-  if (provider === 'sandbox' && !securitySettings().sandboxEnabled) throw errors.sandboxProviderDisabled();
+  if (adapterFor(provider)?.standIn && !securitySettings().sandboxEnabled) throw errors.sandboxProviderDisabled();
 }

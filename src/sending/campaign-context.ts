@@ -88,7 +88,7 @@ export class CampaignContexts {
     });
     const adapter = adapterFor(campaign.account.provider);
     if (!adapter) throw new ContextError('PROVIDER_NOT_SUPPORTED', `No adapter for provider ${campaign.account.provider}.`, campaign.accountId);
-    if (campaign.account.provider === 'sandbox' && !securitySettings().sandboxEnabled) {
+    if (adapter.standIn && !securitySettings().sandboxEnabled) {
       throw new ContextError('ACCOUNT_MISCONFIGURED', 'The sandbox provider is disabled on this engine (an operator enables it with SANDBOX_PROVIDER_ENABLED=true, for development and tests only).', campaign.accountId);
     }
     let stored: unknown;

@@ -10,6 +10,7 @@ import { buildSandboxSendRequest, parseSandboxSendResponse, sandboxConfigSchema,
 export const sandboxAdapter: ProviderAdapter<SandboxConfig, SandboxCredentials> = {
   provider: 'sandbox',
   label: 'The sandbox',
+  standIn: true,
   configSchema: sandboxConfigSchema,
   credentialsSchema: sandboxCredentialsSchema,
   buildSendRequest: buildSandboxSendRequest,
