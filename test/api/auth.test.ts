@@ -69,6 +69,13 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   { method: 'PUT', path: '/v1/settings/stop-words' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId/rejected.csv' },
+  // Added for the console (src/api/routes/console-*.ts); ordinary /v1 endpoints.
+  { method: 'GET', path: '/v1/live/campaigns' },
+  { method: 'POST', path: '/v1/uploads/preview' },
+  { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId/rejected-samples' },
+  { method: 'PATCH', path: '/v1/campaigns/:id/settings' },
+  { method: 'GET', path: '/v1/campaigns/:id/failures/recipients' },
+  { method: 'GET', path: '/v1/accounts/:id/state' },
 ];
 
 const concrete = (path: string) => path.replace(':uploadId', SOME_ID).replace(':id', SOME_ID);
