@@ -78,6 +78,13 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   { method: 'DELETE', path: '/v1/event-endpoints/:id' },
   { method: 'POST', path: '/v1/event-endpoints/:id/rotate-secret' },
   { method: 'GET', path: '/v1/event-endpoints/:id/deliveries' },
+  // Added for the console (src/api/routes/console-*.ts); ordinary /v1 endpoints.
+  { method: 'GET', path: '/v1/live/campaigns' },
+  { method: 'POST', path: '/v1/uploads/preview' },
+  { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId/rejected-samples' },
+  { method: 'PATCH', path: '/v1/campaigns/:id/settings' },
+  { method: 'GET', path: '/v1/campaigns/:id/failures/recipients' },
+  { method: 'GET', path: '/v1/accounts/:id/state' },
 ];
 
 const concrete = (path: string) => path.replace(':uploadId', SOME_ID).replace(':id', SOME_ID);

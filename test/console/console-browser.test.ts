@@ -229,7 +229,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in Chromium', () => {
     await page.getByLabel('Search by phone (+569…)').fill('+56911');
     await page.getByRole('button', { name: 'Remove +56911112222' }).click();
     await page.getByRole('dialog', { name: 'Remove from the list?' }).getByRole('button', { name: 'Remove' }).click();
-    await page.getByText('+56911112222 removed.').waitFor();
+    await page.getByRole('status').filter({ hasText: '+56911112222 removed.' }).waitFor();
     expect(await page.getByRole('cell', { name: '+56911112222', exact: true }).count()).toBe(0);
     expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0);
     await context.close();
