@@ -56,6 +56,19 @@ const schema = z.object({
   UPLOAD_MAX_BYTES: int(256 * 1024 * 1024),
   /** Recipients per COPY batch on ingest. */
   INGEST_BATCH_ROWS: int(5_000),
+  /** Largest JSON body of POST /v1/campaigns (inline recipients), bytes. About 40k recipients; larger lists stream through the upload. */
+  CAMPAIGN_JSON_MAX_BYTES: int(4 * 1_048_576),
+  /** The whole request (headers and body) must arrive within this (ms); sized for a full upload on a slow link. */
+  REQUEST_TIMEOUT_MS: int(300_000),
+  /** Request headers must arrive within this (ms): a client that trickles them is cut off early. */
+  HEADERS_TIMEOUT_MS: int(20_000),
+  /** Requests per API key per window (any window of API_RATE_WINDOW_SECONDS holds at most this many), counted in Redis. 0 turns it off. */
+  API_RATE_LIMIT: int(1_200),
+  API_RATE_WINDOW_SECONDS: int(60),
+  /** How long an API key lookup (found or not) is cached in Redis, seconds. Revocation overwrites it at once. */
+  API_KEY_CACHE_SECONDS: int(60),
+  /** Operator token for GET /metrics (Bearer). Unset: /metrics is off. Tenant keys never work there. */
+  METRICS_TOKEN: z.string().min(16).optional(),
 });
 
 export type Config = Readonly<{
@@ -81,6 +94,13 @@ export type Config = Readonly<{
   rateJitterMs: number;
   breakerOpenMs: number;
   ingestBatchRows: number;
+  campaignJsonMaxBytes: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  apiRateLimit: number;
+  apiRateWindowSeconds: number;
+  apiKeyCacheSeconds: number;
+  metricsToken: string | null;
 }>;
 
 export class ConfigError extends Error {
@@ -118,6 +138,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rateJitterMs: Math.min(500, e.RATE_JITTER_MS),
     breakerOpenMs: Math.max(100, e.BREAKER_OPEN_MS),
     ingestBatchRows: Math.max(100, e.INGEST_BATCH_ROWS),
+    campaignJsonMaxBytes: Math.max(1_024, e.CAMPAIGN_JSON_MAX_BYTES),
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: Math.max(1_000, e.HEADERS_TIMEOUT_MS),
+    apiRateLimit: e.API_RATE_LIMIT,
+    apiRateWindowSeconds: Math.max(1, e.API_RATE_WINDOW_SECONDS),
+    apiKeyCacheSeconds: Math.max(1, e.API_KEY_CACHE_SECONDS),
+    metricsToken: e.METRICS_TOKEN ?? null,
     ...overrides,
   });
 }

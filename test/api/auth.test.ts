@@ -69,6 +69,11 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   { method: 'PUT', path: '/v1/settings/stop-words' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId' },
   { method: 'GET', path: '/v1/campaigns/:id/uploads/:uploadId/rejected.csv' },
+  { method: 'GET', path: '/v1/api-keys' },
+  { method: 'GET', path: '/v1/api-keys/:id' },
+  { method: 'POST', path: '/v1/api-keys' },
+  { method: 'POST', path: '/v1/api-keys/:id/revoke' },
+  { method: 'POST', path: '/v1/api-keys/:id/rotate' },
 ];
 
 const concrete = (path: string) => path.replace(':uploadId', SOME_ID).replace(':id', SOME_ID);
