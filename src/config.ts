@@ -68,7 +68,11 @@ const schema = z.object({
   /** How long an API key lookup (found or not) is cached in Redis, seconds. Revocation overwrites it at once. */
   API_KEY_CACHE_SECONDS: int(60),
   /** Operator token for GET /metrics (Bearer). Unset: /metrics is off. Tenant keys never work there. */
-  METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_TOKEN: z.union([z.literal(''), z.string().min(16)]).optional(),
+  /** A worker touches this file while Postgres and Redis answer it (for a container healthcheck). Unset: no file. */
+  WORKER_HEARTBEAT_FILE: z.string().optional(),
+  /** How often the worker checks Postgres and Redis and touches its heartbeat file (ms). */
+  WORKER_HEARTBEAT_MS: int(10_000),
 });
 
 export type Config = Readonly<{
@@ -101,6 +105,8 @@ export type Config = Readonly<{
   apiRateWindowSeconds: number;
   apiKeyCacheSeconds: number;
   metricsToken: string | null;
+  workerHeartbeatFile: string | null;
+  workerHeartbeatMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -144,7 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     apiRateLimit: e.API_RATE_LIMIT,
     apiRateWindowSeconds: Math.max(1, e.API_RATE_WINDOW_SECONDS),
     apiKeyCacheSeconds: Math.max(1, e.API_KEY_CACHE_SECONDS),
-    metricsToken: e.METRICS_TOKEN ?? null,
+    metricsToken: e.METRICS_TOKEN || null,
+    workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE || null,
+    workerHeartbeatMs: Math.max(100, e.WORKER_HEARTBEAT_MS),
     ...overrides,
   });
 }

@@ -6,6 +6,7 @@
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
+import { WorkerHeartbeat } from '../src/health/worker-heartbeat.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
 import { redisConnection, SendQueues } from '../src/queue/queues.js';
 import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
@@ -17,6 +18,12 @@ const host = new WorkerHost(config, db, logger);
 // Provider webhooks stored by the API are applied here, by every worker process (they share the backlog).
 const webhookRedis = redisConnection(config.redisUrl);
 webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error (webhooks)'));
+// The container healthcheck's signal (scripts/worker-healthcheck.mjs): a file touched while Postgres and Redis answer.
+const heartbeat = config.workerHeartbeatFile
+  ? new WorkerHeartbeat(config.workerHeartbeatFile, config.workerHeartbeatMs, { postgres: () => db.pool.query('SELECT 1'), redis: () => webhookRedis.ping() }, (error) =>
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat skipped: a store did not answer'),
+    )
+  : null;
 const webhooks = new WebhookProcessor({ db, queues: new SendQueues(webhookRedis, config.queuePrefix), logger }, { pollMs: config.webhookPollMs });
 
 let stopping = false;
@@ -29,6 +36,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, 30_000);
   force.unref();
+  heartbeat?.stop();
   await host.stop();
   await webhooks.stop();
   webhookRedis.disconnect();
@@ -40,4 +48,5 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await host.start();
 webhooks.start();
+heartbeat?.start();
 process.send?.({ type: 'ready' });
