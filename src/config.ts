@@ -63,7 +63,7 @@ const schema = z.object({
   /** Request headers must arrive within this (ms): a client that trickles them is cut off early. */
   HEADERS_TIMEOUT_MS: int(20_000),
   /** Requests per API key per window (any window of API_RATE_WINDOW_SECONDS holds at most this many), counted in Redis. 0 turns it off. */
-  API_RATE_LIMIT: int(1_200),
+  API_RATE_LIMIT: int(3_000),
   API_RATE_WINDOW_SECONDS: int(60),
   /** How long an API key lookup (found or not) is cached in Redis, seconds. Revocation overwrites it at once. */
   API_KEY_CACHE_SECONDS: int(60),
