@@ -103,6 +103,23 @@ const schema = z.object({
   EVENTS_ALLOW_PRIVATE_URLS: z.enum(['true', 'false', '1', '0']).default('false'),
   /** How long /metrics reuses its database and Redis readings (ms): scrapes from several Prometheus servers cost one read. */
   METRICS_CACHE_MS: int(5_000),
+  /** Largest JSON body of POST /v1/campaigns (inline recipients), bytes. About 40k recipients; larger lists stream through the upload. */
+  CAMPAIGN_JSON_MAX_BYTES: int(4 * 1_048_576),
+  /** The whole request (headers and body) must arrive within this (ms); sized for a full upload on a slow link. */
+  REQUEST_TIMEOUT_MS: int(300_000),
+  /** Request headers must arrive within this (ms): a client that trickles them is cut off early. */
+  HEADERS_TIMEOUT_MS: int(20_000),
+  /** Requests per API key per window (any window of API_RATE_WINDOW_SECONDS holds at most this many), counted in Redis. 0 turns it off. */
+  API_RATE_LIMIT: int(3_000),
+  API_RATE_WINDOW_SECONDS: int(60),
+  /** How long an API key lookup (found or not) is cached in Redis, seconds. Revocation overwrites it at once. */
+  API_KEY_CACHE_SECONDS: int(60),
+  /** Operator token for GET /metrics (Bearer). Unset: /metrics is off. Tenant keys never work there. */
+  METRICS_TOKEN: z.union([z.literal(''), z.string().min(16)]).optional(),
+  /** A worker touches this file while Postgres and Redis answer it (for a container healthcheck). Unset: no file. */
+  WORKER_HEARTBEAT_FILE: z.string().optional(),
+  /** How often the worker checks Postgres and Redis and touches its heartbeat file (ms). */
+  WORKER_HEARTBEAT_MS: int(10_000),
 });
 
 export type Config = Readonly<{
@@ -149,6 +166,15 @@ export type Config = Readonly<{
   eventsAllowPrivateUrls: boolean;
   eventsRetentionDays: number;
   metricsCacheMs: number;
+  campaignJsonMaxBytes: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  apiRateLimit: number;
+  apiRateWindowSeconds: number;
+  apiKeyCacheSeconds: number;
+  metricsToken: string | null;
+  workerHeartbeatFile: string | null;
+  workerHeartbeatMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -206,6 +232,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     eventsAllowPrivateUrls: e.EVENTS_ALLOW_PRIVATE_URLS === 'true' || e.EVENTS_ALLOW_PRIVATE_URLS === '1',
     eventsRetentionDays: Math.max(1, e.EVENTS_RETENTION_DAYS),
     metricsCacheMs: e.METRICS_CACHE_MS,
+    campaignJsonMaxBytes: Math.max(1_024, e.CAMPAIGN_JSON_MAX_BYTES),
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: Math.max(1_000, e.HEADERS_TIMEOUT_MS),
+    apiRateLimit: e.API_RATE_LIMIT,
+    apiRateWindowSeconds: Math.max(1, e.API_RATE_WINDOW_SECONDS),
+    apiKeyCacheSeconds: Math.max(1, e.API_KEY_CACHE_SECONDS),
+    metricsToken: e.METRICS_TOKEN || null,
+    workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE || null,
+    workerHeartbeatMs: Math.max(100, e.WORKER_HEARTBEAT_MS),
     ...overrides,
   });
 }

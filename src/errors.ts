@@ -54,7 +54,27 @@ function namesDetail(key: string, names: readonly string[]): Record<string, unkn
 export const errors = {
   unauthorized: () =>
     new AppError('UNAUTHORIZED', 401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".'),
-  invalidApiKey: () => new AppError('INVALID_API_KEY', 401, 'The API key is not valid or has been revoked.'),
+  invalidApiKey: () => new AppError('INVALID_API_KEY', 401, 'The API key is not valid, has expired or has been revoked.'),
+  insufficientScope: (scope: string, required: string) =>
+    new AppError('INSUFFICIENT_SCOPE', 403, `This API key's scope is ${scope}; this request needs a ${required} key.`, { scope, required }),
+  apiKeyNotFound: (id: string) => new AppError('API_KEY_NOT_FOUND', 404, `No API key with id ${id} exists for this tenant.`, { apiKeyId: id }),
+  apiKeyInactive: (id: string, state: string) =>
+    new AppError('API_KEY_INACTIVE', 409, `API key ${id} is ${state}; only an active key can be rotated. Create a new key instead.`, { apiKeyId: id, state }),
+  tenantNotFound: (id: string) => new AppError('TENANT_NOT_FOUND', 404, `No tenant with id ${id} exists; list tenants in the database or create one with create-tenant.`, { tenantId: id }),
+  rateLimited: (retryAfterSeconds: number) =>
+    new AppError('RATE_LIMITED', 429, `Too many requests with this API key; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds }),
+  metricsTokenRequired: () =>
+    new AppError('METRICS_TOKEN_REQUIRED', 401, 'GET /metrics needs the operator token (METRICS_TOKEN) as "Authorization: Bearer <token>"; tenant API keys do not work here.'),
+  metricsDisabled: () => new AppError('METRICS_DISABLED', 404, 'Metrics are off on this API: the operator has not set METRICS_TOKEN.'),
+  invalidCharacters: (where: string) =>
+    new AppError('INVALID_CHARACTERS', 400, `The text in ${where} contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored; remove it.`, { where }),
+  inputTooDeep: (where: string, maxDepth: number) =>
+    new AppError('INPUT_TOO_DEEP', 400, `The ${where} is nested more than ${maxDepth} levels deep; no request needs that.`, { where, maxDepth }),
+  bodyTooLarge: (limitBytes: number, hint: string) =>
+    new AppError('BODY_TOO_LARGE', 413, `The request body is larger than this route's ${formatBytes(limitBytes)} limit; ${hint}.`, { limitBytes }),
+  badRequest: (reason: string) => new AppError('BAD_REQUEST', 400, `The HTTP request could not be read: ${reason.replace(/[.\s]+$/, '')}.`),
+  requestTimeout: () => new AppError('REQUEST_TIMEOUT', 408, 'The request was not received in time; send it again, faster or in smaller parts.'),
+  headersTooLarge: () => new AppError('HEADERS_TOO_LARGE', 431, 'The request headers are larger than the server accepts; send fewer or shorter headers.'),
   csrfTokenInvalid: () =>
     new AppError('CSRF_TOKEN_INVALID', 403, 'This console request lacks its session\'s CSRF token; reload the page and try again.'),
   consoleSignedOut: () => new AppError('CONSOLE_SIGNED_OUT', 401, 'The console session has ended; sign in again with an API key.'),

@@ -9,6 +9,7 @@ import { EventDeliveryLoop } from '../src/events/delivery-loop.js';
 import { createLogger } from '../src/logger.js';
 import { useSecuritySettings } from '../src/security/security-settings.js';
 import { startMetricsFlusher } from '../src/observability/install.js';
+import { WorkerHeartbeat } from '../src/health/worker-heartbeat.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
 import { redisConnection, SendQueues } from '../src/queue/queues.js';
 import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
@@ -24,6 +25,12 @@ webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis c
 // Outbound events for tenants' endpoints (the outbox), delivered by every worker process too.
 const metrics = startMetricsFlusher(webhookRedis, config.queuePrefix);
 const events = new EventDeliveryLoop(db.pool, config, logger.child({ component: 'events' }));
+// The container healthcheck's signal (scripts/worker-healthcheck.mjs): a file touched while Postgres and Redis answer.
+const heartbeat = config.workerHeartbeatFile
+  ? new WorkerHeartbeat(config.workerHeartbeatFile, config.workerHeartbeatMs, { postgres: () => db.pool.query('SELECT 1'), redis: () => webhookRedis.ping() }, (error) =>
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat skipped: a store did not answer'),
+    )
+  : null;
 const webhooks = new WebhookProcessor({ db, queues: new SendQueues(webhookRedis, config.queuePrefix), logger }, { pollMs: config.webhookPollMs });
 
 let stopping = false;
@@ -36,6 +43,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, 30_000);
   force.unref();
+  heartbeat?.stop();
   await host.stop();
   await webhooks.stop();
   await events.stop();
@@ -50,4 +58,5 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 await host.start();
 webhooks.start();
 events.start();
+heartbeat?.start();
 process.send?.({ type: 'ready' });

@@ -1,9 +1,13 @@
 /**
  * The HTTP API (Fastify). Routes live in ./routes, one file per resource; every error leaves
- * through the one handler below, as { error: { code, message, details? } }.
+ * through the one handler below, as { error: { code, message, details? } }, including what
+ * Node's HTTP parser refuses before Fastify sees a request (clientErrorHandler) and what the
+ * router refuses (frameworkErrors). Input no route can store is refused once, centrally, before
+ * validation (checkInputValue).
  */
+import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
@@ -13,6 +17,7 @@ import { registry } from '../metrics.js';
 import { installApiMetrics } from '../observability/install.js';
 import { SendQueues } from '../queue/queues.js';
 import { registerAuth } from './auth.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { accountRoutes } from './routes/accounts.js';
 import { aderesoMessageRoutes } from './routes/adereso-messages.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -30,36 +35,73 @@ import { consoleCampaignRoutes } from './routes/console-campaigns.js';
 import { consoleLiveRoutes } from './routes/console-live.js';
 import { consoleUploadRoutes } from './routes/console-uploads.js';
 import { registerConsole } from '../console/register-console.js';
+import { checkInputValue } from './validate.js';
 
 export type ApiDeps = { config: Config; db: Db; redis: Redis; logger: Logger };
 export type AppContext = ApiDeps & { queues: SendQueues };
+/** One registered route, as the onRoute hook saw it (tests enumerate every route with it). */
+export type RegisteredRoute = { method: string; url: string };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: RegisteredRoute[];
+  }
+}
+
+/** Ordinary JSON bodies are small; POST /v1/campaigns raises its own limit, and uploads stream with theirs. */
+const DEFAULT_BODY_LIMIT = 1_048_576;
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const { config } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // Ordinary JSON bodies are small; POST /v1/campaigns (inline recipient lists) raises its own
-    // limit, and uploads stream with theirs.
-    bodyLimit: 1_048_576,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Slow clients: the whole request must arrive within requestTimeout, its headers much sooner.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // How often Node looks for requests past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(Math.min(config.requestTimeoutMs || 30_000, config.headersTimeoutMs) / 4))),
+    },
+    clientErrorHandler: writeClientError,
+    frameworkErrors: (error, _request, reply) => {
+      const appError = errors.badRequest(error.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : error.message);
+      void (reply as unknown as FastifyReply).code(appError.statusCode).send(appError.toJSON());
+    },
   });
-  const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, deps.config.queuePrefix) };
+  const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, config.queuePrefix) };
   app.addHook('onClose', async () => ctx.queues.close());
   app.addHook('onClose', installApiMetrics(registry, { pool: deps.db.pool, redis: deps.redis, queues: ctx.queues, config: deps.config }));
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    const appError = toAppError(error, deps.config.uploadMaxBytes, request.headers['content-type']);
+    const appError = toAppError(error, request, config.uploadMaxBytes);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: appError.code }, 'request rejected');
+    const retryAfter = appError.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     void reply.status(appError.statusCode).send(appError.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(new AppError('ROUTE_NOT_FOUND', 404, `No route ${request.method} ${request.url.split('?')[0]}.`).toJSON());
   });
+  // Before any route reads its input: text Postgres cannot store, and nesting no route needs.
+  app.addHook('preValidation', async (request) => {
+    checkInputValue(request.params, 'path');
+    checkInputValue(request.query, 'query');
+    checkInputValue(request.body, 'body');
+  });
 
   // One byte over our limit, so the upload's own limiter (which answers 413) trips rather than a silent truncation.
-  await app.register(multipart, { limits: { fileSize: deps.config.uploadMaxBytes + 1, files: 1 } });
+  await app.register(multipart, { limits: { fileSize: config.uploadMaxBytes + 1, files: 1 } });
   const consoleParts = registerConsole(app, ctx);
-  registerAuth(app, deps.db);
+  const keyCache = registerAuth(app, deps);
   await app.register(healthRoutes(ctx));
+  await app.register(apiKeyRoutes(ctx, keyCache));
   await app.register(accountRoutes(ctx));
   await app.register(templateRoutes(ctx));
   await app.register(providerTemplateRoutes(ctx));
@@ -79,20 +121,62 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   return app;
 }
 
-function toAppError(error: FastifyError | AppError, uploadMaxBytes: number, contentType: string | undefined): AppError {
+/** Busboy's own errors (a multipart body it cannot read) are plain Errors with these messages. */
+const MULTIPART_PROBLEM = /^(Multipart: |Unexpected end of (form|multipart data)|Malformed part header|.* terminated early due to unexpected end of multipart data)/;
+
+function toAppError(error: FastifyError | AppError, request: FastifyRequest, uploadMaxBytes: number): AppError {
   if (error instanceof AppError) return error;
   switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      // Name the limit of the route that refused it (its own bodyLimit, else the app's).
+      const limit = request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT;
+      const hint =
+        request.method === 'POST' && request.routeOptions.url === '/v1/campaigns'
+          ? 'send larger recipient lists as a file to POST /v1/campaigns/:id/recipients, which streams them'
+          : 'send a smaller body';
+      return errors.bodyTooLarge(limit, hint);
+    }
     case 'FST_REQ_FILE_TOO_LARGE':
       return errors.uploadTooLarge(uploadMaxBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.unsupportedMediaType(contentType ?? 'none');
+      return errors.unsupportedMediaType(request.headers['content-type'] ?? 'none');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errors.malformedJson();
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_MP_PREMATURE_CLOSE':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PROTO_VIOLATION':
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+      return errors.malformedInput(`the multipart body is not one file with its fields (${error.message})`);
     default:
+      if (!error.code && MULTIPART_PROBLEM.test(error.message)) return errors.malformedInput(`the multipart body is malformed (${error.message})`);
       if (error.validation) return errors.validation([error.message]);
-      if (error.statusCode && error.statusCode < 500) return new AppError('BAD_REQUEST', error.statusCode, error.message);
+      if (error.statusCode && error.statusCode < 500) return errors.badRequest(error.message);
       return errors.internal();
   }
 }
+
+/** What Node's HTTP parser refuses (oversized headers, bad framing, timeouts), in the engine's error format. */
+function writeClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? errors.requestTimeout()
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? errors.headersTooLarge()
+        : errors.badRequest('it is not valid HTTP/1.1');
+  this.log.debug({ code: error.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(appError.toJSON());
+    socket.write(
+      `HTTP/1.1 ${appError.statusCode} ${STATUS_TEXT[appError.statusCode] ?? 'Error'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+

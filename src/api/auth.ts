@@ -1,50 +1,91 @@
 /**
- * API key authentication for every route except health and provider webhooks. The key comes
- * as `Authorization: Bearer <key>` or `X-Api-Key: <key>`; the request gets the key's tenant,
- * and every query downstream is scoped by it.
+ * API key authentication and authorization for every route except health, metrics (its own
+ * operator token) and provider webhooks. The key comes as `Authorization: Bearer <key>` or
+ * `X-Api-Key: <key>`; the request gets the key's tenant, and every query downstream is scoped
+ * by it.
+ *
+ * Per request, in order: the key's shape (garbage costs no lookup), the per-key rate limit
+ * (Redis), the key itself (Redis cache, then Postgres; unknown keys are cached too), its expiry
+ * and revocation, then its scope against the route's: GET/HEAD need `read`, anything else
+ * `full`, and a route may ask for more with `config: { scope: 'admin' }`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { consoleSessionTenant, isConsoleRoute } from '../console/session-auth.js';
-import { hashApiKey } from './api-keys.js';
+import type { Logger } from '../logger.js';
+import { ApiKeyCache, hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from './api-keys.js';
+import { RedisRateLimiter } from './rate-limit.js';
+import type { Redis } from 'ioredis';
 
 declare module 'fastify' {
   interface FastifyRequest {
     tenantId: string;
+    apiKeyId: string;
+  }
+  interface FastifyContextConfig {
+    /** Least API key scope the route needs; default read for GET/HEAD, full otherwise. */
+    scope?: ApiKeyScope;
   }
 }
 
-const PUBLIC = [/^\/health(\?|$)/, /^\/webhooks\//];
-/** How often a key's last_used_at is refreshed (ms); it is informational, not worth a write per request. */
-const LAST_USED_EVERY_MS = 60_000;
+const PUBLIC = [/^\/health(\?|$)/, /^\/metrics(\?|$)/, /^\/webhooks\//];
+/** How often a key's last_used_at is written (s); it is informational, not worth a write per request. */
+const LAST_USED_EVERY_SECONDS = 60;
 
-export function registerAuth(app: FastifyInstance, db: Db): void {
-  // No cache of answers: a revoked key stops working on the next request (one indexed lookup).
-  const lastUsedWritten = new Map<string, number>();
+export type AuthDeps = { db: Db; redis: Redis; config: Config; logger: Logger };
+
+export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache {
+  const { db, config } = deps;
+  const cache = new ApiKeyCache(deps.redis, config.queuePrefix, config.apiKeyCacheSeconds);
+  const limiter = new RedisRateLimiter(
+    deps.redis,
+    `${config.queuePrefix}:rl:api`,
+    { limit: config.apiRateLimit, windowMs: config.apiRateWindowSeconds * 1000 },
+    (error) => deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limit not checked: Redis did not answer'),
+  );
+  // Per process, in front of the shared check: most requests of a busy key skip even the Redis call.
+  const touchedAt = new Map<string, number>();
   app.decorateRequest('tenantId', '');
+  app.decorateRequest('apiKeyId', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (PUBLIC.some((pattern) => pattern.test(request.url))) return;
     if (isConsoleRoute(request.url)) return;
     const key = extractKey(request);
     if (!key) {
-      // The console's alternative to a key: its session cookie (src/console/session-auth.ts).
-      const sessionTenant = await consoleSessionTenant(request);
-      if (!sessionTenant) throw errors.unauthorized();
-      request.tenantId = sessionTenant;
-      request.log = request.log.child({ tenantId: sessionTenant, console: true });
+      // The console's alternative to a key: its session cookie (src/console/session-auth.ts),
+      // held to the same key's expiry, revocation and scope.
+      const session = await consoleSessionTenant(request);
+      if (!session) throw errors.unauthorized();
+      const needed = request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'full');
+      if (!scopeAllows(session.scope, needed)) throw errors.insufficientScope(session.scope, needed);
+      request.tenantId = session.tenantId;
+      request.apiKeyId = session.apiKeyId;
+      request.log = request.log.child({ tenantId: session.tenantId, console: true });
       return;
     }
+    if (!looksLikeApiKey(key)) throw errors.invalidApiKey();
     const hash = hashApiKey(key);
-    const row = await db.prisma.apiKey.findUnique({ where: { hash }, select: { id: true, tenantId: true, revokedAt: true } });
-    if (!row || row.revokedAt) throw errors.invalidApiKey();
-    request.tenantId = row.tenantId;
-    request.log = request.log.child({ tenantId: row.tenantId });
-    if (Date.now() - (lastUsedWritten.get(row.id) ?? 0) > LAST_USED_EVERY_MS) {
-      lastUsedWritten.set(row.id, Date.now());
-      void db.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+    const verdict = await limiter.take(hash);
+    if (!verdict.allowed) throw errors.rateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+    const resolved = await cache.resolve(db, hash);
+    if (!resolved || resolved.revoked || (resolved.expiresAt !== null && resolved.expiresAt <= Date.now())) throw errors.invalidApiKey();
+    const required = request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'full');
+    if (!scopeAllows(resolved.scope, required)) throw errors.insufficientScope(resolved.scope, required);
+    request.tenantId = resolved.tenantId;
+    request.apiKeyId = resolved.id;
+    request.log = request.log.child({ tenantId: resolved.tenantId, apiKeyId: resolved.id });
+    const now = Date.now();
+    if (now - (touchedAt.get(resolved.id) ?? 0) > LAST_USED_EVERY_SECONDS * 1000) {
+      if (touchedAt.size >= 10_000) touchedAt.clear();
+      touchedAt.set(resolved.id, now);
+      if (await cache.shouldTouch(resolved.id, LAST_USED_EVERY_SECONDS)) {
+        void db.prisma.apiKey.update({ where: { id: resolved.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+      }
     }
   });
+  return cache;
 }
 
 function extractKey(request: FastifyRequest): string | null {

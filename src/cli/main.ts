@@ -1,18 +1,25 @@
 /**
  * Operator commands.
- *   npm run cli -- create-tenant <name>     creates a tenant and prints its first API key (shown once)
+ *   npm run cli -- create-tenant <name>     creates a tenant and prints its first (admin) API key, shown once
  *   npm run cli -- create-api-key <tenantId> [name]
+ *   npm run cli -- api-keys list|create|revoke|rotate ...   (see src/cli/api-keys-command.ts)
  *   npm run cli -- migrate                  same as npm run db:migrate
  *   npm run cli -- credentials rotate       re-encrypts every account's credentials to CREDENTIALS_KEY_ID (safe while the engine runs)
  *   npm run cli -- credentials status       how many accounts are not yet on the active key
+ * Errors print one sentence (no stack) and exit 1; wrong usage exits 2.
  */
+import type { Redis } from 'ioredis';
 import { createApiKey, createTenant } from '../api/api-keys.js';
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/schema-engine.js';
 import { countNotOnActiveKey, resealCredentials } from '../security/credential-rotation.js';
 import { securitySettingsFrom } from '../security/security-settings.js';
+import { AppError } from '../errors.js';
+import { redisConnection } from '../queue/queues.js';
+import { API_KEYS_USAGE, apiKeysCommand, UsageError } from './api-keys-command.js';
 
+const USAGE = `usage: npm run cli -- create-tenant <name> | create-api-key <tenantId> [name] | ${API_KEYS_USAGE} | migrate`;
 const [command, ...args] = process.argv.slice(2);
 const config = loadConfig();
 
@@ -30,10 +37,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const db = createDatabase(config.databaseUrl, { max: 2 });
+  let redis: Redis | undefined;
   try {
     if (command === 'create-tenant' && args[0]) {
       const { tenantId, apiKey } = await createTenant(db, args[0]);
-      console.log(`tenant ${tenantId}\napi key (shown once): ${apiKey}`);
+      console.log(`tenant ${tenantId}\napi key (admin; shown once): ${apiKey}`);
       return 0;
     }
     if (command === 'credentials' && (args[0] === 'rotate' || args[0] === 'status')) {
@@ -53,12 +61,25 @@ async function main(): Promise<number> {
     }
     if (command === 'create-api-key' && args[0]) {
       const { id, key } = await createApiKey(db, args[0], args[1] ?? 'cli');
-      console.log(`api key ${id} (shown once): ${key}`);
+      console.log(`api key ${id} (full; shown once): ${key}`);
       return 0;
     }
-    console.error('usage: npm run cli -- create-tenant <name> | create-api-key <tenantId> [name] | migrate | credentials rotate|status');
+    if (command === 'api-keys') {
+      const lines = await apiKeysCommand(args, { db, config, redis: () => (redis ??= redisConnection(config.redisUrl)) });
+      console.log(lines.join('\n') || 'no api keys');
+      return 0;
+    }
+    console.error(USAGE);
     return 2;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    console.error(error instanceof AppError ? error.message : `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    return 1;
   } finally {
+    redis?.disconnect();
     await db.close();
   }
 }

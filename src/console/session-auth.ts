@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
+import { apiKeyState, type ApiKeyScope } from '../api/api-keys.js';
 import { errors } from '../errors.js';
 import { csrfMatches, type ConsoleSession, type SessionStore } from './session-store.js';
 
@@ -35,7 +36,7 @@ export function readCookie(request: FastifyRequest, name: string): string | null
   return null;
 }
 
-export type ResolvedSession = { id: string; session: ConsoleSession };
+export type ResolvedSession = { id: string; session: ConsoleSession; scope: ApiKeyScope };
 
 /** The request's live console session, or null (no cookie, expired, or its key revoked). */
 export async function sessionOf(request: FastifyRequest): Promise<ResolvedSession | null> {
@@ -44,26 +45,26 @@ export async function sessionOf(request: FastifyRequest): Promise<ResolvedSessio
   const { store, db } = request.server.consoleSessions;
   const session = await store.get(id);
   if (!session) return null;
-  const key = await db.prisma.apiKey.findUnique({ where: { id: session.apiKeyId }, select: { tenantId: true, revokedAt: true } });
-  if (!key || key.revokedAt || key.tenantId !== session.tenantId) {
+  const key = await db.prisma.apiKey.findUnique({ where: { id: session.apiKeyId }, select: { tenantId: true, revokedAt: true, expiresAt: true, scope: true } });
+  if (!key || key.tenantId !== session.tenantId || apiKeyState(key) !== 'active') {
     await store.destroy(id);
     return null;
   }
-  return { id, session };
+  return { id, session, scope: key.scope };
 }
 
 /**
  * Called by the API-key hook when a request has no key: the tenant of the session cookie, or
  * null when there is none. Throws when a state-changing request lacks the CSRF token.
  */
-export async function consoleSessionTenant(request: FastifyRequest): Promise<string | null> {
+export async function consoleSessionTenant(request: FastifyRequest): Promise<{ tenantId: string; apiKeyId: string; scope: ApiKeyScope } | null> {
   const resolved = await sessionOf(request);
   if (!resolved) return null;
   if (!SAFE_METHODS.has(request.method)) {
     const given = request.headers[CSRF_HEADER];
     if (!csrfMatches(resolved.session, typeof given === 'string' ? given : undefined)) throw errors.csrfTokenInvalid();
   }
-  return resolved.session.tenantId;
+  return { tenantId: resolved.session.tenantId, apiKeyId: resolved.session.apiKeyId, scope: resolved.scope };
 }
 
 /** Secure when the page is served over https (directly, or as PUBLIC_URL says behind a proxy). */

@@ -118,11 +118,11 @@ describe('BUG 5: upload size limit (src/api/routes/uploads.ts:44-52, 97-98; src/
   });
 
   it('the 413 message states the limit', async () => {
-    const small = await startApi({ uploadMaxBytes: 1024 });
+    const small = await startApi({ uploadMaxBytes: 1024, campaignJsonMaxBytes: 1024 });
     try {
       const s = await createSender(small.api);
       const response = await small.api.post('/v1/campaigns', { name: 'big', accountId: s.account.id, templateId: s.template.id, recipients: recipientObjects(30) });
-      expect(expectError(response, 413, 'UPLOAD_TOO_LARGE').message).not.toContain(' 0 MB');
+      expect(expectError(response, 413, 'BODY_TOO_LARGE').message).toContain('1,024-byte limit');
     } finally {
       await small.close();
     }
@@ -188,11 +188,13 @@ describe('BUG 7: auth (src/api/auth.ts:18-29, 43)', () => {
     expect(response.statusCode).toBe(200);
   });
 
+  // Revoked the supported way (the API; the CLI does the same): lookups are cached in Redis, and
+  // revocation overwrites the cached entry.
   it('a key revoked after use stops working at once', async () => {
     const { key, id } = await createApiKey(h.ctx.db, h.tenant.tenantId, 'revoke after use');
     const api = apiClient(h.app, key);
     expect((await api.get('/v1/accounts')).statusCode).toBe(200);
-    await h.ctx.db.prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    expectStatus(await h.api.post(`/v1/api-keys/${id}/revoke`), 200);
     expectError(await api.get('/v1/accounts'), 401, 'INVALID_API_KEY');
   });
 });

@@ -85,6 +85,11 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   { method: 'PATCH', path: '/v1/campaigns/:id/settings' },
   { method: 'GET', path: '/v1/campaigns/:id/failures/recipients' },
   { method: 'GET', path: '/v1/accounts/:id/state' },
+  { method: 'GET', path: '/v1/api-keys' },
+  { method: 'GET', path: '/v1/api-keys/:id' },
+  { method: 'POST', path: '/v1/api-keys' },
+  { method: 'POST', path: '/v1/api-keys/:id/revoke' },
+  { method: 'POST', path: '/v1/api-keys/:id/rotate' },
 ];
 
 const concrete = (path: string) => path.replace(':uploadId', SOME_ID).replace(':id', SOME_ID);

@@ -121,13 +121,25 @@ describe('account webhook URL', () => {
 });
 
 describe('/metrics', () => {
-  it('needs the API key, and serves Prometheus text with it', async () => {
-    expectError(await h.app.inject({ method: 'GET', url: '/metrics' }), 401, 'UNAUTHORIZED');
-    const response = await h.api.get('/metrics');
-    expect(response.statusCode).toBe(200);
-    expect(response.body).toContain('wce_webhook_backlog');
+  it('needs the operator token (no tenant key works), and serves Prometheus text with it', async () => {
+    const own = await startApi({ metricsToken: METRICS_TOKEN });
+    try {
+      expectError(await own.app.inject({ method: 'GET', url: '/metrics' }), 401, 'METRICS_TOKEN_REQUIRED');
+      expectError(await own.api.get('/metrics'), 401, 'METRICS_TOKEN_REQUIRED');
+      const response = await own.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toContain('wce_webhook_backlog');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('is off when no operator token is set', async () => {
+    expectError(await h.api.get('/metrics'), 404, 'METRICS_DISABLED');
   });
 });
+
+const METRICS_TOKEN = 'operator-metrics-token-5b1e2f';
 
 describe('text campaigns (Adereso proactive conversations)', () => {
   async function aderesoAccount(): Promise<PublicAccount> {

@@ -45,6 +45,7 @@ import {
   recipientRow,
   recordSend,
   startWebhookWorld,
+  METRICS_TOKEN,
   storedEvents,
   suppressionsOf,
   unixNow,
@@ -80,7 +81,7 @@ async function sentToMexico(): Promise<{ account: WebhookAccount; campaignId: st
 }
 
 async function webhookRequestsCounter(provider: string, result: string): Promise<number> {
-  const response = await world.api.get('/metrics');
+  const response = await world.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expectStatusCode(response, 200);
   const line = response.body.split('\n').find((l) => l.startsWith('wce_webhook_requests_total{') && l.includes(`provider="${provider}"`) && l.includes(`result="${result}"`));
   return line ? Number(line.split(' ').pop()) : 0;
@@ -184,12 +185,12 @@ describe('Meta receiver: authentication and shape', () => {
     expect(await storedEvents(world, account.id)).toEqual([]);
   });
 
-  it('GET /metrics (API key) counts a bad-signature request as wce_webhook_requests_total{result="bad_signature"}', async () => {
+  it('GET /metrics (operator token) counts a bad-signature request as wce_webhook_requests_total{result="bad_signature"}', async () => {
     const account = await metaAccount();
     const before = await webhookRequestsCounter('meta', 'bad_signature');
     expectError(await postMeta(world, account, META_STATUS_SENT, 'wrong-secret'), 401, 'WEBHOOK_SIGNATURE_INVALID');
     expect(await webhookRequestsCounter('meta', 'bad_signature')).toBe(before + 1);
-    expectError(await world.app.inject({ method: 'GET', url: '/metrics' }), 401, 'UNAUTHORIZED');
+    expectError(await world.app.inject({ method: 'GET', url: '/metrics' }), 401, 'METRICS_TOKEN_REQUIRED');
   });
 });
 

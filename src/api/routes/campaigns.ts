@@ -18,7 +18,7 @@ import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
 import { errors } from '../../errors.js';
 import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { bigintCursor, isoDateTime, parseInput } from '../validate.js';
 
 const STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'] as const satisfies readonly RecipientStatus[];
 
@@ -36,9 +36,9 @@ const createBody = z.object({
   priority: z.number().int().min(-100).max(100).default(0),
   maxAttempts: z.number().int().min(1).max(20).default(5),
   /** Scheduled start (ISO 8601): a started campaign sends nothing before it. */
-  startAt: z.iso.datetime({ offset: true }).optional(),
+  startAt: isoDateTime.optional(),
   /** Validity (ISO 8601): what is not sent by then expires. */
-  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  expiresAt: isoDateTime.optional(),
   /** Quiet hours, as the window in which sending is allowed, in each recipient's local time ("09:00" to "20:00"). */
   sendWindow: z.object({ start: z.string().regex(/^\d{2}:\d{2}$/), end: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),
   /** Failure ratio (0-1) of recent sends past which the campaign pauses itself; null turns it off. */
@@ -54,7 +54,7 @@ const idParams = z.object({ id: z.string().uuid() });
 const listQuery = z.object({
   status: z.enum(STATUSES).optional(),
   /** Keyset cursor: the `next` value of the previous page. */
-  after: z.string().regex(/^\d+$/).optional(),
+  after: bigintCursor.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -91,7 +91,7 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       return campaign;
     }
 
-    app.post('/v1/campaigns', { bodyLimit: ctx.config.uploadMaxBytes }, async (request, reply) => {
+    app.post('/v1/campaigns', { bodyLimit: ctx.config.campaignJsonMaxBytes }, async (request, reply) => {
       const { startAt, expiresAt, sendWindow, ...body } = parseInput(createBody, request.body);
       const schedule = {
         startAt: startAt ? new Date(startAt) : null,
@@ -233,10 +233,14 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
   };
 }
 
+/** The `next` this endpoint returned: base64url of "<ISO time>|<uuid>"; anything else is a 400, never a query. */
 function decodeReplyCursor(cursor: string): { at: string; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/i.test(id)) throw errors.validation(['after: not a cursor this endpoint returned']);
-  return { at, id };
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const time = at && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(at) ? Date.parse(at) : Number.NaN;
+  if (!Number.isFinite(time) || time < 0 || !id || rest.length > 0 || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw errors.validation(['after: not a cursor this endpoint returned']);
+  }
+  return { at: new Date(time).toISOString(), id };
 }
 
 function clock(field: string, value: string): number {

@@ -1,9 +1,12 @@
 /**
- * GET /metrics: Prometheus text format (API key required, like every route but health and
- * webhooks). Besides this process's counters, it reports the webhook backlog from Postgres, so
+ * GET /metrics: Prometheus text format, for the operator only: it needs METRICS_TOKEN as
+ * `Authorization: Bearer <token>` (compared in constant time); tenant API keys never work here,
+ * and with no token set the route is off. Besides this process's counters, it reports the webhook backlog from Postgres, so
  * a stalled processor shows on a dashboard whichever process serves the scrape.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { errors } from '../../errors.js';
 import { Gauge } from 'prom-client';
 import { registry } from '../../metrics.js';
 import type { AppContext } from '../app.js';
@@ -16,7 +19,14 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
       labelNames: ['state'] as const,
       registers: [registry],
     });
-    app.get('/metrics', async (_request, reply) => {
+    const expected = ctx.config.metricsToken === null ? null : digest(ctx.config.metricsToken);
+    const authorized = (request: FastifyRequest): boolean => {
+      const presented = /^bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+      return expected !== null && presented !== undefined && timingSafeEqual(digest(presented), expected);
+    };
+    app.get('/metrics', async (request, reply) => {
+      if (expected === null) throw errors.metricsDisabled();
+      if (!authorized(request)) throw errors.metricsTokenRequired();
       const { rows } = await ctx.db.pool.query<{ status: string; n: string }>(
         `SELECT status::text, count(*) AS n FROM webhook_events WHERE status IN ('pending', 'waiting') GROUP BY status`,
       );
@@ -29,4 +39,9 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
       return reply.type(registry.contentType).send(await registry.metrics());
     });
   };
+}
+
+/** Fixed-length digests, so the constant-time comparison does not reveal the token's length either. */
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }

@@ -22,8 +22,11 @@ export type WebhookWorld = ApiHarness & {
   processorWithBatch(batchSize: number): WebhookProcessor;
 };
 
+/** The operator token GET /metrics needs (tenant keys do not work there). */
+export const METRICS_TOKEN = 'webhook-world-metrics-token';
+
 export async function startWebhookWorld(): Promise<WebhookWorld> {
-  const harness = await startApi();
+  const harness = await startApi({ metricsToken: METRICS_TOKEN });
   const queues = new SendQueues(harness.redis, harness.ctx.queuePrefix);
   const processorWithBatch = (batchSize: number) =>
     new WebhookProcessor({ db: harness.ctx.db, queues, logger: harness.ctx.logger }, { pollMs: 60_000, batchSize });
