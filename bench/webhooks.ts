@@ -27,7 +27,7 @@ import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { createTenant } from '../src/api/api-keys.js';
+import { createTenant } from '../src/tenants/api-keys.js';
 import { createDatabase } from '../src/db/database.js';
 import { connectionFields } from '../src/db/schema-engine.js';
 import { createLogger } from '../src/logger.js';

@@ -35,7 +35,7 @@ import { consoleCampaignRoutes } from './routes/console-campaigns.js';
 import { consoleLiveRoutes } from './routes/console-live.js';
 import { consoleUploadRoutes } from './routes/console-uploads.js';
 import { registerConsole } from '../console/register-console.js';
-import { checkInputValue } from './validate.js';
+import { checkInputValue } from '../validate.js';
 
 export type ApiDeps = { config: Config; db: Db; redis: Redis; logger: Logger };
 export type AppContext = ApiDeps & { queues: SendQueues };

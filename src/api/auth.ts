@@ -15,7 +15,7 @@ import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { consoleSessionTenant, isConsoleRoute } from '../console/session-auth.js';
 import type { Logger } from '../logger.js';
-import { ApiKeyCache, hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from './api-keys.js';
+import { ApiKeyCache, hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from '../tenants/api-keys.js';
 import { RedisRateLimiter } from './rate-limit.js';
 import type { Redis } from 'ioredis';
 

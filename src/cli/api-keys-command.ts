@@ -9,7 +9,7 @@
  *   api-keys rotate <tenantId> <keyId> [--grace-seconds <n>]
  */
 import type { Redis } from 'ioredis';
-import { API_KEY_SCOPES, ApiKeyCache, createApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyScope } from '../api/api-keys.js';
+import { API_KEY_SCOPES, ApiKeyCache, createApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyScope } from '../tenants/api-keys.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 

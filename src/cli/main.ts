@@ -9,7 +9,7 @@
  * Errors print one sentence (no stack) and exit 1; wrong usage exits 2.
  */
 import type { Redis } from 'ioredis';
-import { createApiKey, createTenant } from '../api/api-keys.js';
+import { createApiKey, createTenant } from '../tenants/api-keys.js';
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/schema-engine.js';

@@ -5,6 +5,7 @@
  * campaign paused, account stopped, circuit open, scheduled, messaging limit, quiet hours,
  * slowed after 429s, sending.
  */
+import { ENGINE_CODES } from '../engine-codes.js';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/database.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
@@ -93,10 +94,10 @@ export class AccountStateReader {
         [campaign.id],
       );
       const first = rows[0];
-      if (first?.code === 'DAILY_LIMIT_REACHED' && account.messagingLimit) {
+      if (first?.code === ENGINE_CODES.DAILY_LIMIT_REACHED && account.messagingLimit) {
         return { kind: 'messaging_limit', until: first.at?.toISOString() ?? null, used: account.messagingLimit, limit: account.messagingLimit };
       }
-      if (first?.code === 'QUIET_HOURS' || campaign.windowStart !== null) return { kind: 'quiet_hours', until: first?.at?.toISOString() ?? null };
+      if (first?.code === ENGINE_CODES.QUIET_HOURS || campaign.windowStart !== null) return { kind: 'quiet_hours', until: first?.at?.toISOString() ?? null };
     }
     return state;
   }

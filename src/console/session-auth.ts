@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
-import { apiKeyState, type ApiKeyScope } from '../api/api-keys.js';
+import { apiKeyState, type ApiKeyScope } from '../tenants/api-keys.js';
 import { errors } from '../errors.js';
 import { csrfMatches, type ConsoleSession, type SessionStore } from './session-store.js';
 

@@ -5,6 +5,7 @@
  * several Prometheus servers (or a dashboard refreshing) cost one read. Each read is bounded:
  * one grouped query per table, one BullMQ count and two small scripts per account.
  */
+import { ENGINE_CODES } from '../engine-codes.js';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Gauge, type Registry } from 'prom-client';
@@ -46,7 +47,7 @@ export async function readSnapshot(s: CollectorSources): Promise<Snapshot> {
   for (const a of accounts) {
     const counts = await s.queues.forAccount(a.id).getJobCounts(...QUEUE_STATES);
     for (const state of QUEUE_STATES) snapshot.queues.push({ account: a.id, state, n: counts[state] ?? 0 });
-    snapshot.accounts.push({ account: a.id, provider: a.provider, state: a.status === 'active' && a.status_code === 'PROBING' ? 'probing' : a.status });
+    snapshot.accounts.push({ account: a.id, provider: a.provider, state: a.status === 'active' && a.status_code === ENGINE_CODES.PROBING ? 'probing' : a.status });
     snapshot.breakers.push({ account: a.id, state: (await breaker.state(a.id)).state });
     if (a.messaging_limit !== null && a.messaging_limit > 0) {
       snapshot.limits.push({ account: a.id, limit: a.messaging_limit, used: (await budget.usage(a.id, a.messaging_limit)).used });

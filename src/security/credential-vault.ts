@@ -78,7 +78,7 @@ export class CredentialVault {
 
   /** An account row's credentials: decrypted, or the plaintext of a row not sealed yet. */
   read(row: CredentialColumns): Credentials {
-    if (row.credentialsSealed !== null && row.credentialsKeyId !== null) return this.open(row.id, row.credentialsSealed, row.credentialsKeyId);
+    if (row.credentialsSealed != null && row.credentialsKeyId != null) return this.open(row.id, row.credentialsSealed, row.credentialsKeyId);
     const legacy = row.credentials;
     return typeof legacy === 'object' && legacy !== null && !Array.isArray(legacy) ? (legacy as Credentials) : {};
   }

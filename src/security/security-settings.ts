@@ -8,7 +8,6 @@
 import { loadConfig, type Config } from '../config.js';
 import { errors } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { adapterFor } from '../providers/registry.js';
 import { CredentialVault, type CredentialColumns, type Credentials } from './credential-vault.js';
 import type { OutboundPolicy } from './outbound-guard.js';
 
@@ -48,7 +47,7 @@ export function sealedCredentials(accountId: string, credentials: Credentials): 
   return securitySettings().vault.seal(accountId, credentials);
 }
 
-/** Throws SANDBOX_PROVIDER_DISABLED for a sandbox account when the operator has not enabled it. */
-export function assertProviderEnabled(provider: string): void {
-  if (adapterFor(provider)?.standIn && !securitySettings().sandboxEnabled) throw errors.sandboxProviderDisabled();
+/** Throws SANDBOX_PROVIDER_DISABLED for a stand-in provider (the sandbox) when the operator has not enabled it. */
+export function assertProviderEnabled(adapter: { readonly standIn?: true } | undefined): void {
+  if (adapter?.standIn && !securitySettings().sandboxEnabled) throw errors.sandboxProviderDisabled();
 }

@@ -6,7 +6,7 @@
 import type { Db, ProviderAccount } from '../db/database.js';
 import { type AppError, errors } from '../errors.js';
 import { checkAccountSettings } from '../providers/account-settings.js';
-import { providerLabel } from '../providers/registry.js';
+import { adapterFor, providerLabel } from '../providers/registry.js';
 import { scrubSecrets } from '../security/secret-scrubber.js';
 import { accountCredentials, assertProviderEnabled } from '../security/security-settings.js';
 import type { AccountSettings, ProviderName, SendOutcome } from '../providers/types.js';
@@ -21,7 +21,7 @@ export async function loadProviderAccount(db: Db, tenantId: string, accountId: s
 
 /** The account's settings as its adapter reads them; problems name the field, never a value. */
 export function validatedSettings(row: ProviderAccount): AccountSettings {
-  assertProviderEnabled(row.provider);
+  assertProviderEnabled(adapterFor(row.provider));
   const checked = checkAccountSettings(row.provider, row.id, row.config, readCredentials(row));
   if (!checked.ok) throw errors.invalidAccountConfig(row.provider, checked.problems);
   return checked.settings;

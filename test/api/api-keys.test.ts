@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, hashApiKey } from '../../src/api/api-keys.js';
+import { createApiKey, hashApiKey } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import { apiClient, expectError, expectStatus, startApi, type ApiClient, type ApiHarness } from './api-harness.js';
 

@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, createTenant } from '../../src/api/api-keys.js';
+import { createApiKey, createTenant } from '../../src/tenants/api-keys.js';
 import {
   apiClient,
   createAccount,

@@ -1,7 +1,7 @@
 /** Who may call what: health is public, every /v1 route needs a key, and a key sees only its tenant. */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/api/api-keys.js';
+import { createApiKey } from '../../src/tenants/api-keys.js';
 import { accountCredentials } from '../../src/security/security-settings.js';
 import {
   createDraftCampaign,

@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/api/api-keys.js';
+import { createApiKey } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import { RedisRateLimiter } from '../../src/api/rate-limit.js';
 import { apiClient, createSender, expectError, expectStatus, recipientObjects, startApi, type ApiHarness } from './api-harness.js';

@@ -74,7 +74,7 @@ describe('sign-in and session', () => {
   });
 
   it('revoking the key ends its sessions', async () => {
-    const { createApiKey } = await import('../../src/api/api-keys.js');
+    const { createApiKey } = await import('../../src/tenants/api-keys.js');
     const extra = await createApiKey(w.ctx.db, w.tenantA.tenantId, 'to revoke');
     const { cookie } = await signIn(extra.key);
     expect((await w.app.inject({ method: 'GET', url: '/v1/accounts', headers: { cookie } })).statusCode).toBe(200);

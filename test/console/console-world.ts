@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { createTenant } from '../../src/api/api-keys.js';
+import { createTenant } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import type { Config } from '../../src/config.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';

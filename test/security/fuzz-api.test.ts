@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import type { HTTPMethods, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/api/api-keys.js';
+import { createApiKey } from '../../src/tenants/api-keys.js';
 import { createDraftCampaign, createSender, expectStatus, recipientObjects, startApi, type ApiHarness } from '../api/api-harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);

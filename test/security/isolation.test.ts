@@ -12,7 +12,7 @@
  */
 import type { HTTPMethods, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/api/api-keys.js';
+import { createApiKey } from '../../src/tenants/api-keys.js';
 import { createDraftCampaign, createSender, expectStatus, recipientObjects, startApi, type ApiHarness, type ApiTenant } from '../api/api-harness.js';
 
 const NOT_TENANT_ROUTES = [/^\/health$/, /^\/metrics$/, /^\/webhooks\//];

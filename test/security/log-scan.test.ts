@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant } from '../../src/api/api-keys.js';
+import { createTenant } from '../../src/tenants/api-keys.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 

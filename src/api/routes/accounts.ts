@@ -10,14 +10,14 @@ import { AccountStates } from '../../accounts/account-state.js';
 import type { ProviderAccount } from '../../db/database.js';
 import { errors } from '../../errors.js';
 import { checkAccountSettings } from '../../providers/account-settings.js';
-import { providerLabel } from '../../providers/registry.js';
+import { adapterFor, providerLabel } from '../../providers/registry.js';
 import { PROVIDERS, type ProviderName } from '../../providers/types.js';
 import { accountCredentials, assertProviderEnabled, sealedCredentials, securitySettings } from '../../security/security-settings.js';
 import { providerHostProblem } from '../../security/outbound-guard.js';
 import { hasWebhooks } from '../../webhooks/parse-webhook.js';
 import { newWebhookSecret, webhookPath } from '../../webhooks/webhook-secrets.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 const createBody = z.object({
   provider: z.enum(PROVIDERS),
@@ -116,7 +116,7 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.post('/v1/accounts', async (request, reply) => {
       const body = parseInput(createBody, request.body);
-      assertProviderEnabled(body.provider);
+      assertProviderEnabled(adapterFor(body.provider));
       const settings = validateSettings(body.provider, body.config, body.credentials);
       await checkProviderUrls(body.provider, settings.config);
       const webhook = newWebhookSecret();

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { errors } from '../../errors.js';
 import { openAderesoConversation, sendAderesoTicketReply, type AderesoMessageDeps, type MessageReply } from '../../messages/adereso-messages.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 /** 4,096 characters is WhatsApp's limit for a text message. */
 const text = z

@@ -9,9 +9,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { API_KEY_SCOPES, createApiKey, findApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyCache } from '../api-keys.js';
+import { API_KEY_SCOPES, createApiKey, findApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyCache } from '../../tenants/api-keys.js';
 import type { AppContext } from '../app.js';
-import { isoDateTime, parseInput } from '../validate.js';
+import { isoDateTime, parseInput } from '../../validate.js';
 import { errors } from '../../errors.js';
 
 const createBody = z.object({

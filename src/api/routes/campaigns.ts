@@ -18,7 +18,7 @@ import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
 import { errors } from '../../errors.js';
 import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
-import { bigintCursor, isoDateTime, parseInput } from '../validate.js';
+import { bigintCursor, isoDateTime, parseInput } from '../../validate.js';
 
 const STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'] as const satisfies readonly RecipientStatus[];
 

@@ -11,6 +11,7 @@
  *   its breaker, rolling-24 h messaging-limit use, when its webhook last received an event, and
  *   the contacto-multichat balance.
  */
+import { adapterFor } from '../../providers/registry.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -22,7 +23,7 @@ import { CircuitBreaker } from '../../flow/circuit-breaker.js';
 import { DailyBudget } from '../../flow/daily-budget.js';
 import { parseClock } from '../../flow/quiet-hours.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 import { publicCampaign } from './campaigns.js';
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -103,7 +104,7 @@ export function consoleCampaignRoutes(ctx: AppContext, redis: Redis = ctx.redis)
         breaker.state(id),
         account.messagingLimit ? budget.usage(id, account.messagingLimit) : Promise.resolve(null),
         ctx.db.pool.query<{ at: Date | null }>(`SELECT max(received_at) AS at FROM webhook_events WHERE account_id = $1`, [id]),
-        account.provider === 'multichat' ? checkBalanceBeforeStart(ctx.db, id, 1, { timeoutMs: BALANCE_TIMEOUT_MS }) : Promise.resolve(null),
+        adapterFor(account.provider)?.balance ? checkBalanceBeforeStart(ctx.db, id, 1, { timeoutMs: BALANCE_TIMEOUT_MS }) : Promise.resolve(null),
       ]);
       return {
         accountId: id,

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { errors } from '../../errors.js';
 import type { CampaignLiveHub } from '../../console/live-hub.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 const MAX_IDS = 50;
 const HEARTBEAT_MS = 15_000;

@@ -16,7 +16,7 @@ import { errors } from '../../errors.js';
 import { previewUpload } from '../../ingest/preview-upload.js';
 import type { CountryCode } from '../../phones/normalize-phone.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 /** Largest sample accepted (bytes): enough for the first rows of any sane file. */
 export const PREVIEW_MAX_BYTES = 1024 * 1024;

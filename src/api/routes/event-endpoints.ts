@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { EVENT_DESCRIPTIONS, EVENT_TYPES } from '../../events/catalog.js';
 import { createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, rotateEndpointSecret, updateEndpoint } from '../../events/endpoints.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 const eventList = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length);
 const createBody = z.object({

@@ -9,7 +9,7 @@ import { errors } from '../../errors.js';
 import { sendSingleMessage } from '../../messages/send-single-message.js';
 import { defaultCountrySchema } from '../../phones/country.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 const body = z.object({
   accountId: z.string().uuid(),

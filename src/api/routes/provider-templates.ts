@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { createProviderTemplate } from '../../templates/create-provider-template.js';
 import { syncTemplates } from '../../templates/sync-templates.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 import { publicTemplate } from './templates.js';
 
 const idParams = z.object({ id: z.string().uuid() });

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_STOP_WORDS } from '../../webhooks/stop-words.js';
 import type { AppContext } from '../app.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 const stopWordsBody = z.object({
   /** Whole replies that opt out ("BAJA", "no más"); matched ignoring case, accents and punctuation. [] restores the defaults. */

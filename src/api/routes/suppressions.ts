@@ -23,7 +23,7 @@ import { importSuppressions } from '../../ingest/import-suppressions.js';
 import { addSuppressions, listSuppressions, removeSuppression, type SuppressionEntry } from '../../suppressions/suppression-list.js';
 import type { AppContext } from '../app.js';
 import { streamedTypes, uploadBody, uploadFormat } from '../streamed-upload.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 /** Rows per page of the CSV export's reads. */
 const EXPORT_PAGE_ROWS = 5_000;

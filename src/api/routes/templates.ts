@@ -8,7 +8,7 @@ import type { Template } from '../../db/database.js';
 import { errors } from '../../errors.js';
 import type { AppContext } from '../app.js';
 import { TEMPLATE_HEADER_TYPES } from '../../providers/types.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 import { countPlaceholders } from '../../providers/placeholders.js';
 
 const createBody = z.object({

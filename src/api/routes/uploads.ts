@@ -14,7 +14,7 @@ import { ingestRecipients, type IngestFormat } from '../../ingest/ingest-recipie
 import { rejectedRowsCsv } from '../../ingest/rejected-report.js';
 import type { AppContext } from '../app.js';
 import { charsetOf, isWorkbook, mediaType, streamedTypes, uploadBody, uploadFormat, type UploadFormat } from '../streamed-upload.js';
-import { parseInput } from '../validate.js';
+import { parseInput } from '../../validate.js';
 
 const FORMATS: readonly UploadFormat[] = ['csv', 'json', 'ndjson'];
 

@@ -4,7 +4,7 @@
  * They reuse the engine's own functions (schema engine, tenant creation), not copies.
  */
 import type { Command } from 'commander';
-import { createTenant } from '../../../api/api-keys.js';
+import { createTenant } from '../../../tenants/api-keys.js';
 import { loadConfig } from '../../../config.js';
 import { createDatabase } from '../../../db/database.js';
 import { applyMigrations } from '../../../db/schema-engine.js';

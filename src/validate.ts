@@ -5,7 +5,7 @@
  * JSON nested deeper than any route needs (deep nesting overflows the stack in JSON.stringify).
  */
 import { z } from 'zod';
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 
 /** Deepest nesting any route's JSON needs (campaign options are about 5 levels); a bound, not a tuning knob. */
 export const MAX_INPUT_DEPTH = 32;
