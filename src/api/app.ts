@@ -90,10 +90,18 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     void reply.status(404).send(new AppError('ROUTE_NOT_FOUND', 404, `No route ${request.method} ${request.url.split('?')[0]}.`).toJSON());
   });
   // Before any route reads its input: text Postgres cannot store, and nesting no route needs.
-  app.addHook('preValidation', async (request) => {
-    checkInputValue(request.params, 'path');
-    checkInputValue(request.query, 'query');
-    checkInputValue(request.body, 'body');
+  // Answered here rather than thrown: a plugin with its own error handler (Bull Board) would
+  // reshape a thrown error.
+  app.addHook('preValidation', async (request, reply) => {
+    try {
+      checkInputValue(request.params, 'path');
+      checkInputValue(request.query, 'query');
+      checkInputValue(request.body, 'body');
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      request.log.info({ code: error.code }, 'request rejected');
+      return reply.status(error.statusCode).send(error.toJSON());
+    }
   });
 
   // One byte over our limit, so the upload's own limiter (which answers 413) trips rather than a silent truncation.

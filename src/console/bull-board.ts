@@ -19,7 +19,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
-import { errors } from '../errors.js';
+import { AppError, errors } from '../errors.js';
 import { sendQueueName, type SendQueues } from '../queue/queues.js';
 import { requirePageSession, sessionOf } from './session-auth.js';
 
@@ -51,7 +51,17 @@ export async function registerBullBoard(app: FastifyInstance, deps: { config: Co
   }
 
   await app.register(async (scope) => {
+    // Bull Board's plugin answers errors in its own shape: the engine's refusals are sent here,
+    // in the engine's {error: {code, message}}, before its handler sees them.
     scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        return await guard(request, reply);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        return reply.status(error.statusCode).send(error.toJSON());
+      }
+    });
+    const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
       const path = request.url.split('?')[0] ?? '';
       const api = path.startsWith(`${BULL_BOARD_PATH}/api/`);
       if (!api && !path.startsWith(`${BULL_BOARD_PATH}/static/`)) {
@@ -70,7 +80,7 @@ export async function registerBullBoard(app: FastifyInstance, deps: { config: Co
       if (rest[0] === 'redis' || (rest[0] === 'queues' && rest.length === 1)) return;
       if (rest[0] === 'queues' && rest[1] && rest[1] !== 'pause' && rest[1] !== 'resume' && allowed.has(rest[1])) return;
       throw errors.notFound('queue', rest[1] ?? rest[0] ?? '');
-    });
+    };
     // The queue list holds every tenant's queues added so far: keep the caller's own.
     scope.addHook('onSend', async (request, _reply, payload) => {
       const path = request.url.split('?')[0] ?? '';
