@@ -1,5 +1,5 @@
 // `prisma generate` needs no schema engine, but Prisma tries to download the native one
-// unless PRISMA_SCHEMA_ENGINE_BINARY names an existing file (see PLATFORM-NOTES). Point it
+// unless PRISMA_SCHEMA_ENGINE_BINARY names an existing file (it cannot be downloaded on every machine). Point it
 // at this script so generate works offline; migrations run through the WebAssembly engine.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,7 @@
  *
  * Why from git and not from the migrations: diffing from the migrations makes the WebAssembly
  * engine introspect a shadow database, and introspection through the JS Postgres adapter fails
- * on the catalogs' internal "char" type (PLATFORM-NOTES). Schema-to-schema needs no database,
+ * on the catalogs' internal "char" type (measured here; see the header of src/db/schema-engine.ts). Schema-to-schema needs no database,
  * and test/migrations.test.ts keeps every committed migration equal to its committed schema.
  */
 import { execFileSync } from 'node:child_process';

@@ -9,7 +9,7 @@
  * backpressure bounds memory. Every `batchRows` rows the COPY ends and the batch's rejected
  * rows, kept meanwhile, follow in a COPY of their own.
  *
- * COPY rather than createMany (~15k rows/s) or unnest: see PLATFORM-NOTES and bench/ingest.ts.
+ * COPY rather than createMany (~15k rows/s) or unnest: measured in bench/ingest.ts.
  */
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';

@@ -32,6 +32,17 @@ describe('the README', () => {
     expect(broken).toEqual([]);
   });
 
+  it('nothing in the code names a file outside the repository', () => {
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? (e.name === 'generated' || e.name === 'node_modules' ? [] : walk(resolve(dir, e.name))) : [resolve(dir, e.name)],
+      );
+    const files = ['src', 'test', 'bench', 'scripts', 'workers'].flatMap((d) => walk(resolve(ROOT, d))).filter((f) => /\.(ts|mjs|js|md)$/.test(f) && f !== import.meta.filename);
+    expect(files.length).toBeGreaterThan(200);
+    const outside = files.filter((f) => /shared\/seeds|PLATFORM-NOTES|\.\.\/shared\//.test(readFileSync(f, 'utf8')));
+    expect(outside).toEqual([]);
+  });
+
   it('shows the two commands a new user runs', () => {
     expect(readme).toContain('npm ci && npm run demo');
     expect(readme).toContain('npm test');

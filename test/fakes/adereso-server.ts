@@ -1,6 +1,6 @@
 /**
  * A local Adereso: a real HTTP server on 127.0.0.1 speaking the manual's format
- * (shared/seeds/000_84e7f02442c1afce.txt) for `/v2/message/hsm/`, `/v2/message/create_conversation/`
+ * (Adereso's API manual) for `/v2/message/hsm/`, `/v2/message/create_conversation/`
  * and `/v2/message/`, and refusing what the manual says Adereso refuses: no or wrong
  * `Authorization: Key` (401), a missing field or unknown account number (400), an HSM it does not
  * have (404), fewer parameters than the HSM needs (400 "Missing parameters for selected HSM"), an

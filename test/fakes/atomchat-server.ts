@@ -1,6 +1,6 @@
 /**
  * A local AtomChat: a real HTTP server on 127.0.0.1 speaking the manual's format
- * (shared/seeds/003_5c81c9c86c75ae91.txt) for `POST /api/Template/SendMessage`, and refusing what
+ * (AtomChat's API manual) for `POST /api/Template/SendMessage`, and refusing what
  * the manual says AtomChat refuses: a public token with no channel (400, not 401), a body with no
  * data (400 "No hay datos para enviar"), a template without id or message (400 "No data to send"),
  * a template whose channel is not connected (400), missing named params (400 "Missing params"),

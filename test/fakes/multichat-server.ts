@@ -1,6 +1,6 @@
 /**
  * A local contacto-multichat: a real HTTP server on 127.0.0.1 speaking the manual's format
- * (shared/seeds/001_06a7e623d1a88179.txt). Form posts to `/bot/chat_wa/ws/send/`, `/balance/`
+ * (contacto-multichat's API manual). Form posts to `/bot/chat_wa/ws/send/`, `/balance/`
  * and `/template/`, answered with the manual's numeric codes: a wrong login/token (2), a user with
  * no chatbot (3), a mobile that is not 57 + 10 digits (4), no balance (5), a template whose text is
  * empty (6), an id_template not in the project (7), a wrong number of `[..]` variables (8), the

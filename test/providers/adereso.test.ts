@@ -1,6 +1,6 @@
 /**
  * Adereso's pure build/parse functions against every example in its manual
- * (shared/seeds/000_84e7f02442c1afce.txt). No network.
+ * (Adereso's API manual; see src/providers/adereso/adereso-protocol.md). No network.
  */
 import { describe, expect, it } from 'vitest';
 import {

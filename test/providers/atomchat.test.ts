@@ -1,6 +1,6 @@
 /**
  * AtomChat's pure build/parse functions against every example in its manual
- * (shared/seeds/003_5c81c9c86c75ae91.txt). No network.
+ * (AtomChat's API manual; see src/providers/atomchat/atomchat-protocol.md). No network.
  */
 import { describe, expect, it } from 'vitest';
 import { atomchatAdapter, atomchatTemplateProblem, type AtomchatAccount } from '../../src/providers/atomchat/index.js';

@@ -1,5 +1,5 @@
 /**
- * classifyMetaError against the full error-code table of PLATFORM-NOTES, one row per code,
+ * classifyMetaError against Meta's full error-code table (docs/providers.md), one row per code,
  * grouped by the action the notes call for.
  */
 import { describe, expect, it } from 'vitest';

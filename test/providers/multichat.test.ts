@@ -1,6 +1,6 @@
 /**
  * contacto-multichat's pure build/parse functions against every example and code in its manual
- * (shared/seeds/001_06a7e623d1a88179.txt). No network.
+ * (contacto-multichat's API manual; see src/providers/multichat/multichat-protocol.md). No network.
  */
 import { describe, expect, it } from 'vitest';
 import {

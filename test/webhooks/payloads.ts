@@ -4,12 +4,12 @@
  * Content-Type it travels with where that matters.
  *
  * - Meta: the Cloud API's documented shapes (object/entry/changes/value), with concrete ids.
- * - contacto-multichat: the manual's "Webhook (POST)" examples (shared/seeds/001_*). They are
+ * - contacto-multichat: the manual's "Webhook (POST)" examples (contacto-multichat's API manual). They are
  *   printed without colons and with typographic quotes, so they are kept twice: verbatim, and
  *   transcribed to JSON with the fewest changes (colons and straight quotes restored, "xxxx"
  *   placeholders filled with concrete values, "&messageId" and " sent" kept as printed).
  * - Optiwe: only the envelope {timestamp, version, type, payload} and the NEW_CONVERSATION body
- *   are documented (PLATFORM-NOTES; Optiwe's "Notificaciones por webhook" page). The failed
+ *   are documented (Optiwe's "Notificaciones por webhook" page). The failed
  *   outbound and new message bodies follow that nesting with the field names of Optiwe's send
  *   API; they are the engine's reading, not a copy (see src/providers/optiwe/webhook.ts).
  */
