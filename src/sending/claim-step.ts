@@ -22,8 +22,14 @@ export class ClaimStep {
     this.batcher = new Batcher(async (ids) => {
       const found = await store.claim(ids);
       const waits = await this.reservePairs([...found.values()].flatMap((r) => (r.claimed ? [r.claimed] : [])));
+      // The same recipient twice in one batch is one job delivered twice at once (BullMQ handed a
+      // job whose lock lapsed under load to a second slot while the first still ran): only the
+      // first may send; the second finds it `sending`, as a redelivery does.
+      const seen = new Set<string>();
       return ids.map((id) => {
-        const result = found.get(id) ?? { claimed: null, status: null };
+        const first = !seen.has(id);
+        seen.add(id);
+        const result: ClaimResult = first ? (found.get(id) ?? { claimed: null, status: null }) : { claimed: null, status: 'sending' };
         const wait = waits.get(id);
         return wait === undefined ? result : { ...result, pairWaitMs: wait };
       });

@@ -122,6 +122,17 @@ describe('the send pipeline, without a queue', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('one job delivered twice at once (a lapsed lock under load) sends once: the second copy finds it sending', async () => {
+    const { campaignId, ids } = await queuedCampaign('twice', 1, 300);
+    const id = ids[0] ?? '';
+    // Both copies enter the same claim batch, as two slots of one worker do within a few ms.
+    const results = await Promise.all([pipeline.handle({ recipientId: id, campaignId }), pipeline.handle({ recipientId: id, campaignId })]);
+    expect(results).toHaveLength(2);
+    expect(calls).toHaveLength(1);
+    // The copy that found it `sending` called it unknown; the send's own result then wrote sent.
+    expect(await recipient(id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
   it('a claimed send whose account stopped before its slot puts itself back unsent: no call, attempt given back', async () => {
     const { campaignId, accountId, ids } = await queuedCampaign('stopped', 2, 100);
     await states.markStopped(accountId, 'paused', 'ACCOUNT_AUTH_FAILED');
