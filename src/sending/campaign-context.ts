@@ -3,6 +3,7 @@
  * loaded once and cached for a few seconds, so per-recipient work touches only the recipient.
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { checkAccountSettings } from '../providers/account-settings.js';
 import { adapterFor } from '../providers/registry.js';
 import { accountCredentials, securitySettings } from '../security/security-settings.js';
 import { parseButtons, parseCampaignOptions, parseHeaderType, type CampaignOptions } from '../campaigns/campaign-options.js';
@@ -97,10 +98,9 @@ export class CampaignContexts {
     } catch {
       throw new ContextError('ACCOUNT_MISCONFIGURED', `The credentials of account "${campaign.account.name}" cannot be decrypted with the configured keys (CREDENTIALS_KEYS).`, campaign.accountId);
     }
-    const config = adapter.configSchema.safeParse(campaign.account.config);
-    const credentials = adapter.credentialsSchema.safeParse(stored);
-    if (!config.success || !credentials.success) {
-      throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings; fix them and resume the account.`, campaign.accountId);
+    const checked = checkAccountSettings(campaign.account.provider, campaign.accountId, campaign.account.config, stored);
+    if (!checked.ok) {
+      throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings (${checked.problems.join('; ')}); fix them and resume the account.`, campaign.accountId);
     }
     const t = campaign.template ?? textTemplate(campaign.text);
     return {
@@ -112,7 +112,7 @@ export class CampaignContexts {
       pairGapMs: campaign.account.pairGapSeconds * 1000,
       errorBudget: campaign.errorBudget,
       adapter,
-      account: { id: campaign.accountId, config: config.data, credentials: credentials.data },
+      account: checked.settings,
       template: {
         name: t.name,
         externalId: t.externalId,
