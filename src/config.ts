@@ -29,6 +29,13 @@ const schema = z.object({
    * older is a replay. An hour: Optiwe documents no retry schedule, and a late retry must still pass.
    */
   WEBHOOK_REPLAY_WINDOW_SECONDS: int(3_600),
+  /**
+   * Requests one webhook URL may make per WEBHOOK_RATE_WINDOW_SECONDS, counted in Redis across API
+   * processes (429 past it; providers retry). Default 300,000 a minute: 5,000/s, above what one
+   * 1,000 msg/s number's statuses need, so only a flood is refused. 0 turns it off.
+   */
+  WEBHOOK_RATE_LIMIT: int(300_000),
+  WEBHOOK_RATE_WINDOW_SECONDS: int(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Concurrent sends per account queue per worker process; covers rate x provider latency. */
   WORKER_CONCURRENCY: int(50),
@@ -132,6 +139,8 @@ export type Config = Readonly<{
   webhookPollMs: number;
   webhookBodyLimitBytes: number;
   webhookReplayWindowSeconds: number;
+  webhookRateLimit: number;
+  webhookRateWindowSeconds: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   workerConcurrency: number;
   sendTimeoutMs: number;
@@ -200,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     webhookPollMs: Math.max(10, e.WEBHOOK_POLL_MS),
     webhookBodyLimitBytes: Math.max(1_024, e.WEBHOOK_BODY_LIMIT_BYTES),
     webhookReplayWindowSeconds: Math.max(60, e.WEBHOOK_REPLAY_WINDOW_SECONDS),
+    webhookRateLimit: e.WEBHOOK_RATE_LIMIT,
+    webhookRateWindowSeconds: Math.max(1, e.WEBHOOK_RATE_WINDOW_SECONDS),
     logLevel: e.LOG_LEVEL,
     workerConcurrency: Math.max(1, e.WORKER_CONCURRENCY),
     sendTimeoutMs: e.SEND_TIMEOUT_MS,

@@ -64,6 +64,8 @@ export const errors = {
   apiKeyInactive: (id: string, state: string) =>
     new AppError('API_KEY_INACTIVE', 409, `API key ${id} is ${state}; only an active key can be rotated. Create a new key instead.`, { apiKeyId: id, state }),
   tenantNotFound: (id: string) => new AppError('TENANT_NOT_FOUND', 404, `No tenant with id ${id} exists; list tenants in the database or create one with create-tenant.`, { tenantId: id }),
+  webhookRateLimited: (retryAfterSeconds: number) =>
+    new AppError('WEBHOOK_RATE_LIMITED', 429, `This webhook URL is receiving more requests than the engine accepts from one account; the provider should retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError('RATE_LIMITED', 429, `Too many requests with this API key; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds }),
   metricsTokenRequired: () =>

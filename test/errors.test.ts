@@ -22,6 +22,7 @@ const SAMPLES: { [K in ErrorFactoryName]: Sample<K> } = {
   apiKeyInactive: { args: [CAMPAIGN_ID, 'revoked'], code: 'API_KEY_INACTIVE', status: 409 },
   tenantNotFound: { args: [CAMPAIGN_ID], code: 'TENANT_NOT_FOUND', status: 404 },
   rateLimited: { args: [12], code: 'RATE_LIMITED', status: 429 },
+  webhookRateLimited: { args: [12], code: 'WEBHOOK_RATE_LIMITED', status: 429 },
   metricsTokenRequired: { args: [], code: 'METRICS_TOKEN_REQUIRED', status: 401 },
   metricsDisabled: { args: [], code: 'METRICS_DISABLED', status: 404 },
   invalidCharacters: { args: ['body.name'], code: 'INVALID_CHARACTERS', status: 400 },

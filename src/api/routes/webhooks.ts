@@ -24,6 +24,7 @@ import { WebhookFormatError, type WebhookCapability } from '../../providers/type
 import { parseWebhook, webhookCapability } from '../../webhooks/parse-webhook.js';
 import { WebhookAccounts, type WebhookAccount } from '../../webhooks/webhook-accounts.js';
 import { WebhookStore } from '../../webhooks/webhook-store.js';
+import { RedisRateLimiter } from '../rate-limit.js';
 import type { AppContext } from '../app.js';
 
 const params = z.object({ accountId: z.string(), secret: z.string() });
@@ -39,6 +40,11 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
     const replayWindowMs = ctx.config.webhookReplayWindowSeconds * 1000;
     /** What onRequest found, for the handler; gone with the request. */
     const found = new WeakMap<FastifyRequest, Found>();
+    // Per webhook URL (account), across API processes: a flood on one URL cannot starve the others.
+    const limiter = new RedisRateLimiter(ctx.redis, `${ctx.config.queuePrefix}:rl:webhook`, {
+      limit: ctx.config.webhookRateLimit,
+      windowMs: ctx.config.webhookRateWindowSeconds * 1000,
+    });
     app.addHook('onClose', async () => store.drain());
 
     // The raw bytes are needed as sent: Meta signs them, and they are stored unparsed.
@@ -63,6 +69,12 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
       if (!account) return refuse(reply, 'unknown', 'unknown_url', errors.webhookNotFound());
       const webhook = webhookCapability(account.provider);
       if (!webhook) return refuse(reply, account.provider, 'unsupported', errors.webhookUnsupported(account.provider, webhookProviders()));
+      const verdict = await limiter.take(account.id);
+      if (!verdict.allowed) {
+        const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+        void reply.header('retry-after', String(retryAfter));
+        return refuse(reply, account.provider, 'rate_limited', errors.webhookRateLimited(retryAfter));
+      }
       const declared = Number(request.headers['content-length']);
       if (Number.isFinite(declared) && declared > bodyLimit) return refuse(reply, account.provider, 'too_large', errors.webhookBodyTooLarge(bodyLimit));
       found.set(request, { account, webhook, secret });

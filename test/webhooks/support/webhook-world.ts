@@ -7,6 +7,7 @@
  * Sends are recorded with writeSendResults, the same statement the send worker uses, so a
  * recipient looks exactly as it does after a real send (status, wamid, sent_at, a `send` history row).
  */
+import type { Config } from '../../../src/config.js';
 import { createHmac } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
@@ -25,8 +26,8 @@ export type WebhookWorld = ApiHarness & {
 /** The operator token GET /metrics needs (tenant keys do not work there). */
 export const METRICS_TOKEN = 'webhook-world-metrics-token';
 
-export async function startWebhookWorld(): Promise<WebhookWorld> {
-  const harness = await startApi({ metricsToken: METRICS_TOKEN });
+export async function startWebhookWorld(overrides: Partial<Config> = {}): Promise<WebhookWorld> {
+  const harness = await startApi({ metricsToken: METRICS_TOKEN, ...overrides });
   const queues = new SendQueues(harness.redis, harness.ctx.queuePrefix);
   const processorWithBatch = (batchSize: number) =>
     new WebhookProcessor({ db: harness.ctx.db, queues, logger: harness.ctx.logger }, { pollMs: 60_000, batchSize });
