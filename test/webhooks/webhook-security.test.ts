@@ -28,6 +28,7 @@ import {
   storedEvents,
   suppressionsOf,
   unixNow,
+  METRICS_TOKEN,
   type WebhookAccount,
   type WebhookWorld,
 } from './support/webhook-world.js';
@@ -50,7 +51,7 @@ afterAll(async () => {
 });
 
 async function counter(provider: string, result: string): Promise<number> {
-  const response = await world.api.get('/metrics');
+  const response = await world.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expectStatusCode(response, 200);
   const line = response.body.split('\n').find((l) => l.startsWith('wce_webhook_requests_total{') && l.includes(`provider="${provider}"`) && l.includes(`result="${result}"`));
   return line ? Number(line.split(' ').pop()) : 0;
