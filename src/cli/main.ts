@@ -13,6 +13,7 @@ import { createApiKey, createTenant } from '../tenants/api-keys.js';
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/schema-engine.js';
+import { resealEndpointSecrets } from '../events/endpoint-secrets.js';
 import { countNotOnActiveKey, resealCredentials } from '../security/credential-rotation.js';
 import { securitySettingsFrom } from '../security/security-settings.js';
 import { AppError } from '../errors.js';
@@ -31,6 +32,8 @@ async function main(): Promise<number> {
     try {
       const report = await resealCredentials(sealing.pool, securitySettingsFrom(config).vault, { onlyPlaintext: true });
       if (report.fromPlaintext > 0) console.log(`credentials encrypted: ${report.fromPlaintext} account(s)`);
+      const endpoints = await resealEndpointSecrets(sealing.pool, securitySettingsFrom(config).vault, { onlyPlaintext: true });
+      if (endpoints > 0) console.log(`event endpoint secrets encrypted: ${endpoints}`);
     } finally {
       await sealing.close();
     }
@@ -53,6 +56,7 @@ async function main(): Promise<number> {
       }
       const report = await resealCredentials(db.pool, vault);
       console.log(`re-encrypted ${report.resealed} account(s) to key ${vault.activeKeyId} (${report.fromPlaintext} were plaintext)`);
+      console.log(`re-encrypted ${await resealEndpointSecrets(db.pool, vault)} event endpoint secret(s)`);
       if (report.unreadable.length > 0) {
         console.error(`${report.unreadable.length} account(s) could not be decrypted with CREDENTIALS_KEYS: ${report.unreadable.join(', ')}`);
         return 1;

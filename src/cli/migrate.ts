@@ -6,6 +6,7 @@
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/schema-engine.js';
+import { resealEndpointSecrets } from '../events/endpoint-secrets.js';
 import { resealCredentials } from '../security/credential-rotation.js';
 import { securitySettingsFrom } from '../security/security-settings.js';
 
@@ -18,6 +19,8 @@ try {
   const report = await resealCredentials(db.pool, vault, { onlyPlaintext: true });
   if (vault.usesDevelopmentKey) process.stdout.write('warning: CREDENTIALS_KEYS is not set; credentials are sealed with the public development key\n');
   if (report.fromPlaintext > 0) process.stdout.write(`credentials encrypted: ${report.fromPlaintext} account(s)\n`);
+  const endpoints = await resealEndpointSecrets(db.pool, vault, { onlyPlaintext: true });
+  if (endpoints > 0) process.stdout.write(`event endpoint secrets encrypted: ${endpoints}\n`);
 } finally {
   await db.close();
 }

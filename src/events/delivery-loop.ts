@@ -19,6 +19,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { EventEnvelope, EventType } from './catalog.js';
 import { deliverOnce, type AttemptResult, type EndpointFormat } from './deliver.js';
+import { openEndpointSecret } from './endpoint-secrets.js';
+import { securitySettings } from '../security/security-settings.js';
 
 const CLAIM_BATCH = 50;
 const PARALLEL = 8;
@@ -36,6 +38,7 @@ type Claimed = {
   event_created_at: Date;
   url: string;
   secret: string;
+  secret_key_id: string | null;
   format: EndpointFormat;
   endpoint_id: string;
 };
@@ -125,7 +128,7 @@ export class EventDeliveryLoop {
          UPDATE event_deliveries d SET lease_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
            FROM due WHERE d.id = due.id
          RETURNING d.id, d.attempts, d.event_id, d.endpoint_id)
-       SELECT l.id, l.attempts, l.event_id, l.endpoint_id, ev.type, ev.data, ev.created_at AS event_created_at, e.url, e.secret, e.format
+       SELECT l.id, l.attempts, l.event_id, l.endpoint_id, ev.type, ev.data, ev.created_at AS event_created_at, e.url, e.secret, e.secret_key_id, e.format
          FROM leased l JOIN outbound_events ev ON ev.id = l.event_id JOIN event_endpoints e ON e.id = l.endpoint_id
         ORDER BY l.id`,
       [CLAIM_BATCH, leaseMs],
@@ -135,7 +138,8 @@ export class EventDeliveryLoop {
 
   private async deliver(row: Claimed): Promise<void> {
     const envelope: EventEnvelope = { id: row.event_id, type: row.type, createdAt: row.event_created_at.toISOString(), data: row.data };
-    const result = await deliverOnce({ url: row.url, secret: row.secret, format: row.format }, envelope, {
+    const secret = openEndpointSecret(securitySettings().vault, row.endpoint_id, row.secret, row.secret_key_id);
+    const result = await deliverOnce({ url: row.url, secret, format: row.format }, envelope, {
       timeoutMs: this.options.eventsTimeoutMs,
       allowPrivateUrls: this.options.eventsAllowPrivateUrls,
     });

@@ -2,12 +2,15 @@
  * A tenant's event endpoints and their delivery log. Every query is scoped by tenant. The
  * signing secret is returned only by create and rotate.
  */
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errors } from '../errors.js';
 import { DEFAULT_EVENT_TYPES, type EventType } from './catalog.js';
 import type { EndpointFormat } from './deliver.js';
 import { endpointUrlProblem } from './endpoint-url.js';
 import { newEndpointSecret } from './signature.js';
+import { sealEndpointSecret } from './endpoint-secrets.js';
+import { securitySettings } from '../security/security-settings.js';
 
 export type PublicEndpoint = {
   id: string;
@@ -47,10 +50,12 @@ function checkUrl(url: string, allowPrivate: boolean): void {
 export async function createEndpoint(pool: pg.Pool, tenantId: string, input: EndpointInput, allowPrivate: boolean): Promise<{ endpoint: PublicEndpoint; secret: string }> {
   checkUrl(input.url, allowPrivate);
   const secret = newEndpointSecret();
+  const id = randomUUID();
+  const sealed = sealEndpointSecret(securitySettings().vault, id, secret);
   const { rows } = await pool.query<EndpointRow>(
-    `INSERT INTO event_endpoints (id, tenant_id, url, description, event_types, format, secret, enabled)
-     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-    [tenantId, input.url, input.description ?? null, [...new Set(input.events ?? DEFAULT_EVENT_TYPES)], input.format ?? 'json', secret, input.enabled ?? true],
+    `INSERT INTO event_endpoints (id, tenant_id, url, description, event_types, format, secret, enabled, secret_key_id)
+     VALUES ($8, $1, $2, $3, $4, $5, $6, $7, $9) RETURNING ${COLUMNS}`,
+    [tenantId, input.url, input.description ?? null, [...new Set(input.events ?? DEFAULT_EVENT_TYPES)], input.format ?? 'json', sealed.secret, input.enabled ?? true, id, sealed.secretKeyId],
   );
   return { endpoint: toPublic(rows[0] as EndpointRow), secret };
 }
@@ -95,7 +100,13 @@ export async function deleteEndpoint(pool: pg.Pool, tenantId: string, id: string
 /** A new secret; deliveries signed from now on use it (pending retries included). */
 export async function rotateEndpointSecret(pool: pg.Pool, tenantId: string, id: string): Promise<string> {
   const secret = newEndpointSecret();
-  const { rowCount } = await pool.query(`UPDATE event_endpoints SET secret = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2`, [id, tenantId, secret]);
+  const sealed = sealEndpointSecret(securitySettings().vault, id, secret);
+  const { rowCount } = await pool.query(`UPDATE event_endpoints SET secret = $3, secret_key_id = $4, updated_at = now() WHERE id = $1 AND tenant_id = $2`, [
+    id,
+    tenantId,
+    sealed.secret,
+    sealed.secretKeyId,
+  ]);
   if (!rowCount) throw errors.eventEndpointNotFound(id);
   return secret;
 }
