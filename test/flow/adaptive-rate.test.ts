@@ -60,7 +60,9 @@ it('recovers linearly from the last decrease, by recoverPerSecond of the configu
   const rate = await b.rateFor(account, 100);
   const elapsedMs = performance.now() - before;
   // At least 100 ms passed between the decrease and the read, at most elapsedMs: 0.5 x 100/s per second.
-  expect(rate).toBeGreaterThanOrEqual(50 + 0.05 * 100 - 0.01);
+  // Less 2 ms: Node's timer may fire up to a millisecond early, and the script reads Redis's clock in
+  // whole milliseconds (a run beside another suite read 54.9888 here).
+  expect(rate).toBeGreaterThanOrEqual(50 + 0.05 * (100 - 2));
   expect(rate).toBeLessThanOrEqual(Math.min(100, 50 + 0.05 * elapsedMs + 0.01));
   // A decrease from a partly recovered rate halves what was recovered to, not the stored share.
   const halved = await b.onRateLimited(account, 100);
