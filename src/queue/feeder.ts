@@ -9,17 +9,15 @@
  */
 import type pg from 'pg';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
-import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../recipients/index.js';
-import { ENGINE_CODES } from '../engine-codes.js';
+import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable } from '../recipients/index.js';
 import { queryWithEvents, recordCompleted } from '../events/hooks.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { recordFeederRound } from '../observability/record.js';
-import { nextWindowOpen, timeZoneForPhone } from '../flow/quiet-hours.js';
 import type { Logger } from '../logger.js';
+import { freeRoom, priorityTiers, queueWindowSize, sendWindowOf, shareOf, stepAsked, splitByBudget, splitByWindow } from './feed-decisions.js';
 import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
 
 const ADD_CHUNK = 1_000;
-const FEED_STEP = 2_000;
 const DAY_MS = 86_400_000;
 
 type RunningCampaign = {
@@ -79,25 +77,25 @@ export class Feeder {
     const rate = campaigns[0]?.rate_per_second ?? 1;
     const probing = campaigns[0]?.account_status_code === PROBING;
     // A probing account gets one message at a time until the probe is confirmed.
-    const window = probing ? 1 : Math.max(100, rate * this.options.windowSeconds);
+    const window = queueWindowSize(rate, this.options.windowSeconds, probing);
     const queue = this.queues.forAccount(accountId);
     const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed');
     const inFlight = probing ? Object.values(counts).reduce((a, b) => a + b, 0) : (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts.active ?? 0);
-    let free = window - inFlight;
     // Top up in chunks, not a trickle of tiny batches.
-    if (free < Math.ceil(window / 4) || free <= 0) return 0;
+    let free = freeRoom(window, inFlight);
+    if (free === 0) return 0;
 
     let added = 0;
     for (const tier of priorityTiers(campaigns)) {
       // Campaigns of equal priority split what is free; what one cannot use passes to the next.
       let remaining = [...tier];
       while (free > 0 && remaining.length > 0) {
-        const share = Math.max(1, Math.ceil(free / remaining.length));
+        const share = shareOf(free, remaining.length);
         const stillHasWork: RunningCampaign[] = [];
         for (const campaign of remaining) {
           if (free <= 0) break;
           // Small steps, so the first jobs reach Redis (and workers) at once.
-          const asked = Math.min(share, free, FEED_STEP);
+          const asked = stepAsked(share, free);
           const { ids, examined } = await this.pick(campaign, asked);
           if (probing && ids[0]) await this.queues.connection.set(probeKey(this.queues.prefix, accountId), ids[0], 'EX', 86_400);
           // addBulk in chunks: one huge MULTI would block Redis for every other client.
@@ -127,34 +125,24 @@ export class Feeder {
    * opens or budget frees up, with the reason.
    */
   private async pick(campaign: RunningCampaign, asked: number): Promise<{ ids: string[]; examined: number }> {
-    const hasWindow = campaign.window_start !== null && campaign.window_end !== null && campaign.window_start !== campaign.window_end;
-    if (!hasWindow && campaign.messaging_limit === null) {
+    const window = sendWindowOf(campaign.window_start, campaign.window_end);
+    if (!window && campaign.messaging_limit === null) {
       const ids = await markQueued(this.pool, campaign.id, asked);
       return { ids, examined: ids.length };
     }
     const candidates = await peekFeedable(this.pool, campaign.id, asked);
     if (candidates.length === 0) return { ids: [], examined: 0 };
     const now = new Date();
-    const deferred: DeferredWrite[] = [];
-    let open = candidates;
-    if (hasWindow) {
-      open = [];
-      for (const c of candidates) {
-        const opensAt = nextWindowOpen(now, c.time_zone ?? timeZoneForPhone(c.phone), campaign.window_start ?? 0, campaign.window_end ?? 0);
-        if (opensAt) deferred.push({ id: c.id, notBefore: opensAt, errorCode: ENGINE_CODES.QUIET_HOURS });
-        else open.push(c);
-      }
-    }
+    const { open, deferred } = splitByWindow(candidates, window, now);
     let allowed = open;
     let added = new Set<string>();
     if (campaign.messaging_limit !== null && open.length > 0) {
       await this.ensureBudgetLoaded(campaign.account_id);
       const reservation = await this.budget.reserve(campaign.account_id, open.map((c) => c.phone), campaign.messaging_limit);
-      const granted = new Set(reservation.granted);
       added = new Set(reservation.added);
-      allowed = open.filter((c) => granted.has(c.phone));
-      const retryAt = reservation.nextFreeAt ?? new Date(now.getTime() + 3_600_000);
-      for (const c of open) if (!granted.has(c.phone)) deferred.push({ id: c.id, notBefore: retryAt, errorCode: ENGINE_CODES.DAILY_LIMIT_REACHED });
+      const split = splitByBudget(open, new Set(reservation.granted), reservation.nextFreeAt, now);
+      allowed = split.allowed;
+      deferred.push(...split.deferred);
     }
     const ids = await markQueuedIds(this.pool, allowed.map((c) => c.id));
     if (deferred.length > 0) await deferRecipients(this.pool, deferred);
@@ -199,10 +187,4 @@ export class Feeder {
     for (const { id } of rows) this.logger.info({ campaignId: id }, 'campaign completed');
     return rows.map((r) => r.id);
   }
-}
-
-function priorityTiers(campaigns: RunningCampaign[]): RunningCampaign[][] {
-  const tiers = new Map<number, RunningCampaign[]>();
-  for (const c of campaigns) tiers.set(c.priority, [...(tiers.get(c.priority) ?? []), c]);
-  return [...tiers.entries()].sort((a, b) => b[0] - a[0]).map(([, list]) => list);
 }
