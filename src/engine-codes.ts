@@ -21,6 +21,8 @@ const TABLE = {
   DAILY_LIMIT_REACHED: { on: 'recipient', sentence: "Waiting for the account's 24-hour messaging limit to free up." },
   PROVIDER_REPORTED_FAILURE: { on: 'recipient', sentence: 'The provider reported the message failed after taking it, without saying why.' },
   ERROR_BUDGET_EXCEEDED: { on: 'campaign', sentence: "Too many recent sends failed, above the campaign's error budget; the campaign paused itself." },
+  QUALITY_GUARD_LOW: { on: 'campaign', sentence: "The provider rated the sending number's quality low (or flagged it); marketing campaigns on it paused themselves." },
+  QUALITY_GUARD_RESTRICTED: { on: 'campaign', sentence: 'The provider restricted the sending account; marketing campaigns on it paused themselves.' },
   PROBING: { on: 'account', sentence: 'Sending one message to see whether the provider limit has cleared.' },
 } as const satisfies Record<string, EngineCodeEntry>;
 

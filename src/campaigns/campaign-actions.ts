@@ -88,7 +88,8 @@ export async function applyCampaignAction(
 
 /**
  * A template error means every other recipient would fail the same way: pause the campaign
- * with the reason rather than burn through the list. A campaign already paused stays so.
+ * with the reason rather than burn through the list. The quality guard pauses marketing
+ * campaigns the same way (src/accounts/account-quality.ts). A campaign already paused stays so.
  */
 export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>, log: Logger): Promise<void> {
   const { rows } = await db.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM campaigns WHERE id = $1`, [campaignId]);
@@ -99,7 +100,7 @@ export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcom
       code: outcome.code,
       message: `Paused by the engine: ${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`,
     });
-    log.warn({ code: outcome.code }, 'campaign paused: template error');
+    log.warn({ campaignId, code: outcome.code }, 'campaign paused by the engine');
   } catch (error) {
     if (error instanceof AppError && error.code === 'CAMPAIGN_STATE_CONFLICT') return;
     throw error;

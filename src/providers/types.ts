@@ -277,8 +277,31 @@ export type WebhookItem = StatusEvent | InboundEvent;
 export type ParsedWebhook = {
   events: WebhookItem[];
   ignored: number;
+  /** Account-level news (quality rating, messaging tier, restrictions), applied to the account, not to recipients. */
+  accountHealth?: AccountHealthUpdate[];
   /** Parts naming another sender than the account whose URL received them (Meta phone_number_id or WABA id); dropped. */
   otherAccount?: { count: number; ids: string[] };
+};
+
+export const QUALITY_RATINGS = ['GREEN', 'YELLOW', 'RED'] as const;
+export type QualityRating = (typeof QUALITY_RATINGS)[number];
+
+/**
+ * What a provider says about a sending account as a whole (Meta's phone_number_quality_update
+ * and account_update). Each field is present only when the notice speaks about it.
+ */
+export type AccountHealthUpdate = {
+  /** The provider's event name (FLAGGED, DOWNGRADE, ACCOUNT_RESTRICTION...), kept for the record. */
+  event: string;
+  /** The provider's time for the notice; orders notices that arrive out of order or twice. */
+  occurredAt: Date;
+  /** null: the provider says the rating is no longer low but not what it is. */
+  qualityRating?: QualityRating | null;
+  flagged?: boolean;
+  /** The messaging tier as the provider names it (TIER_1K...) and what it means: unique recipients per 24 h, null for unlimited. */
+  tier?: { name: string; messagingLimit: number | null };
+  /** A restriction on sending (code, and until when if the provider says); null: lifted. */
+  restriction?: { code: string; until: Date | null } | null;
 };
 
 /** The body is not what the provider's manual describes; the receiver answers 400 and counts it. */

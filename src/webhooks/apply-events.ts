@@ -43,7 +43,7 @@ export type EventScope = {
 
 /** Something to do once the transaction has committed. */
 export type FollowUp =
-  | { kind: 'pause_campaign'; campaignId: string; outcome: SendOutcome }
+  | { kind: 'pause_campaign'; campaignId: string; outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'> }
   | { kind: 'stop_account'; accountId: string; outcome: SendOutcome };
 
 export type ApplyResult = { waiting: boolean; followUps: FollowUp[] };

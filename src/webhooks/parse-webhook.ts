@@ -37,7 +37,11 @@ export function parseWebhook(provider: string, body: string, contentType: string
     // Settings that no longer parse cannot name the account's ids: nothing is checked then.
     config: config?.success ? config.data : null,
   });
-  return { ...parsed, events: parsed.events.map(cleanEvent) };
+  const cleaned: ParsedWebhook = { ...parsed, events: parsed.events.map(cleanEvent) };
+  if (parsed.accountHealth) {
+    cleaned.accountHealth = parsed.accountHealth.map((u) => ({ ...u, event: cleanText(u.event), ...(u.restriction ? { restriction: { ...u.restriction, code: cleanText(u.restriction.code) } } : {}) }));
+  }
+  return cleaned;
 }
 
 /**

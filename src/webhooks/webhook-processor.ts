@@ -15,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { SendQueues } from '../queue/queues.js';
 import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
 import { stopAccount } from '../accounts/account-actions.js';
+import { applyAccountHealth } from '../accounts/account-quality.js';
 import { applyRequests, type ApplyResult, type EventRequest, type FollowUp } from './apply-events.js';
 import { parseWebhook, webhookCapability } from './parse-webhook.js';
 import { DEFAULT_STOP_WORDS } from './stop-words.js';
@@ -201,7 +202,7 @@ export class WebhookProcessor {
   /** Parses the rows and applies their events together (src/webhooks/apply-events.ts); throws if any row cannot be. */
   private async applyRows(client: pg.PoolClient, rows: readonly EventRow[]): Promise<RowOutcome[]> {
     const outcomes: RowOutcome[] = [];
-    const applicable: { row: EventRow; request: EventRequest }[] = [];
+    const applicable: { row: EventRow; request: EventRequest; pauses: FollowUp[] }[] = [];
     for (const row of rows) {
       const done = (error: string | null): RowOutcome => ({ id: row.id, state: 'ignored', error, delayMs: null, followUps: [] });
       const webhook = webhookCapability(row.provider);
@@ -213,8 +214,11 @@ export class WebhookProcessor {
       if (parsed.otherAccount) {
         this.deps.logger.warn({ webhookEventId: row.id, accountId: row.account_id, otherAccount: parsed.otherAccount }, 'webhook parts for another account dropped');
       }
+      // Quality, tier and restriction notices: recorded on the account; a drop pauses its marketing campaigns after the commit.
+      const qualityPauses = parsed.accountHealth?.length ? await applyAccountHealth(client, row.account_id, parsed.accountHealth) : [];
+      const pauseFollowUps: FollowUp[] = qualityPauses.map((p) => ({ kind: 'pause_campaign', campaignId: p.campaignId, outcome: { code: p.code, message: p.message } }));
       if (parsed.events.length === 0) {
-        outcomes.push(done(null));
+        outcomes.push({ ...done(null), state: parsed.accountHealth?.length ? 'processed' : 'ignored', followUps: pauseFollowUps });
         continue;
       }
       const scope = {
@@ -224,10 +228,13 @@ export class WebhookProcessor {
         stopWords: await this.stopWordsFor(client, row.tenant_id),
         statusByPhone: webhook.statusesByPhone,
       };
-      applicable.push({ row, request: { scope, events: parsed.events } });
+      applicable.push({ row, request: { scope, events: parsed.events }, pauses: pauseFollowUps });
     }
     const results = await applyRequests(client, applicable.map((a) => a.request));
-    applicable.forEach(({ row }, i) => outcomes.push(outcomeOf(row, results[i] ?? { waiting: false, followUps: [] })));
+    applicable.forEach(({ row, pauses }, i) => {
+      const outcome = outcomeOf(row, results[i] ?? { waiting: false, followUps: [] });
+      outcomes.push({ ...outcome, followUps: [...pauses, ...outcome.followUps] });
+    });
     return outcomes;
   }
 

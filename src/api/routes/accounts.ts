@@ -18,6 +18,8 @@ import { hasWebhooks } from '../../webhooks/parse-webhook.js';
 import { newWebhookSecret, webhookPath } from '../../webhooks/webhook-secrets.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
+import { messagePricesSchema, readMessagePrices } from '../../campaigns/message-prices.js';
+import { Prisma } from '../../generated/prisma/client.js';
 
 const createBody = z.object({
   provider: z.enum(PROVIDERS),
@@ -30,6 +32,8 @@ const createBody = z.object({
   messagingLimit: z.number().int().min(1).nullable().default(null),
   /** Least seconds between two messages to one phone (Meta pair rate); 0 turns it off. */
   pairGapSeconds: z.number().int().min(0).max(86_400).default(6),
+  /** Price per message by category and country, for the launch planner's cost estimate; null: none. */
+  messagePrices: messagePricesSchema.nullable().default(null),
 });
 // No defaults here: a field left out of a PATCH keeps its stored value.
 const updateBody = z
@@ -40,6 +44,7 @@ const updateBody = z
     ratePerSecond: z.number().int().min(1).max(1000),
     messagingLimit: z.number().int().min(1).nullable(),
     pairGapSeconds: z.number().int().min(0).max(86_400),
+    messagePrices: messagePricesSchema.nullable(),
   })
   .partial();
 const idParams = z.object({ id: z.string().uuid() });
@@ -59,6 +64,15 @@ export function publicAccount(a: ProviderAccount) {
     messagingLimit: a.messagingLimit,
     pairGapSeconds: a.pairGapSeconds,
     nextProbeAt: a.nextProbeAt,
+    // What the provider's account-level webhooks last said (the quality guard, src/accounts/account-quality.ts).
+    quality: {
+      rating: a.qualityRating,
+      flagged: a.qualityFlagged,
+      tier: a.messagingTier,
+      restriction: a.restrictionCode ? { code: a.restrictionCode, until: a.restrictionUntil } : null,
+      updatedAt: a.qualityUpdatedAt,
+    },
+    messagePrices: readMessagePrices(a.messagePrices),
     webhookConfigured: a.webhookSecretHash !== null,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
@@ -131,6 +145,7 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           ratePerSecond: body.ratePerSecond,
           messagingLimit: body.messagingLimit,
           pairGapSeconds: body.pairGapSeconds,
+          ...(body.messagePrices === null ? {} : { messagePrices: body.messagePrices }),
           webhookSecretHash: webhook.hash,
           config: settings.config,
           ...sealedCredentials(id, settings.credentials),
@@ -166,6 +181,7 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
           ...(body.ratePerSecond ? { ratePerSecond: body.ratePerSecond } : {}),
           ...(body.messagingLimit === undefined ? {} : { messagingLimit: body.messagingLimit }),
           ...(body.pairGapSeconds === undefined ? {} : { pairGapSeconds: body.pairGapSeconds }),
+          ...(body.messagePrices === undefined ? {} : { messagePrices: body.messagePrices ?? Prisma.DbNull }),
           config: settings.config,
           ...sealedCredentials(id, settings.credentials),
         },

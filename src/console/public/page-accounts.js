@@ -1,9 +1,16 @@
 // Provider accounts: state and reason, rate, messaging-limit use in the rolling 24 h, breaker,
-// last webhook event, contacto-multichat balance, templates with approval state and a sync.
+// quality as the provider last reported it, last webhook event, contacto-multichat balance, templates with approval state and a sync.
 import { api } from './api.js';
 import { announce, clear, h } from './dom.js';
 import { dateTime, number, t } from './i18n.js';
 import { accountStateText } from './words.js';
+
+/** What the provider's account-level webhooks last said: rating, flag, tier, restriction. */
+function qualityText(q) {
+  if (!q || (!q.rating && !q.flagged && !q.tier && !q.restriction)) return t('accounts.qualityNone');
+  return [q.rating, q.flagged ? t('accounts.flagged') : null, q.tier ? t('accounts.tier', { tier: q.tier }) : null, q.restriction ? t('accounts.restricted', { code: q.restriction.code }) : null]
+    .filter(Boolean).join(', ');
+}
 
 export async function render(main) {
   const [{ accounts }, { templates }] = await Promise.all([api('/v1/accounts'), api('/v1/templates')]);
@@ -38,6 +45,7 @@ export async function render(main) {
         h('dt', {}, t('accounts.state')), h('dd', {}, accountStateText(s.state)),
         h('dt', {}, t('accounts.rate')), h('dd', {}, t('accounts.rateValue', { rate: number(account.ratePerSecond) })),
         h('dt', {}, t('accounts.limit')), h('dd', {}, limit),
+        h('dt', {}, t('accounts.quality')), h('dd', {}, qualityText(account.quality)),
         h('dt', {}, t('accounts.breaker')), h('dd', {}, breaker),
         h('dt', {}, t('accounts.webhook')), h('dd', {}, s.lastWebhookAt ? dateTime(s.lastWebhookAt) : t('accounts.noWebhook')),
         s.balance ? [h('dt', {}, t('accounts.balance')), h('dd', {}, s.balance.value === null ? (s.balance.warning ?? t('common.unknown')) : number(s.balance.value))] : null);

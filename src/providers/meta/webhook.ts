@@ -6,6 +6,8 @@
  * - `value.statuses[]`: delivery statuses of messages we sent, by wamid. A failed one carries
  *   `errors[]` with the same codes as a send error, classified by classifyMetaError.
  * - `value.messages[]`: messages users sent us (text, a quick-reply tap, media, ...).
+ * - `phone_number_quality_update` and `account_update` changes: the account's quality rating,
+ *   messaging tier and restrictions (./account-webhook.ts), returned as `accountHealth`.
  * Anything else (other fields, other statuses, system notices, `value.errors`) is counted as
  * ignored. A body of another shape is a WebhookFormatError, naming where it went wrong.
  *
@@ -17,9 +19,10 @@
  */
 import { z } from 'zod';
 import { e164FromWaId } from '../../phones/wa-id-variants.js';
-import { WebhookFormatError, type InboundEvent, type ParsedWebhook, type StatusEvent, type WebhookItem } from '../types.js';
+import { WebhookFormatError, type AccountHealthUpdate, type InboundEvent, type ParsedWebhook, type StatusEvent, type WebhookItem } from '../types.js';
 import { outcome } from '../outcome.js';
 import type { SendOutcome } from '../types.js';
+import { META_ACCOUNT_FIELDS, parseMetaAccountChange } from './account-webhook.js';
 import { classifyMetaError } from './classify-error.js';
 
 const STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
@@ -34,7 +37,7 @@ const unixSeconds = z.union([z.string().regex(/^\d{1,12}$/), z.number().int().no
 
 const envelopeSchema = z.object({
   object: z.literal('whatsapp_business_account'),
-  entry: z.array(z.object({ id: z.union([z.string(), z.number()]).optional(), changes: z.array(z.object({ field: z.string(), value: z.unknown() })) })),
+  entry: z.array(z.object({ id: z.union([z.string(), z.number()]).optional(), time: unixSeconds.optional(), changes: z.array(z.object({ field: z.string(), value: z.unknown() })) })),
 });
 
 const valueSchema = z.object({
@@ -87,6 +90,7 @@ export type MetaSenderIds = { phoneNumberId?: string | undefined; wabaId?: strin
 export function parseMetaWebhook(body: string, receivedAt: Date = new Date(), account: MetaSenderIds = {}): ParsedWebhook {
   const envelope = parseWith(envelopeSchema, readJson(body), 'body');
   const events: WebhookItem[] = [];
+  const accountHealth: AccountHealthUpdate[] = [];
   let ignored = 0;
   const other = { count: 0, ids: new Set<string>() };
   const foreign = (id: string | number | undefined, expected: string | undefined): boolean => {
@@ -99,6 +103,19 @@ export function parseMetaWebhook(body: string, receivedAt: Date = new Date(), ac
     if (foreign(entry.id, account.wabaId)) return;
     entry.changes.forEach((change, c) => {
       const where = `entry[${e}].changes[${c}]`;
+      if ((META_ACCOUNT_FIELDS as readonly string[]).includes(change.field)) {
+        const at = entry.time === undefined ? receivedAt : new Date(entry.time * 1000);
+        let update: AccountHealthUpdate | null;
+        try {
+          update = parseMetaAccountChange(change.field, change.value, at);
+        } catch (error) {
+          if (error instanceof z.ZodError) throw formatError(error, `${where}.value`);
+          throw error;
+        }
+        if (update) accountHealth.push(update);
+        else ignored++;
+        return;
+      }
       if (change.field !== 'messages') {
         ignored++;
         return;
@@ -122,7 +139,8 @@ export function parseMetaWebhook(body: string, receivedAt: Date = new Date(), ac
       if (!value.statuses?.length && !value.messages?.length && !value.errors?.length) ignored++;
     });
   });
-  return other.count === 0 ? { events, ignored } : { events, ignored, otherAccount: { count: other.count, ids: [...other.ids] } };
+  const parsed: ParsedWebhook = accountHealth.length > 0 ? { events, ignored, accountHealth } : { events, ignored };
+  return other.count === 0 ? parsed : { ...parsed, otherAccount: { count: other.count, ids: [...other.ids] } };
 }
 
 /**
@@ -211,7 +229,11 @@ function readJson(body: string): unknown {
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
+  throw formatError(result.error, where);
+}
+
+function formatError(error: z.ZodError, where: string): WebhookFormatError {
+  const issue = error.issues[0];
   const at = (issue?.path ?? []).map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
-  throw new WebhookFormatError(`Meta webhook: ${where}${at} is not what Meta documents (${issue?.message ?? 'invalid'}).`);
+  return new WebhookFormatError(`Meta webhook: ${where}${at} is not what Meta documents (${issue?.message ?? 'invalid'}).`);
 }

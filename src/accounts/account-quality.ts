@@ -1,0 +1,138 @@
+/**
+ * The quality guard: what a provider says about an account as a whole (quality rating, messaging
+ * tier, restrictions; parsed by the provider's webhook capability) is recorded on the account,
+ * inside the webhook processor's transaction.
+ *
+ * - Order: each notice carries the provider's time. A notice older than the latest one applied
+ *   (`quality_updated_at`) is stale and changes nothing; a repeat changes nothing either, so a
+ *   provider's retries and out-of-order deliveries leave the account as the newest notice says.
+ * - A new tier sets the account's `messaging_limit` (null for unlimited), which the feeder reads
+ *   on its next pass.
+ * - Any change raises `account.quality_changed` through the outbox, in the same transaction.
+ * - A drop to low quality (RED, or flagged) or a new restriction returns the account's running
+ *   MARKETING campaigns, to be paused after the commit through the campaign actions with
+ *   QUALITY_GUARD_LOW or QUALITY_GUARD_RESTRICTED. Utility and authentication campaigns keep going:
+ *   Meta's quality rating is about unwanted marketing, and a tier cap is handled by the limit.
+ */
+import { ENGINE_CODES, engineCodeSentence } from '../engine-codes.js';
+import { recordAccountEvent, type Queryable } from '../events/record-events.js';
+import type { AccountHealthUpdate } from '../providers/types.js';
+
+export type AccountHealth = {
+  qualityRating: string | null;
+  flagged: boolean;
+  tier: string | null;
+  messagingLimit: number | null;
+  restriction: { code: string; until: Date | null } | null;
+  updatedAt: Date | null;
+};
+
+export type QualityPause = { campaignId: string; code: string; message: string };
+
+type Row = {
+  quality_rating: string | null;
+  quality_flagged: boolean;
+  messaging_tier: string | null;
+  messaging_limit: number | null;
+  restriction_code: string | null;
+  restriction_until: Date | null;
+  quality_updated_at: Date | null;
+};
+
+function healthOf(row: Row): AccountHealth {
+  return {
+    qualityRating: row.quality_rating,
+    flagged: row.quality_flagged,
+    tier: row.messaging_tier,
+    messagingLimit: row.messaging_limit,
+    restriction: row.restriction_code ? { code: row.restriction_code, until: row.restriction_until } : null,
+    updatedAt: row.quality_updated_at,
+  };
+}
+
+/** Low quality as the guard reads it: RED, or flagged by the provider. */
+export function isLowQuality(health: Pick<AccountHealth, 'qualityRating' | 'flagged'>): boolean {
+  return health.flagged || health.qualityRating === 'RED';
+}
+
+/** The account's health after one notice (pure). Fields the notice does not mention stay. */
+export function nextHealth(current: AccountHealth, update: AccountHealthUpdate): AccountHealth {
+  return {
+    qualityRating: update.qualityRating === undefined ? current.qualityRating : update.qualityRating,
+    flagged: update.flagged ?? current.flagged,
+    tier: update.tier ? update.tier.name : current.tier,
+    messagingLimit: update.tier ? update.tier.messagingLimit : current.messagingLimit,
+    restriction: update.restriction === undefined ? current.restriction : update.restriction,
+    updatedAt: update.occurredAt,
+  };
+}
+
+function sameHealth(a: AccountHealth, b: AccountHealth): boolean {
+  return (
+    a.qualityRating === b.qualityRating &&
+    a.flagged === b.flagged &&
+    a.tier === b.tier &&
+    a.messagingLimit === b.messagingLimit &&
+    a.restriction?.code === b.restriction?.code &&
+    a.restriction?.until?.getTime() === b.restriction?.until?.getTime()
+  );
+}
+
+export function healthJson(h: AccountHealth): Record<string, unknown> {
+  return {
+    qualityRating: h.qualityRating,
+    flagged: h.flagged,
+    tier: h.tier,
+    messagingLimit: h.messagingLimit,
+    restriction: h.restriction ? { code: h.restriction.code, until: h.restriction.until?.toISOString() ?? null } : null,
+    updatedAt: h.updatedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Applies the notices in the provider's time order. Returns the running marketing campaigns to
+ * pause (empty unless quality dropped to low or a restriction began).
+ */
+export async function applyAccountHealth(client: Queryable, accountId: string, updates: readonly AccountHealthUpdate[]): Promise<QualityPause[]> {
+  const { rows } = await client.query<Row>(
+    `SELECT quality_rating, quality_flagged, messaging_tier, messaging_limit, restriction_code, restriction_until, quality_updated_at
+       FROM provider_accounts WHERE id = $1 FOR UPDATE`,
+    [accountId],
+  );
+  const row = rows[0];
+  if (!row) return [];
+  const before = healthOf(row);
+  let health = before;
+  const events: string[] = [];
+  for (const update of [...updates].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime())) {
+    if (health.updatedAt && update.occurredAt < health.updatedAt) continue;
+    const next = nextHealth(health, update);
+    if (!sameHealth(next, health)) events.push(update.event);
+    health = next;
+  }
+  if (health.updatedAt?.getTime() === before.updatedAt?.getTime() && events.length === 0) return [];
+  await client.query(
+    `UPDATE provider_accounts SET quality_rating = $2, quality_flagged = $3, messaging_tier = $4, messaging_limit = $5,
+            restriction_code = $6, restriction_until = $7, quality_updated_at = $8, updated_at = now()
+      WHERE id = $1`,
+    [accountId, health.qualityRating, health.flagged, health.tier, health.messagingLimit, health.restriction?.code ?? null, health.restriction?.until ?? null, health.updatedAt],
+  );
+  if (events.length === 0) return [];
+  const droppedToLow = isLowQuality(health) && !isLowQuality(before);
+  const restricted = health.restriction !== null && before.restriction?.code !== health.restriction.code;
+  await recordAccountEvent(client, accountId, 'account.quality_changed', {
+    quality: healthJson(health),
+    previous: healthJson(before),
+    providerEvents: events,
+    pausesMarketing: droppedToLow || restricted,
+  });
+  if (!droppedToLow && !restricted) return [];
+  const code = restricted ? ENGINE_CODES.QUALITY_GUARD_RESTRICTED : ENGINE_CODES.QUALITY_GUARD_LOW;
+  const detail = restricted ? ` (${health.restriction?.code ?? ''})` : '';
+  const { rows: campaigns } = await client.query<{ id: string }>(
+    `SELECT c.id FROM campaigns c JOIN templates t ON t.id = c.template_id
+      WHERE c.account_id = $1 AND c.status = 'running' AND t.category = 'MARKETING' ORDER BY c.id`,
+    [accountId],
+  );
+  return campaigns.map((c) => ({ campaignId: c.id, code, message: `${engineCodeSentence(code)}${detail}` }));
+}
