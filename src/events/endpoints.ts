@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { errors } from '../errors.js';
 import { DEFAULT_EVENT_TYPES, type EventType } from './catalog.js';
 import type { EndpointFormat } from './deliver.js';
-import { endpointUrlProblem } from './endpoint-url.js';
+import { outboundHostProblem } from '../security/outbound-guard.js';
 import { newEndpointSecret } from './signature.js';
 import { sealEndpointSecret } from './endpoint-secrets.js';
 import { securitySettings } from '../security/security-settings.js';
@@ -42,13 +42,14 @@ function toPublic(row: EndpointRow): PublicEndpoint {
 
 export type EndpointInput = { url: string; events?: EventType[]; format?: EndpointFormat; description?: string | null; enabled?: boolean };
 
-function checkUrl(url: string, allowPrivate: boolean): void {
-  const problem = endpointUrlProblem(url, allowPrivate);
+/** A first, early answer when the endpoint is saved; every delivery is checked again when it connects (src/events/deliver.ts). */
+async function checkUrl(url: string, allowPrivate: boolean): Promise<void> {
+  const problem = await outboundHostProblem(url, { allowPrivateHosts: allowPrivate });
   if (problem) throw errors.eventEndpointUrlRefused(url, problem);
 }
 
 export async function createEndpoint(pool: pg.Pool, tenantId: string, input: EndpointInput, allowPrivate: boolean): Promise<{ endpoint: PublicEndpoint; secret: string }> {
-  checkUrl(input.url, allowPrivate);
+  await checkUrl(input.url, allowPrivate);
   const secret = newEndpointSecret();
   const id = randomUUID();
   const sealed = sealEndpointSecret(securitySettings().vault, id, secret);
@@ -72,7 +73,7 @@ export async function getEndpoint(pool: pg.Pool, tenantId: string, id: string): 
 }
 
 export async function updateEndpoint(pool: pg.Pool, tenantId: string, id: string, input: Partial<EndpointInput>, allowPrivate: boolean): Promise<PublicEndpoint> {
-  if (input.url !== undefined) checkUrl(input.url, allowPrivate);
+  if (input.url !== undefined) await checkUrl(input.url, allowPrivate);
   const { rows } = await pool.query<EndpointRow>(
     `UPDATE event_endpoints SET url = coalesce($3, url), event_types = coalesce($4, event_types), format = coalesce($5, format),
             description = CASE WHEN $6 THEN $7 ELSE description END, enabled = coalesce($8, enabled), updated_at = now()

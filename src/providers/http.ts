@@ -10,7 +10,7 @@
  * to MAX_ANSWER_BYTES and no further.
  */
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
-import { guardedConnector, OutboundRefusedError, type OutboundPolicy } from '../security/outbound-guard.js';
+import { guardedConnector, OutboundRefusedError, readCapped, type OutboundPolicy } from '../security/outbound-guard.js';
 import { securitySettings } from '../security/security-settings.js';
 import { outcome } from './outcome.js';
 import type { HttpRequest, HttpResponse, SendOutcome } from './types.js';
@@ -63,21 +63,6 @@ export async function sendHttp(req: HttpRequest, timeoutMs: number, options: { d
   } catch (error) {
     return { ok: false, outcome: classifyNetworkError(error, written) };
   }
-}
-
-/** The body as text, or null once it passes `limit` bytes (the rest is not read; the connection is dropped). */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Where the engine may send provider HTTP. A tenant chooses an account's `baseUrl`, so without
- * this any tenant could make the engine call its own network (loopback, Redis, the cloud
- * metadata service at 169.254.169.254) and read the answer back in an error text (SSRF).
+ * Where the engine may send HTTP that a tenant points it at: provider accounts (`baseUrl`) and
+ * outbound event endpoints (src/events/). Without this any tenant could make the engine call its
+ * own network (loopback, Redis, the cloud metadata service at 169.254.169.254) and read the
+ * answer back in an error text or a delivery log (SSRF).
  *
  * Rules, unless the operator allows private hosts (PROVIDER_ALLOW_PRIVATE_HOSTS, for
  * on-premise providers, tests and the demo):
@@ -13,19 +14,29 @@
  * The address is checked when the connection is made, on the address actually dialled (a
  * lookup hook in the HTTP client's connector), so a name that resolves to a public address when
  * the account is created and to 127.0.0.1 later (DNS rebinding) is still refused. The check
- * at account creation (`providerUrlProblem`) only gives an early, clear answer.
+ * when an account or an endpoint is saved (`outboundHostProblem`) only gives an early, clear
+ * answer. Redirects are never followed, and answers are read only up to a cap (`readCapped`).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { buildConnector } from 'undici';
+import { buildConnector, type Dispatcher } from 'undici';
 
 export type OutboundPolicy = Readonly<{ allowPrivateHosts: boolean }>;
 
-/** A connection the guard would not open. Its `code` is what classifies it (never sent, account at fault). */
+/** A connection the guard would not open. Its `code` is what classifies it (never sent; the URL's owner at fault). */
 export class OutboundRefusedError extends Error {
   override name = 'OutboundRefusedError';
-  readonly code = 'PROVIDER_ADDRESS_REFUSED';
+  constructor(
+    message: string,
+    readonly code: string = 'PROVIDER_ADDRESS_REFUSED',
+  ) {
+    super(message);
+  }
 }
+
+/** Who the connections are for, in refusal messages and codes: provider HTTP by default. */
+export type GuardSubject = { label: string; refusedCode: string };
+const PROVIDER_SUBJECT: GuardSubject = { label: 'provider', refusedCode: 'PROVIDER_ADDRESS_REFUSED' };
 
 /** True when an IPv4 or IPv6 address is publicly routable (not loopback, private, reserved...). */
 export function isPublicAddress(address: string): boolean {
@@ -88,10 +99,10 @@ function isPublicV6(h: number[]): boolean {
 }
 
 /**
- * Why this provider URL is refused, or null when it may be used. Checks what can be known
- * without DNS: the scheme, credentials in the URL, and a host that is an address or localhost.
+ * Why this URL is refused, or null when it may be used. Checks what can be known without DNS:
+ * the scheme, credentials in the URL, and a host that is an address or localhost.
  */
-export function providerUrlProblem(url: string, policy: OutboundPolicy): string | null {
+export function outboundUrlProblem(url: string, policy: OutboundPolicy): string | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -99,7 +110,7 @@ export function providerUrlProblem(url: string, policy: OutboundPolicy): string 
     return 'is not a valid URL';
   }
   if (parsed.protocol !== 'https:' && !(policy.allowPrivateHosts && parsed.protocol === 'http:')) return 'must be an https:// URL';
-  if (parsed.username || parsed.password) return 'must not carry a user name or password; put credentials in the account credentials';
+  if (parsed.username || parsed.password) return 'must not carry a user name or password';
   if (policy.allowPrivateHosts) return null;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return isPublicAddress(host) ? null : 'points at a private, loopback or reserved address';
@@ -108,12 +119,12 @@ export function providerUrlProblem(url: string, policy: OutboundPolicy): string 
 }
 
 /**
- * providerUrlProblem, plus a DNS lookup: a name that resolves to a non-public address now is
- * refused now. A name that does not resolve is left to the connect-time check (the provider's
- * DNS may be down, or only reachable from the workers).
+ * outboundUrlProblem, plus a DNS lookup: a name that resolves to a non-public address now is
+ * refused now. A name that does not resolve is left to the connect-time check (the host's DNS
+ * may be down, or only reachable from the workers).
  */
-export async function providerHostProblem(url: string, policy: OutboundPolicy, lookup: typeof dnsLookup = dnsLookup): Promise<string | null> {
-  const problem = providerUrlProblem(url, policy);
+export async function outboundHostProblem(url: string, policy: OutboundPolicy, lookup: typeof dnsLookup = dnsLookup): Promise<string | null> {
+  const problem = outboundUrlProblem(url, policy);
   if (problem || policy.allowPrivateHosts) return problem;
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return null;
@@ -132,13 +143,13 @@ export async function providerHostProblem(url: string, policy: OutboundPolicy, l
  * the socket then never opens. Every address is checked (not only the first), so a name with
  * one public and one private address cannot be raced onto the private one.
  */
-export function guardedLookup(lookup: typeof dnsLookup = dnsLookup): LookupFunction {
+export function guardedLookup(lookup: typeof dnsLookup = dnsLookup, subject: GuardSubject = PROVIDER_SUBJECT): LookupFunction {
   return (hostname, options, callback) => {
     lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const refused = addresses.find((a) => !isPublicAddress(a.address));
       if (refused || addresses.length === 0) {
-        return callback(new OutboundRefusedError(`The provider host ${hostname} resolves to a private, loopback or reserved address; refused.`), '', 0);
+        return callback(new OutboundRefusedError(`The ${subject.label} host ${hostname} resolves to a private, loopback or reserved address; refused.`, subject.refusedCode), '', 0);
       }
       if (options.all) return callback(null, addresses);
       const [first] = addresses as [LookupAddress];
@@ -148,17 +159,34 @@ export function guardedLookup(lookup: typeof dnsLookup = dnsLookup): LookupFunct
 }
 
 /**
- * The connector every provider connection goes through. Refuses plain http and non-public
+ * The connector every guarded connection goes through. Refuses plain http and non-public
  * addresses (an address literal is checked here; a name, in its lookup) unless the policy
  * allows private hosts.
  */
-export function guardedConnector(policy: OutboundPolicy, options: { timeoutMs: number; lookup?: typeof dnsLookup }): buildConnector.connector {
+export function guardedConnector(policy: OutboundPolicy, options: { timeoutMs: number; lookup?: typeof dnsLookup; subject?: GuardSubject }): buildConnector.connector {
   if (policy.allowPrivateHosts) return buildConnector({ timeout: options.timeoutMs });
-  const connect = buildConnector({ timeout: options.timeoutMs, lookup: guardedLookup(options.lookup) });
+  const subject = options.subject ?? PROVIDER_SUBJECT;
+  const connect = buildConnector({ timeout: options.timeoutMs, lookup: guardedLookup(options.lookup, subject) });
   return (target, callback) => {
     const host = target.hostname.replace(/^\[|\]$/g, '');
-    if (target.protocol !== 'https:') return callback(new OutboundRefusedError(`Provider URLs must use https; ${target.protocol} refused.`), null);
-    if (isIP(host) && !isPublicAddress(host)) return callback(new OutboundRefusedError(`The provider address ${host} is private, loopback or reserved; refused.`), null);
+    const refuse = (message: string) => callback(new OutboundRefusedError(message, subject.refusedCode), null);
+    if (target.protocol !== 'https:') return refuse(`${subject.label[0]?.toUpperCase() ?? ''}${subject.label.slice(1)} URLs must use https; ${target.protocol} refused.`);
+    if (isIP(host) && !isPublicAddress(host)) return refuse(`The ${subject.label} address ${host} is private, loopback or reserved; refused.`);
     return connect(target, callback);
   };
+}
+
+/** An answer's body as text, or null once it passes `limit` bytes (the rest is not read; the connection is dropped). */
+export async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

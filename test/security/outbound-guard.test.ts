@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProviderAgent, MAX_ANSWER_BYTES, sendHttp } from '../../src/providers/http.js';
-import { isPublicAddress, providerHostProblem, providerUrlProblem } from '../../src/security/outbound-guard.js';
+import { isPublicAddress, outboundHostProblem, outboundUrlProblem } from '../../src/security/outbound-guard.js';
 
 const strict = { allowPrivateHosts: false } as const;
 const open = { allowPrivateHosts: true } as const;
@@ -75,21 +75,21 @@ describe('provider URL rules', () => {
     ['https://redis/', 'local'],
     ['https://user:pass@api.example.com/', 'user name'],
   ])('%s is refused (%s)', (url, why) => {
-    expect(providerUrlProblem(url, strict)).toContain(why);
+    expect(outboundUrlProblem(url, strict)).toContain(why);
   });
 
   it('a public https URL is accepted; the operator setting allows http and private hosts', () => {
-    expect(providerUrlProblem('https://graph.facebook.com', strict)).toBeNull();
-    expect(providerUrlProblem('http://127.0.0.1:9/', open)).toBeNull();
-    expect(providerUrlProblem('gopher://127.0.0.1:6379/', open)).toContain('https');
+    expect(outboundUrlProblem('https://graph.facebook.com', strict)).toBeNull();
+    expect(outboundUrlProblem('http://127.0.0.1:9/', open)).toBeNull();
+    expect(outboundUrlProblem('gopher://127.0.0.1:6379/', open)).toContain('https');
   });
 
   it('a name that resolves to a private address is refused at creation; one that does not resolve is left to connect time', async () => {
     const resolvesTo = (address: string) => ((_host: string, _options: unknown, callback: (e: Error | null, a: LookupAddress[]) => void) => callback(null, [{ address, family: address.includes(':') ? 6 : 4 }])) as never;
-    expect(await providerHostProblem('https://internal.example.com/', strict, resolvesTo('10.0.0.7'))).toContain('resolves');
-    expect(await providerHostProblem('https://api.example.com/', strict, resolvesTo('93.184.216.34'))).toBeNull();
+    expect(await outboundHostProblem('https://internal.example.com/', strict, resolvesTo('10.0.0.7'))).toContain('resolves');
+    expect(await outboundHostProblem('https://api.example.com/', strict, resolvesTo('93.184.216.34'))).toBeNull();
     const fails = ((_h: string, _o: unknown, callback: (e: Error) => void) => callback(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' }))) as never;
-    expect(await providerHostProblem('https://nowhere.example.com/', strict, fails)).toBeNull();
+    expect(await outboundHostProblem('https://nowhere.example.com/', strict, fails)).toBeNull();
   });
 });
 
@@ -120,7 +120,7 @@ describe('at connect time', () => {
       callback(null, [{ address: answers === 1 ? '93.184.216.34' : '127.0.0.1', family: 4 }]);
     }) as never;
     const url = `https://rebind.example.com:${target.port}/`;
-    expect(await providerHostProblem(url, strict, rebinding)).toBeNull();
+    expect(await outboundHostProblem(url, strict, rebinding)).toBeNull();
     const result = await sendHttp(post(url), 2_000, { dispatcher: createProviderAgent(strict, { lookup: rebinding }) });
     expect(result).toMatchObject({ ok: false, outcome: { code: 'ACCOUNT_MISCONFIGURED' } });
     expect(answers).toBeGreaterThanOrEqual(2);

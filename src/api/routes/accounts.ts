@@ -13,7 +13,7 @@ import { checkAccountSettings } from '../../providers/account-settings.js';
 import { adapterFor, providerLabel } from '../../providers/registry.js';
 import { PROVIDERS, type ProviderName } from '../../providers/types.js';
 import { accountCredentials, assertProviderEnabled, sealedCredentials, securitySettings } from '../../security/security-settings.js';
-import { providerHostProblem } from '../../security/outbound-guard.js';
+import { outboundHostProblem } from '../../security/outbound-guard.js';
 import { hasWebhooks } from '../../webhooks/parse-webhook.js';
 import { newWebhookSecret, webhookPath } from '../../webhooks/webhook-secrets.js';
 import type { AppContext } from '../app.js';
@@ -92,7 +92,7 @@ function credentialFields(a: ProviderAccount): string[] {
 async function checkProviderUrls(provider: ProviderName, config: object): Promise<void> {
   for (const [field, value] of Object.entries(config)) {
     if (!/url$/i.test(field) || typeof value !== 'string') continue;
-    const problem = await providerHostProblem(value, securitySettings().outbound);
+    const problem = await outboundHostProblem(value, securitySettings().outbound);
     if (problem) throw errors.providerUrlRefused(provider, `config.${field}`, problem);
   }
 }
