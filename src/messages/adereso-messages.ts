@@ -23,6 +23,7 @@ import { aderesoAdapter, type AderesoAccount } from '../providers/adereso/index.
 import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
 import { sendHttp } from '../providers/http.js';
 import { MessageBuildError, type HttpRequest, type HttpResponse, type OutcomeKind, type SendOutcome } from '../providers/types.js';
+import { finishSingleMessage, singleMessageStatus, startSingleMessage, type SingleMessageStart } from '../recipients/index.js';
 import { isSuppressed } from '../suppressions/suppression-list.js';
 import { stopAccount, stopStatus } from '../accounts/account-actions.js';
 import { AccountStates } from '../accounts/account-state.js';
@@ -32,6 +33,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { AccountRateLimiter } from '../queue/account-rate-limiter.js';
 import type { SendQueues } from '../queue/queues.js';
+import { failureError, publicOutcome, type PublicOutcome } from './outcome-answer.js';
 import { sendOutsideCampaign, type OutsideCampaignDeps } from '../sending/send-outside-campaign.js';
 import { providerLabel } from '../providers/registry.js';
 import { validatedSettings } from '../templates/provider-account.js';
@@ -73,9 +75,8 @@ export type AderesoConversationCall = {
   noManualMerge?: boolean;
 };
 
-/** The outcome as the API shows it: no raw body, no timing. */
-export type PublicOutcome = Pick<SendOutcome, 'kind' | 'code' | 'message' | 'providerCode' | 'providerText'>;
-export type AderesoMessageAnswer = { outcome: PublicOutcome; ticketId?: string };
+/** `messageId`: the single message's record (status and history; src/recipients/single-messages.ts). */
+export type AderesoMessageAnswer = { outcome: PublicOutcome; messageId: string; ticketId?: string };
 
 type ErrorBody = ReturnType<AppError['toJSON']>;
 /** What a call answers: a status and body, and whether they replay an earlier call with the same key. */
@@ -95,7 +96,9 @@ export async function sendAderesoTicketReply(deps: AderesoMessageDeps, tenantId:
     account,
   );
   const send = { account, request, action: TICKET_REPLY.action, parse: parseTicketReplyResponse, ticketId: () => call.ticketId };
-  return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), () => deliver(deps, send));
+  return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), () =>
+    deliver(deps, send, { tenantId, accountId: account.id, kind: 'adereso_ticket_reply', ticketId: call.ticketId }),
+  );
 }
 
 export async function openAderesoConversation(deps: AderesoMessageDeps, tenantId: string, call: AderesoConversationCall, idempotencyKey?: string): Promise<MessageReply> {
@@ -118,7 +121,7 @@ export async function openAderesoConversation(deps: AderesoMessageDeps, tenantId
   // Checked under the key, so a retry of a call that went out replays its answer even if the
   // phone was suppressed since.
   return answerOnce(deps, tenantId, idempotencyKey, fingerprint(account, request), async () =>
-    (await isSuppressed(deps.db, tenantId, phone.e164)) ? { ok: false, error: errors.phoneSuppressed(phone.e164), mayHavePosted: false } : deliver(deps, send),
+    (await isSuppressed(deps.db, tenantId, phone.e164)) ? { ok: false, error: errors.phoneSuppressed(phone.e164), mayHavePosted: false } : deliver(deps, send, { tenantId, accountId: account.id, kind: 'adereso_conversation', phone: phone.e164 }),
   );
 }
 
@@ -182,49 +185,27 @@ function sendPath(deps: AderesoMessageDeps): OutsideCampaignDeps {
   return path;
 }
 
-async function deliver(deps: AderesoMessageDeps, send: PreparedSend): Promise<Delivery> {
+/** Sends it through the campaign sends' path, recorded as a single message (status and history) from start to outcome. */
+async function deliver(deps: AderesoMessageDeps, send: PreparedSend, record: SingleMessageStart): Promise<Delivery> {
+  const messageId = await startSingleMessage(deps.db.pool, record);
   const sent = await sendOutsideCampaign(
     sendPath(deps),
     { accountId: send.account.id, ratePerSecond: send.account.ratePerSecond, request: send.request, parse: send.parse, secrets: [send.account.credentials.token] },
-    deps.logger.child({ accountId: send.account.id }),
+    deps.logger.child({ accountId: send.account.id, singleMessageId: messageId }),
   );
-  const result = sent.result;
-  if (TAKEN.includes(result.kind)) {
-    const ticketId = sent.response ? send.ticketId(sent.response) : undefined;
-    return { ok: true, answer: { outcome: publicOutcome(result), ...(ticketId === undefined ? {} : { ticketId }) } };
-  }
-  const mayHavePosted = sent.wentOut && (result.kind === 'ambiguous' || result.code === 'PROVIDER_UNDOCUMENTED_RESPONSE');
-  return { ok: false, error: failureError(send.action, result), mayHavePosted };
-}
-
-function publicOutcome(result: SendOutcome): PublicOutcome {
-  const { kind, code, message, providerCode, providerText } = result;
-  return { kind, code, message, ...(providerCode === undefined ? {} : { providerCode }), ...(providerText === undefined ? {} : { providerText }) };
-}
-
-/** A failed outcome as the error a caller can act on; the normalized code rides in details.outcomeCode. */
-function failureError(action: string, result: SendOutcome): AppError {
-  const reason = result.providerText === undefined ? result.message : `${result.message} (Adereso said: ${result.providerText})`;
-  const { code, providerCode } = result;
-  switch (result.kind) {
-    case 'account_error':
-      return errors.providerAccountMisconfigured(PROVIDER, action, reason, code, providerCode);
-    case 'recipient_error':
-    case 'opted_out':
-      return errors.providerRecipientRefused(PROVIDER, action, reason, code, providerCode);
-    case 'ambiguous':
-      return errors.providerOutcomeUnknown(PROVIDER, action, code, providerCode);
-    case 'rate_limited':
-    case 'deferred':
-      return errors.providerRetryLater(PROVIDER, action, code, providerCode, result.retryAfterMs);
-    case 'retry':
-      // An answer the manual does not describe might be a success in disguise: not "try again".
-      return code === 'PROVIDER_UNDOCUMENTED_RESPONSE'
-        ? errors.providerRequestFailed(PROVIDER, action, reason, code, providerCode)
-        : errors.providerRetryLater(PROVIDER, action, code, providerCode, result.retryAfterMs);
-    default:
-      return errors.providerRequestFailed(PROVIDER, action, reason, code, providerCode);
-  }
+  const { result } = sent;
+  const taken = TAKEN.includes(result.kind);
+  const ticketId = taken && sent.response ? send.ticketId(sent.response) : undefined;
+  const mayHavePosted = !taken && sent.wentOut && (result.kind === 'ambiguous' || result.code === 'PROVIDER_UNDOCUMENTED_RESPONSE');
+  await finishSingleMessage(deps.db.pool, messageId, {
+    status: singleMessageStatus(result.kind, mayHavePosted),
+    ticketId,
+    providerMessageId: result.messageId,
+    ...(taken ? {} : { errorCode: result.code, providerErrorCode: result.providerCode, providerErrorText: result.providerText }),
+  });
+  return taken
+    ? { ok: true, answer: { outcome: publicOutcome(result), messageId, ...(ticketId === undefined ? {} : { ticketId }) } }
+    : { ok: false, error: failureError(PROVIDER, send.action, result), mayHavePosted };
 }
 
 type KeptAnswer =

@@ -10,10 +10,10 @@ import { maskPhone } from '../logger.js';
 import { applyCampaignAction } from '../campaigns/campaign-actions.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
 import type { RecipientStatus } from '../generated/prisma/enums.js';
+import { OPEN_STATUSES } from '../recipients/index.js';
 
 /** Ahead of every ordinary campaign on the account (campaign priorities run -100..100). */
 const SINGLE_MESSAGE_PRIORITY = 100;
-const OPEN: readonly RecipientStatus[] = ['pending', 'deferred', 'queued', 'sending'];
 
 export type SingleMessageInput = {
   accountId: string;
@@ -72,7 +72,7 @@ export async function sendSingleMessage(db: Db, tenantId: string, input: SingleM
   const deadline = Date.now() + input.waitMs;
   for (;;) {
     const recipient = await readRecipient(db, campaignId);
-    const done = !OPEN.includes(recipient.status);
+    const done = !OPEN_STATUSES.includes(recipient.status);
     if (done || Date.now() >= deadline) return { campaignId, done, recipient };
     await new Promise((r) => setTimeout(r, 100));
   }

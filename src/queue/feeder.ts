@@ -5,7 +5,9 @@
  * share act within seconds, and the checkpoint is the recipients' own status in Postgres.
  *
  * Order of writes: recipients are marked `queued` in Postgres first, then their jobs are added.
- * A crash between the two leaves `queued` recipients with no job; the sweeper re-adds them.
+ * A crash between the two leaves `queued` recipients with no job; the sweeper re-adds them. A
+ * recipient re-queued while its old job still exists (a resume while that job is active) is
+ * watched by ./send-jobs.ts and gets its job in a following round.
  */
 import type pg from 'pg';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
@@ -15,9 +17,9 @@ import { DailyBudget } from '../flow/daily-budget.js';
 import { recordFeederRound } from '../observability/record.js';
 import type { Logger } from '../logger.js';
 import { freeRoom, priorityTiers, queueWindowSize, sendWindowOf, shareOf, stepAsked, splitByBudget, splitByWindow } from './feed-decisions.js';
-import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
+import type { SendQueues } from './queues.js';
+import { SendJobAdder } from './send-jobs.js';
 
-const ADD_CHUNK = 1_000;
 const DAY_MS = 86_400_000;
 
 type RunningCampaign = {
@@ -36,6 +38,7 @@ export type FeedReport = { accounts: number; queued: number; completed: string[]
 
 export class Feeder {
   private readonly budget: DailyBudget;
+  private readonly jobs: SendJobAdder;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -44,6 +47,7 @@ export class Feeder {
     private readonly logger: Logger,
   ) {
     this.budget = new DailyBudget(queues.connection, queues.prefix);
+    this.jobs = new SendJobAdder(pool, queues);
   }
 
   async feedOnce(): Promise<FeedReport> {
@@ -64,6 +68,8 @@ export class Feeder {
     const byAccount = new Map<string, RunningCampaign[]>();
     for (const row of rows) byAccount.set(row.account_id, [...(byAccount.get(row.account_id) ?? []), row]);
 
+    // Recipients re-queued while an old job still held their job id: their job, once it is gone.
+    await this.jobs.recheck();
     let queued = 0;
     for (const [accountId, campaigns] of byAccount) {
       queued += await this.feedAccount(accountId, campaigns);
@@ -98,12 +104,7 @@ export class Feeder {
           const asked = stepAsked(share, free);
           const { ids, examined } = await this.pick(campaign, asked);
           if (probing && ids[0]) await this.queues.connection.set(probeKey(this.queues.prefix, accountId), ids[0], 'EX', 86_400);
-          // addBulk in chunks: one huge MULTI would block Redis for every other client.
-          for (let i = 0; i < ids.length; i += ADD_CHUNK) {
-            await queue.addBulk(
-              ids.slice(i, i + ADD_CHUNK).map((id) => ({ name: 'send', data: { recipientId: id, campaignId: campaign.id }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(id) } })),
-            );
-          }
+          await this.jobs.add(accountId, ids.map((id) => ({ recipientId: id, campaignId: campaign.id })));
           if (ids.length > 0) {
             free -= ids.length;
             added += ids.length;

@@ -38,6 +38,11 @@ export const SEND_JOB_OPTIONS: JobsOptions = {
   backoff: { type: 'infrastructure' },
 };
 
+/** The jobs for these recipients, as the feeder and the sweeper add them (job id = the recipient's). */
+export function sendJobs(recipients: readonly SendJobData[]): { name: 'send'; data: SendJobData; opts: JobsOptions }[] {
+  return recipients.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(data.recipientId) } }));
+}
+
 /** Queues for sending, one per account, created on first use and shared within a process. */
 export class SendQueues {
   private readonly queues = new Map<string, Queue<SendJobData>>();

@@ -12,12 +12,12 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expireStaleSending } from '../recipients/index.js';
 import type { Logger } from '../logger.js';
-import { SEND_JOB_OPTIONS, sendJobId, type SendQueues } from './queues.js';
+import { sendJobs, type SendQueues } from './queues.js';
 
 export type SweepReport = { redisRebuilt: boolean; requeued: number; expired: number };
 
 /** `queued` this long without a job counts as orphaned (ms); covers the feeder's mark-then-add gap. */
-const ORPHAN_AGE_MS = 15_000;
+export const ORPHAN_AGE_MS = 15_000;
 const PAGE = 2_000;
 
 export class Sweeper {
@@ -88,9 +88,7 @@ export class Sweeper {
       const byAccount = new Map<string, typeof missing>();
       for (const row of missing) byAccount.set(row.account_id, [...(byAccount.get(row.account_id) ?? []), row]);
       for (const [accountId, list] of byAccount) {
-        await this.queues
-          .forAccount(accountId)
-          .addBulk(list.map((r) => ({ name: 'send', data: { recipientId: r.id, campaignId: r.campaign_id }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(r.id) } })));
+        await this.queues.forAccount(accountId).addBulk(sendJobs(list.map((r) => ({ recipientId: r.id, campaignId: r.campaign_id }))));
       }
       requeued += missing.length;
       if (rows.length < PAGE) break;

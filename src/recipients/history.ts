@@ -1,6 +1,8 @@
 /**
  * The one writer of recipient history (`recipient_events`): every status change, reply and
- * opt-out leaves one row, written in the same statement as the change it records.
+ * opt-out leaves one row, written in the same statement as the change it records. The subject is
+ * a campaign's recipient (campaignId and recipientId) or a single message sent outside campaigns
+ * (singleMessageId, ./single-messages.ts); a CHECK keeps every row to exactly one.
  *
  * Each value is an SQL expression over the rows of `from` (usually the RETURNING of the UPDATE
  * that made the change, a CTE named `upd`), or a parameter. A row with a dedupe key is written
@@ -12,8 +14,9 @@ export type HistoryValues = {
   /** The rows to record; omitted for a single row of parameters. */
   from?: string;
   tenantId: string;
-  campaignId: string;
-  recipientId: string;
+  campaignId?: string;
+  recipientId?: string;
+  singleMessageId?: string;
   /** A recipient status, or a history-only event (`replied`, `opted_out`). */
   status: string;
   source: HistorySource;
@@ -33,6 +36,7 @@ export function historyInsert(values: HistoryValues): string {
     ['tenant_id', values.tenantId],
     ['campaign_id', values.campaignId],
     ['recipient_id', values.recipientId],
+    ['single_message_id', values.singleMessageId],
     ['status', values.status],
     ['source', `'${values.source}'`],
     ['error_code', values.errorCode],

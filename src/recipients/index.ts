@@ -15,3 +15,4 @@ export { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from './campaig
 export { recordDeliveryStatuses, type DeliveryStatusWrite } from './record-delivery-statuses.js';
 export { recordProviderFailure, type ProviderFailureWrite } from './record-provider-failure.js';
 export { markOptedOut, recordReply, type ReplyWrite } from './record-reply.js';
+export { finishSingleMessage, singleMessageStatus, startSingleMessage, type SingleMessageEnd, type SingleMessageKind, type SingleMessageStart } from './single-messages.js';

@@ -20,6 +20,7 @@ const SEND_TIMEOUT_MS = 1_500;
 
 type Answer = {
   outcome: { kind: string; code: string; message: string; providerCode?: string; providerText?: string };
+  messageId: string;
   ticketId?: string;
   replayed: boolean;
 };
@@ -75,6 +76,7 @@ describe('POST /v1/messages/adereso/ticket-reply', () => {
     const answer = expectStatus<Answer>(response, 200);
     expect(answer).toEqual({
       outcome: { kind: 'sent', code: 'SENT', message: 'Adereso posted the reply in the ticket.', providerCode: '200', providerText: 'Message sent to carlos@soto.cl' },
+      messageId: expect.any(String),
       ticketId: TICKET,
       replayed: false,
     });
@@ -240,7 +242,7 @@ describe('POST /v1/messages/adereso/conversation', () => {
       noManualMerge: false,
     });
     const answer = expectStatus<Answer>(response, 200);
-    expect(answer).toEqual({ outcome: { kind: 'sent', code: 'SENT', message: 'Adereso opened the conversation.' }, ticketId: expect.any(String), replayed: false });
+    expect(answer).toEqual({ outcome: { kind: 'sent', code: 'SENT', message: 'Adereso opened the conversation.' }, messageId: expect.any(String), ticketId: expect.any(String), replayed: false });
     expect(answer.ticketId).toMatch(/^[0-9a-f]{24}$/);
     const sent = sentTo(CONVERSATION_PATH).slice(before);
     expect(sent.map((r) => r.json)).toEqual([
@@ -322,5 +324,58 @@ describe('refusals before sending', () => {
     const response = await h.app.inject({ method: 'POST', url, payload: { accountId: adereso.id, ticketId: TICKET, phone: '+56987650008', text: 'Hola' } });
     expectError(response, 401, 'UNAUTHORIZED');
     expect(fake.requests.length).toBe(before);
+  });
+});
+
+describe('the single message record', () => {
+  type Row = { tenant_id: string; kind: string; phone: string | null; ticket_id: string | null; status: string; error_code: string | null; provider_error_code: string | null };
+  type HistoryRow = { status: string; source: string; error_code: string | null; recipient_id: string | null; campaign_id: string | null };
+
+  async function record(id: string): Promise<{ row: Row | undefined; history: HistoryRow[] }> {
+    const { rows } = await h.ctx.db.pool.query<Row>('SELECT tenant_id, kind, phone, ticket_id, status, error_code, provider_error_code FROM single_messages WHERE id = $1', [id]);
+    const history = await h.ctx.db.pool.query<HistoryRow>(
+      'SELECT status, source::text, error_code, recipient_id::text, campaign_id::text FROM recipient_events WHERE single_message_id = $1 ORDER BY id',
+      [id],
+    );
+    return { row: rows[0], history: history.rows };
+  }
+
+  async function lastMessageId(): Promise<string> {
+    const { rows } = await h.ctx.db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM single_messages');
+    return rows[0]?.id ?? '';
+  }
+
+  it('a sent ticket reply is a single message sent, with its history from sending to sent', async () => {
+    const answer = expectStatus<Answer>(await h.api.post(TICKET_REPLY, { accountId: adereso.id, ticketId: TICKET, text: 'Hola' }), 200);
+    const { row, history } = await record(answer.messageId);
+    expect(row).toEqual({ tenant_id: h.tenant.tenantId, kind: 'adereso_ticket_reply', phone: null, ticket_id: TICKET, status: 'sent', error_code: null, provider_error_code: null });
+    expect(history).toEqual([
+      { status: 'sending', source: 'operator', error_code: null, recipient_id: null, campaign_id: null },
+      { status: 'sent', source: 'send', error_code: null, recipient_id: null, campaign_id: null },
+    ]);
+  });
+
+  it('a conversation keeps its phone and the ticket Adereso opened', async () => {
+    const answer = expectStatus<Answer>(await h.api.post(CONVERSATION, { accountId: adereso.id, phone: '9 8765 0011', text: 'Hola' }), 200);
+    const { row } = await record(answer.messageId);
+    expect(row).toMatchObject({ kind: 'adereso_conversation', phone: '+56987650011', ticket_id: answer.ticketId, status: 'sent' });
+  });
+
+  it('a reply Adereso refused is a single message failed with the outcome and provider codes', async () => {
+    expectError(await h.api.post(TICKET_REPLY, { accountId: adereso.id, ticketId: 'ticket-public', text: 'Hola' }), 422, 'PROVIDER_RECIPIENT_REFUSED');
+    const { row, history } = await record(await lastMessageId());
+    expect(row).toMatchObject({ ticket_id: 'ticket-public', status: 'failed', error_code: 'RECIPIENT_UNREACHABLE', provider_error_code: '403' });
+    expect(history.map((e) => [e.status, e.source, e.error_code])).toEqual([
+      ['sending', 'operator', null],
+      ['failed', 'send', 'RECIPIENT_UNREACHABLE'],
+    ]);
+  });
+
+  it('Postgres holds single messages to the transition table, and a history row to exactly one subject', async () => {
+    const answer = expectStatus<Answer>(await h.api.post(TICKET_REPLY, { accountId: adereso.id, ticketId: TICKET, text: 'Hola' }), 200);
+    await expect(h.ctx.db.pool.query(`UPDATE single_messages SET status = 'sending' WHERE id = $1`, [answer.messageId])).rejects.toThrow(/cannot move from sent to sending/);
+    await expect(h.ctx.db.pool.query(`INSERT INTO recipient_events (tenant_id, status, source) VALUES ($1, 'sent', 'send')`, [h.tenant.tenantId])).rejects.toThrow(
+      /recipient_events_one_subject/,
+    );
   });
 });

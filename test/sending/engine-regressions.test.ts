@@ -24,25 +24,20 @@ afterAll(async () => {
 
 const status = async (id: string) => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).status;
 
-it('recipients written back to queued during a pause are sent after resume, without the sweeper', async () => {
+it('recipients written back to queued during a pause, or re-queued while their old job is active, are sent after resume without the sweeper', async () => {
   sandbox.reset();
   // Slow failing answers keep dozens of sends in flight; those in flight at the pause come back
   // as retries, written `queued` after the pause moved the rest back to pending.
   sandbox.settings.failureRate = 1;
   sandbox.settings.latencyMs = 300;
-  const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 500, maxAttempts: 20 });
+  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 500, maxAttempts: 20 });
   await insertRecipients(ctx, campaignId, 300);
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
   await waitFor('failing sends', async () => (sandbox.stats().byStatus['500'] ?? 0) >= 100);
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'pause');
-  // The jobs taken before the pause finish (their sends land as retries, written `queued`, or go
-  // back to pending): nothing sending, no job active. (Resuming while jobs are still active is
-  // another race, left to the sweeper, which is off here.)
-  await waitFor('jobs taken before the pause to finish', async () => {
-    const active = (await engine.queues.forAccount(accountId).getJobCounts('active')).active ?? 0;
-    return active === 0 && !(await statusCounts(ctx, campaignId)).sending;
-  });
-
+  // Resumed at once, while the jobs taken before the pause are still active: their recipients are
+  // fed again while the old jobs still hold their job ids (test/queue/resume-collision.test.ts
+  // plays that race step by step).
   sandbox.settings.failureRate = 0;
   sandbox.settings.latencyMs = 0;
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'resume');

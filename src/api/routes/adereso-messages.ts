@@ -8,7 +8,8 @@
  *   noManualReopen?, noManualMerge?}: a proactive free-text conversation; a suppressed phone is
  *   refused (409 PHONE_SUPPRESSED).
  *
- * Both answer 200 {outcome, ticketId, replayed} when Adereso took the message, and an error
+ * Both answer 200 {outcome, messageId, ticketId, replayed} when Adereso took the message (every
+ * call that reaches the send path is recorded as a single message, with its history), and an error
  * otherwise whose details.outcomeCode is the normalized outcome code. An `Idempotency-Key`
  * header makes a retry replay the first answer (header `Idempotent-Replayed: true`) instead of
  * posting again; a duplicate that arrives while the first call is in flight gets 409
