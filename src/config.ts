@@ -39,8 +39,12 @@ const schema = z.object({
   WEBHOOK_RATE_LIMIT: int(300_000),
   WEBHOOK_RATE_WINDOW_SECONDS: int(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Concurrent sends per account queue per worker process; covers rate x provider latency. */
-  WORKER_CONCURRENCY: int(50),
+  /**
+   * Ceiling on sends in flight per account per worker process. The engine sizes each account's
+   * in-flight sends itself (rate x recent p95 latency x 1.5, src/queue/in-flight.ts); this only
+   * bounds memory: 1,000 covers 1,000 msg/s at up to about 650 ms per send.
+   */
+  WORKER_CONCURRENCY: int(1_000),
   /** Provider HTTP timeout in ms. A timeout after the request went out is ambiguous, not a failure. */
   SEND_TIMEOUT_MS: int(15_000),
   /**
