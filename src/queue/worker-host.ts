@@ -50,7 +50,7 @@ export class WorkerHost {
     this.redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
     this.queues = new SendQueues(this.redis, config.queuePrefix);
     this.pipeline = buildSendPipeline({ config, db, redis: this.redis, queues: this.queues, logger });
-    this.feeder = new Feeder(db.pool, this.queues, { windowSeconds: config.queueWindowSeconds }, logger);
+    this.feeder = new Feeder(db.pool, this.queues, { windowSeconds: config.queueWindowSeconds, maxJobs: config.queueWindowMaxJobs }, logger);
     this.sweeper = new Sweeper(db.pool, this.redis, this.queues, { sendingLeaseMs: config.sendingLeaseMs }, logger);
     this.inFlight = new InFlightSizer(config.workerConcurrency);
     this.leader = new LeaderLock(this.redis, `${config.queuePrefix}:engine:leader`, Math.max(5_000, config.feederIntervalMs * 8));
