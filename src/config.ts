@@ -39,8 +39,12 @@ const schema = z.object({
   WEBHOOK_RATE_LIMIT: int(300_000),
   WEBHOOK_RATE_WINDOW_SECONDS: int(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Concurrent sends per account queue per worker process; covers rate x provider latency. */
-  WORKER_CONCURRENCY: int(50),
+  /**
+   * Ceiling on sends in flight per account per worker process. The engine sizes each account's
+   * in-flight sends itself (rate x recent p95 latency x 1.5, src/queue/in-flight.ts); this only
+   * bounds memory: 1,000 covers 1,000 msg/s at up to about 650 ms per send.
+   */
+  WORKER_CONCURRENCY: int(1_000),
   /** Provider HTTP timeout in ms. A timeout after the request went out is ambiguous, not a failure. */
   SEND_TIMEOUT_MS: int(15_000),
   /**
@@ -50,6 +54,13 @@ const schema = z.object({
   SENDING_LEASE_MS: int(120_000),
   /** Seconds of sending kept in Redis per account (rate x window, at least 100 jobs). Small keeps pause and fair share quick. */
   QUEUE_WINDOW_SECONDS: int(5),
+  /**
+   * The window's absolute cap, jobs per account, whatever its rate: an account whose rate is set
+   * high to mean "unlimited" would otherwise move most of a big campaign into Redis (a job costs
+   * about 800 bytes there; 449,000 of them took 355 MB and slowed sending fivefold). 20,000 jobs is
+   * about 16 MB, and 5 s at 4,000/s.
+   */
+  QUEUE_WINDOW_MAX_JOBS: int(20_000),
   /** How often the feeder tops up account queues from Postgres (ms). */
   FEEDER_INTERVAL_MS: int(250),
   /** How often the sweeper looks for lost work: stale `sending`, `queued` with no job (ms). */
@@ -148,6 +159,7 @@ export type Config = Readonly<{
   sendTimeoutMs: number;
   sendingLeaseMs: number;
   queueWindowSeconds: number;
+  queueWindowMaxJobs: number;
   feederIntervalMs: number;
   sweeperIntervalMs: number;
   jobLockMs: number;
@@ -218,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sendTimeoutMs: e.SEND_TIMEOUT_MS,
     sendingLeaseMs: e.SENDING_LEASE_MS,
     queueWindowSeconds: Math.max(1, e.QUEUE_WINDOW_SECONDS),
+    queueWindowMaxJobs: Math.max(100, e.QUEUE_WINDOW_MAX_JOBS),
     feederIntervalMs: Math.max(10, e.FEEDER_INTERVAL_MS),
     sweeperIntervalMs: Math.max(100, e.SWEEPER_INTERVAL_MS),
     jobLockMs: Math.max(1_000, e.JOB_LOCK_MS),

@@ -18,10 +18,15 @@ import type { HttpRequest, HttpResponse, SendOutcome } from './types.js';
 /** Most bytes of a provider answer read; a longer answer is cut off and classified, never buffered whole. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
+/** Most keep-alive sockets to one provider host per process: four accounts at 1,000/s and 1 s per answer. */
+export const PROVIDER_CONNECTIONS_PER_HOST = 4_096;
+
 /** An agent whose every connection passes the outbound guard for `policy`. */
 export function createProviderAgent(policy: OutboundPolicy, options: { lookup?: Parameters<typeof guardedConnector>[1]['lookup'] } = {}): Agent {
-  // Keep-alive connections per origin; 128 sockets covers high-rate accounts at typical latency.
-  return new Agent({ connections: 128, keepAliveTimeout: 10_000, pipelining: 1, connect: guardedConnector(policy, { timeoutMs: 10_000, ...options }) });
+  // Keep-alive connections per origin (one provider host): one socket per request in flight, and
+  // every account on that host shares the pool, so it must hold several accounts' in-flight sends
+  // (each up to WORKER_CONCURRENCY, sized as rate x latency). The bound only guards file descriptors.
+  return new Agent({ connections: PROVIDER_CONNECTIONS_PER_HOST, keepAliveTimeout: 10_000, pipelining: 1, connect: guardedConnector(policy, { timeoutMs: 10_000, ...options }) });
 }
 
 let sharedAgent: { agent: Agent; policy: OutboundPolicy } | undefined;

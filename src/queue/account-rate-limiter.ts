@@ -97,8 +97,10 @@ export class AccountRateLimiter {
   /**
    * Waits for the account's next send slot, then for the departure gate. `ratePerSecond` is the
    * pace (lowered after rate-limit answers); `limitPerSecond`, the configured rate, is the hard cap.
+   * Resolves with how long it waited, ms.
    */
-  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<void> {
+  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<number> {
+    const started = performance.now();
     const waitMs = await this.reserve(accountId, ratePerSecond);
     if (waitMs > 0.5) await sleep(waitMs);
     const limit = Math.max(1, Math.floor(limitPerSecond));
@@ -117,7 +119,7 @@ export class AccountRateLimiter {
           String(LOG_MAX_ENTRIES),
         ),
       );
-      if (gateMs <= 0) return;
+      if (gateMs <= 0) return performance.now() - started;
       await sleep(gateMs + 1);
     }
   }

@@ -13,9 +13,12 @@ export const FEED_STEP = 2_000;
 /** When a refused reservation names no time, the next look is this far away. */
 export const BUDGET_RETRY_MS = 3_600_000;
 
-/** How many jobs an account's queue may hold: `windowSeconds` of its rate, at least 100; one while probing. */
-export function queueWindowSize(ratePerSecond: number, windowSeconds: number, probing: boolean): number {
-  return probing ? 1 : Math.max(100, ratePerSecond * windowSeconds);
+/**
+ * How many jobs an account's queue may hold: `windowSeconds` of its rate, at least 100 and at most
+ * `maxJobs` (QUEUE_WINDOW_MAX_JOBS); one while probing.
+ */
+export function queueWindowSize(ratePerSecond: number, windowSeconds: number, probing: boolean, maxJobs: number): number {
+  return probing ? 1 : Math.min(maxJobs, Math.max(100, ratePerSecond * windowSeconds));
 }
 
 /**

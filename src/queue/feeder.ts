@@ -1,6 +1,7 @@
 /**
  * The feeder moves recipients from Postgres into the account queues in windows: each account
- * queue holds about QUEUE_WINDOW_SECONDS of sending (rate x window, at least 100 jobs), topped
+ * queue holds about QUEUE_WINDOW_SECONDS of sending (rate x window, at least 100 jobs, at most
+ * QUEUE_WINDOW_MAX_JOBS), topped
  * up as jobs finish. Redis therefore stays small whatever the campaign size, pause and fair
  * share act within seconds, and the checkpoint is the recipients' own status in Postgres.
  *
@@ -43,7 +44,8 @@ export class Feeder {
   constructor(
     private readonly pool: pg.Pool,
     private readonly queues: SendQueues,
-    private readonly options: { windowSeconds: number },
+    /** `maxJobs`: the window's absolute cap per account (QUEUE_WINDOW_MAX_JOBS), whatever the rate. */
+    private readonly options: { windowSeconds: number; maxJobs: number },
     private readonly logger: Logger,
   ) {
     this.budget = new DailyBudget(queues.connection, queues.prefix);
@@ -83,7 +85,9 @@ export class Feeder {
     const rate = campaigns[0]?.rate_per_second ?? 1;
     const probing = campaigns[0]?.account_status_code === PROBING;
     // A probing account gets one message at a time until the probe is confirmed.
-    const window = queueWindowSize(rate, this.options.windowSeconds, probing);
+    // Capped whatever the rate: a rate set high to mean "unlimited" would otherwise move most of a
+    // big campaign into Redis (jobs cost about 800 bytes each there) and slow every script.
+    const window = queueWindowSize(rate, this.options.windowSeconds, probing, this.options.maxJobs);
     const queue = this.queues.forAccount(accountId);
     const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed');
     const inFlight = probing ? Object.values(counts).reduce((a, b) => a + b, 0) : (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts.active ?? 0);

@@ -18,15 +18,13 @@ import type { SendPipeline } from '../sending/send-pipeline.js';
 import { enactDecision } from './enact-decision.js';
 import { buildSendPipeline } from './send-wiring.js';
 import { Feeder } from './feeder.js';
+import { InFlightSizer, type InFlightSize } from './in-flight.js';
 import { LeaderLock } from './leader-lock.js';
 import { redisConnection, SendQueues, sendQueueName, type SendJobData } from './queues.js';
 import { Sweeper } from './sweeper.js';
 
 /** How often to look for accounts that need a queue worker (ms); a started campaign waits at most this long. */
 const ACCOUNT_REFRESH_MS = 500;
-/** Seconds of an account's rate kept in flight per process (see concurrencyFor). */
-const IN_FLIGHT_SECONDS = 2;
-
 
 export class WorkerHost {
   private readonly redis: Redis;
@@ -36,6 +34,8 @@ export class WorkerHost {
   private readonly sweeper: Sweeper;
   private readonly leader: LeaderLock;
   private readonly workers = new Map<string, Worker<SendJobData>>();
+  private readonly inFlight: InFlightSizer;
+  private readonly rates = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly tasksUnderWay = new Set<Promise<void>>();
   private stopping = false;
@@ -50,8 +50,9 @@ export class WorkerHost {
     this.redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
     this.queues = new SendQueues(this.redis, config.queuePrefix);
     this.pipeline = buildSendPipeline({ config, db, redis: this.redis, queues: this.queues, logger });
-    this.feeder = new Feeder(db.pool, this.queues, { windowSeconds: config.queueWindowSeconds }, logger);
+    this.feeder = new Feeder(db.pool, this.queues, { windowSeconds: config.queueWindowSeconds, maxJobs: config.queueWindowMaxJobs }, logger);
     this.sweeper = new Sweeper(db.pool, this.redis, this.queues, { sendingLeaseMs: config.sendingLeaseMs }, logger);
+    this.inFlight = new InFlightSizer(config.workerConcurrency);
     this.leader = new LeaderLock(this.redis, `${config.queuePrefix}:engine:leader`, Math.max(5_000, config.feederIntervalMs * 8));
   }
 
@@ -64,7 +65,7 @@ export class WorkerHost {
     );
     this.every(ACCOUNT_REFRESH_MS, () => this.refreshAccounts());
     this.every(this.config.feederIntervalMs, () => this.leaderTick());
-    this.logger.info({ concurrency: this.config.workerConcurrency }, 'worker host started');
+    this.logger.info({ maxInFlightPerAccount: this.config.workerConcurrency }, 'worker host started');
   }
 
   /**
@@ -105,13 +106,13 @@ export class WorkerHost {
   }
 
   /**
-   * Sends in flight per process for an account: enough to keep `IN_FLIGHT_SECONDS` of its rate
-   * under way (covers provider latency up to that), at most WORKER_CONCURRENCY. More would only
-   * queue jobs inside the rate limiter, claimed already, where a pause, an expiry or an account
-   * stop reaches them late.
+   * Sends in flight in this process for an account (its BullMQ worker's concurrency): its rate x
+   * the recent p95 of its sends' busy time x headroom, at most WORKER_CONCURRENCY
+   * (./in-flight.ts). Re-sized as the latency moves. More would only hold claimed recipients
+   * inside the rate limiter, where a pause, an expiry or an account stop reaches them late.
    */
-  private concurrencyFor(ratePerSecond: number): number {
-    return Math.max(2, Math.min(this.config.workerConcurrency, Math.ceil(ratePerSecond * IN_FLIGHT_SECONDS)));
+  inFlightFor(accountId: string): InFlightSize & { concurrency: number | null } {
+    return { ...this.inFlight.sizeFor(accountId, this.rates.get(accountId) ?? 1), concurrency: this.workers.get(accountId)?.concurrency ?? null };
   }
 
   /** Runs a worker for each account that has a running or paused campaign. */
@@ -121,22 +122,24 @@ export class WorkerHost {
          JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')`,
     );
     const wanted = new Set(rows.map((r) => r.id));
+    // The rate may change (PATCH /v1/accounts/:id), and the latency moves: follow both.
+    for (const row of rows) this.rates.set(row.id, row.rate_per_second);
     for (const row of rows) {
       const worker = this.workers.get(row.id);
-      const concurrency = this.concurrencyFor(row.rate_per_second);
-      // The rate may change (PATCH /v1/accounts/:id): follow it.
-      if (worker && worker.concurrency !== concurrency) worker.concurrency = concurrency;
+      const { size } = this.inFlight.sizeFor(row.id, row.rate_per_second);
+      if (worker && worker.concurrency !== size) worker.concurrency = size;
     }
-    const rates = new Map(rows.map((r) => [r.id, r.rate_per_second]));
     for (const [accountId, worker] of this.workers) {
       if (!wanted.has(accountId)) {
         this.workers.delete(accountId);
+        this.rates.delete(accountId);
+        this.inFlight.forget(accountId);
         await worker.close();
       }
     }
     for (const accountId of wanted) {
       if (this.stopping) return;
-      if (!this.workers.has(accountId)) this.workers.set(accountId, this.createWorker(accountId, this.concurrencyFor(rates.get(accountId) ?? 1)));
+      if (!this.workers.has(accountId)) this.workers.set(accountId, this.createWorker(accountId, this.inFlight.sizeFor(accountId, this.rates.get(accountId) ?? 1).size));
     }
   }
 
@@ -144,7 +147,11 @@ export class WorkerHost {
     const worker: Worker<SendJobData> = new Worker<SendJobData>(
       sendQueueName(accountId),
       async (job: Job<SendJobData>, token?: string) => {
-        const decision = await this.pipeline.handle(job.data);
+        const started = performance.now();
+        const timing = { onWire: false, rateWaitMs: 0 };
+        const decision = await this.pipeline.handle(job.data, timing);
+        // Only sends that went out say how long a send holds its place; the rate wait is pacing.
+        if (timing.onWire) this.inFlight.observe(accountId, performance.now() - started - timing.rateWaitMs);
         await enactDecision(decision, job, token, (ms) => worker.rateLimit(ms));
       },
       {

@@ -10,6 +10,10 @@ const FEED_FROM = moves('feed', 'queued', ['pending', 'deferred']);
 export async function markQueued(db: Queryable, campaignId: string, limit: number): Promise<string[]> {
   // Two index range scans (campaign_id, status, id) rather than one `status IN (...)`, which
   // would have to sort every pending row of a large campaign to honour ORDER BY id.
+  // `status >= 'pending' AND status <= 'pending'` (with ORDER BY status, id) is `status =
+  // 'pending'` written so the planner must take that index in order: with plain equality it
+  // prefers walking the primary key and filtering, as statistics say most rows are pending,
+  // which at 500,000 sent of a million skips 500,000 live rows for every 2,000 fed (bench:million).
   const { rows } = await db.query<{ id: string }>(
     `WITH due AS (
        SELECT r.id FROM recipients r
@@ -18,8 +22,8 @@ export async function markQueued(db: Queryable, campaignId: string, limit: numbe
         FOR UPDATE SKIP LOCKED),
      fresh AS (
        SELECT r.id FROM recipients r
-        WHERE r.campaign_id = $1 AND r.status = 'pending'
-        ORDER BY r.id LIMIT $2
+        WHERE r.campaign_id = $1 AND r.status >= 'pending' AND r.status <= 'pending'
+        ORDER BY r.status, r.id LIMIT $2
         FOR UPDATE SKIP LOCKED),
      picked AS (
        SELECT id FROM (SELECT id, 0 AS pass FROM due UNION ALL SELECT id, 1 FROM fresh) both_
@@ -43,7 +47,7 @@ export async function peekFeedable(db: Queryable, campaignId: string, limit: num
     `(SELECT id::text, phone, time_zone, 0 AS pass FROM recipients
        WHERE campaign_id = $1 AND status = 'deferred' AND (not_before IS NULL OR not_before <= now()) ORDER BY id LIMIT $2)
      UNION ALL
-     (SELECT id::text, phone, time_zone, 1 FROM recipients WHERE campaign_id = $1 AND status = 'pending' ORDER BY id LIMIT $2)
+     (SELECT id::text, phone, time_zone, 1 FROM recipients WHERE campaign_id = $1 AND status >= 'pending' AND status <= 'pending' ORDER BY status, id LIMIT $2)
      ORDER BY pass, id LIMIT $2`,
     [campaignId, limit],
   );

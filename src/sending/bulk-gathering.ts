@@ -12,8 +12,9 @@ import type { CampaignContext } from './campaign-context.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { buildFailure } from './outbound-message.js';
 import { accountGate } from './send-gate.js';
+import type { JobTiming } from './send-ports.js';
 
-type Item = { context: CampaignContext; message: OutboundMessage };
+type Item = { context: CampaignContext; message: OutboundMessage; timing: JobTiming | undefined };
 
 export class BulkGathering {
   private readonly perCampaign = new Map<string, Batcher<Item, CallResult>>();
@@ -24,14 +25,14 @@ export class BulkGathering {
     return context.kind === 'template' && Boolean(context.adapter.batch?.accepts(message));
   }
 
-  send(context: CampaignContext, message: OutboundMessage): Promise<CallResult> {
+  send(context: CampaignContext, message: OutboundMessage, timing?: JobTiming): Promise<CallResult> {
     let batcher = this.perCampaign.get(context.campaignId);
     if (!batcher) {
       const maxSize = Math.max(1, Math.min(context.adapter.batch?.maxSize ?? 1, Math.floor(context.ratePerSecond / 4)));
       batcher = new Batcher((items) => this.sendBulk(items), { maxSize, maxWaitMs: 25 });
       this.perCampaign.set(context.campaignId, batcher);
     }
-    return batcher.add({ context, message });
+    return batcher.add({ context, message, timing });
   }
 
   private async sendBulk(items: readonly Item[]): Promise<CallResult[]> {
@@ -53,8 +54,14 @@ export class BulkGathering {
       return messages.map(() => ({ result: failure }));
     }
     const rate = await this.deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
-    for (let i = 0; i < messages.length; i += 1) await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond);
+    let waited = 0;
+    for (let i = 0; i < messages.length; i += 1) waited += await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond);
     const held = await accountGate(this.deps.accounts, context.accountId, context.generation);
+    for (const { timing } of items) {
+      if (!timing) continue;
+      timing.rateWaitMs += waited;
+      timing.onWire = !held;
+    }
     if (held) return messages.map(() => held);
     const http = await this.deps.call(request, this.deps.timeoutMs);
     const outcomes = http.ok ? batch.parseBatchResponse(http.response, messages) : messages.map(() => http.outcome);

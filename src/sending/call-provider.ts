@@ -9,7 +9,7 @@ import { observeProviderLatency } from '../observability/record.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { buildFailure } from './outbound-message.js';
 import { accountGate, type Held } from './send-gate.js';
-import type { AccountControl, ProviderCall, RateSlots } from './send-ports.js';
+import type { AccountControl, JobTiming, ProviderCall, RateSlots } from './send-ports.js';
 
 export type CallDeps = {
   call: ProviderCall;
@@ -22,7 +22,7 @@ export type CallDeps = {
 /** The provider's answer (or a build failure), or why the send was held back unsent. */
 export type CallResult = { result: SendOutcome } | Held;
 
-export async function callProvider(deps: CallDeps, context: CampaignContext, message: OutboundMessage): Promise<CallResult> {
+export async function callProvider(deps: CallDeps, context: CampaignContext, message: OutboundMessage, timing?: JobTiming): Promise<CallResult> {
   try {
     const text = context.kind === 'text' ? context.adapter.text : undefined;
     if (context.kind === 'text' && !text) throw new MessageBuildError('account', `${context.adapter.provider} cannot send free text; text campaigns need an Adereso account.`);
@@ -34,9 +34,11 @@ export async function callProvider(deps: CallDeps, context: CampaignContext, mes
     // Wait for this account's next send slot (held across every worker process), at the rate the
     // provider currently tolerates. The slot is taken right before the call: anything between
     // the two would be jitter the provider's per-second count sees.
-    await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
+    const waited = await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
+    if (timing) timing.rateWaitMs += waited;
     const held = await accountGate(deps.accounts, context.accountId, context.generation);
     if (held) return held;
+    if (timing) timing.onWire = true;
     const started = performance.now();
     const http = await deps.call(request, deps.timeoutMs);
     observeProviderLatency(context.adapter.provider, context.accountId, started);

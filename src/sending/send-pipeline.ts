@@ -26,7 +26,7 @@ import { ClaimStep } from './claim-step.js';
 import { toMessage } from './outbound-message.js';
 import { ResultWriter } from './result-writer.js';
 import { breakerGate } from './send-gate.js';
-import type { AccountControl, JobDecision, ProviderCall, RateSlots, SendRequest, SendStore } from './send-ports.js';
+import type { AccountControl, JobDecision, JobTiming, ProviderCall, RateSlots, SendRequest, SendStore } from './send-ports.js';
 
 /** Outcomes that say the provider itself is failing (not this message): they feed the circuit breaker. */
 const PROVIDER_FAILURES = new Set(['PROVIDER_UNAVAILABLE', 'PROVIDER_UNREACHABLE', 'PROVIDER_TIMEOUT']);
@@ -82,8 +82,8 @@ export class SendPipeline {
     };
   }
 
-  /** Handles one job; returns what the queue should do with it. */
-  async handle(data: SendRequest): Promise<JobDecision> {
+  /** Handles one job; returns what the queue should do with it. `timing`, when given, is filled in (JobTiming). */
+  async handle(data: SendRequest, timing?: JobTiming): Promise<JobDecision> {
     // A child logger per job, made only when there is something to say (it costs on the hot path).
     const log = lazyChild(this.deps.logger, { campaignId: data.campaignId, recipientId: data.recipientId });
     let probe = false;
@@ -126,7 +126,7 @@ export class SendPipeline {
       return { next: 'retry', delayMs: claim.pairWaitMs + Math.floor(Math.random() * 250) };
     }
     const message = toMessage(recipient, context);
-    const called: CallResult = this.bulk.accepts(context, message) ? await this.bulk.send(context, message) : await callProvider(this.callDeps, context, message);
+    const called: CallResult = this.bulk.accepts(context, message) ? await this.bulk.send(context, message, timing) : await callProvider(this.callDeps, context, message, timing);
     if (!('result' in called)) return applyHeld(this.applyDeps, recipient, context, called);
     await this.feedBreaker(context.accountId, called.result, probe);
     countSend(context.accountId, context.adapter.provider, called.result);

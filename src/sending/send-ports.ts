@@ -38,10 +38,17 @@ export interface SendStore {
 /** The one HTTP call to the provider, with its timeout: an answer, or the outcome of not getting one. */
 export type ProviderCall = (request: HttpRequest, timeoutMs: number) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
 
-/** The account's rate, across every process: wait for the next send slot. */
+/** The account's rate, across every process: wait for the next send slot; resolves with the ms waited. */
 export interface RateSlots {
-  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<void>;
+  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<number>;
 }
+
+/**
+ * Filled in by the send path for one job, for the worker host's in-flight sizing
+ * (src/queue/in-flight.ts): whether the send went on the wire, and how long it waited for its
+ * rate slot (that wait is pacing, not work).
+ */
+export type JobTiming = { onWire: boolean; rateWaitMs: number };
 
 /** Stopping an account, and the one read that tells a send whether its account still sends. */
 export interface AccountControl {

@@ -58,10 +58,15 @@ export type SandboxStats = {
   byStatus: Record<string, number>;
   /** Accepted sends per phone. */
   perPhone: Record<string, number>;
-  /** Most accepted sends seen in any one wall-clock second. */
+  /** Most accepted sends that arrived in any one wall-clock second. */
   maxPerSecond: number;
-  /** Accepted sends per wall-clock second (epoch seconds -> count). */
+  /**
+   * Accepted sends per wall-clock second of their arrival (epoch seconds -> count): what a
+   * provider's edge limiter counts, whatever latency its answer then takes.
+   */
   perSecond: Record<string, number>;
+  /** Accepted sends per wall-clock second their answer left (after the simulated latency), for comparison. */
+  perSecondAnswered: Record<string, number>;
   /**
    * Arrival times (epoch ms, before any added latency) of every well-formed send request per
    * phone, whatever the answer: what the pair gap between two messages to one phone is judged on.
@@ -99,18 +104,20 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
   const settings: SandboxSettings = { ...DEFAULTS, ...rest };
   let stats = emptyStats();
   const uniqueRecipients = new Set<string>();
-  let windowSecond = 0;
-  let windowCount = 0;
+  /** Accepted sends per arrival second, for the 429 limit (kept apart from the stats, which reset() clears). */
+  const limiterCounts = new Map<number, number>();
   const hanging = new Set<ServerResponse>();
 
   const server: Server = createServer((req, res) => {
+    // The arrival: when the request's headers are in, before the body is read or any latency.
+    const arrivedAt = Date.now();
     readBody(req)
-      .then((raw) => handle(req, res, raw))
+      .then((raw) => handle(req, res, raw, arrivedAt))
       .catch(() => reply(res, 400, { error: { code: 'bad_request', message: 'The body could not be read.' } }));
   });
   server.keepAliveTimeout = 30_000;
 
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: string, arrivedAt: number): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/__sandbox/stats' && req.method === 'GET') return reply(res, 200, stats);
     if (path === '/__sandbox/settings' && req.method === 'PUT') {
@@ -121,7 +128,6 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
       return reply(res, 404, { error: { code: 'not_found', message: `No route ${req.method} ${path}.` } });
     }
     stats.received += 1;
-    const arrivedAt = Date.now();
     const latency = Array.isArray(settings.latencyMs)
       ? settings.latencyMs[0] + Math.random() * (settings.latencyMs[1] - settings.latencyMs[0])
       : settings.latencyMs;
@@ -162,26 +168,27 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
     if (Math.random() < settings.failureRate) {
       return count(res, 500, { error: { code: 'internal', message: 'Injected failure.' } });
     }
-    const nowSecond = Math.floor(Date.now() / 1000);
-    if (nowSecond !== windowSecond) {
-      windowSecond = nowSecond;
-      windowCount = 0;
-    }
+    // Counted by the second the request arrived in, as a provider's edge limiter counts.
+    const arrivalSecond = Math.floor(arrivedAt / 1000);
+    const windowCount = limiterCounts.get(arrivalSecond) ?? 0;
     if ((settings.ratePerSecond > 0 && windowCount >= settings.ratePerSecond) || Math.random() < settings.rateLimitedRate) {
-      const retryAfterMs = (windowSecond + 1) * 1000 - Date.now();
+      const retryAfterMs = Math.max(0, (arrivalSecond + 1) * 1000 - Date.now());
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
       return count(res, 429, { error: { code: 'rate_limited', message: 'Too many messages this second.', retry_after_ms: retryAfterMs } });
     }
     if (settings.tierLimit > 0 && !uniqueRecipients.has(to) && uniqueRecipients.size >= settings.tierLimit) {
       return count(res, 403, { error: { code: 'tier_limit', message: `Messaging limit of ${settings.tierLimit} unique recipients per 24 h reached.` } });
     }
-    windowCount += 1;
+    limiterCounts.set(arrivalSecond, windowCount + 1);
+    for (const second of limiterCounts.keys()) if (second < arrivalSecond - 5) limiterCounts.delete(second);
     uniqueRecipients.add(to);
     stats.accepted += 1;
     stats.perPhone[to] = (stats.perPhone[to] ?? 0) + 1;
-    const key = String(nowSecond);
+    const key = String(arrivalSecond);
     stats.perSecond[key] = (stats.perSecond[key] ?? 0) + 1;
     stats.maxPerSecond = Math.max(stats.maxPerSecond, stats.perSecond[key] ?? 0);
+    const answered = String(Math.floor(Date.now() / 1000));
+    stats.perSecondAnswered[answered] = (stats.perSecondAnswered[answered] ?? 0) + 1;
     const id = `sbx_${randomUUID().replace(/-/g, '')}`;
     if (settings.webhook) scheduleCallback(settings.webhook, id, to);
     return count(res, 200, { id });
@@ -222,7 +229,7 @@ export async function startSandboxServer(options: Partial<SandboxSettings> & { p
 }
 
 function emptyStats(): SandboxStats {
-  return { received: 0, accepted: 0, byStatus: {}, perPhone: {}, maxPerSecond: 0, perSecond: {}, arrivalsPerPhone: {} };
+  return { received: 0, accepted: 0, byStatus: {}, perPhone: {}, maxPerSecond: 0, perSecond: {}, perSecondAnswered: {}, arrivalsPerPhone: {} };
 }
 
 function reply(res: ServerResponse, status: number, payload: unknown): void {

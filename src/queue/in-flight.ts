@@ -1,0 +1,63 @@
+/**
+ * How many sends one worker process keeps in flight for an account, so the user never computes
+ * it. Little's law: to send `rate` a second when each send holds its slot for `latency` seconds,
+ * `rate x latency` sends must be under way at once. The latency is what this process observes:
+ * each job's time minus what it spent waiting for its rate slot (the wait is the limiter doing
+ * its job, not work), over the account's recent sends, at the 95th percentile, times a headroom
+ * for the spread the percentile does not cover. A memory-safe ceiling (WORKER_CONCURRENCY) bounds
+ * it: each send in flight is a claimed recipient, a BullMQ job, a socket and its buffers.
+ *
+ * Several processes each size for the whole rate: the account's rate limiter, shared across them,
+ * holds the rate, and whichever process is free takes the next slot.
+ */
+
+/** Multiplies rate x p95 latency: covers sends slower than the 95th percentile and the engine's own jitter. */
+export const IN_FLIGHT_HEADROOM = 1.5;
+/** Latency assumed before an account has enough sends observed in this process (ms): a typical provider answer. */
+export const INITIAL_LATENCY_MS = 250;
+/** Fewest sends in flight per account, whatever its rate. */
+const MIN_IN_FLIGHT = 2;
+/** Recent sends per account the percentile is taken over. */
+const SAMPLES = 512;
+/** Below this many samples, the slowest seen (or the initial assumption, if larger) stands in for the p95. */
+const MIN_SAMPLES = 20;
+
+export type InFlightSize = { size: number; p95LatencyMs: number; samples: number };
+
+export class InFlightSizer {
+  private readonly recent = new Map<string, { ring: Float64Array; count: number; next: number }>();
+
+  constructor(private readonly ceiling: number) {}
+
+  /** One send's busy time for the account (ms): its job's time less its wait for the rate slot. */
+  observe(accountId: string, busyMs: number): void {
+    let r = this.recent.get(accountId);
+    if (!r) {
+      r = { ring: new Float64Array(SAMPLES), count: 0, next: 0 };
+      this.recent.set(accountId, r);
+    }
+    r.ring[r.next] = Math.max(0, busyMs);
+    r.next = (r.next + 1) % SAMPLES;
+    r.count = Math.min(SAMPLES, r.count + 1);
+  }
+
+  /** The account's recent p95 busy time, ms (the initial assumption until enough sends were seen). */
+  p95(accountId: string): number {
+    const r = this.recent.get(accountId);
+    if (!r || r.count === 0) return INITIAL_LATENCY_MS;
+    const sorted = Array.from(r.ring.subarray(0, r.count)).sort((a, b) => a - b);
+    if (r.count < MIN_SAMPLES) return Math.max(INITIAL_LATENCY_MS, sorted[sorted.length - 1] ?? 0);
+    return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)] ?? INITIAL_LATENCY_MS;
+  }
+
+  /** Sends to keep in flight for an account sending at `ratePerSecond`: rate x p95 x headroom, within [2, ceiling]. */
+  sizeFor(accountId: string, ratePerSecond: number): InFlightSize {
+    const p95LatencyMs = this.p95(accountId);
+    const wanted = Math.ceil(Math.max(1, ratePerSecond) * (p95LatencyMs / 1000) * IN_FLIGHT_HEADROOM);
+    return { size: Math.max(MIN_IN_FLIGHT, Math.min(this.ceiling, wanted)), p95LatencyMs, samples: this.recent.get(accountId)?.count ?? 0 };
+  }
+
+  forget(accountId: string): void {
+    this.recent.delete(accountId);
+  }
+}
