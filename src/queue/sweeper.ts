@@ -72,7 +72,7 @@ export class Sweeper {
     let after = '0';
     for (;;) {
       const { rows } = await this.pool.query<{ id: string; campaign_id: string; account_id: string }>(
-        `SELECT r.id::text, r.campaign_id, c.account_id
+        `SELECT r.id::text, r.campaign_id, coalesce(r.account_id, c.account_id) AS account_id
            FROM campaigns c JOIN recipients r ON r.campaign_id = c.id AND r.status = 'queued'
           WHERE c.status = 'running' AND r.id > $1::bigint
             AND r.queued_at < now() - make_interval(secs => $2::double precision / 1000)
@@ -90,7 +90,7 @@ export class Sweeper {
       for (const [accountId, list] of byAccount) {
         await this.queues
           .forAccount(accountId)
-          .addBulk(list.map((r) => ({ name: 'send', data: { recipientId: r.id, campaignId: r.campaign_id }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(r.id) } })));
+          .addBulk(list.map((r) => ({ name: 'send', data: { recipientId: r.id, campaignId: r.campaign_id, accountId }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(r.id) } })));
       }
       requeued += missing.length;
       if (rows.length < PAGE) break;

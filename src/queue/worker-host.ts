@@ -118,7 +118,11 @@ export class WorkerHost {
   private async refreshAccounts(): Promise<void> {
     const { rows } = await this.db.pool.query<{ id: string; rate_per_second: number }>(
       `SELECT DISTINCT a.id, a.rate_per_second FROM provider_accounts a
-         JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')`,
+         JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')
+       UNION
+       SELECT DISTINCT a.id, a.rate_per_second FROM provider_accounts a
+         JOIN sender_pool_members m ON m.account_id = a.id
+         JOIN campaigns c ON c.pool_id = m.pool_id AND c.status IN ('running', 'paused')`,
     );
     const wanted = new Set(rows.map((r) => r.id));
     for (const row of rows) {
@@ -144,7 +148,7 @@ export class WorkerHost {
     const worker: Worker<SendJobData> = new Worker<SendJobData>(
       sendQueueName(accountId),
       async (job: Job<SendJobData>, token?: string) => {
-        const decision = await this.pipeline.handle(job.data);
+        const decision = await this.pipeline.handle({ ...job.data, accountId: job.data.accountId ?? accountId });
         await enactDecision(decision, job, token, (ms) => worker.rateLimit(ms));
       },
       {
