@@ -57,6 +57,7 @@ export function publicAccount(a: ProviderAccount) {
     statusReason: a.statusReason,
     statusAt: a.statusAt,
     messagingLimit: a.messagingLimit,
+    portfolioId: a.portfolioId,
     pairGapSeconds: a.pairGapSeconds,
     nextProbeAt: a.nextProbeAt,
     webhookConfigured: a.webhookSecretHash !== null,
