@@ -198,6 +198,23 @@ export const errors = {
     new AppError('SUPPRESSION_NOT_FOUND', 404, `The phone ${phone} is not on this tenant's suppression list.`, { phone }),
   serviceUnavailable: (what: string) => new AppError('SERVICE_UNAVAILABLE', 503, `${what} is not answering; try again shortly.`),
   internal: () => new AppError('INTERNAL_ERROR', 500, 'Something went wrong on our side; the error was logged.'),
+  poolNotFound: (id: string) => new AppError('POOL_NOT_FOUND', 404, `No sender pool with id ${id} exists for this tenant.`, { poolId: id }),
+  poolNameTaken: (name: string) => new AppError('POOL_NAME_TAKEN', 409, `This tenant already has a sender pool named "${name}".`, { name }),
+  poolEmpty: (id: string) => new AppError('POOL_EMPTY', 409, `Sender pool ${id} has no accounts; add at least one before sending through it.`, { poolId: id }),
+  poolInUse: (id: string) =>
+    new AppError('POOL_IN_USE', 409, `Sender pool ${id} is used by campaigns; cancel or finish them, or keep the pool.`, { poolId: id }),
+  poolTemplateMissing: (accounts: readonly string[], template: string) =>
+    new AppError(
+      'POOL_TEMPLATE_MISSING',
+      409,
+      `The pool's account(s) ${someNames(accounts)} have no approved template matching "${template}"; sync or create it there, or map each account's template on the pool.`,
+      { template, ...namesDetail('accounts', accounts) },
+    ),
+  campaignSender: () =>
+    new AppError('CAMPAIGN_SENDER_INVALID', 400, 'A campaign is sent either by one account ("accountId") or by a sender pool ("poolId"): give exactly one.'),
+  portfolioNotFound: (id: string) =>
+    new AppError('PORTFOLIO_NOT_FOUND', 404, `No business portfolio with id ${id} exists for this tenant.`, { portfolioId: id }),
+  portfolioNameTaken: (name: string) => new AppError('PORTFOLIO_NAME_TAKEN', 409, `This tenant already has a business portfolio named "${name}".`, { name }),
   templateSyncUnsupported: (provider: string, hint: string) =>
     new AppError('TEMPLATE_SYNC_UNSUPPORTED', 409, `Template sync is not available for ${provider}: it has no template listing API the engine can read; ${hint}.`, {
       provider,

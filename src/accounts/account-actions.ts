@@ -22,7 +22,7 @@ import type { Logger } from '../logger.js';
 import { OUTCOME_CODES } from '../providers/outcome.js';
 import type { SendOutcome } from '../providers/types.js';
 import type { SendQueues } from '../queue/queues.js';
-import { holdForAccountLimit, releaseFromAccountLimit } from '../recipients/index.js';
+import { holdForAccountLimit, releaseFromAccountLimit, releasePoolWork } from '../recipients/index.js';
 
 /** status_code of an account letting one message through to see whether its limit cleared. */
 export const PROBING = ENGINE_CODES.PROBING;
@@ -93,6 +93,9 @@ export async function stopAccount(
       // after that stop, and must wait with the rest, not go out beside the probe.
       await holdForAccountLimit(client, accountId, outcome.code);
     }
+    // Sender pools: its waiting share goes to the pool's other accounts now (stragglers put back
+    // later are handed over by the feeder's next round).
+    await releasePoolWork(client, accountId);
     await client.query('COMMIT');
     if (stopped) log.error({ accountId, code: outcome.code, status, nextProbeAt: rows[0]?.next_probe_at }, 'provider account stopped');
   } catch (error) {

@@ -13,6 +13,7 @@ import { AppError, errors } from '../errors.js';
 import { recordCampaignAction } from '../events/hooks.js';
 import type { Logger } from '../logger.js';
 import type { SendOutcome } from '../providers/types.js';
+import { memberTemplates, membersLackingTemplate } from '../pools/pool-templates.js';
 
 export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel' | 'resend-unknown';
 
@@ -44,8 +45,8 @@ export async function applyCampaignAction(
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');
-    const current = await client.query<{ status: CampaignStatus; template_status: string | null; template_name: string | null; account_status: string }>(
-      `SELECT c.status, t.status AS template_status, t.name AS template_name, a.status AS account_status
+    const current = await client.query<{ status: CampaignStatus; template_status: string | null; template_name: string | null; account_status: string; pool_id: string | null }>(
+      `SELECT c.status, t.status AS template_status, t.name AS template_name, a.status AS account_status, c.pool_id
          FROM campaigns c LEFT JOIN templates t ON t.id = c.template_id JOIN provider_accounts a ON a.id = c.account_id
         WHERE c.id = $1 AND c.tenant_id = $2 FOR UPDATE OF c`,
       [campaignId, tenantId],
@@ -58,6 +59,13 @@ export async function applyCampaignAction(
     if (action === 'start' || action === 'resume') {
       // A text campaign has no template to approve.
       if (row.template_status !== null && row.template_status !== 'approved') throw errors.templateNotApproved(row.template_name ?? '', row.template_status);
+      if (row.pool_id) {
+        // Every account of the pool must be able to send the template, under its own id or name.
+        const members = await memberTemplates(async (sql, params) => (await client.query(sql, params)).rows, campaignId);
+        if (members.length === 0) throw errors.poolEmpty(row.pool_id);
+        const lacking = row.template_name === null ? [] : membersLackingTemplate(members);
+        if (lacking.length > 0) throw errors.poolTemplateMissing(lacking, row.template_name ?? '');
+      }
     }
     if (action === 'start') {
       const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND status = 'pending'`, [campaignId]);

@@ -71,3 +71,53 @@ export async function campaignProgress(db: Db, redis: Redis, prefix: string, cam
   }
   return progress;
 }
+
+/** One account's part of a campaign: its state, and its recipients by status (a pool campaign has one per member). */
+export type AccountShare = {
+  accountId: string;
+  name: string;
+  provider: string;
+  /** The account's state now: active, limited or paused, with the code that stopped it. */
+  status: string;
+  statusCode: string | null;
+  ratePerSecond: number;
+  counts: Partial<Record<RecipientStatus, number>>;
+  /** Recipients handed to this account so far. */
+  assigned: number;
+  /** Its part of every recipient handed out so far, 0-1. */
+  share: number;
+};
+
+/**
+ * The campaign by sending account: every account that sends it (the pool's members, or the one
+ * account) with its recipients per status. Recipients not handed out yet belong to none.
+ */
+export async function accountShares(db: Db, campaignId: string): Promise<AccountShare[]> {
+  const { rows } = await db.pool.query<{ id: string; name: string; provider: string; status: string; status_code: string | null; rate_per_second: number; counts: Record<string, number> | null }>(
+    `WITH senders AS (
+       SELECT a.* FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id WHERE c.id = $1
+       UNION
+       SELECT a.* FROM campaigns c JOIN sender_pool_members m ON m.pool_id = c.pool_id JOIN provider_accounts a ON a.id = m.account_id WHERE c.id = $1),
+     per AS (
+       SELECT r.account_id, jsonb_object_agg(r.status, r.n) AS counts
+         FROM (SELECT account_id, status, count(*)::int AS n FROM recipients WHERE campaign_id = $1 AND account_id IS NOT NULL GROUP BY account_id, status) r
+        GROUP BY r.account_id)
+     SELECT s.id, s.name, s.provider::text, s.status::text, s.status_code, s.rate_per_second, per.counts
+       FROM senders s LEFT JOIN per ON per.account_id = s.id
+      ORDER BY s.name, s.id`,
+    [campaignId],
+  );
+  const assigned = rows.map((r) => Object.values(r.counts ?? {}).reduce((a, b) => a + b, 0));
+  const all = assigned.reduce((a, b) => a + b, 0);
+  return rows.map((r, i) => ({
+    accountId: r.id,
+    name: r.name,
+    provider: r.provider,
+    status: r.status,
+    statusCode: r.status_code,
+    ratePerSecond: r.rate_per_second,
+    counts: (r.counts ?? {}) as Partial<Record<RecipientStatus, number>>,
+    assigned: assigned[i] ?? 0,
+    share: all > 0 ? Math.round(((assigned[i] ?? 0) / all) * 1000) / 1000 : 0,
+  }));
+}

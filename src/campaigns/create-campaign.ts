@@ -22,7 +22,10 @@ import { adapterFor } from '../providers/registry.js';
 
 export type CreateCampaignInput = {
   name: string;
-  accountId: string;
+  /** The one account that sends it; or `poolId`. */
+  accountId?: string | undefined;
+  /** The sender pool whose accounts share the sending (src/pools/); or `accountId`. */
+  poolId?: string | undefined;
   /** The approved template; absent for a `text` campaign. */
   templateId?: string | undefined;
   /** `text`: free text (Adereso's proactive conversation) instead of a template. */
@@ -84,16 +87,17 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
   // The template is looked up first: another tenant's ids answer TEMPLATE_NOT_FOUND, as before.
   const template = input.templateId ? await db.prisma.template.findFirst({ where: { id: input.templateId, tenantId } }) : null;
   if (input.templateId && !template) throw errors.templateNotFound(input.templateId);
-  if (template && template.accountId !== input.accountId) throw errors.templateAccountMismatch(template.name);
-  const account = await db.prisma.providerAccount.findFirst({ where: { id: input.accountId, tenantId } });
-  if (!account) throw errors.accountNotFound(input.accountId);
+  const sender = await campaignSender(db, tenantId, input, template?.accountId ?? null);
+  if (template && template.accountId !== sender.accountId) throw errors.templateAccountMismatch(template.name);
+  const account = await db.prisma.providerAccount.findFirst({ where: { id: sender.accountId, tenantId } });
+  if (!account) throw errors.accountNotFound(sender.accountId);
   let templateId: string | null = null;
   if ((input.kind ?? 'template') === 'text') {
     if (!input.text) throw errors.validation(['text: a text campaign needs its text']);
     if (input.templateId) throw errors.validation(['templateId: a text campaign sends its own text, not a template']);
     const { problem } = countPlaceholders(input.text);
     if (problem) throw errors.validation([`text: ${problem}`]);
-    if (!adapterFor(account.provider)?.text) throw errors.textCampaignUnsupported(account.provider);
+    for (const provider of sender.providers) if (!adapterFor(provider)?.text) throw errors.textCampaignUnsupported(provider);
   } else {
     if (!template) throw errors.validation(['templateId: required for a template campaign']);
     if (input.start && template.status !== 'approved') throw errors.templateNotApproved(template.name, template.status);
@@ -107,7 +111,8 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
     campaign = await db.prisma.campaign.create({
       data: {
         tenantId,
-        accountId: input.accountId,
+        accountId: sender.accountId,
+        poolId: sender.poolId,
         templateId,
         kind: input.kind ?? 'template',
         text: input.kind === 'text' ? (input.text ?? null) : null,
@@ -141,6 +146,36 @@ async function createUnlocked(db: Db, tenantId: string, input: CreateCampaignInp
     await db.prisma.campaign.delete({ where: { id: campaign.id } }).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Who sends the campaign: one account, or a pool. A pool campaign's `accountId` is the pool
+ * account the template belongs to (or, with none, its first account by name); each other member
+ * sends its own copy of the template (src/pools/pool-templates.ts).
+ */
+async function campaignSender(
+  db: Db,
+  tenantId: string,
+  input: CreateCampaignInput,
+  templateAccountId: string | null,
+): Promise<{ accountId: string; poolId: string | null; providers: string[] }> {
+  if ((input.accountId === undefined) === (input.poolId === undefined)) throw errors.campaignSender();
+  if (input.accountId !== undefined) {
+    const account = await db.prisma.providerAccount.findFirst({ where: { id: input.accountId, tenantId }, select: { provider: true } });
+    if (!account) throw errors.accountNotFound(input.accountId);
+    return { accountId: input.accountId, poolId: null, providers: [account.provider] };
+  }
+  const poolId = input.poolId as string;
+  const pool = await db.prisma.senderPool.findFirst({
+    where: { id: poolId, tenantId },
+    include: { members: { include: { account: { select: { name: true, provider: true } } } } },
+  });
+  if (!pool) throw errors.poolNotFound(poolId);
+  if (pool.members.length === 0) throw errors.poolEmpty(poolId);
+  const members = [...pool.members].sort((a, b) => a.account.name.localeCompare(b.account.name) || a.accountId.localeCompare(b.accountId));
+  const primary = members.find((m) => m.accountId === templateAccountId) ?? members[0];
+  if (!primary) throw errors.poolEmpty(poolId);
+  return { accountId: primary.accountId, poolId, providers: [...new Set(members.map((m) => m.account.provider))] };
 }
 
 async function replay(db: Db, tenantId: string, existing: Campaign, input: CreateCampaignInput, hash: string, key: string): Promise<CreateCampaignResult> {

@@ -209,13 +209,14 @@ export class DailyBudget {
   }
 
   /**
-   * The phones the account's campaigns reached in the last `windowMs`, by Postgres's record, each
+   * The phones the accounts' campaigns (one account, or a portfolio's) reached in the last `windowMs`, by Postgres's record, each
    * with its latest time: `sent_at` of anything the provider took, and `claimed_at` of recipients
    * still `sending` or `unknown` (they may have gone out). The window is measured on Postgres's
    * clock, which is assumed close to Redis's. Campaigns finished well before the window are
    * skipped without reading their recipients.
    */
-  static async loadFromPostgres(pool: pg.Pool, accountId: string, windowMs: number = DAY_MS): Promise<BudgetEntry[]> {
+  static async loadFromPostgres(pool: pg.Pool, accountIds: string | readonly string[], windowMs: number = DAY_MS): Promise<BudgetEntry[]> {
+    const ids = typeof accountIds === 'string' ? [accountIds] : [...accountIds];
     const { rows } = await pool.query<{ phone: string; at: Date }>(
       `SELECT phone, max(at) AS at
          FROM (SELECT r.phone,
@@ -223,13 +224,14 @@ export class DailyBudget {
                            WHEN r.status IN ('sending', 'unknown') THEN r.claimed_at END AS at
                  FROM campaigns c
                  JOIN recipients r ON r.campaign_id = c.id
-                WHERE c.account_id = $1
+                -- A pool campaign's recipients record the account that sent them.
+                WHERE (c.account_id = ANY($1::uuid[]) OR c.pool_id IS NOT NULL) AND coalesce(r.account_id, c.account_id) = ANY($1::uuid[])
                   -- A send in flight when the campaign finished lands a little after finished_at.
                   AND (c.finished_at IS NULL OR c.finished_at > now() - make_interval(secs => $2::double precision / 1000) - interval '1 hour')
                   AND (r.sent_at IS NOT NULL OR r.status IN ('sending', 'unknown'))) AS reached
         WHERE at > now() - make_interval(secs => $2::double precision / 1000)
         GROUP BY phone`,
-      [accountId, windowMs],
+      [ids, windowMs],
     );
     return rows.map((row) => ({ phone: row.phone, at: row.at }));
   }

@@ -12,12 +12,13 @@
  */
 import type pg from 'pg';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
-import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable } from '../recipients/index.js';
+import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type FeedTarget } from '../recipients/index.js';
 import { queryWithEvents, recordCompleted } from '../events/hooks.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { recordFeederRound } from '../observability/record.js';
 import type { Logger } from '../logger.js';
 import { freeRoom, priorityTiers, queueWindowSize, sendWindowOf, shareOf, stepAsked, splitByBudget, splitByWindow } from './feed-decisions.js';
+import { PoolShare } from './pool-share.js';
 import type { SendQueues } from './queues.js';
 import { SendJobAdder } from './send-jobs.js';
 
@@ -25,7 +26,14 @@ const DAY_MS = 86_400_000;
 
 type RunningCampaign = {
   id: string;
+  /** The account fed: the campaign's own, or one of its pool's (a pool campaign appears once per active member). */
   account_id: string;
+  pool_id: string | null;
+  sticky: boolean;
+  weight: number;
+  max_weight: number;
+  /** Set when the account's portfolio has a messaging limit: that limit, shared by its accounts, replaces the account's own. */
+  portfolio_id: string | null;
   priority: number;
   rate_per_second: number;
   /** PROBING while the account lets one message through to test a cleared limit. */
@@ -50,7 +58,10 @@ export class Feeder {
   ) {
     this.budget = new DailyBudget(queues.connection, queues.prefix);
     this.jobs = new SendJobAdder(pool, queues);
+    this.poolShare = new PoolShare(pool, queues.connection, queues.prefix, options.windowSeconds);
   }
+
+  private readonly poolShare: PoolShare;
 
   async feedOnce(): Promise<FeedReport> {
     // Limited accounts: start the probes that are due, and confirm the ones that got through.
@@ -61,10 +72,22 @@ export class Feeder {
     const expired = await expireOverdue(this.pool);
     if (expired > 0) this.logger.info({ expired }, 'recipients expired (validity period over)');
 
+    // Sender pools: waiting work of stopped accounts goes back to the pool's other accounts.
+    await this.poolShare.releaseStopped(this.logger);
+
     const { rows } = await this.pool.query<RunningCampaign>(
-      `SELECT c.id, c.account_id, c.priority, a.rate_per_second, a.status_code AS account_status_code, a.messaging_limit, c.window_start, c.window_end
-         FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
+      `SELECT c.id, a.id AS account_id, c.pool_id, coalesce(p.sticky, false) AS sticky, coalesce(m.weight, 1) AS weight,
+              coalesce((SELECT max(weight) FROM sender_pool_members mm WHERE mm.pool_id = c.pool_id), 1) AS max_weight,
+              c.priority, a.rate_per_second, a.status_code AS account_status_code,
+              coalesce(pf.messaging_limit, a.messaging_limit) AS messaging_limit, CASE WHEN pf.messaging_limit IS NOT NULL THEN pf.id END AS portfolio_id,
+              c.window_start, c.window_end
+         FROM campaigns c
+         LEFT JOIN sender_pools p ON p.id = c.pool_id
+         LEFT JOIN sender_pool_members m ON m.pool_id = c.pool_id
+         JOIN provider_accounts a ON a.id = coalesce(m.account_id, c.account_id)
+         LEFT JOIN business_portfolios pf ON pf.id = a.portfolio_id
         WHERE c.status = 'running' AND a.status = 'active' AND (c.start_at IS NULL OR c.start_at <= now())
+          AND (c.pool_id IS NULL OR m.weight > 0)
         ORDER BY c.priority DESC, c.started_at ASC`,
     );
     const byAccount = new Map<string, RunningCampaign[]>();
@@ -104,8 +127,11 @@ export class Feeder {
         const stillHasWork: RunningCampaign[] = [];
         for (const campaign of remaining) {
           if (free <= 0) break;
-          // Small steps, so the first jobs reach Redis (and workers) at once.
-          const asked = stepAsked(share, free);
+          // Small steps, so the first jobs reach Redis (and workers) at once; a pool campaign takes
+          // only this account's share of it (src/queue/pool-share.ts).
+          const room = campaign.pool_id ? await this.poolShare.room({ campaignId: campaign.id, accountId, ratePerSecond: rate, weight: campaign.weight, maxWeight: campaign.max_weight }) : Infinity;
+          const asked = Math.min(stepAsked(share, free), room);
+          if (asked <= 0) continue;
           const { ids, examined } = await this.pick(campaign, asked);
           if (probing && ids[0]) await this.queues.connection.set(probeKey(this.queues.prefix, accountId), ids[0], 'EX', 86_400);
           await this.jobs.add(accountId, ids.map((id) => ({ recipientId: id, campaignId: campaign.id })));
@@ -129,33 +155,43 @@ export class Feeder {
    * sending window, or past the account's rolling 24 h budget, are deferred until the window
    * opens or budget frees up, with the reason.
    */
-  private async pick(campaign: RunningCampaign, asked: number): Promise<{ ids: string[]; examined: number }> {
+  private async pick(campaign: RunningCampaign, wanted: number): Promise<{ ids: string[]; examined: number }> {
     const window = sendWindowOf(campaign.window_start, campaign.window_end);
+    const target: FeedTarget = { accountId: campaign.account_id, poolId: campaign.pool_id, sticky: campaign.sticky };
     if (!window && campaign.messaging_limit === null) {
-      const ids = await markQueued(this.pool, campaign.id, asked);
+      const ids = await markQueued(this.pool, campaign.id, wanted, target);
       return { ids, examined: ids.length };
     }
-    const candidates = await peekFeedable(this.pool, campaign.id, asked);
+    const budgetOwner = campaign.portfolio_id ? portfolioBudgetId(campaign.portfolio_id) : campaign.account_id;
+    let asked = wanted;
+    if (campaign.pool_id && campaign.messaging_limit !== null) {
+      // A pool campaign takes no more than the account's limit has left: the rest is for the other accounts.
+      await this.ensureBudgetLoaded(budgetOwner, campaign.portfolio_id);
+      asked = Math.min(asked, (await this.budget.usage(budgetOwner, campaign.messaging_limit)).remaining);
+      if (asked <= 0) return { ids: [], examined: 0 };
+    }
+    const candidates = await peekFeedable(this.pool, campaign.id, asked, target);
     if (candidates.length === 0) return { ids: [], examined: 0 };
     const now = new Date();
     const { open, deferred } = splitByWindow(candidates, window, now);
     let allowed = open;
     let added = new Set<string>();
     if (campaign.messaging_limit !== null && open.length > 0) {
-      await this.ensureBudgetLoaded(campaign.account_id);
-      const reservation = await this.budget.reserve(campaign.account_id, open.map((c) => c.phone), campaign.messaging_limit);
+      await this.ensureBudgetLoaded(budgetOwner, campaign.portfolio_id);
+      const reservation = await this.budget.reserve(budgetOwner, open.map((c) => c.phone), campaign.messaging_limit);
       added = new Set(reservation.added);
       const split = splitByBudget(open, new Set(reservation.granted), reservation.nextFreeAt, now);
       allowed = split.allowed;
-      deferred.push(...split.deferred);
+      // A pool campaign's refused recipients stay unassigned, for the pool's other accounts.
+      if (!campaign.pool_id) deferred.push(...split.deferred);
     }
-    const ids = await markQueuedIds(this.pool, allowed.map((c) => c.id));
+    const ids = await markQueuedIds(this.pool, allowed.map((c) => c.id), target);
     if (deferred.length > 0) await deferRecipients(this.pool, deferred);
     if (campaign.messaging_limit !== null && ids.length < allowed.length) {
       // Paused or cancelled between the look and the mark: give their budget back.
       const queued = new Set(ids);
       // Only slots this reservation took: a phone counted by an earlier real send stays counted.
-      await this.budget.release(campaign.account_id, allowed.filter((c) => !queued.has(c.id) && added.has(c.phone)).map((c) => c.phone));
+      await this.budget.release(budgetOwner, allowed.filter((c) => !queued.has(c.id) && added.has(c.phone)).map((c) => c.phone));
     }
     return { ids, examined: candidates.length };
   }
@@ -165,13 +201,17 @@ export class Feeder {
    * account at zero and let it exceed its tier. The first use in a Redis rebuilds the account's
    * budget from what Postgres says it sent in the last 24 h.
    */
-  private async ensureBudgetLoaded(accountId: string): Promise<void> {
-    const marker = `${this.queues.prefix}:engine:budget-loaded:${accountId}`;
+  private async ensureBudgetLoaded(budgetOwner: string, portfolioId: string | null): Promise<void> {
+    const marker = `${this.queues.prefix}:engine:budget-loaded:${budgetOwner}`;
     if ((await this.queues.connection.set(marker, '1', 'NX')) !== 'OK') return;
     try {
-      const entries = await DailyBudget.loadFromPostgres(this.pool, accountId, DAY_MS);
-      await this.budget.rebuild(accountId, entries);
-      this.logger.info({ accountId, phones: entries.length }, 'messaging-limit budget rebuilt from Postgres');
+      // A portfolio's budget counts what every one of its accounts sent.
+      const accountIds = portfolioId
+        ? (await this.pool.query<{ id: string }>(`SELECT id FROM provider_accounts WHERE portfolio_id = $1`, [portfolioId])).rows.map((r) => r.id)
+        : [budgetOwner];
+      const entries = await DailyBudget.loadFromPostgres(this.pool, accountIds, DAY_MS);
+      await this.budget.rebuild(budgetOwner, entries);
+      this.logger.info({ budgetOwner, phones: entries.length }, 'messaging-limit budget rebuilt from Postgres');
     } catch (error) {
       await this.queues.connection.del(marker);
       throw error;
@@ -192,4 +232,9 @@ export class Feeder {
     for (const { id } of rows) this.logger.info({ campaignId: id }, 'campaign completed');
     return rows.map((r) => r.id);
   }
+}
+
+/** The budget key of a portfolio's shared messaging limit (DailyBudget keys it like an account). */
+export function portfolioBudgetId(portfolioId: string): string {
+  return `portfolio-${portfolioId}`;
 }

@@ -11,7 +11,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
-export type SendJobData = { recipientId: string; campaignId: string };
+/** accountId: the queue's account (a pool campaign's recipients are claimed only from the account they were handed to). */
+export type SendJobData = { recipientId: string; campaignId: string; accountId?: string };
 
 /** BullMQ refuses integer-looking custom ids, so recipient ids get a letter in front. */
 export function sendJobId(recipientId: string): string {

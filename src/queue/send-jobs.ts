@@ -29,7 +29,7 @@ export class SendJobAdder {
     for (let i = 0; i < recipients.length; i += ADD_CHUNK) {
       const chunk = recipients.slice(i, i + ADD_CHUNK);
       const taken = await this.taken(accountId, chunk.map((r) => r.recipientId));
-      await this.queues.forAccount(accountId).addBulk(sendJobs(chunk));
+      await this.queues.forAccount(accountId).addBulk(sendJobs(chunk.map((r) => ({ ...r, accountId }))));
       for (const r of chunk) if (taken.has(r.recipientId)) this.watched.set(r.recipientId, { accountId, campaignId: r.campaignId, since: Date.now() });
     }
   }
@@ -49,7 +49,7 @@ export class SendJobAdder {
       const taken = await this.taken(accountId, list.map((r) => r.recipientId));
       const missing = list.filter((r) => !taken.has(r.recipientId));
       if (missing.length === 0) continue;
-      await this.queues.forAccount(accountId).addBulk(sendJobs(missing));
+      await this.queues.forAccount(accountId).addBulk(sendJobs(missing.map((r) => ({ ...r, accountId }))));
       for (const r of missing) this.watched.delete(r.recipientId);
       added += missing.length;
     }

@@ -72,7 +72,7 @@ export class Sweeper {
     let after = '0';
     for (;;) {
       const { rows } = await this.pool.query<{ id: string; campaign_id: string; account_id: string }>(
-        `SELECT r.id::text, r.campaign_id, c.account_id
+        `SELECT r.id::text, r.campaign_id, coalesce(r.account_id, c.account_id) AS account_id
            FROM campaigns c JOIN recipients r ON r.campaign_id = c.id AND r.status = 'queued'
           WHERE c.status = 'running' AND r.id > $1::bigint
             AND r.queued_at < now() - make_interval(secs => $2::double precision / 1000)
@@ -88,7 +88,7 @@ export class Sweeper {
       const byAccount = new Map<string, typeof missing>();
       for (const row of missing) byAccount.set(row.account_id, [...(byAccount.get(row.account_id) ?? []), row]);
       for (const [accountId, list] of byAccount) {
-        await this.queues.forAccount(accountId).addBulk(sendJobs(list.map((r) => ({ recipientId: r.id, campaignId: r.campaign_id }))));
+        await this.queues.forAccount(accountId).addBulk(sendJobs(list.map((r) => ({ recipientId: r.id, campaignId: r.campaign_id, accountId }))));
       }
       requeued += missing.length;
       if (rows.length < PAGE) break;

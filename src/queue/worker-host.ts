@@ -119,7 +119,11 @@ export class WorkerHost {
   private async refreshAccounts(): Promise<void> {
     const { rows } = await this.db.pool.query<{ id: string; rate_per_second: number }>(
       `SELECT DISTINCT a.id, a.rate_per_second FROM provider_accounts a
-         JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')`,
+         JOIN campaigns c ON c.account_id = a.id AND c.status IN ('running', 'paused')
+       UNION
+       SELECT DISTINCT a.id, a.rate_per_second FROM provider_accounts a
+         JOIN sender_pool_members m ON m.account_id = a.id
+         JOIN campaigns c ON c.pool_id = m.pool_id AND c.status IN ('running', 'paused')`,
     );
     const wanted = new Set(rows.map((r) => r.id));
     // The rate may change (PATCH /v1/accounts/:id), and the latency moves: follow both.
@@ -149,7 +153,7 @@ export class WorkerHost {
       async (job: Job<SendJobData>, token?: string) => {
         const started = performance.now();
         const timing = { onWire: false, rateWaitMs: 0 };
-        const decision = await this.pipeline.handle(job.data, timing);
+        const decision = await this.pipeline.handle({ ...job.data, accountId: job.data.accountId ?? accountId }, timing);
         // Only sends that went out say how long a send holds its place; the rate wait is pacing.
         if (timing.onWire) this.inFlight.observe(accountId, performance.now() - started - timing.rateWaitMs);
         await enactDecision(decision, job, token, (ms) => worker.rateLimit(ms));

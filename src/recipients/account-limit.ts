@@ -7,6 +7,7 @@ import { moves, type Queryable } from './transitions.js';
 
 const HOLD_FROM = moves('account limit: hold', 'deferred', ['pending', 'queued']);
 const RELEASE_FROM = moves('account limit: release', 'pending', ['deferred']);
+const POOL_FAILOVER_FROM = moves('pool failover', 'pending', ['queued', 'deferred']);
 
 /**
  * The account's open recipients (pending, queued) become deferred with `code`, while the account
@@ -19,6 +20,8 @@ export async function holdForAccountLimit(db: Queryable, accountId: string, code
        UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
          FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
         WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN (${HOLD_FROM})
+          -- A pool campaign does not wait for one account: releasePoolWork hands its recipients to the others.
+          AND c.pool_id IS NULL
        RETURNING r.id, r.tenant_id, r.campaign_id),
      hist AS (${historyOfUpdate('deferred', 'engine', { errorCode: '$2', detail: "'The account is stopped by a provider limit; waiting for it to clear.'" })})
      SELECT count(*) AS n FROM upd`,
@@ -39,6 +42,31 @@ export async function releaseFromAccountLimit(db: Queryable, accountId: string, 
      hist AS (${historyOfUpdate('pending', 'engine', { detail: "'The account limit cleared; back in line to send.'" })})
      SELECT count(*) AS n FROM upd`,
     [accountId, limitCodes],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Failover: the waiting recipients (pending, queued, deferred until the account clears) that pool
+ * campaigns handed to a stopped account go back to the pool, unassigned, for its other accounts.
+ * Never a recipient in flight (`sending`) and never a pinned one (its send there ended `unknown`:
+ * it may have gone out, so no other account may send it). Their jobs left in the stopped
+ * account's queue claim nothing (src/recipients/claim-for-sending.ts). Returns how many moved.
+ */
+export async function releasePoolWork(db: Queryable, accountId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients r SET status = 'pending', account_id = NULL, queued_at = NULL, not_before = NULL,
+              error_code = CASE WHEN r.status = 'deferred' THEN NULL ELSE r.error_code END, updated_at = now()
+         FROM campaigns c
+        WHERE c.pool_id IN (SELECT pool_id FROM sender_pool_members WHERE account_id = $1) AND c.status IN ('running', 'paused')
+          AND r.campaign_id = c.id AND r.account_id = $1 AND NOT r.account_pinned
+          AND (r.status IN ('pending', ${POOL_FAILOVER_FROM}) AND (r.status <> 'deferred' OR r.not_before IS NULL OR r.not_before <= now()))
+          AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = $1 AND a.status <> 'active')
+       RETURNING r.id, r.tenant_id, r.campaign_id),
+     hist AS (${historyOfUpdate('pending', 'engine', { detail: "'Its account stopped; back to the pool for its other accounts.'" })})
+     SELECT count(*) AS n FROM upd`,
+    [accountId],
   );
   return Number(rows[0]?.n ?? 0);
 }

@@ -15,6 +15,8 @@ const CANCELLED_FROM = moves('claim: campaign cancelled', 'cancelled', ['queued'
 export type ClaimedRecipient = {
   id: string;
   campaignId: string;
+  /** The account it is sent from (the campaign's, or the pool account it was handed to). */
+  accountId: string;
   phone: string;
   variables: string[];
   attempts: number;
@@ -24,21 +26,32 @@ export type ClaimedRecipient = {
 
 export type ClaimResult = { claimed: ClaimedRecipient } | { claimed: null; status: RecipientStatus | null };
 
-/** Claims recipients for sending in one statement, only while their campaign runs on an active account. */
-export async function claimForSending(db: Queryable, ids: readonly string[]): Promise<Map<string, ClaimResult>> {
-  const claimed = await db.query<{ id: string; campaign_id: string; phone: string; variables: string[]; attempts: number; claimed_at: Date }>(
-    `UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now()
-       FROM campaigns c
-      WHERE r.id = ANY($1::bigint[]) AND r.status IN (${CLAIM_FROM}) AND c.id = r.campaign_id AND c.status = 'running'
+/** A job to claim: its recipient, and the account whose queue it came from (absent on jobs written before pools). */
+export type ClaimJob = { id: string; accountId?: string | undefined };
+
+/**
+ * Claims recipients for sending in one statement, only while their campaign runs on an active
+ * account, and only from the queue of the account the recipient is assigned to: a job left in
+ * another account's queue after a pool moved its recipient claims nothing.
+ */
+export async function claimForSending(db: Queryable, jobs: readonly ClaimJob[]): Promise<Map<string, ClaimResult>> {
+  const ids = jobs.map((j) => j.id);
+  const claimed = await db.query<{ id: string; campaign_id: string; account_id: string; phone: string; variables: string[]; attempts: number; claimed_at: Date }>(
+    `UPDATE recipients r SET status = 'sending', attempts = r.attempts + 1, claimed_at = now(), updated_at = now(), account_id = coalesce(r.account_id, c.account_id)
+       FROM campaigns c, unnest($1::bigint[], $2::uuid[]) AS j(id, account_id)
+      WHERE r.id = j.id AND r.status IN (${CLAIM_FROM}) AND c.id = r.campaign_id AND c.status = 'running'
+        AND (j.account_id IS NULL OR coalesce(r.account_id, c.account_id) = j.account_id)
         -- A stopped account sends nothing more, even for jobs that were already waiting for a slot.
-        AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = c.account_id AND a.status = 'active')
+        AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = coalesce(r.account_id, c.account_id) AND a.status = 'active')
         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = r.tenant_id AND s.phone = r.phone)
-     RETURNING r.id::text, r.campaign_id, r.phone, r.variables, r.attempts, r.claimed_at`,
-    [ids],
+     RETURNING r.id::text, r.campaign_id, r.account_id, r.phone, r.variables, r.attempts, r.claimed_at`,
+    [ids, jobs.map((j) => j.accountId ?? null)],
   );
   const results = new Map<string, ClaimResult>();
   for (const row of claimed.rows) {
-    results.set(row.id, { claimed: { id: row.id, campaignId: row.campaign_id, phone: row.phone, variables: row.variables, attempts: row.attempts, claimedAt: row.claimed_at } });
+    results.set(row.id, {
+      claimed: { id: row.id, campaignId: row.campaign_id, accountId: row.account_id, phone: row.phone, variables: row.variables, attempts: row.attempts, claimedAt: row.claimed_at },
+    });
   }
   // Rare: a redelivered job, a paused or cancelled campaign. Say why, so a recipient found
   // mid-send can be called unknown.
@@ -70,8 +83,17 @@ export async function claimForSending(db: Queryable, ids: readonly string[]): Pr
         WHERE r.id = ANY($1::bigint[]) AND r.status IN (${CANCELLED_FROM}) AND c.id = r.campaign_id AND c.status = 'cancelled'`,
       [missed, ENGINE_CODES.CAMPAIGN_CANCELLED],
     );
-    const { rows } = await db.query<{ id: string; status: RecipientStatus }>(`SELECT id::text, status FROM recipients WHERE id = ANY($1::bigint[])`, [missed]);
-    for (const row of rows) results.set(row.id, { claimed: null, status: row.status });
+    const { rows } = await db.query<{ id: string; status: RecipientStatus; account_id: string | null }>(
+      `SELECT id::text, status, account_id FROM recipients WHERE id = ANY($1::bigint[])`,
+      [missed],
+    );
+    const jobAccount = new Map(jobs.map((j) => [j.id, j.accountId]));
+    for (const row of rows) {
+      const from = jobAccount.get(row.id);
+      // Handed to another account of its pool: this job is a leftover, whatever the recipient's status there.
+      const moved = from !== undefined && row.account_id !== null && row.account_id !== from;
+      results.set(row.id, { claimed: null, status: moved ? null : row.status });
+    }
     for (const id of missed) if (!results.has(id)) results.set(id, { claimed: null, status: null });
   }
   return results;

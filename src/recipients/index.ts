@@ -4,11 +4,11 @@
  */
 export { ALL_STATUSES, canTransition, recipientStatusGuardSql, TRANSITIONS, transitionPairs, type Queryable, type RecipientStatus } from './transitions.js';
 export { FINAL_STATUSES, OPEN_STATUSES } from './recipient-statuses.js';
-export { markQueued, markQueuedIds, peekFeedable, type FeedCandidate } from './feed-recipients.js';
+export { markQueued, markQueuedIds, peekFeedable, type FeedCandidate, type FeedTarget } from './feed-recipients.js';
 export { deferRecipients, type DeferredWrite } from './defer-recipients.js';
-export { holdForAccountLimit, releaseFromAccountLimit } from './account-limit.js';
+export { holdForAccountLimit, releaseFromAccountLimit, releasePoolWork } from './account-limit.js';
 export { expireOverdue } from './expire-overdue.js';
-export { claimForSending, type ClaimedRecipient, type ClaimResult } from './claim-for-sending.js';
+export { claimForSending, type ClaimedRecipient, type ClaimJob, type ClaimResult } from './claim-for-sending.js';
 export { writeSendResults, type SendResultWrite } from './write-send-results.js';
 export { expireStaleSending, markInterrupted } from './mark-unknown.js';
 export { cancelOpenRecipients, requeueUnknown, unqueueCampaign } from './campaign-moves.js';

@@ -9,7 +9,7 @@ const UNKNOWN_FROM = moves('send interrupted', 'unknown', ['sending']);
 export async function markInterrupted(db: Queryable, ids: readonly string[]): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
     `WITH upd AS (
-       UPDATE recipients SET status = 'unknown', error_code = $2, provider_error_text = $3, updated_at = now()
+       UPDATE recipients SET status = 'unknown', account_pinned = true, error_code = $2, provider_error_text = $3, updated_at = now()
         WHERE id = ANY($1::bigint[]) AND status IN (${UNKNOWN_FROM})
        RETURNING id, tenant_id, campaign_id),
      hist AS (${historyOfUpdate('unknown', 'engine', { errorCode: '$2', detail: '$3' })})
@@ -23,7 +23,7 @@ export async function markInterrupted(db: Queryable, ids: readonly string[]): Pr
 export async function expireStaleSending(db: Queryable, campaignIds: readonly string[], leaseMs: number): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
     `WITH upd AS (
-       UPDATE recipients SET status = 'unknown', error_code = $3, provider_error_text = $4, updated_at = now()
+       UPDATE recipients SET status = 'unknown', account_pinned = true, error_code = $3, provider_error_text = $4, updated_at = now()
         WHERE campaign_id = ANY($1::uuid[]) AND status IN (${UNKNOWN_FROM}) AND claimed_at < now() - make_interval(secs => $2::double precision / 1000)
        RETURNING id, tenant_id, campaign_id),
      hist AS (${historyOfUpdate('unknown', 'engine', { errorCode: '$3', detail: "'The worker stopped mid-send (lease expired).'" })})

@@ -45,6 +45,8 @@ export async function writeSendResults(db: Queryable, results: readonly SendResu
         failed_at = CASE WHEN v.status = 'failed' THEN now() ELSE r.failed_at END,
         queued_at = CASE WHEN v.status = 'queued' THEN now() ELSE r.queued_at END,
         not_before = CASE WHEN v.status = 'deferred' THEN v.not_before ELSE r.not_before END,
+        -- In doubt on this account: no other account of a pool may ever send it.
+        account_pinned = r.account_pinned OR v.status = 'unknown',
         updated_at = now()
        FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::timestamptz[])
             AS v(id, attempt, status, message_id, error_code, provider_code, provider_text, refund, not_before)

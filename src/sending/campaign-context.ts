@@ -8,6 +8,7 @@ import { adapterFor } from '../providers/registry.js';
 import { accountCredentials, securitySettings } from '../security/security-settings.js';
 import { parseButtons, parseCampaignOptions, parseHeaderType, type CampaignOptions } from '../campaigns/campaign-options.js';
 import type { AccountSettings, ProviderAdapter, TemplateRef } from '../providers/types.js';
+import { memberTemplates } from '../pools/pool-templates.js';
 
 export type CampaignContext = {
   campaignId: string;
@@ -59,12 +60,14 @@ export class CampaignContexts {
     private readonly generationOf: GenerationOf = async () => 0,
   ) {}
 
-  get(campaignId: string): Promise<CampaignContext> {
-    const hit = this.cache.get(campaignId);
+  /** The campaign as `accountId` sends it (a pool campaign's member); the campaign's own account when absent. */
+  get(campaignId: string, accountId?: string): Promise<CampaignContext> {
+    const key = `${campaignId}/${accountId ?? ''}`;
+    const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-    const value = this.load(campaignId);
-    this.cache.set(campaignId, { at: Date.now(), value });
-    value.catch(() => this.cache.delete(campaignId));
+    const value = this.load(campaignId, accountId);
+    this.cache.set(key, { at: Date.now(), value });
+    value.catch(() => this.cache.delete(key));
     return value;
   }
 
@@ -80,36 +83,49 @@ export class CampaignContexts {
     }
   }
 
-  private async load(campaignId: string): Promise<CampaignContext> {
-    const { accountId } = await this.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { accountId: true } });
+  private async load(campaignId: string, sendAccountId?: string): Promise<CampaignContext> {
+    const head = await this.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { accountId: true } });
+    const accountId = sendAccountId ?? head.accountId;
     const generation = await this.generationOf(accountId);
     const campaign = await this.prisma.campaign.findUniqueOrThrow({
       where: { id: campaignId },
       include: { template: true, account: true },
     });
-    const adapter = adapterFor(campaign.account.provider);
-    if (!adapter) throw new ContextError('PROVIDER_NOT_SUPPORTED', `No adapter for provider ${campaign.account.provider}.`, campaign.accountId);
+    let { account, template } = campaign;
+    if (accountId !== campaign.accountId) {
+      // A pool campaign's other account: its own settings, and its own copy of the template.
+      const member = campaign.poolId ? await this.prisma.senderPoolMember.findUnique({ where: { poolId_accountId: { poolId: campaign.poolId, accountId } }, include: { account: true } }) : null;
+      if (!member) throw new ContextError('ACCOUNT_MISCONFIGURED', `Account ${accountId} does not send this campaign (not in its sender pool).`, accountId);
+      account = member.account;
+      if (campaign.template) {
+        const [mapped] = await memberTemplates((sql, params) => this.prisma.$queryRawUnsafe(sql, ...params), campaignId, accountId);
+        template = mapped?.templateId ? await this.prisma.template.findUnique({ where: { id: mapped.templateId } }) : null;
+        if (!template) throw new ContextError('ACCOUNT_MISCONFIGURED', `Account "${account.name}" has no template matching "${campaign.template.name}" (${campaign.template.language}); map it on the pool.`, accountId);
+      }
+    }
+    const adapter = adapterFor(account.provider);
+    if (!adapter) throw new ContextError('PROVIDER_NOT_SUPPORTED', `No adapter for provider ${account.provider}.`, accountId);
     if (adapter.standIn && !securitySettings().sandboxEnabled) {
-      throw new ContextError('ACCOUNT_MISCONFIGURED', 'The sandbox provider is disabled on this engine (an operator enables it with SANDBOX_PROVIDER_ENABLED=true, for development and tests only).', campaign.accountId);
+      throw new ContextError('ACCOUNT_MISCONFIGURED', 'The sandbox provider is disabled on this engine (an operator enables it with SANDBOX_PROVIDER_ENABLED=true, for development and tests only).', accountId);
     }
     let stored: unknown;
     try {
-      stored = accountCredentials(campaign.account);
+      stored = accountCredentials(account);
     } catch {
-      throw new ContextError('ACCOUNT_MISCONFIGURED', `The credentials of account "${campaign.account.name}" cannot be decrypted with the configured keys (CREDENTIALS_KEYS).`, campaign.accountId);
+      throw new ContextError('ACCOUNT_MISCONFIGURED', `The credentials of account "${account.name}" cannot be decrypted with the configured keys (CREDENTIALS_KEYS).`, accountId);
     }
-    const checked = checkAccountSettings(campaign.account.provider, campaign.accountId, campaign.account.config, stored);
+    const checked = checkAccountSettings(account.provider, accountId, account.config, stored);
     if (!checked.ok) {
-      throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${campaign.account.provider} account "${campaign.account.name}" has invalid settings (${checked.problems.join('; ')}); fix them and resume the account.`, campaign.accountId);
+      throw new ContextError('ACCOUNT_MISCONFIGURED', `The ${account.provider} account "${account.name}" has invalid settings (${checked.problems.join('; ')}); fix them and resume the account.`, accountId);
     }
-    const t = campaign.template ?? textTemplate(campaign.text);
+    const t = template ?? textTemplate(campaign.text);
     return {
       campaignId,
       tenantId: campaign.tenantId,
-      accountId: campaign.accountId,
+      accountId,
       maxAttempts: campaign.maxAttempts,
-      ratePerSecond: campaign.account.ratePerSecond,
-      pairGapMs: campaign.account.pairGapSeconds * 1000,
+      ratePerSecond: account.ratePerSecond,
+      pairGapMs: account.pairGapSeconds * 1000,
       errorBudget: campaign.errorBudget,
       adapter,
       account: checked.settings,

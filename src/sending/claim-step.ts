@@ -4,7 +4,7 @@
  * account per batch): never two messages to one phone from one account within the gap.
  */
 import type { PairGap } from '../flow/pair-gap.js';
-import type { ClaimedRecipient, ClaimResult } from '../recipients/index.js';
+import type { ClaimedRecipient, ClaimJob, ClaimResult } from '../recipients/index.js';
 import { Batcher } from './batcher.js';
 import type { CampaignContexts } from './campaign-context.js';
 import type { SendStore } from './send-ports.js';
@@ -12,15 +12,16 @@ import type { SendStore } from './send-ports.js';
 export type Claim = ClaimResult & { pairWaitMs?: number };
 
 export class ClaimStep {
-  private readonly batcher: Batcher<string, Claim>;
+  private readonly batcher: Batcher<ClaimJob, Claim>;
 
   constructor(
     store: SendStore,
     private readonly pairGap: PairGap,
     private readonly contexts: CampaignContexts,
   ) {
-    this.batcher = new Batcher(async (ids) => {
-      const found = await store.claim(ids);
+    this.batcher = new Batcher(async (jobs) => {
+      const found = await store.claim(jobs);
+      const ids = jobs.map((j) => j.id);
       const waits = await this.reservePairs([...found.values()].flatMap((r) => (r.claimed ? [r.claimed] : [])));
       // The same recipient twice in one batch is one job delivered twice at once (BullMQ handed a
       // job whose lock lapsed under load to a second slot while the first still ran): only the
@@ -36,8 +37,9 @@ export class ClaimStep {
     }, { maxSize: 500, maxWaitMs: 5 });
   }
 
-  claim(recipientId: string): Promise<Claim> {
-    return this.batcher.add(recipientId);
+  /** `accountId`: the account whose queue the job came from. */
+  claim(recipientId: string, accountId?: string): Promise<Claim> {
+    return this.batcher.add({ id: recipientId, accountId });
   }
 
   /** For the recipients whose phone is still taken on their account, how long to wait. */
@@ -45,7 +47,7 @@ export class ClaimStep {
     const waits = new Map<string, number>();
     const byAccount = new Map<string, { gapMs: number; recipients: ClaimedRecipient[] }>();
     for (const recipient of claimed) {
-      const context = await this.contexts.get(recipient.campaignId).catch(() => null);
+      const context = await this.contexts.get(recipient.campaignId, recipient.accountId).catch(() => null);
       if (!context || context.pairGapMs <= 0) continue;
       const group = byAccount.get(context.accountId) ?? { gapMs: context.pairGapMs, recipients: [] };
       group.recipients.push(recipient);

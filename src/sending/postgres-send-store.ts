@@ -7,7 +7,7 @@ import type { SendStore } from './send-ports.js';
 
 export function postgresSendStore(db: Db): SendStore {
   return {
-    claim: (ids) => claimForSending(db.pool, ids),
+    claim: (jobs) => claimForSending(db.pool, jobs),
     writeResults: (writes) => writeSendResults(db.pool, writes),
     async markInterrupted(recipientId) {
       await markInterrupted(db.pool, [recipientId]);

@@ -87,13 +87,13 @@ export class SendPipeline {
     // A child logger per job, made only when there is something to say (it costs on the hot path).
     const log = lazyChild(this.deps.logger, { campaignId: data.campaignId, recipientId: data.recipientId });
     let probe = false;
-    const early = await this.contexts.get(data.campaignId).catch(() => null);
+    const early = await this.contexts.get(data.campaignId, data.accountId).catch(() => null);
     if (early) {
       const gate = await breakerGate(this.deps.flow.breaker, early.accountId);
       if (!gate.pass) return gate.decision;
       probe = gate.probe;
     }
-    const claim = await this.claims.claim(data.recipientId);
+    const claim = await this.claims.claim(data.recipientId, data.accountId);
     if (!claim.claimed) {
       if (claim.status === 'sending') {
         // The job came back while its recipient is mid-send: the worker that claimed it died
@@ -113,7 +113,7 @@ export class SendPipeline {
     try {
       // The context read before the claim, when there was one: asking again could fail on a
       // database blip after the claim, turning a send that never happened into an unknown.
-      context = early ?? (await this.contexts.get(data.campaignId));
+      context = early ?? (await this.contexts.get(data.campaignId, recipient.accountId));
     } catch (error) {
       if (!(error instanceof ContextError)) throw error;
       const result = outcome('ACCOUNT_MISCONFIGURED', error.message);

@@ -7,13 +7,13 @@
  * before its *rate slot*, and is *on the wire* from the moment its request leaves until the
  * provider answers. Only sends on the wire may follow an account stop.
  */
-import type { ClaimResult, SendResultWrite } from '../recipients/index.js';
+import type { ClaimJob, ClaimResult, SendResultWrite } from '../recipients/index.js';
 import type { Logger } from '../logger.js';
 import type { HttpRequest, HttpResponse, SendOutcome } from '../providers/types.js';
 import type { AccountSendState } from '../accounts/account-state.js';
 
-/** One job's data: the recipient to send and its campaign. */
-export type SendRequest = { recipientId: string; campaignId: string };
+/** One job's data: the recipient to send, its campaign, and the account whose queue holds it (absent on jobs from before pools). */
+export type SendRequest = { recipientId: string; campaignId: string; accountId?: string };
 
 /** What the processor tells the queue; src/queue/enact-decision.ts turns it into BullMQ's calls. */
 export type JobDecision =
@@ -24,7 +24,7 @@ export type JobDecision =
 
 /** Where recipients' sends are claimed and recorded (Postgres, through src/recipients/). */
 export interface SendStore {
-  claim(ids: readonly string[]): Promise<Map<string, ClaimResult>>;
+  claim(jobs: readonly ClaimJob[]): Promise<Map<string, ClaimResult>>;
   /** Returns the ids actually written (a stale or repeated result writes nothing). */
   writeResults(writes: readonly SendResultWrite[]): Promise<Set<string>>;
   /** A recipient found mid-send by a redelivered job: unknown. */

@@ -61,7 +61,7 @@ export async function findManyByMessageId(
        FROM unnest($1::text[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS e(message_id, tenant_id, account_id, ord)
        CROSS JOIN LATERAL (
          SELECT r.id, r.campaign_id, r.status FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
-          WHERE r.provider_message_id = e.message_id AND r.tenant_id = e.tenant_id AND c.account_id = e.account_id) m
+          WHERE r.provider_message_id = e.message_id AND r.tenant_id = e.tenant_id AND coalesce(r.account_id, c.account_id) = e.account_id) m
       ORDER BY e.ord, m.id DESC`,
     [lookups.map((l) => l.providerMessageId), lookups.map((l) => l.scope.tenantId), lookups.map((l) => l.scope.accountId)],
   );
@@ -74,7 +74,7 @@ async function findByReference(client: pg.PoolClient, scope: EventScope, referen
   if (!reference || !/^\d{1,18}$/.test(reference)) return null;
   const { rows } = await client.query<MatchedRecipient>(
     `SELECT r.id::text, r.campaign_id, r.status::text FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
-      WHERE r.id = $1 AND r.tenant_id = $2 AND c.account_id = $3`,
+      WHERE r.id = $1 AND r.tenant_id = $2 AND coalesce(r.account_id, c.account_id) = $3`,
     [reference, scope.tenantId, scope.accountId],
   );
   return rows[0] ?? null;
@@ -84,7 +84,8 @@ async function findByReference(client: pg.PoolClient, scope: EventScope, referen
 async function findLatestByPhone(client: pg.PoolClient, scope: EventScope, phone: string, statuses: readonly string[]): Promise<MatchedRecipient | null> {
   const { rows } = await client.query<MatchedRecipient>(
     `SELECT r.id::text, r.campaign_id, r.status::text FROM recipients r
-      WHERE r.campaign_id IN (SELECT id FROM campaigns WHERE account_id = $2 AND tenant_id = $3)
+      WHERE r.campaign_id IN (SELECT id FROM campaigns WHERE (account_id = $2 OR pool_id IS NOT NULL) AND tenant_id = $3)
+        AND coalesce(r.account_id, (SELECT account_id FROM campaigns WHERE id = r.campaign_id)) = $2
         AND r.phone = ANY($1::text[]) AND r.status::text = ANY($4::text[])
       ORDER BY coalesce(r.sent_at, r.claimed_at) DESC NULLS LAST, r.id DESC LIMIT 1`,
     [phoneVariants(phone), scope.accountId, scope.tenantId, statuses],

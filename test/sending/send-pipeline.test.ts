@@ -93,7 +93,7 @@ async function queuedCampaign(name: string, count: number, offset: number): Prom
   const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: 'http://127.0.0.1:9', name, ratePerSecond: 1_000 });
   await insertRecipients(ctx, campaignId, count, offset);
   await ctx.db.pool.query(`UPDATE campaigns SET status = 'running', started_at = now() WHERE id = $1`, [campaignId]);
-  const ids = await markQueued(ctx.db.pool, campaignId, count);
+  const ids = await markQueued(ctx.db.pool, campaignId, count, { accountId, poolId: null, sticky: false });
   expect(ids).toHaveLength(count);
   return { campaignId, accountId, ids };
 }

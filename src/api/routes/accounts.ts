@@ -62,6 +62,7 @@ export function publicAccount(a: ProviderAccount) {
     statusReason: a.statusReason,
     statusAt: a.statusAt,
     messagingLimit: a.messagingLimit,
+    portfolioId: a.portfolioId,
     pairGapSeconds: a.pairGapSeconds,
     nextProbeAt: a.nextProbeAt,
     // What the provider's account-level webhooks last said (the quality guard, src/accounts/account-quality.ts).

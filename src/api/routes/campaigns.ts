@@ -8,7 +8,7 @@ import { requireBalanceForStart } from '../../accounts/balance-check.js';
 import { applyCampaignAction, type CampaignAction } from '../../campaigns/campaign-actions.js';
 import { campaignFunnel, recipientHistory } from '../../campaigns/campaign-funnel.js';
 import { campaignOptionsSchema } from '../../campaigns/campaign-options.js';
-import { campaignProgress } from '../../campaigns/campaign-stats.js';
+import { accountShares, campaignProgress } from '../../campaigns/campaign-stats.js';
 import { createCampaign } from '../../campaigns/create-campaign.js';
 import { ErrorBudget } from '../../flow/error-budget.js';
 import { formatClock, parseClock } from '../../flow/quiet-hours.js';
@@ -24,7 +24,10 @@ const STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent'
 
 const createBody = z.object({
   name: z.string().min(1).max(200),
-  accountId: z.string().uuid(),
+  /** The one account that sends it; or poolId (exactly one of the two). */
+  accountId: z.string().uuid().optional(),
+  /** A sender pool whose accounts share the sending. */
+  poolId: z.string().uuid().optional(),
   /** The approved template; omit for a text campaign. */
   templateId: z.string().uuid().optional(),
   /** `text` sends free text (Adereso's proactive conversations) instead of a template. */
@@ -63,6 +66,7 @@ export function publicCampaign(c: Campaign) {
     id: c.id,
     name: c.name,
     accountId: c.accountId,
+    poolId: c.poolId,
     templateId: c.templateId,
     kind: c.kind,
     text: c.text,
@@ -120,15 +124,18 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/v1/campaigns/:id', async (request) => {
       const { id } = parseInput(idParams, request.params);
       const campaign = await findCampaign(request.tenantId, id);
-      const [progress, account, uploads] = await Promise.all([
+      const [progress, account, uploads, accounts] = await Promise.all([
         campaignProgress(ctx.db, ctx.redis, ctx.config.queuePrefix, id),
         ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id: campaign.accountId } }),
         ctx.db.prisma.upload.findMany({ where: { campaignId: id }, orderBy: { createdAt: 'asc' } }),
+        accountShares(ctx.db, id),
       ]);
       return {
         ...publicCampaign(campaign),
         progress,
         account: { id: account.id, name: account.name, status: account.status, statusCode: account.statusCode, statusReason: account.statusReason },
+        // Every sending account (a pool's members) with its state, share and counts.
+        accounts,
         uploads: uploads.map((u) => ({ id: u.id, status: u.status, filename: u.filename, totalRows: u.totalRows, accepted: u.accepted, rejected: u.rejected, duplicates: u.duplicates, createdAt: u.createdAt })),
       };
     });
@@ -154,7 +161,7 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         `SELECT r.id::text AS id, phone, raw_phone AS "rawPhone", line, variables, status, attempts, provider_message_id AS "providerMessageId",
                 error_code AS "errorCode", provider_error_code AS "providerErrorCode", provider_error_text AS "providerErrorText",
                 sent_at AS "sentAt", delivered_at AS "deliveredAt", read_at AS "readAt", replied_at AS "repliedAt", opted_out_at AS "optedOutAt",
-                failed_at AS "failedAt", not_before AS "notBefore", updated_at AS "updatedAt"
+                failed_at AS "failedAt", not_before AS "notBefore", updated_at AS "updatedAt", account_id AS "accountId"
            FROM recipients r
           WHERE r.campaign_id = $1 AND r.tenant_id = $2 AND ($3::recipient_status IS NULL OR r.status = $3::recipient_status) AND r.id > $4::bigint
           ORDER BY r.id LIMIT $5`,
@@ -168,7 +175,8 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/v1/campaigns/:id/funnel', async (request) => {
       const { id } = parseInput(idParams, request.params);
       await findCampaign(request.tenantId, id);
-      return { campaignId: id, ...(await campaignFunnel(ctx.db, id)) };
+      const [funnel, accounts] = await Promise.all([campaignFunnel(ctx.db, id), accountShares(ctx.db, id)]);
+      return { campaignId: id, ...funnel, byAccount: accounts.map(({ accountId, name, counts, assigned }) => ({ accountId, name, counts, assigned })) };
     });
 
     /** One recipient's history: every status change with its time and source (send, webhook, operator, engine). */
@@ -208,13 +216,15 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         for (;;) {
           const page = await pool.query<Record<string, unknown> & { id: string }>(
             `SELECT r.id::text AS id, line, phone, raw_phone, status, attempts, provider_message_id, error_code, provider_error_code, provider_error_text,
-                    sent_at, delivered_at, read_at, replied_at, opted_out_at, failed_at, variables
-               FROM recipients r WHERE r.campaign_id = $1 AND r.id > $2::bigint ORDER BY r.id LIMIT 5000`,
+                    sent_at, delivered_at, read_at, replied_at, opted_out_at, failed_at, variables, r.account_id, a.name AS account_name
+               FROM recipients r LEFT JOIN provider_accounts a ON a.id = r.account_id
+              WHERE r.campaign_id = $1 AND r.id > $2::bigint ORDER BY r.id LIMIT 5000`,
             [id, after],
           );
           for (const r of page.rows) {
             yield [r.line, r.phone, r.raw_phone, r.status, r.attempts, r.provider_message_id, r.error_code, r.provider_error_code, r.provider_error_text,
-              iso(r.sent_at), iso(r.delivered_at), iso(r.read_at), iso(r.replied_at), iso(r.opted_out_at), iso(r.failed_at), JSON.stringify(r.variables)];
+              iso(r.sent_at), iso(r.delivered_at), iso(r.read_at), iso(r.replied_at), iso(r.opted_out_at), iso(r.failed_at), JSON.stringify(r.variables),
+              r.account_name ?? '', r.account_id ?? ''];
           }
           if (page.rows.length < 5000) return;
           after = page.rows[page.rows.length - 1]?.id ?? after;
@@ -222,7 +232,7 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       }
       const csv = spreadsheetCsv(
         ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
-          'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables'],
+          'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables', 'sending_account', 'account_id'],
         rows(),
       );
       return reply

@@ -1,0 +1,66 @@
+/**
+ * How a pool campaign's recipients are split between its accounts. The feeder hands each account
+ * work in proportion to what it can send now: every account takes up to `windowSeconds` of its
+ * current rate (after AIMD slow-downs, times its weight relative to the pool's heaviest member),
+ * nothing while its circuit breaker is open, and no more than what is left of its messaging limit.
+ * Since each account's queue empties at that account's own rate, the split follows the accounts'
+ * real throughput, and every per-account guarantee (exact rate, pair gap, budget, quiet hours)
+ * stays the account's own.
+ *
+ * Failover lives here too: each round, the waiting recipients that pool campaigns handed to a
+ * stopped account go back to the pool (src/recipients/account-limit.ts, releasePoolWork).
+ */
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import { AdaptiveRate } from '../flow/adaptive-rate.js';
+import { CircuitBreaker } from '../flow/circuit-breaker.js';
+import { releasePoolWork } from '../recipients/index.js';
+import type { Logger } from '../logger.js';
+
+export type PoolSeat = { campaignId: string; accountId: string; ratePerSecond: number; weight: number; maxWeight: number };
+
+export class PoolShare {
+  private readonly adaptiveRate: AdaptiveRate;
+  private readonly breaker: CircuitBreaker;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    redis: Redis,
+    prefix: string,
+    private readonly windowSeconds: number,
+  ) {
+    this.adaptiveRate = new AdaptiveRate(redis, prefix);
+    this.breaker = new CircuitBreaker(redis, prefix);
+  }
+
+  /**
+   * How many more of the campaign's recipients the account may take now: its share of the window
+   * minus what it holds already (queued or sending). 0 while its breaker is open.
+   */
+  async room(seat: PoolSeat): Promise<number> {
+    if ((await this.breaker.state(seat.accountId)).state !== 'closed') return 0;
+    const rate = await this.adaptiveRate.rateFor(seat.accountId, seat.ratePerSecond);
+    const share = Math.max(1, Math.ceil(rate * this.windowSeconds * (seat.weight / Math.max(1, seat.maxWeight))));
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND status IN ('queued', 'sending') AND account_id = $2`,
+      [seat.campaignId, seat.accountId],
+    );
+    return Math.max(0, share - Number(rows[0]?.n ?? 0));
+  }
+
+  /** Failover: pool work waiting on accounts that are stopped goes back to the pool. */
+  async releaseStopped(logger: Logger): Promise<number> {
+    const { rows } = await this.pool.query<{ account_id: string }>(
+      `SELECT DISTINCT m.account_id FROM sender_pool_members m
+         JOIN campaigns c ON c.pool_id = m.pool_id AND c.status IN ('running', 'paused')
+         JOIN provider_accounts a ON a.id = m.account_id AND a.status <> 'active'`,
+    );
+    let moved = 0;
+    for (const { account_id: accountId } of rows) {
+      const n = await releasePoolWork(this.pool, accountId);
+      if (n > 0) logger.info({ accountId, moved: n }, "stopped account's pool recipients handed back to the pool");
+      moved += n;
+    }
+    return moved;
+  }
+}
