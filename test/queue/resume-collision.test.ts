@@ -26,7 +26,7 @@ afterAll(async () => {
 
 it('a recipient re-queued while its old job is still active gets a job once that job is gone', async () => {
   const { ctx, queues } = engine;
-  const feeder = new Feeder(ctx.db.pool, queues, { windowSeconds: 1 }, ctx.logger);
+  const feeder = new Feeder(ctx.db.pool, queues, { windowSeconds: 1, maxJobs: 20_000 }, ctx.logger);
   const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: 'http://127.0.0.1:9' });
   await insertRecipients(ctx, campaignId, 1);
   const { rows } = await ctx.db.pool.query<{ id: string }>('SELECT id::text FROM recipients WHERE campaign_id = $1', [campaignId]);
