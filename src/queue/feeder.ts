@@ -8,6 +8,7 @@
  * A crash between the two leaves `queued` recipients with no job; the sweeper re-adds them.
  */
 import type pg from 'pg';
+import { redisKeys } from '../redis-keys.js';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
 import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type DeferredWrite } from '../recipients/index.js';
 import { ENGINE_CODES } from '../engine-codes.js';
@@ -173,7 +174,7 @@ export class Feeder {
    * budget from what Postgres says it sent in the last 24 h.
    */
   private async ensureBudgetLoaded(accountId: string): Promise<void> {
-    const marker = `${this.queues.prefix}:engine:budget-loaded:${accountId}`;
+    const marker = redisKeys.budgetLoaded(this.queues.prefix, accountId);
     if ((await this.queues.connection.set(marker, '1', 'NX')) !== 'OK') return;
     try {
       const entries = await DailyBudget.loadFromPostgres(this.pool, accountId, DAY_MS);
