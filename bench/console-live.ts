@@ -21,7 +21,7 @@ import { createTenant } from '../src/tenants/api-keys.js';
 import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
-import { redisConnection } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { freshBenchDatabase, table } from './support.js';
 
 const N = Number(process.env.BENCH_SEND_N ?? 100_000);

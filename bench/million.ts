@@ -28,7 +28,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createTenant } from '../src/tenants/api-keys.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer, type SandboxServer } from '../src/providers/sandbox/sandbox-server.js';
-import { redisConnection } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { runNaivePeer, type PeerResult } from './naive-peer.js';
 import { benchDatabaseUrl, deleteKeys, dropBenchDatabase, freshBenchDatabase, insertBenchRecipients, rate, ratio, REDIS_URL, report, SANDBOX_WORKER_ENV, sandboxCampaign, startProcess, startWorker, stopProcess } from './support.js';
 

@@ -14,7 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import pg from 'pg';
-import { redisConnection } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { deleteKeys, REDIS_URL } from './support.js';
 
 /** Jobs in flight per peer process: what a user would pick. */

@@ -28,7 +28,7 @@ import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
 import { mostInAnyWindow, readDepartureLog } from '../src/queue/account-rate-limiter.js';
-import { redisConnection } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { benchDatabaseUrl, deleteKeys, freshBenchDatabase, report, REDIS_URL, SANDBOX_WORKER_ENV, sandboxCampaign, startWorker, stopProcess, waitForCompletion } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Db } from '../src/db/database.js';
 import { applyMigrations, connectionFields } from '../src/db/schema-engine.js';
-import { redisConnection } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/wce_bench';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -31,7 +31,8 @@ import { createTenant } from '../src/tenants/api-keys.js';
 import { createDatabase } from '../src/db/database.js';
 import { connectionFields } from '../src/db/schema-engine.js';
 import { createLogger } from '../src/logger.js';
-import { redisConnection, SendQueues } from '../src/queue/queues.js';
+import { SendQueues } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { WebhookProcessor, type ProcessReport } from '../src/webhooks/webhook-processor.js';
 import { BENCH_DATABASE_URL, freshBenchDatabase, rate, table } from './support.js';
 

@@ -15,8 +15,22 @@ const schema = z.object({
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/campaigns'),
   /** Redis, for work in flight only. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Prefix of every BullMQ key, so several engines (or test runs) can share one Redis. */
-  QUEUE_PREFIX: z.string().min(1).default('wce'),
+  /**
+   * Redis Cluster: its seed nodes, comma-separated `host:port` (or `redis://[user:password@]host:port`,
+   * `rediss://` for TLS; the first entry's credentials and TLS apply to every node). Set: the engine
+   * talks to the cluster and REDIS_URL is not used. Unset: one Redis at REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  /**
+   * Prefix of every Redis key, so several engines (or test runs) can share one Redis. No braces:
+   * the engine places its own hash tags (src/redis-keys.ts), and a tag in the prefix would put
+   * every key of a cluster in one slot.
+   */
+  QUEUE_PREFIX: z
+    .string()
+    .min(1)
+    .regex(/^[^{}]+$/, 'QUEUE_PREFIX_INVALID: the prefix may not contain "{" or "}"; the engine adds its own Redis Cluster hash tags per account and campaign')
+    .default('wce'),
   /** API listen address. Loopback by default: exposing it is a deliberate act (docker sets 0.0.0.0). */
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
@@ -145,6 +159,8 @@ const schema = z.object({
 export type Config = Readonly<{
   databaseUrl: string;
   redisUrl: string;
+  /** Redis Cluster seed nodes and their shared credentials; null for one Redis at redisUrl. */
+  redisCluster: RedisClusterTarget | null;
   queuePrefix: string;
   host: string;
   port: number;
@@ -200,6 +216,8 @@ export type Config = Readonly<{
   workerHeartbeatMs: number;
 }>;
 
+export type RedisClusterTarget = Readonly<{ nodes: readonly { host: string; port: number }[]; username?: string; password?: string; tls: boolean }>;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -216,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisCluster: parseClusterNodes(e.REDIS_CLUSTER_NODES),
     queuePrefix: e.QUEUE_PREFIX,
     host: e.HOST,
     port: e.PORT,
@@ -269,6 +288,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workerHeartbeatMs: Math.max(100, e.WORKER_HEARTBEAT_MS),
     ...overrides,
   });
+}
+
+/** REDIS_CLUSTER_NODES: `host:port` or redis(s):// URLs, comma-separated; empty or unset is no cluster. */
+export function parseClusterNodes(list: string | undefined): RedisClusterTarget | null {
+  const entries = (list ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 0) return null;
+  const urls = entries.map((entry) => {
+    let url: URL;
+    try {
+      url = new URL(/^rediss?:\/\//.test(entry) ? entry : `redis://${entry}`);
+    } catch {
+      url = new URL('redis://invalid');
+    }
+    const port = Number(url.port || 6379);
+    if (url.hostname === 'invalid' || !url.hostname || !Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw new ConfigError(`invalid environment: REDIS_CLUSTER_NODES: "${entry}" is not host:port or a redis:// URL`);
+    }
+    return { url, host: url.hostname.replace(/^\[|\]$/g, ''), port };
+  });
+  const first = urls[0]!.url;
+  return {
+    nodes: urls.map(({ host, port }) => ({ host, port })),
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+    tls: first.protocol === 'rediss:',
+  };
 }
 
 /** CREDENTIALS_KEYS (`id:base64,...`) checked: 32-byte keys, unique ids, an active id that exists. */

@@ -11,7 +11,8 @@ import { useSecuritySettings } from '../src/security/security-settings.js';
 import { startMetricsFlusher } from '../src/observability/install.js';
 import { WorkerHeartbeat } from '../src/health/worker-heartbeat.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
-import { redisConnection, SendQueues } from '../src/queue/queues.js';
+import { SendQueues } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
 
 const config = loadConfig();
@@ -20,7 +21,7 @@ useSecuritySettings(config, logger);
 const db = createDatabase(config.databaseUrl, { max: 10 });
 const host = new WorkerHost(config, db, logger);
 // Provider webhooks stored by the API are applied here, by every worker process (they share the backlog).
-const webhookRedis = redisConnection(config.redisUrl);
+const webhookRedis = redisConnection(config);
 webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error (webhooks)'));
 // Outbound events for tenants' endpoints (the outbox), delivered by every worker process too.
 const metrics = startMetricsFlusher(webhookRedis, config.queuePrefix);

@@ -11,7 +11,8 @@
  *   the account and resume it.
  * - An operator may resume either at once.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 import type { Db } from '../db/database.js';
 import { ENGINE_CODES } from '../engine-codes.js';
 import { AccountStates } from './account-state.js';
@@ -33,7 +34,7 @@ const LIMIT_CODES = Object.entries(OUTCOME_CODES).filter(([, kind]) => kind === 
 
 /** Redis key naming the recipient the feeder handed to a probing account. */
 export function probeKey(prefix: string, accountId: string): string {
-  return `${prefix}:engine:probe:${accountId}`;
+  return redisKeys.probe(prefix, accountId);
 }
 
 /** What an account-level refusal makes of the account. */
@@ -152,7 +153,7 @@ export async function startDueProbes(db: Pick<Db, 'pool'>, queues: SendQueues, l
  * recipient-level failure) is active again, and its deferred recipients are released. A probe
  * that met the limit again was handled by stopAccount (limited, longer wait).
  */
-export async function confirmProbes(db: Pick<Db, 'pool'>, redis: Redis, prefix: string, log: Logger): Promise<string[]> {
+export async function confirmProbes(db: Pick<Db, 'pool'>, redis: RedisClient, prefix: string, log: Logger): Promise<string[]> {
   const { rows: probing } = await db.pool.query<{ id: string; status_at: Date }>(
     `SELECT id, status_at FROM provider_accounts WHERE status = 'active' AND status_code = '${PROBING}'`,
   );

@@ -11,7 +11,8 @@
  * - Lost keys (Redis restarted): read as active, generation 0. Claims still require the account
  *   to be active in Postgres, so nothing goes out that would not have before.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 export type AccountSendState = {
   /** null while the account sends; otherwise why it stopped. */
@@ -29,12 +30,12 @@ return 1`;
 
 export class AccountStates {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
   private key(accountId: string): string {
-    return `${this.prefix}:engine:account:${accountId}`;
+    return redisKeys.accountState(this.prefix, accountId);
   }
 
   /** One round trip. */

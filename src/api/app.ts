@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { AppError, errors } from '../errors.js';
@@ -38,7 +38,7 @@ import { consoleUploadRoutes } from './routes/console-uploads.js';
 import { registerConsole } from '../console/register-console.js';
 import { checkInputValue } from '../validate.js';
 
-export type ApiDeps = { config: Config; db: Db; redis: Redis; logger: Logger };
+export type ApiDeps = { config: Config; db: Db; redis: RedisClient; logger: Logger };
 export type AppContext = ApiDeps & { queues: SendQueues };
 /** One registered route, as the onRoute hook saw it (tests enumerate every route with it). */
 export type RegisteredRoute = { method: string; url: string };

@@ -17,7 +17,8 @@ import { consoleSessionTenant, isConsoleRoute } from '../console/session-auth.js
 import type { Logger } from '../logger.js';
 import { ApiKeyCache, hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from '../tenants/api-keys.js';
 import { RedisRateLimiter } from './rate-limit.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,16 +35,16 @@ const PUBLIC = [/^\/health(\?|$)/, /^\/metrics(\?|$)/, /^\/webhooks\//];
 /** How often a key's last_used_at is written (s); it is informational, not worth a write per request. */
 const LAST_USED_EVERY_SECONDS = 60;
 
-export type AuthDeps = { db: Db; redis: Redis; config: Config; logger: Logger };
+export type AuthDeps = { db: Db; redis: RedisClient; config: Config; logger: Logger };
 
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache {
   const { db, config } = deps;
   const cache = new ApiKeyCache(deps.redis, config.queuePrefix, config.apiKeyCacheSeconds);
   const limiter = new RedisRateLimiter(
     deps.redis,
-    `${config.queuePrefix}:rl:api`,
+    redisKeys.apiRateLimit(config.queuePrefix),
     { limit: config.apiRateLimit, windowMs: config.apiRateWindowSeconds * 1000 },
-    (error) => deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limit not checked: Redis did not answer'),
+    (error) => deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limit not checked: RedisClient did not answer'),
   );
   // Per process, in front of the shared check: most requests of a busy key skip even the Redis call.
   const touchedAt = new Map<string, number>();

@@ -14,7 +14,7 @@
  * webhook URL the same way. When Redis does not answer, `take` lets the request through (the
  * limit protects the service; refusing every request because Redis blinked would not).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 
 export type RateLimit = { limit: number; windowMs: number };
 export type RateVerdict = { allowed: boolean; retryAfterMs: number; remaining: number };
@@ -39,7 +39,7 @@ return {1, 0, math.floor((window - (after - now)) / interval)}
 
 export class RedisRateLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** Redis key prefix of this limiter, e.g. `${QUEUE_PREFIX}:rl:api`. */
     private readonly keyPrefix: string,
     private readonly rate: RateLimit,

@@ -3,13 +3,14 @@
  * Counts come from Postgres (the truth); the rate from per-second counters in Redis that the
  * workers bump as results are written.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 import type { Db } from '../db/database.js';
 import { DailyBudget, spreadEta } from '../flow/daily-budget.js';
 import type { RecipientStatus } from '../generated/prisma/enums.js';
 
 export function sentCounterKey(prefix: string, campaignId: string, second: number): string {
-  return `${prefix}:stats:sent:${campaignId}:${second}`;
+  return redisKeys.sentCounter(prefix, campaignId, second);
 }
 
 export type CampaignProgress = {
@@ -32,7 +33,7 @@ export type CampaignProgress = {
 const ALL: RecipientStatus[] = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
 const RATE_WINDOW_S = 10;
 
-export async function campaignProgress(db: Db, redis: Redis, prefix: string, campaignId: string): Promise<CampaignProgress> {
+export async function campaignProgress(db: Db, redis: RedisClient, prefix: string, campaignId: string): Promise<CampaignProgress> {
   const { rows } = await db.pool.query<{ status: RecipientStatus; n: string }>(
     `SELECT status, count(*) AS n FROM recipients WHERE campaign_id = $1 GROUP BY status`,
     [campaignId],

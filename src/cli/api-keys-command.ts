@@ -8,7 +8,7 @@
  *   api-keys revoke <tenantId> <keyId>
  *   api-keys rotate <tenantId> <keyId> [--grace-seconds <n>]
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { API_KEY_SCOPES, ApiKeyCache, createApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyScope } from '../tenants/api-keys.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
@@ -30,7 +30,7 @@ function count(value: string | undefined, name: string): number | undefined {
 }
 
 /** Runs one api-keys command; returns the lines to print. */
-export async function apiKeysCommand(args: string[], deps: { db: Db; redis: () => Redis; config: Config }): Promise<string[]> {
+export async function apiKeysCommand(args: string[], deps: { db: Db; redis: () => RedisClient; config: Config }): Promise<string[]> {
   const [action, tenantId, keyId] = args;
   if (!tenantId) throw new UsageError(`usage: npm run cli -- ${API_KEYS_USAGE}`);
   const cache = () => new ApiKeyCache(deps.redis(), deps.config.queuePrefix, deps.config.apiKeyCacheSeconds);

@@ -8,7 +8,7 @@
  *   npm run cli -- credentials status       how many accounts are not yet on the active key
  * Errors print one sentence (no stack) and exit 1; wrong usage exits 2.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { createApiKey, createTenant } from '../tenants/api-keys.js';
 import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
@@ -17,7 +17,7 @@ import { resealEndpointSecrets } from '../events/endpoint-secrets.js';
 import { countNotOnActiveKey, resealCredentials } from '../security/credential-rotation.js';
 import { securitySettingsFrom } from '../security/security-settings.js';
 import { AppError } from '../errors.js';
-import { redisConnection } from '../queue/queues.js';
+import { redisConnection } from '../redis-client.js';
 import { API_KEYS_USAGE, apiKeysCommand, UsageError } from './api-keys-command.js';
 
 const USAGE = `usage: npm run cli -- create-tenant <name> | create-api-key <tenantId> [name] | ${API_KEYS_USAGE} | migrate`;
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const db = createDatabase(config.databaseUrl, { max: 2 });
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   try {
     if (command === 'create-tenant' && args[0]) {
       const { tenantId, apiKey } = await createTenant(db, args[0]);
@@ -69,7 +69,7 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === 'api-keys') {
-      const lines = await apiKeysCommand(args, { db, config, redis: () => (redis ??= redisConnection(config.redisUrl)) });
+      const lines = await apiKeysCommand(args, { db, config, redis: () => (redis ??= redisConnection(config)) });
       console.log(lines.join('\n') || 'no api keys');
       return 0;
     }

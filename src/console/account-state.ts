@@ -6,7 +6,7 @@
  * slowed after 429s, sending.
  */
 import { ENGINE_CODES } from '../engine-codes.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type { Db } from '../db/database.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
@@ -53,7 +53,7 @@ export class AccountStateReader {
 
   constructor(
     private readonly db: Db,
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
   ) {
     this.adaptive = new AdaptiveRate(redis, prefix, { cacheMs: 0 });

@@ -7,7 +7,7 @@
  * does. Each API instance has its own hub; viewers spread over N instances cost N pollers.
  */
 import type { ServerResponse } from 'node:http';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { campaignFunnel, type CampaignFunnel } from '../campaigns/campaign-funnel.js';
 import { campaignProgress, sentCounterKey, type CampaignProgress } from '../campaigns/campaign-stats.js';
 import type { Db } from '../db/database.js';
@@ -55,7 +55,7 @@ export class CampaignLiveHub {
 
   constructor(
     private readonly db: Db,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly intervalMs: number,
     private readonly logger: Logger,

@@ -5,13 +5,14 @@
  * opened with (never the key), and a CSRF token the pages echo in a header.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 export type ConsoleSession = { tenantId: string; apiKeyId: string; csrfToken: string; createdAt: string };
 
 export class SessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** Lifetime of a session, seconds (CONSOLE_SESSION_TTL_SECONDS). */
     private readonly ttlSeconds: number,
@@ -41,7 +42,7 @@ export class SessionStore {
   }
 
   private key(id: string): string {
-    return `${this.prefix}:console:session:${createHash('sha256').update(id).digest('hex')}`;
+    return redisKeys.consoleSession(this.prefix, createHash('sha256').update(id).digest('hex'));
   }
 }
 

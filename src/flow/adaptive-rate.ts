@@ -18,7 +18,8 @@
  * Key: `${prefix}:flow:adaptive-rate:${accountId}`, a hash {fraction, at (Redis ms)}; it expires
  * once the share is back to 1 (an absent key means "full rate").
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 export type AdaptiveRateOptions = {
   /** Share of the current rate kept after a rate-limited answer. Default 0.5. */
@@ -77,7 +78,7 @@ export class AdaptiveRate {
   private readonly cache = new Map<string, { fraction: number; until: number }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     options: AdaptiveRateOptions = {},
   ) {
@@ -130,6 +131,6 @@ export class AdaptiveRate {
   }
 
   private key(accountId: string): string {
-    return `${this.prefix}:flow:adaptive-rate:${accountId}`;
+    return redisKeys.adaptiveRate(this.prefix, accountId);
   }
 }

@@ -22,7 +22,8 @@
  *   `${prefix}:flow:breaker:${accountId}:window` hash {c<bucket>: calls, f<bucket>: failures}
  *   `${prefix}:flow:breaker:${accountId}:probe`  the probe lease (PX probeTimeoutMs)
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 export type CircuitBreakerOptions = {
   /** The rolling window results are counted in, ms. Default 10_000. */
@@ -151,7 +152,7 @@ export class CircuitBreaker {
   private readonly closedUntil = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     options: CircuitBreakerOptions = {},
   ) {
@@ -223,7 +224,10 @@ export class CircuitBreaker {
   }
 
   private keys(accountId: string): { state: string; window: string; probe: string } {
-    const base = `${this.prefix}:flow:breaker:${accountId}`;
-    return { state: `${base}:state`, window: `${base}:window`, probe: `${base}:probe` };
+    return {
+      state: redisKeys.breaker(this.prefix, accountId, 'state'),
+      window: redisKeys.breaker(this.prefix, accountId, 'window'),
+      probe: redisKeys.breaker(this.prefix, accountId, 'probe'),
+    };
   }
 }

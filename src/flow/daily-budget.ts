@@ -3,7 +3,7 @@
  * (Meta's tiers: 250, 2,000, 10k, 100k). Every worker process shares one count in Redis, so the
  * limit holds whichever process sends.
  *
- * Key: `${prefix}:flow:daily-budget:${accountId}`, a sorted set: member = phone (E.164), score =
+ * Key: `redisKeys.dailyBudget` (`<prefix>:{a.<accountId>}:flow:daily-budget`), a sorted set: member = phone (E.164), score =
  * ms time (Redis TIME) of the phone's latest reservation. A phone stays counted until `windowMs`
  * after its latest message, as Meta counts a user reached by any message in the last 24 h. (Scoring
  * the first message instead would drop a phone messaged twice too early, and let a new phone take
@@ -17,7 +17,8 @@
  * with `loadFromPostgres` restores the count from the recipients sent in the window.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 import type pg from 'pg';
 
 const DAY_MS = 86_400_000;
@@ -120,7 +121,7 @@ export class DailyBudget {
   private readonly windowMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** windowMs: the rolling window, ms; default 86,400,000 (24 h, as Meta counts). */
     options: { windowMs?: number } = {},
@@ -197,7 +198,7 @@ export class DailyBudget {
   async rebuild(accountId: string, entries: readonly BudgetEntry[]): Promise<number> {
     const latest = new Map<string, number>();
     for (const { phone, at } of entries) latest.set(phone, Math.max(at.getTime(), latest.get(phone) ?? -Infinity));
-    const staging = `${this.key(accountId)}:rebuild:${randomUUID()}`;
+    const staging = redisKeys.dailyBudgetStaging(this.prefix, accountId, randomUUID());
     const pairs = [...latest].flatMap(([phone, ms]) => [ms, phone]);
     if (pairs.length > 0) {
       const pipeline = this.redis.pipeline();
@@ -237,7 +238,7 @@ export class DailyBudget {
   }
 
   private key(accountId: string): string {
-    return `${this.prefix}:flow:daily-budget:${accountId}`;
+    return redisKeys.dailyBudget(this.prefix, accountId);
   }
 }
 

@@ -16,10 +16,11 @@
  * them in proportion. Each `record` is one Lua script, so concurrent batches from several
  * processes never lose a count.
  *
- * Key: `${prefix}:flow:error-budget:${campaignId}`, a hash {idx, o<i>: ok, f<i>: failed}; it
+ * Key: `redisKeys.errorBudget` (`<prefix>:{c.<campaignId>}:flow:error-budget`), a hash {idx, o<i>: ok, f<i>: failed}; it
  * expires 7 days after the last result. Every process must use the same windowSize.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 export type ErrorBudgetOptions = {
   /** Recent results the ratio is computed over. Default 200. */
@@ -80,7 +81,7 @@ export class ErrorBudget {
   private readonly minSample: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     options: ErrorBudgetOptions = {},
   ) {
@@ -127,7 +128,7 @@ export class ErrorBudget {
   }
 
   private key(campaignId: string): string {
-    return `${this.prefix}:flow:error-budget:${campaignId}`;
+    return redisKeys.errorBudget(this.prefix, campaignId);
   }
 }
 

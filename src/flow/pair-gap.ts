@@ -8,7 +8,7 @@
  * a crashed process cannot leave a phone blocked for longer than the gap. A caller that loses
  * learns how long to wait (the key's PTTL).
  *
- * Key: `${prefix}:flow:pair-gap:${accountId}:h:${hash}`, holding the reserving instance's token,
+ * Key: `redisKeys.pairGap` (`<prefix>:{a.<accountId>}:flow:pair-gap:h:<hash>`), holding the reserving instance's token,
  * so `release` only ever frees the caller's own reservation. `hash` is an HMAC-SHA-256 of the
  * phone (as given: pass E.164) under a key from the environment (derived from the credentials
  * key), so Redis never holds a phone number, and every process derives the same key name.
@@ -16,7 +16,8 @@
  * of a phone sent to during the upgrade restarts, at most `gapMs` lost once.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 export type PairReservation = { ok: true } | { ok: false; waitMs: number };
 
@@ -49,7 +50,7 @@ export class PairGap {
 
   /** `hashKey`: the HMAC key for phones in key names; every process must use the same one. */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly hashKey: Buffer,
   ) {}
@@ -96,7 +97,7 @@ export class PairGap {
   private key(accountId: string, phone: string): string {
     // 128 bits of the HMAC: collisions between phones are out of reach, and keys stay short.
     const hash = createHmac('sha256', this.hashKey).update(phone).digest('base64url').slice(0, 22);
-    return `${this.prefix}:flow:pair-gap:${accountId}:h:${hash}`;
+    return redisKeys.pairGap(this.prefix, accountId, hash);
   }
 }
 

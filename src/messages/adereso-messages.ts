@@ -14,7 +14,8 @@
  * caller can fix the cause and retry with the same key.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 import type { Db } from '../db/database.js';
 import { type AppError, errors } from '../errors.js';
 import { normalizePhone, type CountryCode } from '../phones/normalize-phone.js';
@@ -40,7 +41,7 @@ import { validatedSettings } from '../templates/provider-account.js';
 
 export type AderesoMessageDeps = {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix of the Redis keys (the engine's queue prefix). */
   keyPrefix: string;
   /** Provider HTTP timeout (ms), as for campaign sends. */
@@ -230,7 +231,7 @@ async function answerOnce(deps: AderesoMessageDeps, tenantId: string, key: strin
     if (!delivery.ok) throw delivery.error;
     return { statusCode: 200, body: { ...delivery.answer, replayed: false }, replayed: false };
   }
-  const redisKey = `${deps.keyPrefix}:idempotency:adereso-message:${tenantId}:${key}`;
+  const redisKey = redisKeys.aderesoIdempotency(deps.keyPrefix, tenantId, key);
   const marker = JSON.stringify({ state: 'in_flight', fingerprint: requestHash, token: randomUUID() } satisfies KeptAnswer);
   // Outlives the call (connect, then response, with the timeout each) by a minute; short, so a
   // process that died mid-call frees the key within minutes rather than a day.

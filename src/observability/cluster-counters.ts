@@ -8,7 +8,8 @@
  *
  * Labels carry account ids and provider names, never phones or secrets.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 import { Counter, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** Where this process records; never scraped directly. */
@@ -48,7 +49,7 @@ const FAMILIES = [sendsTotal, providerRequestSeconds, ingestRowsTotal, ingestRej
 type Series = { metricName: string; labels: Record<string, string | number> };
 
 function hashKey(prefix: string, family: string): string {
-  return `${prefix}:metrics:${family}`;
+  return redisKeys.metricsFamily(prefix, family);
 }
 
 function fieldOf(series: Series): string {
@@ -62,7 +63,7 @@ export class ClusterFlusher {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -107,7 +108,7 @@ export class ClusterFlusher {
  * A scrape-side view of one family: what Registry.metrics() needs (name, help, type, get()),
  * with the values read from Redis. Registered in the scraped registry (src/metrics.ts).
  */
-export function clusterView(family: (typeof FAMILIES)[number], source: () => { redis: Redis; prefix: string; before?: () => Promise<void> } | null) {
+export function clusterView(family: (typeof FAMILIES)[number], source: () => { redis: RedisClient; prefix: string; before?: () => Promise<void> } | null) {
   const name = (family as unknown as { name: string }).name;
   const help = (family as unknown as { help: string }).help;
   const type = family instanceof Histogram ? 'histogram' : 'counter';

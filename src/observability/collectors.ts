@@ -6,7 +6,7 @@
  * one grouped query per table, one BullMQ count and two small scripts per account.
  */
 import { ENGINE_CODES } from '../engine-codes.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type pg from 'pg';
 import { Gauge, type Registry } from 'prom-client';
 import { DailyBudget } from '../flow/daily-budget.js';
@@ -14,7 +14,7 @@ import { CircuitBreaker } from '../flow/circuit-breaker.js';
 import type { SendQueues } from '../queue/queues.js';
 import { feederRoundKey } from './record.js';
 
-export type CollectorSources = { pool: pg.Pool; redis: Redis; queues: SendQueues; prefix: string; cacheMs: number; breaker: { minCalls: number; openMs: number } };
+export type CollectorSources = { pool: pg.Pool; redis: RedisClient; queues: SendQueues; prefix: string; cacheMs: number; breaker: { minCalls: number; openMs: number } };
 
 type Snapshot = {
   queues: { account: string; state: string; n: number }[];

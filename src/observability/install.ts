@@ -3,7 +3,7 @@
  * points them at the process's database and Redis. The API calls installApiMetrics from
  * buildApp; a worker process starts a flusher for what it records.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
@@ -29,7 +29,7 @@ function install(registry: Registry): void {
 /** For the API process: scrapes read this process's database and Redis; returns a stop function for app close. */
 export function installApiMetrics(
   registry: Registry,
-  deps: { pool: pg.Pool; redis: Redis; queues: SendQueues; config: Pick<Config, 'queuePrefix' | 'metricsCacheMs' | 'breakerMinCalls' | 'breakerOpenMs'> },
+  deps: { pool: pg.Pool; redis: RedisClient; queues: SendQueues; config: Pick<Config, 'queuePrefix' | 'metricsCacheMs' | 'breakerMinCalls' | 'breakerOpenMs'> },
 ): () => Promise<void> {
   install(registry);
   const flusher = new ClusterFlusher(deps.redis, deps.config.queuePrefix);
@@ -51,7 +51,7 @@ export function installApiMetrics(
 }
 
 /** For a worker process: what it records reaches Redis every couple of seconds. */
-export function startMetricsFlusher(redis: Redis, prefix: string): ClusterFlusher {
+export function startMetricsFlusher(redis: RedisClient, prefix: string): ClusterFlusher {
   const flusher = new ClusterFlusher(redis, prefix);
   flusher.start();
   return flusher;

@@ -2,7 +2,8 @@
  * The one-line calls the engine's hot paths make to count what they do. Recording is in memory
  * (prom-client); ClusterFlusher moves it to Redis in batches, so a send costs no extra round trip.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 import { ingestRejectionsTotal, ingestRowsTotal, providerRequestSeconds, sendsTotal } from './cluster-counters.js';
 
 /** A send's normalized result (src/sending/send-pipeline.ts). */
@@ -24,10 +25,10 @@ export function countIngest(summary: { accepted: number; rejected: number; dupli
 }
 
 export function feederRoundKey(prefix: string): string {
-  return `${prefix}:metrics:feeder-last-round`;
+  return redisKeys.feederLastRound(prefix);
 }
 
 /** The leader's feeder finished a round (src/queue/feeder.ts); the scrape turns it into feeder lag. */
-export async function recordFeederRound(redis: Redis, prefix: string): Promise<void> {
+export async function recordFeederRound(redis: RedisClient, prefix: string): Promise<void> {
   await redis.set(feederRoundKey(prefix), String(Date.now()), 'EX', 86_400);
 }

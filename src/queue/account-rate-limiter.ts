@@ -18,7 +18,8 @@
  * Redis clock, to a per-account list, so a test or benchmark can check the bound on the engine's
  * own departure times, whatever the load on the machine (`readDepartureLog`). Off in production.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 /**
  * The jitter tolerated between a send's departure and the provider's own count (RATE_JITTER_MS):
@@ -28,7 +29,7 @@ import type { Redis } from 'ioredis';
  */
 export type RateLimiterOptions = {
   jitterMs: number;
-  /** Keep every admitted departure's time in `<prefix>:departure-log:<account>` (tests, bench:rate). Default off. */
+  /** Keep every admitted departure's time in `redisKeys.departureLog` (tests, bench:rate). Default off. */
   departureLog?: boolean;
 };
 
@@ -73,7 +74,7 @@ export class AccountRateLimiter {
   private readonly departureLog: boolean;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     options: RateLimiterOptions = { jitterMs: 25 },
   ) {
@@ -90,7 +91,7 @@ export class AccountRateLimiter {
   /** Reserves the account's next send slot; returns how long to wait for it, ms. */
   async reserve(accountId: string, ratePerSecond: number): Promise<number> {
     const interval = 1000 / (Math.max(1, ratePerSecond) * this.pacing);
-    const wait = (await this.redis.eval(RESERVE, 1, `${this.prefix}:rate:${accountId}`, String(interval))) as string;
+    const wait = (await this.redis.eval(RESERVE, 1, redisKeys.rateSlots(this.prefix, accountId), String(interval))) as string;
     return Number(wait);
   }
 
@@ -109,8 +110,8 @@ export class AccountRateLimiter {
         await this.redis.eval(
           GATE,
           2,
-          `${this.prefix}:departures:${accountId}`,
-          departureLogKey(this.prefix, accountId),
+          redisKeys.departures(this.prefix, accountId),
+          redisKeys.departureLog(this.prefix, accountId),
           String(limit),
           String(this.windowMs),
           `${process.pid}:${++this.sequence}:${Math.random()}`,
@@ -125,13 +126,9 @@ export class AccountRateLimiter {
   }
 }
 
-function departureLogKey(prefix: string, accountId: string): string {
-  return `${prefix}:departure-log:${accountId}`;
-}
-
 /** The departures the gate admitted for an account (Redis-clock ms, in admission order), when RATE_DEPARTURE_LOG is on. */
-export async function readDepartureLog(redis: Redis, prefix: string, accountId: string): Promise<number[]> {
-  return (await redis.lrange(departureLogKey(prefix, accountId), 0, -1)).map(Number);
+export async function readDepartureLog(redis: RedisClient, prefix: string, accountId: string): Promise<number[]> {
+  return (await redis.lrange(redisKeys.departureLog(prefix, accountId), 0, -1)).map(Number);
 }
 
 /**

@@ -11,6 +11,7 @@
  * watched by ./send-jobs.ts and gets its job in a following round.
  */
 import type pg from 'pg';
+import { redisKeys } from '../redis-keys.js';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
 import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type FeedTarget } from '../recipients/index.js';
 import { queryWithEvents, recordCompleted } from '../events/hooks.js';
@@ -202,7 +203,7 @@ export class Feeder {
    * budget from what Postgres says it sent in the last 24 h.
    */
   private async ensureBudgetLoaded(budgetOwner: string, portfolioId: string | null): Promise<void> {
-    const marker = `${this.queues.prefix}:engine:budget-loaded:${budgetOwner}`;
+    const marker = redisKeys.budgetLoaded(this.queues.prefix, budgetOwner);
     if ((await this.queues.connection.set(marker, '1', 'NX')) !== 'OK') return;
     try {
       // A portfolio's budget counts what every one of its accounts sent.

@@ -1,5 +1,6 @@
 /**
- * Queue layout: one BullMQ queue per provider account (`send-<accountId>`), one job per
+ * Queue layout: one BullMQ queue per provider account (`send-{a.<accountId>}`, its Redis Cluster
+ * hash tag in the name: src/redis-keys.ts), one job per
  * recipient (job id = `r<recipient id>`, so re-adding a job that still exists is a no-op).
  *
  * Why per account: BullMQ's worker `limiter` holds for a whole queue across every worker
@@ -9,7 +10,8 @@
  * only a few seconds of work in each queue and splits it between campaigns.
  */
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 
 /** accountId: the queue's account (a pool campaign's recipients are claimed only from the account they were handed to). */
 export type SendJobData = { recipientId: string; campaignId: string; accountId?: string };
@@ -20,13 +22,7 @@ export function sendJobId(recipientId: string): string {
 }
 
 export function sendQueueName(accountId: string): string {
-  return `send-${accountId}`;
-}
-
-export function redisConnection(redisUrl: string, extra: RedisOptions = {}): Redis {
-  // BullMQ needs maxRetriesPerRequest null on blocking connections; it is harmless elsewhere
-  // and makes commands wait out a Redis restart instead of failing.
-  return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra });
+  return redisKeys.sendQueueName(accountId);
 }
 
 export const SEND_JOB_OPTIONS: JobsOptions = {
@@ -49,7 +45,7 @@ export class SendQueues {
   private readonly queues = new Map<string, Queue<SendJobData>>();
 
   constructor(
-    readonly connection: Redis,
+    readonly connection: RedisClient,
     readonly prefix: string,
   ) {}
 

@@ -4,7 +4,7 @@
  * account's queue. Lives on the queue side, so src/sending/ never imports src/queue/.
  */
 import { securitySettings } from '../security/security-settings.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { AccountStates } from '../accounts/account-state.js';
 import { stopAccount, stopStatus } from '../accounts/account-actions.js';
 import type { Config } from '../config.js';
@@ -23,7 +23,7 @@ import type { AccountControl, ProviderCall } from '../sending/send-ports.js';
 import { AccountRateLimiter } from './account-rate-limiter.js';
 import type { SendQueues } from './queues.js';
 
-export type SendWiring = { config: Config; db: Db; redis: Redis; queues: SendQueues; logger: Logger; call?: ProviderCall };
+export type SendWiring = { config: Config; db: Db; redis: RedisClient; queues: SendQueues; logger: Logger; call?: ProviderCall };
 
 /** Account stops as the engine makes them: Redis at once, then Postgres and the account's queue. */
 export function accountControl(db: Db, queues: SendQueues): AccountControl {

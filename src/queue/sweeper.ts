@@ -1,44 +1,57 @@
 /**
  * The sweeper keeps Redis honest against Postgres, the source of truth:
- * - Redis lost its data (restart without persistence, failover, flush): detected by a missing
- *   epoch key; every `queued` recipient of a running campaign gets its job back at once.
+ * - Redis lost an account's data (restart without persistence, failover, flush, or in a Redis
+ *   Cluster the loss of the shard that holds the account): detected by the account's missing
+ *   epoch key, which lives in the account's own slot (src/redis-keys.ts), so losing any shard
+ *   is noticed for exactly the accounts it held. Every `queued` recipient of a running campaign
+ *   then gets its job back at once.
  * - A `queued` recipient whose job is gone (crash between marking and adding): job re-added.
  *   Job ids are recipient ids, so re-adding a job that exists changes nothing.
  * - A `sending` recipient past its lease (worker killed and its job lost): `unknown`, counted
  *   and shown, and resent only on an operator's request.
+ * - Once per process: jobs left in queues under their names from before Redis Cluster support
+ *   are dropped (src/queue/legacy-queues.ts); their recipients are still `queued` in Postgres and
+ *   come back through the rebuild above, since the new epoch keys do not exist yet.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { expireStaleSending } from '../recipients/index.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
+import { dropLegacyQueues } from './legacy-queues.js';
 import { sendJobs, type SendQueues } from './queues.js';
 
-export type SweepReport = { redisRebuilt: boolean; requeued: number; expired: number };
+export type SweepReport = { redisRebuilt: boolean; rebuiltAccounts: string[]; requeued: number; expired: number; legacyKeysDropped: number };
 
 /** `queued` this long without a job counts as orphaned (ms); covers the feeder's mark-then-add gap. */
 export const ORPHAN_AGE_MS = 15_000;
 const PAGE = 2_000;
 
 export class Sweeper {
-  /** When this process last rebuilt the queues after Redis lost its data (epoch ms). */
+  /** When this process last rebuilt the queues after Redis lost data (epoch ms). */
   private rebuiltAt = 0;
+  private legacyChecked = false;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queues: SendQueues,
     private readonly options: { sendingLeaseMs: number },
     private readonly logger: Logger,
   ) {}
 
-  private epochKey(): string {
-    return `${this.queues.prefix}:engine:epoch`;
+  /** Accounts of running campaigns whose epoch key is missing: their shard never saw our jobs, or lost them. */
+  private async lostAccounts(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ account_id: string }>(`SELECT DISTINCT account_id FROM campaigns WHERE status = 'running'`);
+    // One command per account: their keys live in different cluster slots.
+    const present = await Promise.all(rows.map((r) => this.redis.exists(redisKeys.accountEpoch(this.queues.prefix, r.account_id))));
+    return rows.filter((_, i) => present[i] === 0).map((r) => r.account_id);
   }
 
-  /** Marks this Redis as holding the engine's work; only once the queues are rebuilt. */
-  private async markEpoch(): Promise<void> {
-    await this.redis.set(this.epochKey(), randomUUID(), 'NX');
+  /** Marks the accounts' shards as holding the engine's work; only once the queues are rebuilt. */
+  private async markEpochs(accountIds: string[]): Promise<void> {
+    await Promise.all(accountIds.map((id) => this.redis.set(redisKeys.accountEpoch(this.queues.prefix, id), randomUUID(), 'NX')));
   }
 
   async sweepOnce(): Promise<SweepReport> {
@@ -46,7 +59,13 @@ export class Sweeper {
     // recipient now rather than waiting for them to age. The epoch is written only after the
     // rebuild, so a rebuild cut short (Redis or Postgres gone again) is redone in full next time
     // instead of leaving the rest to the slow orphan check.
-    const redisRebuilt = (await this.redis.exists(this.epochKey())) === 0;
+    let legacyKeysDropped = 0;
+    if (!this.legacyChecked) {
+      legacyKeysDropped = await dropLegacyQueues(this.redis, this.queues.prefix, this.logger);
+      this.legacyChecked = true;
+    }
+    const rebuiltAccounts = await this.lostAccounts();
+    const redisRebuilt = rebuiltAccounts.length > 0;
     // Jobs under way when Redis lost its data finish afterwards: a retry writes its recipient
     // back to `queued` but cannot move the vanished job. For a while after a rebuild, look for
     // those at every sweep instead of leaving them to wait out ORPHAN_AGE_MS.
@@ -54,8 +73,8 @@ export class Sweeper {
     const requeued = await this.requeueOrphans(redisRebuilt || afterRebuild ? 0 : ORPHAN_AGE_MS);
     if (redisRebuilt) {
       this.rebuiltAt = Date.now();
-      await this.markEpoch();
-      this.logger.info({ requeued }, 'Redis held no engine epoch (new, flushed or restarted); queues rebuilt from Postgres');
+      await this.markEpochs(rebuiltAccounts);
+      this.logger.info({ requeued, accounts: rebuiltAccounts.length }, 'Redis held no engine epoch for some accounts (new, flushed, restarted or a shard lost); queues rebuilt from Postgres');
     }
 
     const { rows } = await this.pool.query<{ id: string }>(
@@ -64,7 +83,7 @@ export class Sweeper {
     const expired = rows.length ? await expireStaleSending(this.pool, rows.map((r) => r.id), this.options.sendingLeaseMs) : 0;
     if (expired > 0) this.logger.warn({ expired }, 'recipients found sending past their lease are now unknown');
     if (requeued > 0) this.logger.warn({ requeued }, 're-added jobs missing from Redis');
-    return { redisRebuilt, requeued, expired };
+    return { redisRebuilt, rebuiltAccounts, requeued, expired, legacyKeysDropped };
   }
 
   private async requeueOrphans(minAgeMs: number): Promise<number> {
@@ -81,16 +100,20 @@ export class Sweeper {
       );
       if (rows.length === 0) break;
       after = rows[rows.length - 1]?.id ?? after;
-      const pipeline = this.redis.pipeline();
-      for (const row of rows) pipeline.exists(this.queues.jobKey(row.account_id, row.id));
-      const exists = (await pipeline.exec()) ?? [];
-      const missing = rows.filter((_, i) => exists[i]?.[1] === 0);
-      const byAccount = new Map<string, typeof missing>();
-      for (const row of missing) byAccount.set(row.account_id, [...(byAccount.get(row.account_id) ?? []), row]);
-      for (const [accountId, list] of byAccount) {
+      const byAccount = new Map<string, typeof rows>();
+      for (const row of rows) byAccount.set(row.account_id, [...(byAccount.get(row.account_id) ?? []), row]);
+      let missingHere = 0;
+      for (const [accountId, candidates] of byAccount) {
+        // One pipeline per account: its job keys share its slot (a cluster pipeline must).
+        const pipeline = this.redis.pipeline();
+        for (const row of candidates) pipeline.exists(this.queues.jobKey(accountId, row.id));
+        const exists = (await pipeline.exec()) ?? [];
+        const list = candidates.filter((_, i) => exists[i]?.[1] === 0);
+        if (list.length === 0) continue;
+        missingHere += list.length;
         await this.queues.forAccount(accountId).addBulk(sendJobs(list.map((r) => ({ recipientId: r.id, campaignId: r.campaign_id, accountId }))));
       }
-      requeued += missing.length;
+      requeued += missingHere;
       if (rows.length < PAGE) break;
     }
     return requeued;

@@ -8,7 +8,6 @@
  * written, then connections close.
  */
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -20,14 +19,16 @@ import { buildSendPipeline } from './send-wiring.js';
 import { Feeder } from './feeder.js';
 import { InFlightSizer, type InFlightSize } from './in-flight.js';
 import { LeaderLock } from './leader-lock.js';
-import { redisConnection, SendQueues, sendQueueName, type SendJobData } from './queues.js';
+import { redisConnection, type RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
+import { SendQueues, sendQueueName, type SendJobData } from './queues.js';
 import { Sweeper } from './sweeper.js';
 
 /** How often to look for accounts that need a queue worker (ms); a started campaign waits at most this long. */
 const ACCOUNT_REFRESH_MS = 500;
 
 export class WorkerHost {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly queues: SendQueues;
   private readonly pipeline: SendPipeline;
   private readonly feeder: Feeder;
@@ -46,14 +47,14 @@ export class WorkerHost {
     private readonly db: Db,
     private readonly logger: Logger,
   ) {
-    this.redis = redisConnection(config.redisUrl);
+    this.redis = redisConnection(config);
     this.redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
     this.queues = new SendQueues(this.redis, config.queuePrefix);
     this.pipeline = buildSendPipeline({ config, db, redis: this.redis, queues: this.queues, logger });
     this.feeder = new Feeder(db.pool, this.queues, { windowSeconds: config.queueWindowSeconds, maxJobs: config.queueWindowMaxJobs }, logger);
     this.sweeper = new Sweeper(db.pool, this.redis, this.queues, { sendingLeaseMs: config.sendingLeaseMs }, logger);
     this.inFlight = new InFlightSizer(config.workerConcurrency);
-    this.leader = new LeaderLock(this.redis, `${config.queuePrefix}:engine:leader`, Math.max(5_000, config.feederIntervalMs * 8));
+    this.leader = new LeaderLock(this.redis, redisKeys.leader(config.queuePrefix), Math.max(5_000, config.feederIntervalMs * 8));
   }
 
   async start(): Promise<void> {
@@ -159,7 +160,7 @@ export class WorkerHost {
         await enactDecision(decision, job, token, (ms) => worker.rateLimit(ms));
       },
       {
-        connection: redisConnection(this.config.redisUrl),
+        connection: redisConnection(this.config),
         prefix: this.config.queuePrefix,
         concurrency,
         // The account's rate is kept by AccountRateLimiter (exact in every one-second window);

@@ -3,7 +3,7 @@
  * is durable. Then, for what was written: the per-second sent counters (live rate, ETA) and each
  * campaign's error budget, which pauses a campaign whose recent sends mostly fail.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { sentCounterKey } from '../campaigns/campaign-stats.js';
 import { ENGINE_CODES } from '../engine-codes.js';
 import type { ErrorBudget } from '../flow/error-budget.js';
@@ -18,7 +18,7 @@ export const ERROR_BUDGET_MIN_SAMPLE = 50;
 
 export type ResultWriterDeps = {
   store: SendStore;
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   errorBudget: ErrorBudget;
   contexts: CampaignContexts;
@@ -49,18 +49,21 @@ export class ResultWriter {
     return this.batcher.drain();
   }
 
-  /** Per-second sent counters per campaign, for the live rate and ETA (src/campaigns/campaign-stats.ts). */
+  /**
+   * Per-second sent counters per campaign, for the live rate and ETA (src/campaigns/campaign-stats.ts).
+   * One MULTI per campaign: campaigns' keys live in different Redis Cluster slots.
+   */
   private async countSent(writes: readonly SendResultWrite[]): Promise<void> {
     if (writes.length === 0) return;
     const second = Math.floor(Date.now() / 1000);
     const perCampaign = new Map<string, number>();
     for (const w of writes) if (w.campaignId) perCampaign.set(w.campaignId, (perCampaign.get(w.campaignId) ?? 0) + 1);
-    const multi = this.deps.redis.multi();
-    for (const [campaignId, n] of perCampaign) {
-      const key = sentCounterKey(this.deps.keyPrefix, campaignId, second);
-      multi.incrby(key, n).expire(key, 120);
-    }
-    await multi.exec();
+    await Promise.all(
+      [...perCampaign].map(([campaignId, n]) => {
+        const key = sentCounterKey(this.deps.keyPrefix, campaignId, second);
+        return this.deps.redis.multi().incrby(key, n).expire(key, 120).exec();
+      }),
+    );
   }
 
   /** Counts durable results against each campaign's error budget; pauses a campaign past it. */

@@ -16,7 +16,7 @@ import type { PairGap } from '../flow/pair-gap.js';
 import type { Logger } from '../logger.js';
 import { outcome } from '../providers/outcome.js';
 import type { SendOutcome } from '../providers/types.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { applyHeld, applyOutcome, type ApplyDeps } from './apply-outcome.js';
 import { BulkGathering } from './bulk-gathering.js';
 import { countSend } from '../observability/record.js';
@@ -41,7 +41,7 @@ export type SendPipelineDeps = {
   contexts: CampaignContexts;
   flow: { adaptiveRate: AdaptiveRate; breaker: CircuitBreaker; pairGap: PairGap; errorBudget: ErrorBudget };
   /** For the per-second sent counters. */
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   settings: { sendTimeoutMs: number; sendingLeaseMs: number; retryBaseDelayMs: number; retryMaxDelayMs: number };
   logger: Logger;

@@ -9,7 +9,8 @@
  * memory, and revocation overwrites the cached entry (ApiKeyCache).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
+import { redisKeys } from '../redis-keys.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import type { ApiKey, ApiKeyScope } from '../generated/prisma/client.js';
@@ -133,13 +134,13 @@ function resolvedOf(row: Pick<ApiKey, 'id' | 'tenantId' | 'scope' | 'expiresAt' 
  */
 export class ApiKeyCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
     private readonly ttlSeconds: number,
   ) {}
 
   private key(hash: string): string {
-    return `${this.keyPrefix}:apikey:${hash}`;
+    return redisKeys.apiKeyCache(this.keyPrefix, hash);
   }
 
   /** The key with this hash, or null when none exists; Redis first, then Postgres. */
@@ -164,7 +165,7 @@ export class ApiKeyCache {
 
   /** At most one last_used_at write per key per `everySeconds`, across processes. */
   async shouldTouch(id: string, everySeconds: number): Promise<boolean> {
-    const set = await this.redis.set(`${this.keyPrefix}:apikey-used:${id}`, '1', 'EX', everySeconds, 'NX').catch(() => null);
+    const set = await this.redis.set(redisKeys.apiKeyUsed(this.keyPrefix, id), '1', 'EX', everySeconds, 'NX').catch(() => null);
     return set === 'OK';
   }
 }

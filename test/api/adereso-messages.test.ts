@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADERESO_PROACTIVE_REFUSAL, startFakeAderesoServer, type FakeAderesoServer, type RecordedRequest } from '../fakes/adereso-server.js';
 import { waitFor } from '../support/fixtures.js';
 import { createAccount, expectError, expectStatus, startApi, type ApiHarness, type PublicAccount } from './api-harness.js';
+import { redisKeys } from '../../src/redis-keys.js';
 
 const TICKET = 'ticket-private';
 const CLIENT = 'client-1';
@@ -100,7 +101,7 @@ describe('POST /v1/messages/adereso/ticket-reply', () => {
     for (const answer of answers) expectStatus<Answer>(answer, 200);
     // Slots are 1/rate apart (paced to 97.6%), whatever else the machine does: never faster.
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
-    expect(await h.redis.exists(`${h.ctx.config.queuePrefix}:rate:${account.id}`)).toBe(1);
+    expect(await h.redis.exists(redisKeys.rateSlots(h.ctx.config.queuePrefix, account.id))).toBe(1);
   });
 
   it('sends client_id and private_only false when asked', async () => {

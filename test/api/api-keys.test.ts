@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, hashApiKey } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import { apiClient, expectError, expectStatus, startApi, type ApiClient, type ApiHarness } from './api-harness.js';
+import { redisKeys } from '../../src/redis-keys.js';
 
 type PublicKey = { id: string; name: string; prefix: string; scope: string; state: string; lastUsedAt: string | null; expiresAt: string | null; revokedAt: string | null };
 type CreatedKey = PublicKey & { key: string };
@@ -158,7 +159,7 @@ describe('last use and lookups', () => {
   it('an unknown key is cached as unknown: repeating it is answered without reading Postgres', async () => {
     const unknown = `wce_0badc0de_${'A'.repeat(43)}`;
     expectError(await apiClient(h.app, unknown).get('/v1/accounts'), 401, 'INVALID_API_KEY');
-    expect(await h.redis.get(`${h.ctx.queuePrefix}:apikey:${hashApiKey(unknown)}`)).toBe('-');
+    expect(await h.redis.get(redisKeys.apiKeyCache(h.ctx.queuePrefix, hashApiKey(unknown)))).toBe('-');
     // Were the key read from Postgres again, this row would now make it valid.
     await h.ctx.db.prisma.apiKey.create({ data: { tenantId: h.tenant.tenantId, name: 'planted', prefix: '0badc0de', hash: hashApiKey(unknown) } });
     expectError(await apiClient(other, unknown).get('/v1/accounts'), 401, 'INVALID_API_KEY');
@@ -166,7 +167,7 @@ describe('last use and lookups', () => {
 
   it('a value that is not shaped like a key is refused without any lookup', async () => {
     expectError(await apiClient(h.app, 'wce_nope_nope').get('/v1/accounts'), 401, 'INVALID_API_KEY');
-    expect(await h.redis.get(`${h.ctx.queuePrefix}:apikey:${hashApiKey('wce_nope_nope')}`)).toBeNull();
+    expect(await h.redis.get(redisKeys.apiKeyCache(h.ctx.queuePrefix, hashApiKey('wce_nope_nope')))).toBeNull();
   });
 });
 

@@ -9,7 +9,7 @@ import { AccountStateReader, type AccountRow, type CampaignFacts } from '../../s
 import { AdaptiveRate } from '../../src/flow/adaptive-rate.js';
 import { CircuitBreaker } from '../../src/flow/circuit-breaker.js';
 import { DailyBudget } from '../../src/flow/daily-budget.js';
-import { redisConnection } from '../../src/queue/queues.js';
+import { redisConnection } from '../../src/redis-client.js';
 import { createSandboxCampaign } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 

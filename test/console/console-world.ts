@@ -9,7 +9,7 @@ import { createTenant } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import type { Config } from '../../src/config.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
-import { redisConnection } from '../../src/queue/queues.js';
+import { redisConnection } from '../../src/redis-client.js';
 import { WorkerHost } from '../../src/queue/worker-host.js';
 import { apiClient, type ApiClient } from '../api/api-harness.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';

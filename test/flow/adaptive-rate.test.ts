@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { AdaptiveRate, type AdaptiveRateOptions } from '../../src/flow/adaptive-rate.js';
 import { deleteQueueKeys } from '../support/test-context.js';
+import { redisKeys } from '../../src/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-flow-${randomUUID().slice(0, 8)}`;
@@ -78,7 +79,7 @@ it('recovery stops at the configured rate, and the key goes away', async () => {
   await sleep(60); // 50% at 2000%/s is back in 25 ms
   expect(await b.rateFor(account, 100)).toBe(100);
   // The key's TTL is the time to full recovery plus a second; it must not be forever.
-  const ttl = await connections[0].pttl(`${prefix}:flow:adaptive-rate:${account}`);
+  const ttl = await connections[0].pttl(redisKeys.adaptiveRate(prefix, account));
   expect(ttl).toBeGreaterThan(0);
   expect(ttl).toBeLessThanOrEqual(1025);
 });
@@ -106,7 +107,7 @@ it('reset restores the full rate for every process', async () => {
   await a.onRateLimited(account, 100);
   await b.reset(account);
   expect(await a.rateFor(account, 100)).toBe(100);
-  expect(await connections[0].exists(`${prefix}:flow:adaptive-rate:${account}`)).toBe(0);
+  expect(await connections[0].exists(redisKeys.adaptiveRate(prefix, account))).toBe(0);
 });
 
 it('rejects options that cannot work', () => {

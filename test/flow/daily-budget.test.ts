@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DailyBudget, spreadEta } from '../../src/flow/daily-budget.js';
 import { createSandboxCampaign, insertRecipients, walkRecipientsTowards } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
+import { redisKeys } from '../../src/redis-keys.js';
 
 let ctx: TestContext;
 let redis: Redis;
@@ -27,7 +28,7 @@ afterAll(async () => {
 });
 
 const phones = (count: number, from = 0): string[] => Array.from({ length: count }, (_, i) => `+5691${String(from + i).padStart(7, '0')}`);
-const budgetKey = (accountId: string) => `${ctx.queuePrefix}:flow:daily-budget:${accountId}`;
+const budgetKey = (accountId: string) => redisKeys.dailyBudget(ctx.queuePrefix, accountId);
 const account = () => randomUUID();
 
 async function redisNow(): Promise<number> {

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { PairGap, type PairReservation } from '../../src/flow/pair-gap.js';
 import { deleteQueueKeys } from '../support/test-context.js';
+import { redisKeys } from '../../src/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-flow-${randomUUID().slice(0, 8)}`;
@@ -97,12 +98,12 @@ it('Redis keys carry a keyed hash of the phone, never the phone itself (nor its 
   const account = randomUUID();
   const phone = '+56912345678';
   expect(await a.reserve(account, phone, GAP)).toEqual({ ok: true });
-  const keys = await connections[0].keys(`${prefix}:flow:pair-gap:${account}:*`);
+  const keys = await connections[0].keys(redisKeys.pairGap(prefix, account, '*'));
   expect(keys).toHaveLength(1);
   expect(keys[0]).not.toContain('56912345678');
   expect(keys[0]).not.toContain('12345678');
   // Keyed: another key names the same phone differently, so the name cannot be looked up in a table of phone hashes.
   const other = new PairGap(connections[0], prefix, Buffer.alloc(32, 9));
   expect(await other.reserve(account, phone, GAP)).toEqual({ ok: true });
-  expect(await connections[0].keys(`${prefix}:flow:pair-gap:${account}:*`)).toHaveLength(2);
+  expect(await connections[0].keys(redisKeys.pairGap(prefix, account, '*'))).toHaveLength(2);
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { mostInAnyWindow, readDepartureLog } from '../../src/queue/account-rate-limiter.js';
-import { redisConnection } from '../../src/queue/queues.js';
+import { redisConnection } from '../../src/redis-client.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';

@@ -13,12 +13,12 @@
  * processes with worker-process.ts against the same context.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { createTenant } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import type { Config } from '../../src/config.js';
 import { startSandboxServer, type SandboxServer, type SandboxSettings } from '../../src/providers/sandbox/sandbox-server.js';
-import { redisConnection, SendQueues } from '../../src/queue/queues.js';
+import { SendQueues } from '../../src/queue/queues.js';
+import { redisConnection, type RedisClient } from '../../src/redis-client.js';
 import { WorkerHost } from '../../src/queue/worker-host.js';
 import { apiClient, type ApiClient, type ApiTenant } from './api-client.js';
 import { createTestContext, type TestContext } from './test-context.js';
@@ -48,7 +48,7 @@ type Part<On, T> = On extends true ? T : Record<never, never>;
 type EngineBase = {
   ctx: TestContext;
   /** A connection of the test's own, for reading engine state (queues, flow state, logs). */
-  redis: Redis;
+  redis: RedisClient;
   /** The account queues as the engine names them, for pause checks and account actions. */
   queues: SendQueues;
   close(): Promise<void>;
@@ -71,7 +71,7 @@ export type Engine<O extends EngineOptions = EngineOptions> = EngineBase &
 
 export async function startEngine<const O extends EngineOptions>(options: O): Promise<Engine<O>> {
   const ctx = await createTestContext(options.config ?? {});
-  const redis = redisConnection(ctx.config.redisUrl);
+  const redis = redisConnection(ctx.config);
   const queues = new SendQueues(redis, ctx.config.queuePrefix);
   const closers: (() => Promise<void>)[] = [
     () => ctx.close(),

@@ -3,10 +3,10 @@
  * own queue prefix in the shared Redis, a config pointing at both, and a tenant to act as.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { masters, redisConnection, type RedisTarget } from '../../src/redis-client.js';
 import { createTestDatabase } from './databases.js';
 
 export type TestContext = {
@@ -38,22 +38,26 @@ export async function createTestContext(overrides: Partial<Config> = {}): Promis
     tenantId: tenant.id,
     async close() {
       await db.close();
-      await deleteQueueKeys(config.redisUrl, queuePrefix);
+      await deleteQueueKeys(config, queuePrefix);
       await database.drop();
     },
   };
 }
 
-/** Removes every Redis key under a test's queue prefix. */
-export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+/** Removes every Redis key under a test's queue prefix (on every master of a cluster). */
+export async function deleteQueueKeys(target: string | RedisTarget, prefix: string): Promise<void> {
+  const redis = typeof target === 'string' ? redisConnection(target, { maxRetriesPerRequest: 3 }) : redisConnection(target, { maxRetriesPerRequest: 3 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    if (typeof target !== 'string' && target.redisCluster) await redis.ping();
+    for (const node of masters(redis)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        // One key per command: a cluster node refuses keys of different slots in one.
+        if (keys.length) await Promise.all(keys.map((key) => node.del(key)));
+      } while (cursor !== '0');
+    }
   } finally {
     redis.disconnect();
   }

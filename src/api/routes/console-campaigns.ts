@@ -13,7 +13,7 @@
  */
 import { adapterFor } from '../../providers/registry.js';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis-client.js';
 import { z } from 'zod';
 import { checkBalanceBeforeStart } from '../../accounts/balance-check.js';
 import { campaignOptionsSchema, mediaProblem, parseHeaderType } from '../../campaigns/campaign-options.js';
@@ -46,7 +46,7 @@ const settingsBody = z
 /** How long the accounts page waits for a contacto-multichat balance (ms); an unanswered query shows as unknown. */
 const BALANCE_TIMEOUT_MS = 3_000;
 
-export function consoleCampaignRoutes(ctx: AppContext, redis: Redis = ctx.redis): FastifyPluginAsync {
+export function consoleCampaignRoutes(ctx: AppContext, redis: RedisClient = ctx.redis): FastifyPluginAsync {
   const states = new AccountStateReader(ctx.db, redis, ctx.config.queuePrefix);
   const breaker = new CircuitBreaker(redis, ctx.config.queuePrefix, { cacheMs: 0 });
   const budget = new DailyBudget(redis, ctx.config.queuePrefix);

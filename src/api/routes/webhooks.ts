@@ -16,6 +16,7 @@
  * Anything refused gets a 4xx with a stable code and is counted in /metrics.
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { redisKeys } from '../../redis-keys.js';
 import { z } from 'zod';
 import { errors, type AppError } from '../../errors.js';
 import { webhookRequests, webhookStoreSeconds } from '../../metrics.js';
@@ -41,7 +42,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
     /** What onRequest found, for the handler; gone with the request. */
     const found = new WeakMap<FastifyRequest, Found>();
     // Per webhook URL (account), across API processes: a flood on one URL cannot starve the others.
-    const limiter = new RedisRateLimiter(ctx.redis, `${ctx.config.queuePrefix}:rl:webhook`, {
+    const limiter = new RedisRateLimiter(ctx.redis, redisKeys.webhookRateLimit(ctx.config.queuePrefix), {
       limit: ctx.config.webhookRateLimit,
       windowMs: ctx.config.webhookRateWindowSeconds * 1000,
     });
