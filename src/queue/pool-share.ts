@@ -11,7 +11,7 @@
  * stopped account go back to the pool (src/recipients/account-limit.ts, releasePoolWork).
  */
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
 import { releasePoolWork } from '../recipients/index.js';
@@ -25,7 +25,7 @@ export class PoolShare {
 
   constructor(
     private readonly pool: pg.Pool,
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
     private readonly windowSeconds: number,
   ) {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { Feeder } from '../../src/queue/feeder.js';
 import { sendJobId, sendQueueName } from '../../src/queue/queues.js';
+import { redisConnection } from '../../src/redis-client.js';
 import { createSandboxCampaign, insertRecipients, statusCounts } from '../support/fixtures.js';
 import { startEngine, type Engine } from '../support/engine-harness.js';
 
@@ -36,7 +37,7 @@ it('a recipient re-queued while its old job is still active gets a job once that
   expect(await statusCounts(ctx, campaignId)).toEqual({ queued: 1 });
 
   // A worker takes the job; the campaign is paused and resumed while the job is active.
-  const worker = new Worker(sendQueueName(accountId), null, { connection: engine.redis.duplicate({ maxRetriesPerRequest: null }), prefix: ctx.config.queuePrefix, autorun: false });
+  const worker = new Worker(sendQueueName(accountId), null, { connection: redisConnection(engine.ctx.config, { maxRetriesPerRequest: null }), prefix: ctx.config.queuePrefix, autorun: false });
   try {
     const job = await worker.getNextJob('stale-token');
     expect(job?.id).toBe(sendJobId(recipientId));

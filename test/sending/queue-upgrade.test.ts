@@ -49,7 +49,7 @@ async function fedCampaign(count: number, offset: number): Promise<{ accountId: 
   const fixture = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, name: `fed ${offset}` });
   await insertRecipients(ctx, fixture.campaignId, count, offset);
   await applyCampaignAction(ctx.db, ctx.tenantId, fixture.campaignId, 'start');
-  const ids = await markQueued(ctx.db.pool, fixture.campaignId, count);
+  const ids = await markQueued(ctx.db.pool, fixture.campaignId, count, { accountId: fixture.accountId, poolId: null, sticky: false });
   await queues
     .forAccount(fixture.accountId)
     .addBulk(ids.map((id) => ({ name: 'send', data: { recipientId: id, campaignId: fixture.campaignId }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(id) } })));
@@ -89,7 +89,7 @@ it('upgrading from the untagged queue names: old jobs dropped, every recipient s
   const phones = await insertRecipients(ctx, campaignId, 300, 5_000);
   await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
   // What the previous version left: 200 recipients queued, their jobs in `send-<accountId>`, its one epoch key.
-  const queued = await markQueued(ctx.db.pool, campaignId, 200);
+  const queued = await markQueued(ctx.db.pool, campaignId, 200, { accountId, poolId: null, sticky: false });
   const legacy = new Queue(redisKeys.legacySendQueueName(accountId), { connection: redis, prefix: ctx.queuePrefix });
   await legacy.addBulk(queued.map((id) => ({ name: 'send', data: { recipientId: id, campaignId }, opts: { ...SEND_JOB_OPTIONS, jobId: sendJobId(id) } })));
   await legacy.close();
