@@ -53,7 +53,7 @@ it('a recipient re-queued while its old job is still active gets a job once that
     // The next feeder round gives the queued recipient its job back.
     await feeder.feedOnce();
     const again = await queues.forAccount(accountId).getJob(sendJobId(recipientId));
-    expect(again?.data).toEqual({ recipientId, campaignId });
+    expect(again?.data).toEqual({ recipientId, campaignId, accountId });
     expect(await again?.getState()).toBe('waiting');
   } finally {
     await worker.close();
