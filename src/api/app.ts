@@ -21,6 +21,7 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { accountRoutes } from './routes/accounts.js';
 import { aderesoMessageRoutes } from './routes/adereso-messages.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { campaignPlanRoutes } from './routes/campaign-plan.js';
 import { eventEndpointRoutes } from './routes/event-endpoints.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
@@ -114,6 +115,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(templateRoutes(ctx));
   await app.register(providerTemplateRoutes(ctx));
   await app.register(campaignRoutes(ctx));
+  await app.register(campaignPlanRoutes(ctx));
   await app.register(messageRoutes(ctx));
   await app.register(aderesoMessageRoutes(ctx));
   await app.register(uploadRoutes(ctx));
