@@ -1,6 +1,6 @@
 /**
  * The messaging-limit rule of ./daily-budget.ts as a pure function over an in-memory window, for
- * the launch planner (src/campaigns/launch-plan.ts), which replays the feeder on a simulated
+ * the launch planner (src/queue/launch-plan.ts), which replays the feeder on a simulated
  * clock. It is the reservation script's rule, step for step: drop phones older than the window;
  * a phone counted already is granted and its time refreshed (never moved back); a new phone
  * takes a slot while fewer than `limit` are counted; when one is refused, the next slot frees

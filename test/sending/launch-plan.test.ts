@@ -13,8 +13,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { loadPlanInput } from '../../src/campaigns/launch-plan-input.js';
-import { planLaunch } from '../../src/campaigns/launch-plan.js';
+import { loadPlanInput } from '../../src/queue/launch-plan-input.js';
+import { planLaunch } from '../../src/queue/launch-plan.js';
 import { launchPlanSchema } from '../../src/api/routes/campaign-plan.js';
 import { createSandboxCampaign, waitFor } from '../support/fixtures.js';
 import { startFlowEngine, TEST_TIMEOUT_MS, waitForSettled, type FlowEngine } from './flow-support.js';

@@ -1,12 +1,12 @@
 /**
- * POST /v1/campaigns/:id/plan: the launch planner's dry run (src/campaigns/launch-plan.ts), before
+ * POST /v1/campaigns/:id/plan: the launch planner's dry run (src/queue/launch-plan.ts), before
  * or after start. Changes nothing, so a `read` key may ask. Errors: 400 VALIDATION_FAILED (body or
  * id), 404 CAMPAIGN_NOT_FOUND.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { loadPlanInput } from '../../campaigns/launch-plan-input.js';
-import { planLaunch } from '../../campaigns/launch-plan.js';
+import { loadPlanInput } from '../../queue/launch-plan-input.js';
+import { planLaunch } from '../../queue/launch-plan.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
 
@@ -21,7 +21,7 @@ export const planBody = z
   .default({ bucketMinutes: 60, horizonDays: 30 });
 
 const isoString = z.string().datetime();
-/** The answer, as src/campaigns/launch-plan.ts builds it. */
+/** The answer, as src/queue/launch-plan.ts builds it. */
 export const launchPlanSchema = z.object({
   startsAt: isoString,
   finishesAt: isoString.nullable(),

@@ -4,9 +4,9 @@
  * before their turn, and what it will cost. Pure: ./launch-plan-input.ts reads what it needs.
  *
  * Not a second model of the engine: every decision is the feeder's own function, called with
- * the simulated time instead of the clock (src/queue/feed-decisions.ts: queue window, top-up
+ * the simulated time instead of the clock (./feed-decisions.ts: queue window, top-up
  * room, steps, quiet-hours split, messaging-limit split; src/flow/budget-window.ts: the
- * messaging-limit reservation rule; src/queue/account-rate-limiter.ts: the slot spacing).
+ * messaging-limit reservation rule; ./account-rate-limiter.ts: the slot spacing).
  *
  * The replay: the feeder tops up the account's queue when a quarter of its window is free, by
  * taking due deferred recipients, then pending ones, in id order; each candidate outside its
@@ -21,9 +21,9 @@ import { reserveInWindow, type BudgetWindow } from '../flow/budget-window.js';
 import { formatClock } from '../flow/quiet-hours.js';
 import type { BudgetEntry } from '../flow/daily-budget.js';
 import { countryOfE164 } from '../phones/e164-parts.js';
-import { slotIntervalMs } from '../queue/account-rate-limiter.js';
-import { FEED_STEP, freeRoom, queueWindowSize, recipientTimeZone, sendWindowOf, splitByBudget, splitByWindow } from '../queue/feed-decisions.js';
-import { priceOf, type MessagePrices } from './message-prices.js';
+import { slotIntervalMs } from './account-rate-limiter.js';
+import { FEED_STEP, freeRoom, queueWindowSize, recipientTimeZone, sendWindowOf, splitByBudget, splitByWindow } from './feed-decisions.js';
+import { priceOf, type MessagePrices } from '../campaigns/message-prices.js';
 
 const DAY_MS = 86_400_000;
 

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { errors } from '../errors.js';
 import { DailyBudget } from '../flow/daily-budget.js';
-import { readMessagePrices } from './message-prices.js';
+import { readMessagePrices } from '../campaigns/message-prices.js';
 import type { PlanInput, PlanRecipient } from './launch-plan.js';
 
 export type PlanSource = { pool: pg.Pool; redis: Redis; prefix: string };
