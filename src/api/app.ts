@@ -22,6 +22,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { aderesoMessageRoutes } from './routes/adereso-messages.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { senderPoolRoutes } from './routes/sender-pools.js';
+import { campaignPlanRoutes } from './routes/campaign-plan.js';
 import { eventEndpointRoutes } from './routes/event-endpoints.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
@@ -116,6 +117,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(providerTemplateRoutes(ctx));
   await app.register(campaignRoutes(ctx));
   await app.register(senderPoolRoutes(ctx));
+  await app.register(campaignPlanRoutes(ctx));
   await app.register(messageRoutes(ctx));
   await app.register(aderesoMessageRoutes(ctx));
   await app.register(uploadRoutes(ctx));

@@ -1,5 +1,5 @@
 /**
- * An account's price per message, for the launch planner's cost estimate (src/campaigns/launch-plan.ts):
+ * An account's price per message, for the launch planner's cost estimate (src/queue/launch-plan.ts):
  * by template category, then by the recipient's country (ISO 3166 alpha-2), with "*" for every
  * other country. `{"MARKETING": {"CL": 0.0889, "*": 0.0625}, "UTILITY": {"*": 0.02}}`. The
  * currency is the operator's; the engine only multiplies.

@@ -189,6 +189,14 @@ export class DailyBudget {
     return { used, remaining: Math.max(0, limit - used), nextFreeAt: nextFreeMs >= 0 ? new Date(nextFreeMs) : null };
   }
 
+  /** The phones counted now with their times (read only; the launch planner replays the window from them). */
+  async entries(accountId: string): Promise<BudgetEntry[]> {
+    const flat = await this.redis.zrangebyscore(this.key(accountId), `(${Date.now() - this.windowMs}`, '+inf', 'WITHSCORES');
+    const out: BudgetEntry[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ phone: flat[i] ?? '', at: new Date(Number(flat[i + 1])) });
+    return out;
+  }
+
   /**
    * Restores the count from Postgres's record (see `loadFromPostgres`) after Redis lost it.
    * Merged, not replaced, and in one atomic step: reservations made since the loss are real sends

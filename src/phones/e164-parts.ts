@@ -11,3 +11,10 @@ export function splitE164(e164: string): E164Parts | undefined {
   const parsed = parsePhoneNumberFromString(e164);
   return parsed ? { callingCode: parsed.countryCallingCode, nationalNumber: parsed.nationalNumber } : undefined;
 }
+
+/** The ISO 3166 country of `e164` (a +1 number the metadata does not place: US), or null. */
+export function countryOfE164(e164: string): string | null {
+  const parsed = parsePhoneNumberFromString(e164);
+  if (!parsed) return null;
+  return parsed.country ?? (parsed.countryCallingCode === '1' ? 'US' : null);
+}

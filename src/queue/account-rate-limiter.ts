@@ -70,7 +70,6 @@ return string.format('%.3f', slot - now)
 export class AccountRateLimiter {
   private sequence = 0;
   private readonly windowMs: number;
-  private readonly pacing: number;
   private readonly departureLog: boolean;
 
   constructor(
@@ -79,7 +78,6 @@ export class AccountRateLimiter {
     options: RateLimiterOptions = { jitterMs: 25 },
   ) {
     this.windowMs = 1000 + Math.max(0, options.jitterMs);
-    this.pacing = 1000 / this.windowMs;
     this.departureLog = options.departureLog ?? false;
   }
 
@@ -90,7 +88,7 @@ export class AccountRateLimiter {
 
   /** Reserves the account's next send slot; returns how long to wait for it, ms. */
   async reserve(accountId: string, ratePerSecond: number): Promise<number> {
-    const interval = 1000 / (Math.max(1, ratePerSecond) * this.pacing);
+    const interval = slotIntervalMs(ratePerSecond, this.windowMs - 1000);
     const wait = (await this.redis.eval(RESERVE, 1, redisKeys.rateSlots(this.prefix, accountId), String(interval))) as string;
     return Number(wait);
   }
@@ -124,6 +122,11 @@ export class AccountRateLimiter {
       await sleep(gateMs + 1);
     }
   }
+}
+
+/** Time between two of an account's send slots, ms: rate x 1000 / (1000 + jitter) per second (the launch planner paces with it too). */
+export function slotIntervalMs(ratePerSecond: number, jitterMs: number): number {
+  return (1000 + Math.max(0, jitterMs)) / Math.max(1, ratePerSecond);
 }
 
 /** The departures the gate admitted for an account (Redis-clock ms, in admission order), when RATE_DEPARTURE_LOG is on. */

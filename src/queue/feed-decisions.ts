@@ -2,7 +2,7 @@
  * The feeder's decisions as pure functions: how much of an account's queue window is free, how
  * a free window is shared among campaigns, and which candidates may be queued now (quiet hours,
  * the messaging limit). No I/O and no clock of their own: the feeder (./feeder.ts) calls them
- * with what it read from Postgres and Redis, and the launch planner (src/campaigns/launch-plan.ts)
+ * with what it read from Postgres and Redis, and the launch planner (./launch-plan.ts)
  * calls the same functions on a simulated timeline, so a plan is the feeder's own arithmetic.
  */
 import { ENGINE_CODES } from '../engine-codes.js';

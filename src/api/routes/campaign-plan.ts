@@ -1,0 +1,70 @@
+/**
+ * POST /v1/campaigns/:id/plan: the launch planner's dry run (src/queue/launch-plan.ts), before
+ * or after start. Changes nothing, so a `read` key may ask. Errors: 400 VALIDATION_FAILED (body or
+ * id), 404 CAMPAIGN_NOT_FOUND.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { loadPlanInput } from '../../queue/launch-plan-input.js';
+import { planLaunch } from '../../queue/launch-plan.js';
+import type { AppContext } from '../app.js';
+import { parseInput } from '../../validate.js';
+
+export const planParams = z.object({ id: z.string().uuid() });
+export const planBody = z
+  .object({
+    /** Width of each projection bucket, minutes; 60 (hour by hour) unless said. */
+    bucketMinutes: z.number().int().min(1).max(1_440).default(60),
+    /** How far ahead to replay the feeder; what is still waiting past it is counted in `beyondHorizon`. */
+    horizonDays: z.number().int().min(1).max(90).default(30),
+  })
+  .default({ bucketMinutes: 60, horizonDays: 30 });
+
+const isoString = z.string().datetime();
+/** The answer, as src/queue/launch-plan.ts builds it. */
+export const launchPlanSchema = z.object({
+  startsAt: isoString,
+  finishesAt: isoString.nullable(),
+  openRecipients: z.number().int(),
+  outcomes: z.object({
+    willSend: z.number().int(),
+    suppressed: z.number().int(),
+    expire: z.number().int(),
+    rejectedAtUpload: z.number().int(),
+    beyondHorizon: z.number().int(),
+    settled: z.record(z.string(), z.number().int()),
+  }),
+  projection: z.array(z.object({ from: isoString, to: isoString, sends: z.number().int(), cost: z.number().nullable() })),
+  bounds: z.object({
+    rate: z.object({ perSecond: z.number(), effectivePerSecond: z.number() }),
+    messagingLimit: z.object({ limit: z.number().int(), usedNow: z.number().int(), remainingNow: z.number().int(), deferrals: z.number().int() }).nullable(),
+    quietHours: z.object({ window: z.string(), deferrals: z.number().int(), zones: z.array(z.object({ zone: z.string(), recipients: z.number().int() })) }).nullable(),
+    schedule: z.object({ startAt: isoString.nullable(), expiresAt: isoString.nullable() }),
+    binding: z.array(z.enum(['rate', 'messaging_limit', 'quiet_hours', 'start_at', 'expiry'])),
+  }),
+  cost: z
+    .object({
+      total: z.number(),
+      unpriced: z.number().int(),
+      lines: z.array(z.object({ category: z.string(), country: z.string().nullable(), count: z.number().int(), unitPrice: z.number(), total: z.number() })),
+    })
+    .nullable(),
+  assumptions: z.array(z.string()),
+});
+export type LaunchPlanResponse = z.infer<typeof launchPlanSchema>;
+
+export function campaignPlanRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/v1/campaigns/:id/plan', { config: { scope: 'read' } }, async (request) => {
+      const { id } = parseInput(planParams, request.params);
+      const body = parseInput(planBody, request.body ?? undefined);
+      const input = await loadPlanInput({ pool: ctx.db.pool, redis: ctx.redis, prefix: ctx.config.queuePrefix }, request.tenantId, id, {
+        windowSeconds: ctx.config.queueWindowSeconds,
+        jitterMs: ctx.config.rateJitterMs,
+        bucketMinutes: body.bucketMinutes,
+        horizonDays: body.horizonDays,
+      });
+      return planLaunch(input);
+    });
+  };
+}
