@@ -146,22 +146,3 @@ CREATE TRIGGER recipients_status_guard
   EXECUTE FUNCTION recipient_status_guard();
 `;
 }
-
-/**
- * What holds single messages (src/recipients/single-messages.ts) to the same table: the same
- * trigger function on their status, and a history row that belongs to exactly one subject. The
- * migration 20261206140000_single_messages ends with exactly this text (checked by a test).
- */
-export function singleMessageGuardSql(): string {
-  return `-- Single messages move through the recipient transition table too.
-CREATE TRIGGER single_messages_status_guard
-  BEFORE UPDATE OF status ON single_messages
-  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
-  EXECUTE FUNCTION recipient_status_guard();
-
--- A history row belongs to a campaign's recipient or to a single message.
-ALTER TABLE recipient_events ADD CONSTRAINT recipient_events_one_subject CHECK (
-  (recipient_id IS NOT NULL AND campaign_id IS NOT NULL AND single_message_id IS NULL)
-  OR (recipient_id IS NULL AND campaign_id IS NULL AND single_message_id IS NOT NULL));
-`;
-}

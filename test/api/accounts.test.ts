@@ -1,16 +1,10 @@
 /** Provider accounts: validated by the adapter's schemas; credentials are write-only. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SendQueues } from '../../src/queue/queues.js';
 import { accountCredentials } from '../../src/security/security-settings.js';
-import { createAccount, expectError, expectStatus, SANDBOX_TOKEN, startApi, type ApiHarness, type PublicAccount } from './api-harness.js';
+import { apiForFile, createAccount, expectError, expectStatus, SANDBOX_TOKEN, type PublicAccount } from './api-harness.js';
 
-let h: ApiHarness;
-beforeAll(async () => {
-  h = await startApi();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
 
 // Stored sealed (src/security/credential-vault.ts): read back the way the engine reads them.
 const storedCredentials = async (id: string) => accountCredentials(await h.ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id } }));

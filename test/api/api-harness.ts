@@ -5,7 +5,7 @@
  * itself, so every test exercises the same routes a user calls.
  */
 import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { ApiClient } from '../support/api-client.js';
 import { startEngine, type Engine } from '../support/engine-harness.js';
@@ -18,6 +18,27 @@ export type ApiHarness = Engine<{ api: true }>;
 
 export function startApi(overrides: Partial<Config> = {}): Promise<ApiHarness> {
   return startEngine({ config: overrides, api: true });
+}
+
+/**
+ * An object made once before the file's tests: returned empty now, filled by a beforeAll, so a
+ * file declares `const x = beforeAllValue(...)` instead of a `let` and its hook.
+ */
+export function beforeAllValue<T extends object>(make: () => Promise<T>): T {
+  const value = {} as T;
+  beforeAll(async () => {
+    Object.assign(value, await make());
+  });
+  return value;
+}
+
+/** The file's API (startApi), started before its tests and closed after them. */
+export function apiForFile(overrides: Partial<Config> = {}): ApiHarness {
+  const h = beforeAllValue(() => startApi(overrides));
+  afterAll(async () => {
+    await (h as Partial<ApiHarness>).close?.();
+  });
+  return h;
 }
 
 export type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };

@@ -6,10 +6,12 @@
 import { fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey, createTenant } from '../../src/tenants/api-keys.js';
 import {
   apiClient,
+  apiForFile,
+  beforeAllValue,
   createAccount,
   createDraftCampaign,
   createSender,
@@ -19,21 +21,12 @@ import {
   recipientCount,
   recipientObjects,
   startApi,
-  type ApiHarness,
   type CreateCampaignResponse,
   type PublicAccount,
-  type PublicTemplate,
 } from './api-harness.js';
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
-beforeAll(async () => {
-  h = await startApi();
-  sender = await createSender(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
+const sender = beforeAllValue(() => createSender(h.api));
 
 describe('BUG 1: PATCH /v1/accounts/:id applies create defaults (src/api/routes/accounts.ts:23)', () => {
   it('a PATCH that only renames is accepted', async () => {

@@ -1,9 +1,10 @@
 /** Who may call what: health is public, every /v1 route needs a key, and a key sees only its tenant. */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/tenants/api-keys.js';
 import { accountCredentials } from '../../src/security/security-settings.js';
 import {
+  apiForFile,
   createDraftCampaign,
   createSender,
   expectError,
@@ -12,22 +13,14 @@ import {
   recipientCount,
   recipientObjects,
   SANDBOX_TOKEN,
-  startApi,
   type ApiClient,
-  type ApiHarness,
   type CreateCampaignResponse,
   type PublicAccount,
   type PublicCampaign,
   type PublicTemplate,
 } from './api-harness.js';
 
-let h: ApiHarness;
-beforeAll(async () => {
-  h = await startApi();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
 
 const SOME_ID = '7d0c3a52-5f4e-4b0e-9a53-0d6f0a4b9e21';
 

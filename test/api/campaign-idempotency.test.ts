@@ -1,27 +1,18 @@
 /** Idempotency-Key on campaign creation: a retried call gets the first call's campaign, never a second one. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  apiForFile,
+  beforeAllValue,
   createSender,
   expectError,
   expectStatus,
   recipientCount,
   recipientObjects,
-  startApi,
-  type ApiHarness,
   type CreateCampaignResponse,
-  type PublicAccount,
-  type PublicTemplate,
 } from './api-harness.js';
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
-beforeAll(async () => {
-  h = await startApi();
-  sender = await createSender(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
+const sender = beforeAllValue(() => createSender(h.api));
 
 const campaignsWithKey = (key: string) => h.ctx.db.prisma.campaign.findMany({ where: { idempotencyKey: key } });
 

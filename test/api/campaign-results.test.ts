@@ -1,30 +1,17 @@
 /** What an operator reads back: progress with rate and ETA, recipients page by page, the CSV export. */
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sentCounterKey } from '../../src/campaigns/campaign-stats.js';
 import { walkRecipientsTowards } from '../support/fixtures.js';
-import {
-  createDraftCampaign,
-  createSender,
-  expectError,
-  expectStatus,
-  expectStatusCode,
-  recipientObjects,
-  startApi,
-  type ApiHarness,
-  type PublicAccount,
-  type PublicTemplate,
-} from './api-harness.js';
+import { apiForFile, beforeAllValue, createDraftCampaign, createSender, expectError, expectStatus, expectStatusCode, recipientObjects } from './api-harness.js';
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
+const h = apiForFile();
+const sender = beforeAllValue(() => createSender(h.api));
 let campaignId: string;
 /** 30 recipients: lines 1-30; 6 sent, 4 failed (with a provider error), 20 pending. */
 const RECIPIENTS = recipientObjects(30, 1000);
 
 beforeAll(async () => {
-  h = await startApi();
-  sender = await createSender(h.api);
   const created = await createDraftCampaign(h.api, sender, { name: 'results', recipients: RECIPIENTS, start: true });
   expect(created.upload).toMatchObject({ accepted: 30 });
   campaignId = created.campaign.id;
@@ -41,9 +28,6 @@ beforeAll(async () => {
       WHERE campaign_id = $1 AND line % 7 = 0`,
     [campaignId],
   );
-});
-afterAll(async () => {
-  await h.close();
 });
 
 type Progress = {

@@ -2,18 +2,11 @@
  * Campaign settings over HTTP: header media a template needs, schedule (startAt, expiresAt,
  * sending window), error budget; account webhook URLs shown once; /metrics behind the API key.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, expectError, expectStatus, startApi, type ApiHarness, type PublicAccount } from './api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiForFile, beforeAllValue, createAccount, expectError, expectStatus, startApi, type PublicAccount } from './api-harness.js';
 
-let h: ApiHarness;
-let account: PublicAccount;
-beforeAll(async () => {
-  h = await startApi();
-  account = await createAccount(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
+const account = beforeAllValue(() => createAccount(h.api));
 
 type Template = { id: string; headerType: string; buttons: unknown[] };
 type Campaign = { id: string; startAt: string | null; expiresAt: string | null; sendWindow: { start: string; end: string } | null; errorBudget: number | null; options: unknown };

@@ -1,6 +1,8 @@
 /** Campaigns: create (with recipients and start in one call), and the state machine's answers over HTTP. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  apiForFile,
+  beforeAllValue,
   createAccount,
   createDraftCampaign,
   createSender,
@@ -9,23 +11,12 @@ import {
   expectStatus,
   recipientCount,
   recipientObjects,
-  startApi,
-  type ApiHarness,
   type CreateCampaignResponse,
-  type PublicAccount,
   type PublicCampaign,
-  type PublicTemplate,
 } from './api-harness.js';
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
-beforeAll(async () => {
-  h = await startApi();
-  sender = await createSender(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
+const sender = beforeAllValue(() => createSender(h.api));
 
 type ActionResult = { campaignId: string; status: string; affected: number };
 const UNKNOWN_ID = '3f1e2d4c-0000-4000-8000-00000000abcd';

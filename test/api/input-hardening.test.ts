@@ -3,29 +3,14 @@
  * each now gets a stable 4xx code. The NUL / lone-surrogate checks run in one place
  * (src/api/validate.ts, wired in app.ts), so they hold for every route, not only these.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDraftCampaign,
-  createSender,
-  expectError,
-  expectStatus,
-  recipientObjects,
-  startApi,
-  type ApiHarness,
-  type PublicAccount,
-  type PublicTemplate,
-} from './api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiForFile, beforeAllValue, createDraftCampaign, createSender, expectError, expectStatus, recipientObjects } from './api-harness.js';
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
+const h = apiForFile();
+const sender = beforeAllValue(() => createSender(h.api));
 let campaignId: string;
 beforeAll(async () => {
-  h = await startApi();
-  sender = await createSender(h.api);
   campaignId = (await createDraftCampaign(h.api, sender, { recipients: recipientObjects(2) })).campaign.id;
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const NUL = 'a\u0000b';

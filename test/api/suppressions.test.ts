@@ -1,7 +1,8 @@
 /** The suppression list through the API: add, page, delete, import a CSV, export, and what an upload then does with it. */
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  apiForFile,
   createDraftCampaign,
   createSender,
   expectError,
@@ -9,17 +10,10 @@ import {
   expectStatusCode,
   startApi,
   type ApiClient,
-  type ApiHarness,
   type UploadResponse,
 } from './api-harness.js';
 
-let h: ApiHarness;
-beforeAll(async () => {
-  h = await startApi();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
 
 type AddResponse = { phone?: string; added: number; alreadyPresent: number; rejected: { index: number; phone: string; reason: string; message: string }[] };
 type Page = { suppressions: { phone: string; reason: string; detail: string | null; createdAt: string }[]; next: string | null };

@@ -1,16 +1,9 @@
 /** Templates registered by hand: the parameter count is read from the body's {{n}}, with no gaps. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, expectError, expectStatus, startApi, type ApiHarness, type PublicAccount, type PublicTemplate } from './api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiForFile, beforeAllValue, createAccount, expectError, expectStatus, type PublicTemplate } from './api-harness.js';
 
-let h: ApiHarness;
-let account: PublicAccount;
-beforeAll(async () => {
-  h = await startApi();
-  account = await createAccount(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
+const account = beforeAllValue(() => createAccount(h.api));
 
 const post = (body: Record<string, unknown>) => h.api.post('/v1/templates', { accountId: account.id, ...body });
 

@@ -1,30 +1,21 @@
 /** The upload size limit (UPLOAD_MAX_BYTES, 1 KiB here): refused with 413 and nothing stored. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  apiForFile,
+  beforeAllValue,
   createDraftCampaign,
   createSender,
   expectError,
   expectStatus,
   phones,
   recipientObjects,
-  startApi,
-  type ApiHarness,
-  type PublicAccount,
-  type PublicTemplate,
   type UploadResponse,
 } from './api-harness.js';
 
 const LIMIT = 1024;
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
-beforeAll(async () => {
-  h = await startApi({ uploadMaxBytes: LIMIT, campaignJsonMaxBytes: LIMIT });
-  sender = await createSender(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile({ uploadMaxBytes: LIMIT, campaignJsonMaxBytes: LIMIT });
+const sender = beforeAllValue(() => createSender(h.api));
 
 /** A CSV of `rows` recipients; 20 rows is about half a KiB. */
 function csv(rows: number, offset = 0): string {

@@ -1,29 +1,22 @@
 /** Recipient uploads over HTTP: every accepted body format, file-level refusals, and the rejected-rows report. */
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  apiForFile,
+  beforeAllValue,
   createDraftCampaign,
   createSender,
   expectError,
   expectStatus,
   expectStatusCode,
   recipientCount,
-  startApi,
-  type ApiHarness,
   type PublicAccount,
   type PublicTemplate,
   type UploadResponse,
 } from './api-harness.js';
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
-beforeAll(async () => {
-  h = await startApi();
-  sender = await createSender(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile();
+const sender = beforeAllValue(() => createSender(h.api));
 
 async function draft(): Promise<string> {
   return (await createDraftCampaign(h.api, sender)).campaign.id;

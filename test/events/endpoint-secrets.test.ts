@@ -4,20 +4,12 @@
  * still signs the same.
  */
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openEndpointSecret, resealEndpointSecrets } from '../../src/events/endpoint-secrets.js';
 import { securitySettings } from '../../src/security/security-settings.js';
-import { expectStatus, startApi, type ApiHarness } from '../api/api-harness.js';
+import { apiForFile, expectStatus } from '../api/api-harness.js';
 
-let h: ApiHarness;
-
-beforeAll(async () => {
-  h = await startApi();
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = apiForFile();
 
 type Created = { endpoint: { id: string }; secret: string };
 

@@ -12,11 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { parseJsonBody, startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
+import { fakeControls, type FakeScriptOptions, parseJsonBody, type ScriptedReply, startScriptedServer } from './scripted-http-server.js';
 
 export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; json: unknown };
-export type ScriptOptions = { path?: string; phone?: string; times?: number };
+export type ScriptOptions = FakeScriptOptions<'phone'>;
 
 export type AderesoDelivery = { phone: string; account: string; name: string; parameters: string[]; messageId: string; ticketId: string };
 export type FakeAderesoTicket = { clientId: string; email: string; hasMessages: boolean; hasPrivateMessage: boolean };
@@ -121,17 +121,10 @@ export async function startFakeAderesoServer(opts: FakeAderesoOptions = {}): Pro
   });
 
   return {
-    url: server.url,
+    ...fakeControls(server, 'phone'),
     token: options.token,
     requests,
     deliveries,
     options,
-    script: (scriptReply, scriptOptions = {}) =>
-      server.script(scriptReply, {
-        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
-        ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
-        ...(scriptOptions.phone ? { recipient: scriptOptions.phone } : {}),
-      }),
-    close: () => server.close(),
   };
 }

@@ -12,11 +12,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { parseJsonBody, startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
+import { fakeControls, type FakeScriptOptions, parseJsonBody, type ScriptedReply, startScriptedServer } from './scripted-http-server.js';
 
 export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; json: unknown };
-export type ScriptOptions = { path?: string; phone?: string; times?: number };
+export type ScriptOptions = FakeScriptOptions<'phone'>;
 
 export type FakeAtomchatTemplate = {
   /** Names the template's `params` must carry. */
@@ -140,18 +140,11 @@ export async function startFakeAtomchatServer(opts: FakeAtomchatOptions = {}): P
   });
 
   return {
-    url: server.url,
+    ...fakeControls(server, 'phone'),
     token: options.token,
     requests,
     deliveries,
     conversations,
     options,
-    script: (scriptReply, scriptOptions = {}) =>
-      server.script(scriptReply, {
-        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
-        ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
-        ...(scriptOptions.phone ? { recipient: scriptOptions.phone } : {}),
-      }),
-    close: () => server.close(),
   };
 }

@@ -16,12 +16,12 @@
  * the body's `to`), so a test with many sends in flight scripts the one it means.
  */
 import type { IncomingMessage } from 'node:http';
-import { parseJsonBody, startScriptedServer, type AnswerReply, type ScriptedReply } from './scripted-http-server.js';
+import { type AnswerReply, fakeControls, type FakeScriptOptions, parseJsonBody, type ScriptedReply, startScriptedServer } from './scripted-http-server.js';
 
 export type { AnswerReply, ScriptedReply };
 export type RecordedRequest = { method: string; path: string; query: URLSearchParams; headers: IncomingMessage['headers']; body: string; json: unknown };
 /** `phone`: the recipient's digits (the body's `to` without its +). */
-export type ScriptOptions = { path?: string; phone?: string; times?: number };
+export type ScriptOptions = FakeScriptOptions<'phone'>;
 
 export type FakeMetaTemplate = {
   id: string;
@@ -258,15 +258,9 @@ export async function startFakeMeta(opts: FakeMetaOptions = {}): Promise<FakeMet
   });
   url = server.url;
 
-  const script = (reply: ScriptedReply, options: ScriptOptions = {}) =>
-    server.script(reply, {
-      ...(options.times !== undefined ? { times: options.times } : {}),
-      ...(options.path ? { path: options.path } : {}),
-      ...(options.phone ? { recipient: options.phone } : {}),
-    });
+  const controls = fakeControls(server, 'phone');
 
   return {
-    url,
     token,
     phoneNumberId,
     wabaId,
@@ -291,8 +285,7 @@ export async function startFakeMeta(opts: FakeMetaOptions = {}): Promise<FakeMet
       templates.push(template);
       return template;
     },
-    failNext: (code, options = {}) => script(metaErrorReply(code, options.details, options.status), options),
-    script,
-    close: () => server.close(),
+    failNext: (code, options = {}) => controls.script(metaErrorReply(code, options.details, options.status), options),
+    ...controls,
   };
 }

@@ -14,11 +14,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
+import { fakeControls, type FakeScriptOptions, type ScriptedReply, startScriptedServer } from './scripted-http-server.js';
 
 export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; form: Record<string, string> };
-export type ScriptOptions = { path?: string; mobile?: string; times?: number };
+export type ScriptOptions = FakeScriptOptions<'mobile'>;
 
 export type FakeMultichatTemplate = { name: string; body: string; paramCount: number; status: string };
 export type MultichatDelivery = {
@@ -159,18 +159,11 @@ export async function startFakeMultichatServer(opts: FakeMultichatOptions = {}):
   });
 
   return {
-    url: server.url,
+    ...fakeControls(server, 'mobile'),
     login: options.login,
     token: options.token,
     requests,
     deliveries,
     options,
-    script: (scriptReply, scriptOptions = {}) =>
-      server.script(scriptReply, {
-        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
-        ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
-        ...(scriptOptions.mobile ? { recipient: scriptOptions.mobile } : {}),
-      }),
-    close: () => server.close(),
   };
 }

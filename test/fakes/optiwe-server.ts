@@ -12,12 +12,12 @@
  * number as sent, "+541155174499").
  */
 import type { IncomingMessage } from 'node:http';
-import { parseJsonBody, startScriptedServer, type ScriptedReply } from './scripted-http-server.js';
+import { fakeControls, type FakeScriptOptions, parseJsonBody, type ScriptedReply, startScriptedServer } from './scripted-http-server.js';
 
 export type { ScriptedReply };
 export type RecordedRequest = { method: string; path: string; headers: IncomingMessage['headers']; body: string; json: unknown };
 /** `phone`: a single send's customerCountryCode + customerPhone ("+541155174499"). */
-export type ScriptOptions = { path?: string; phone?: string; times?: number };
+export type ScriptOptions = FakeScriptOptions<'phone'>;
 
 export type FakeOptiweButton = { type: 'QUICK_REPLY' | 'URL' | 'PHONE_NUMBER'; text: string; url?: string; urlExample?: string; phoneNumber?: string };
 export type FakeOptiweTemplate = {
@@ -255,7 +255,7 @@ export async function startFakeOptiwe(opts: FakeOptiweOptions = {}): Promise<Fak
   });
 
   return {
-    url: server.url,
+    ...fakeControls(server, 'phone'),
     token: options.token,
     requests,
     deliveries,
@@ -264,12 +264,5 @@ export async function startFakeOptiwe(opts: FakeOptiweOptions = {}): Promise<Fak
     invalidNumbers,
     optedOut,
     addTemplate,
-    script: (reply, scriptOptions = {}) =>
-      server.script(reply, {
-        ...(scriptOptions.times !== undefined ? { times: scriptOptions.times } : {}),
-        ...(scriptOptions.path ? { path: scriptOptions.path } : {}),
-        ...(scriptOptions.phone ? { recipient: scriptOptions.phone } : {}),
-      }),
-    close: () => server.close(),
   };
 }

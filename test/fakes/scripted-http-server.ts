@@ -92,3 +92,22 @@ export function parseJsonBody(body: string): unknown {
     return undefined;
   }
 }
+
+/** What a fake's script() takes: a path, how many times, and the recipient under the provider's own field name. */
+export type FakeScriptOptions<K extends string> = { path?: string; times?: number } & { [P in K]?: string };
+
+/** A fake's url, close() and script(), its options naming the recipient as the provider does (`phone`, `mobile`). */
+export function fakeControls<K extends string>(server: ScriptedServer, recipientField: K) {
+  return {
+    url: server.url,
+    close: () => server.close(),
+    script(reply: ScriptedReply, options: FakeScriptOptions<K> = {}): void {
+      const recipient: string | undefined = options[recipientField];
+      server.script(reply, {
+        ...(options.times !== undefined ? { times: options.times } : {}),
+        ...(options.path ? { path: options.path } : {}),
+        ...(recipient ? { recipient } : {}),
+      });
+    },
+  };
+}

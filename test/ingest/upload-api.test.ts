@@ -4,31 +4,13 @@
  * refused with a short sentence. The same streamed-upload helper serves the suppression import.
  */
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDraftCampaign,
-  createSender,
-  expectError,
-  expectStatus,
-  phones,
-  startApi,
-  type ApiHarness,
-  type PublicAccount,
-  type PublicTemplate,
-  type UploadResponse,
-} from '../api/api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiForFile, beforeAllValue, createDraftCampaign, createSender, expectError, expectStatus, phones, type UploadResponse } from '../api/api-harness.js';
 
 const LIMIT = 64 * 1024;
 
-let h: ApiHarness;
-let sender: { account: PublicAccount; template: PublicTemplate };
-beforeAll(async () => {
-  h = await startApi({ uploadMaxBytes: LIMIT });
-  sender = await createSender(h.api);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = apiForFile({ uploadMaxBytes: LIMIT });
+const sender = beforeAllValue(() => createSender(h.api));
 
 function csv(rows: number, offset = 0): string {
   return ['telefono;nombre;saldo', ...phones(rows, offset).map((p, i) => `${p};Peña ${i};${1000 + i}`)].join('\n');

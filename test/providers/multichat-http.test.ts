@@ -15,11 +15,12 @@ import {
 } from '../../src/providers/multichat/index.js';
 import type { OutboundMessage, SendOutcome } from '../../src/providers/types.js';
 import { startFakeMultichatServer, type FakeMultichatServer } from '../fakes/multichat-server.js';
+import { outcomeLedger, transportScenarios } from './http-support.js';
 
 const TIMEOUT_MS = 2_000;
 let fake: FakeMultichatServer;
 let account: MultichatAccount;
-const seen: SendOutcome[] = [];
+const note = outcomeLedger(() => [fake.token]);
 
 beforeAll(async () => {
   fake = await startFakeMultichatServer({
@@ -39,10 +40,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  expect(seen.length).toBeGreaterThan(0);
-  for (const result of seen) {
-    expect(JSON.stringify(result)).not.toContain(fake.token);
-  }
   await fake.close();
 });
 
@@ -66,9 +63,7 @@ function message(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
 
 async function send(msg: OutboundMessage, acct: MultichatAccount = account, timeoutMs = TIMEOUT_MS): Promise<SendOutcome> {
   const http = await sendHttp(multichatAdapter.buildSendRequest(msg, acct), timeoutMs);
-  const result = http.ok ? multichatAdapter.parseSendResponse(http.response, msg) : http.outcome;
-  seen.push(result);
-  return result;
+  return note(http.ok ? multichatAdapter.parseSendResponse(http.response, msg) : http.outcome);
 }
 
 describe('multichat send through HTTP', () => {
@@ -146,15 +141,10 @@ describe('multichat send through HTTP', () => {
     expect(await send(target)).toMatchObject({ code: 'RECIPIENT_MARKETING_CAP' });
   });
 
-  it('marks a hanging reply or a dropped connection ambiguous, and retries a refused connection', async () => {
-    fake.script({ hang: true });
-    expect(await send(message(), account, 300)).toMatchObject({ kind: 'ambiguous', code: 'PROVIDER_TIMEOUT' });
-    fake.script({ drop: true });
-    expect(await send(message())).toMatchObject({ kind: 'ambiguous', code: 'PROVIDER_TIMEOUT' });
-    const closed = await startFakeMultichatServer();
-    await closed.close();
-    expect(await send(message(), { ...account, config: { baseUrl: closed.url } })).toMatchObject({ kind: 'retry', code: 'PROVIDER_UNREACHABLE' });
-  });
+  transportScenarios(
+    () => fake,
+    ({ timeoutMs, baseUrl }) => send(message(), baseUrl ? { ...account, config: { baseUrl } } : account, timeoutMs),
+  );
 });
 
 describe('multichat queries through HTTP', () => {

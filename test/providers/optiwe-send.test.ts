@@ -45,44 +45,26 @@ const message = (overrides: Partial<OutboundMessage> = {}): OutboundMessage => (
 const storedButtons = (JSON.parse(manual.CREATE_201_BODY) as { buttons: OptiweButton[] }).buttons;
 
 describe('Optiwe single-send request', () => {
+  /** The manual's customer, as each of its three send examples prints it, around the rendered text. */
+  const manualBody = (phone: string, text: string) =>
+    JSON.stringify(
+      optiweCustomerBody({ fullName: 'Diego Optiwe', email: 'diego@email.com', fields: { dni: 123456789, customerField1: 'value' }, phone: splitPhone(phone), overrideCustomerData: true, text }),
+    );
+
   it('reproduces the manual plain example byte for byte', () => {
     const text = renderOptiweText(manual.CREATE_TEXT_REQUEST.text, ['Diego', '15:30', 'Centro Medico Deragopyan']);
-    const body = optiweCustomerBody({
-      fullName: 'Diego Optiwe',
-      email: 'diego@email.com',
-      fields: { dni: 123456789, customerField1: 'value' },
-      phone: splitPhone('+5491155174499'),
-      overrideCustomerData: true,
-      text,
-    });
-    expect(JSON.stringify(body)).toBe(compact(manual.SEND_REQUEST_BODY));
+    expect(manualBody('+5491155174499', text)).toBe(compact(manual.SEND_REQUEST_BODY));
   });
 
   it('reproduces the manual call-to-action example: buttons appended in the stored order, URL suffix filled', () => {
     const text = renderOptiweText(manual.CREATE_CALL_TO_ACTION_REQUEST.text, ['Diego'], storedButtons, [{ index: 1, subType: 'url', value: 'bob/' }]);
-    const body = optiweCustomerBody({
-      fullName: 'Diego Optiwe',
-      email: 'diego@email.com',
-      fields: { dni: 123456789, customerField1: 'value' },
-      phone: splitPhone('+5491155174499'),
-      overrideCustomerData: true,
-      text,
-    });
-    expect(JSON.stringify(body)).toBe(compact(manual.SEND_WITH_BUTTONS_REQUEST_BODY));
+    expect(manualBody('+5491155174499', text)).toBe(compact(manual.SEND_WITH_BUTTONS_REQUEST_BODY));
   });
 
   it('reproduces the manual quick-reply example', () => {
     const buttons: OptiweButton[] = [{ type: 'QUICK_REPLY', text: 'Responder' }];
     const text = renderOptiweText(manual.CREATE_QUICK_REPLY_REQUEST.text, [], buttons);
-    const body = optiweCustomerBody({
-      fullName: 'Diego Optiwe',
-      email: 'diego@email.com',
-      fields: { dni: 123456789, customerField1: 'value' },
-      phone: splitPhone('+541155174499'),
-      overrideCustomerData: true,
-      text,
-    });
-    expect(JSON.stringify(body)).toBe(compact(manual.SEND_WITH_QUICK_REPLY_REQUEST_BODY));
+    expect(manualBody('+541155174499', text)).toBe(compact(manual.SEND_WITH_QUICK_REPLY_REQUEST_BODY));
   });
 
   it('builds the adapter request: URL, headers, and the manual body minus the fields an OutboundMessage lacks', () => {

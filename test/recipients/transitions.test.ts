@@ -6,12 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_STATUSES, canTransition, recipientStatusGuardSql, transitionPairs, TRANSITIONS } from '../../src/recipients/index.js';
-import { declaredMoves, singleMessageGuardSql } from '../../src/recipients/transitions.js';
+import { declaredMoves } from '../../src/recipients/transitions.js';
 import { createSandboxCampaign, insertRecipients } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 const MIGRATION = 'prisma/migrations/20261205120000_recipient_status_guard/migration.sql';
-const SINGLE_MESSAGES_MIGRATION = 'prisma/migrations/20261206140000_single_messages/migration.sql';
 
 let ctx: TestContext;
 let campaignId: string;
@@ -35,11 +34,6 @@ async function recipientIn(status: string, n: number): Promise<string> {
 describe('the transition table', () => {
   it('the migration applies exactly the trigger the table generates', async () => {
     expect(await readFile(MIGRATION, 'utf8')).toBe(recipientStatusGuardSql());
-  });
-
-  it('the single messages migration puts their status under the same trigger', async () => {
-    const migration = await readFile(SINGLE_MESSAGES_MIGRATION, 'utf8');
-    expect(migration.endsWith(`\n\n${singleMessageGuardSql()}`), migration.slice(-600)).toBe(true);
   });
 
   it('every move of the table is made by some operation, and every operation move is in the table', async () => {

@@ -8,6 +8,8 @@ CREATE TABLE "single_messages" (
     "id" BIGSERIAL NOT NULL,
     "tenant_id" UUID NOT NULL,
     "account_id" UUID NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "kind" TEXT NOT NULL,
     "phone" TEXT,
     "ticket_id" TEXT,
@@ -16,8 +18,6 @@ CREATE TABLE "single_messages" (
     "error_code" TEXT,
     "provider_error_code" TEXT,
     "provider_error_text" TEXT,
-    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "single_messages_pkey" PRIMARY KEY ("id")
 );
@@ -40,7 +40,7 @@ ALTER TABLE "single_messages" ADD CONSTRAINT "single_messages_account_id_fkey" F
 -- AddForeignKey
 ALTER TABLE "recipient_events" ADD CONSTRAINT "recipient_events_single_message_id_fkey" FOREIGN KEY ("single_message_id") REFERENCES "single_messages"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- Single messages move through the recipient transition table too.
+-- Beyond schema.prisma: single messages move through the recipient transition table too.
 CREATE TRIGGER single_messages_status_guard
   BEFORE UPDATE OF status ON single_messages
   FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)

@@ -136,7 +136,9 @@ export const LIST_200_BODY = `{
 
 // --- Single send: POST /whatsapp-campaigns/customers/ --------------------------------------
 
-export const SEND_REQUEST_BODY = `{
+/** The manual's three send examples differ only in the message text; each is printed with this envelope. */
+function sendRequestBody(text: string): string {
+  return `{
     "customerFullName": "Diego Optiwe",
     "customerEmail": "diego@email.com",
     "customerFields": {"dni": 123456789, "customerField1": "value"},
@@ -144,33 +146,16 @@ export const SEND_REQUEST_BODY = `{
     "customerCountryCode": "+54",
     "overrideCustomerData": true,
     "messagePayload": {
-        "text": "Hola Diego, queremos recordarle que para el día de hoy a las 15:30 tiene un turno en Centro Medico Deragopyan."
+        "text": "${text}"
     }
 }`;
+}
 
-export const SEND_WITH_BUTTONS_REQUEST_BODY = `{
-    "customerFullName": "Diego Optiwe",
-    "customerEmail": "diego@email.com",
-    "customerFields": {"dni": 123456789, "customerField1": "value"},
-    "customerPhone": "1155174499",
-    "customerCountryCode": "+54",
-    "overrideCustomerData": true,
-    "messagePayload": {
-        "text": "Hola Diego. Puedes llamarnos o vistar nuestra web para responder a tu consulta | [Llamanos,543424010203] | [Nuestra web,https://example.com/bob/]"
-    }
-}`;
-
-export const SEND_WITH_QUICK_REPLY_REQUEST_BODY = `{
-    "customerFullName": "Diego Optiwe",
-    "customerEmail": "diego@email.com",
-    "customerFields": {"dni": 123456789, "customerField1": "value"},
-    "customerPhone": "1155174499",
-    "customerCountryCode": "+54",
-    "overrideCustomerData": true,
-    "messagePayload": {
-        "text": "Hola. Responde este mensaje para actualizar tu consulta | [Responder]"
-    }
-}`;
+export const SEND_REQUEST_BODY = sendRequestBody('Hola Diego, queremos recordarle que para el día de hoy a las 15:30 tiene un turno en Centro Medico Deragopyan.');
+export const SEND_WITH_BUTTONS_REQUEST_BODY = sendRequestBody(
+  'Hola Diego. Puedes llamarnos o vistar nuestra web para responder a tu consulta | [Llamanos,543424010203] | [Nuestra web,https://example.com/bob/]',
+);
+export const SEND_WITH_QUICK_REPLY_REQUEST_BODY = sendRequestBody('Hola. Responde este mensaje para actualizar tu consulta | [Responder]');
 
 /** 201 with an empty body: sent, with no message id. */
 export const SEND_201_BODY = '';
