@@ -6,6 +6,8 @@
  * `<!-- notes: kept by npm run bench -->` in BENCHMARKS.md (analysis, earlier runs) is kept.
  *
  * BENCH_ONLY=send,rate runs some of them; sizes come from each bench's own variables.
+ * BENCH_RESULTS_FROM=<dir> runs none and writes BENCHMARKS.md from the results files benches
+ * left there (each run by hand with BENCH_RESULTS_DIR=<dir>).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,19 +69,21 @@ function section(name: string, dir: string, output: string, code: number | null)
 
 const started = new Date();
 const header = await machine();
-const dir = mkdtempSync(join(tmpdir(), 'wce-bench-results-'));
+const from = process.env.BENCH_RESULTS_FROM;
+const dir = from ?? mkdtempSync(join(tmpdir(), 'wce-bench-results-'));
 const sections: string[] = [];
 for (const name of BENCHES) {
   if (ONLY && !ONLY.includes(name)) continue;
-  const { code, output } = await runBench(name, { BENCH_RESULTS_DIR: dir });
+  if (from && !existsSync(join(from, `${name}.json`))) continue;
+  const { code, output } = from ? { code: 0, output: '' } : await runBench(name, { BENCH_RESULTS_DIR: dir });
   sections.push(section(name, dir, output, code));
 }
-rmSync(dir, { recursive: true, force: true });
+if (!from) rmSync(dir, { recursive: true, force: true });
 const kept = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : '';
 const notes = kept.includes(MARKER) ? kept.slice(kept.indexOf(MARKER)) : `${MARKER}\n`;
 writeFileSync(
   OUTPUT,
-  `# Benchmarks\n\nWritten by \`npm run bench\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${((Date.now() - started.getTime()) / 60_000).toFixed(0)} minutes. ` +
+  `# Benchmarks\n\nWritten by \`npm run bench\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${from ? ' from results files of benches run just before' : `, ${((Date.now() - started.getTime()) / 60_000).toFixed(0)} minutes`}. ` +
     `Machine: ${header}. Every figure stands beside a baseline measured in the same run; the ratios are the figures to compare, as absolute times drift with the machine's load.\n\n` +
     `${sections.join('\n\n')}\n\n${notes}`,
 );
