@@ -32,10 +32,13 @@ import { redisConnection } from '../src/redis-client.js';
 import { benchDatabaseUrl, deleteKeys, freshBenchDatabase, report, REDIS_URL, SANDBOX_WORKER_ENV, sandboxCampaign, startWorker, stopProcess, waitForCompletion } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
-type Scenario = { rate: number; latencyMs: [number, number]; workers: number };
+/** `cap`: WORKER_CONCURRENCY for the run; unset, the engine sizes sends in flight itself. */
+type Scenario = { rate: number; latencyMs: [number, number]; workers: number; cap?: number };
 const ALL: Scenario[] = [
   ...[1, 2, 4].map((workers) => ({ rate: 50, latencyMs: [5, 20] as [number, number], workers })),
   ...[80, 1_000].flatMap((rate) => [1, 2].map((workers) => ({ rate, latencyMs: [100, 300] as [number, number], workers }))),
+  // The baseline for 1,000/s, in the same run: sends in flight fixed at 50 per process, as before the sizing.
+  { rate: 1_000, latencyMs: [100, 300], workers: 1, cap: 50 },
 ];
 /** BENCH_RATE_ONLY=1000 runs only the scenarios at that rate. */
 const SCENARIOS = process.env.BENCH_RATE_ONLY ? ALL.filter((s) => String(s.rate) === process.env.BENCH_RATE_ONLY) : ALL;
@@ -74,7 +77,7 @@ async function run(db: Db, url: string, tenantId: string, scenario: Scenario): P
   const prefix = `bench-rate-${randomUUID().slice(0, 8)}`;
   const n = rate * SECONDS;
   const { accountId, campaignId } = await sandboxCampaign(db, tenantId, { sandboxUrl: sandbox.url, ratePerSecond: rate, name: `rate ${rate} x${workers}`, recipients: n });
-  const env = { ...SANDBOX_WORKER_ENV, DATABASE_URL: url, QUEUE_PREFIX: prefix, FEEDER_INTERVAL_MS: '100', RATE_DEPARTURE_LOG: 'true' };
+  const env = { ...SANDBOX_WORKER_ENV, DATABASE_URL: url, QUEUE_PREFIX: prefix, FEEDER_INTERVAL_MS: '100', RATE_DEPARTURE_LOG: 'true', ...(scenario.cap ? { WORKER_CONCURRENCY: String(scenario.cap) } : {}) };
   const children = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
   await applyCampaignAction(db, tenantId, campaignId, 'start');
   await waitForCompletion(db, campaignId, 100);
@@ -115,13 +118,14 @@ report({
   name: 'rate',
   title: `bench:rate — one account per row, ~${SECONDS} s of recipients: the engine's departures (Redis clock), the sandbox's arrivals and answers per wall-clock second`,
   about:
-    "One sandbox account at the configured rate (the baseline: 100% is the rate itself), sent by 1, 2 or 4 worker processes. *Departures*: the engine's departure gate logs each send it lets go (Redis clock); the most in any sliding 1000 ms is what the engine controls. *Arrivals*: accepted sends counted in the second they arrived at the sandbox, as a provider's edge limiter counts; the average over the steady seconds is the rate reached. *Answered*: the same sends counted in the second their answer left, after the simulated latency (how the sandbox counted before). Target: >= 97% of the rate, 1,000/s with one process included; never above the rate in any 1000 ms of departures nor any second of arrivals.",
+    "One sandbox account at the configured rate (the baseline: 100% is the rate itself; for 1,000/s also the same account with sends in flight fixed at 50 per process, as before the engine sized them), sent by 1, 2 or 4 worker processes. *Departures*: the engine's departure gate logs each send it lets go (Redis clock); the most in any sliding 1000 ms is what the engine controls. *Arrivals*: accepted sends counted in the second they arrived at the sandbox, as a provider's edge limiter counts; the average over the steady seconds is the rate reached. *Answered*: the same sends counted in the second their answer left, after the simulated latency (how the sandbox counted before). Target: >= 97% of the rate, 1,000/s with one process included; never above the rate in any 1000 ms of departures nor any second of arrivals.",
   rows: [
-    ['configured rate', 'latency', 'worker processes', 'sent', 'average/s (arrivals)', 'vs the rate', 'most departures in any 1000 ms', 'most arrivals in one second', 'seconds above the rate (arrivals)', 'most answered in one second', 'seconds above the rate (answered)', 'phones sent twice'],
+    ['configured rate', 'latency', 'worker processes', 'sends in flight per process', 'sent', 'average/s (arrivals)', 'vs the rate', 'most departures in any 1000 ms', 'most arrivals in one second', 'seconds above the rate (arrivals)', 'most answered in one second', 'seconds above the rate (answered)', 'phones sent twice'],
     ...results.map((r) => [
       `${r.rate}/s`,
       `${r.latencyMs[0]}-${r.latencyMs[1]} ms`,
       r.workers,
+      r.cap ? `fixed at ${r.cap} (the former WORKER_CONCURRENCY: baseline)` : 'sized by the engine',
       r.sent,
       r.average.toFixed(1),
       `${((100 * r.average) / r.rate).toFixed(1)}%`,
