@@ -15,12 +15,18 @@ export async function ingestOptionsFor(
   campaignId: string,
   extra: { format: IngestFormat; contentType: string; filename?: string; phoneColumn?: string; variables?: readonly (string | number)[]; batchRows?: number },
 ): Promise<IngestOptions> {
-  const campaign = await db.prisma.campaign.findFirst({ where: { id: campaignId, tenantId }, include: { template: true, account: true } });
+  const campaign = await db.prisma.campaign.findFirst({
+    where: { id: campaignId, tenantId },
+    include: { template: true, account: true, pool: { include: { members: { include: { account: { select: { provider: true } } } } } } },
+  });
   if (!campaign) throw errors.campaignNotFound(campaignId);
   if (!(UPLOAD_STATES as readonly string[]).includes(campaign.status)) {
     throw errors.campaignState(campaignId, campaign.status, 'upload recipients', UPLOAD_STATES);
   }
-  const phoneRule = adapterFor(campaign.account.provider)?.phoneRule;
+  // Any account of a pool may send a recipient, so its phone must pass every account's rules.
+  const providers = new Set([campaign.account.provider, ...(campaign.pool?.members.map((m) => m.account.provider) ?? [])]);
+  const rules = [...providers].flatMap((provider) => adapterFor(provider)?.phoneRule ?? []);
+  const phoneRule = rules.length === 0 ? undefined : (e164: string) => rules.reduce<ReturnType<(typeof rules)[number]>>((found, rule) => found ?? rule(e164), null);
   return {
     ...(phoneRule ? { phoneRule } : {}),
     tenantId,

@@ -114,7 +114,7 @@ describe('export.csv', () => {
     const records = parse(response.body, { columns: true, bom: true }) as Record<string, string>[];
     expect(Object.keys(records[0] ?? {})).toEqual([
       'line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
-      'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables',
+      'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables', 'sending_account', 'account_id',
     ]);
     expect(records).toHaveLength(30);
     // Sorted here because the export's own order is not line order today (see the report).
@@ -133,7 +133,7 @@ describe('export.csv', () => {
     expectStatusCode(response, 200);
     expect(parse(response.body, { bom: true })).toEqual([
       ['line', 'phone', 'raw_phone', 'status', 'attempts', 'provider_message_id', 'error_code', 'provider_error_code', 'provider_error_text',
-        'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables'],
+        'sent_at', 'delivered_at', 'read_at', 'replied_at', 'opted_out_at', 'failed_at', 'variables', 'sending_account', 'account_id'],
     ]);
   });
 });

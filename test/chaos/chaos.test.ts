@@ -14,7 +14,9 @@
  * machine should not suffer from `npm test`, and it uses Debian's service commands, the ones
  * .ci/run uses. Without it (CHAOS_RESTARTS=local, the default) the same faults hit only this
  * test's own Redis keys (flushed) and its own database (cut off for a few seconds);
- * CHAOS_RESTARTS=0 keeps only the kills. CHAOS_RECIPIENTS changes the size.
+ * CHAOS_RESTARTS=0 keeps only the kills. CHAOS_RECIPIENTS changes the size. CHAOS_POOL=1 sends the
+ * campaign through a sender pool of three sandbox accounts on the one server (a third of the rate
+ * each), so a phone sent by two accounts shows as a duplicate too.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
@@ -31,6 +33,7 @@ import { WorkerFleet } from './worker-fleet.js';
 const TOTAL = Number(process.env.CHAOS_RECIPIENTS ?? 20_000);
 const RESTART_MODE = process.env.CHAOS_RESTARTS === '0' ? 'none' : process.env.CHAOS_RESTARTS === 'real' ? 'real' : 'local';
 const RESTARTS = RESTART_MODE !== 'none';
+const POOL = process.env.CHAOS_POOL === '1';
 const WORKERS = 4;
 /** The account's rate: 20k sends plus a quarter more for retries take about a minute at it. */
 const RATE = 500;
@@ -86,11 +89,26 @@ async function printTimeline(campaignId: string, started: number, accepted: numb
   console.log(`${seconds(Date.now() - started)}: provider accepted ${accepted}; ${JSON.stringify(counts)}; workers ${fleet?.size ?? 0}`);
 }
 
+/** CHAOS_POOL=1: two more sandbox accounts on the same server, and the campaign sent through a pool of all three. */
+async function sendThroughPool(campaignId: string, accountId: string): Promise<void> {
+  const members = [accountId];
+  for (const name of ['sandbox 2', 'sandbox 3']) {
+    const account = await ctx.db.prisma.providerAccount.create({
+      data: { tenantId: ctx.tenantId, provider: 'sandbox', name, config: { baseUrl: sandbox.url }, credentials: { token: 'sandbox-token' }, ratePerSecond: Math.floor(RATE / 3), pairGapSeconds: 0 },
+    });
+    await ctx.db.prisma.template.create({ data: { tenantId: ctx.tenantId, accountId: account.id, name: 'greeting', body: '{{1}}', paramCount: 1 } });
+    members.push(account.id);
+  }
+  const pool = await ctx.db.prisma.senderPool.create({ data: { tenantId: ctx.tenantId, name: 'chaos', members: { create: members.map((id) => ({ accountId: id })) } } });
+  await ctx.db.prisma.campaign.update({ where: { id: campaignId }, data: { poolId: pool.id } });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = ([lo, hi]: [number, number]) => lo + Math.random() * (hi - lo);
 
 it(`${TOTAL} recipients through killed workers${RESTARTS ? `, a Redis ${RESTART_MODE === 'real' ? 'restart' : 'flush'} and a Postgres ${RESTART_MODE === 'real' ? 'restart' : 'outage'}` : ''}: nothing lost, nothing sent twice`, async () => {
-  const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: RATE });
+  const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: POOL ? Math.floor(RATE / 3) : RATE });
+  if (POOL) await sendThroughPool(campaignId, accountId);
   const phones = await insertRecipients(ctx, campaignId, TOTAL);
   fleet = new WorkerFleet(ctx, WORKER_ENV);
   await fleet.start(WORKERS);
@@ -201,6 +219,13 @@ it(`${TOTAL} recipients through killed workers${RESTARTS ? `, a Redis ${RESTART_
       `worker crashes: ${workers.crashes.length}`,
   );
   console.log(`provider answers: ${JSON.stringify(stats.byStatus)}; most accepted in one second: ${stats.maxPerSecond}\n`);
+  if (POOL) {
+    const { rows: byAccount } = await ctx.db.pool.query<{ name: string; n: string }>(
+      `SELECT a.name, count(*) AS n FROM recipients r JOIN provider_accounts a ON a.id = r.account_id WHERE r.campaign_id = $1 GROUP BY a.name ORDER BY a.name`,
+      [campaignId],
+    );
+    console.log(`sender pool: ${byAccount.map((r) => `${r.name} ${r.n}`).join(', ')}\n`);
+  }
   console.log(
     textTable([
       ['lost', 'duplicated', 'unknown', 'unknown bound', 'unknown the provider had', 'sent', 'failed', 'total', 'statuses'],

@@ -215,8 +215,8 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         let after = '0';
         for (;;) {
           const page = await pool.query<Record<string, unknown> & { id: string }>(
-            `SELECT r.id::text AS id, line, phone, raw_phone, status, attempts, provider_message_id, error_code, provider_error_code, provider_error_text,
-                    sent_at, delivered_at, read_at, replied_at, opted_out_at, failed_at, variables, r.account_id, a.name AS account_name
+            `SELECT r.id::text AS id, r.line, r.phone, r.raw_phone, r.status, r.attempts, r.provider_message_id, r.error_code, r.provider_error_code, r.provider_error_text,
+                    r.sent_at, r.delivered_at, r.read_at, r.replied_at, r.opted_out_at, r.failed_at, r.variables, r.account_id, a.name AS account_name
                FROM recipients r LEFT JOIN provider_accounts a ON a.id = r.account_id
               WHERE r.campaign_id = $1 AND r.id > $2::bigint ORDER BY r.id LIMIT 5000`,
             [id, after],

@@ -36,6 +36,7 @@ export async function render(main, { id }) {
     h('p', { class: 'muted' }, t('campaign.accountLine', { account: campaign.account.name, created: dateTime(campaign.createdAt) })),
     h('section', { class: 'card', 'aria-labelledby': 'progress-title' },
       h('h2', { id: 'progress-title' }, t('campaign.progress')), progressBar, progressText, stateEl, countsEl, actionsEl),
+    campaign.poolId ? poolSection(campaign.accounts) : null,
     h('div', { class: 'two-col' },
       h('section', { class: 'card', 'aria-labelledby': 'funnel-h' }, h('h2', { id: 'funnel-h' }, t('campaign.funnel')), funnelEl),
       h('section', { class: 'card', 'aria-labelledby': 'rate-h' }, h('h2', { id: 'rate-h' }, t('campaign.rate')), rateEl)),
@@ -173,4 +174,16 @@ export async function render(main, { id }) {
     snapshot = snap;
     renderLive();
   });
+}
+
+/** A pool campaign's accounts: each one's state and its share of the recipients handed out so far. */
+function poolSection(accounts) {
+  return h('section', { class: 'card', 'aria-labelledby': 'pool-h' },
+    h('h2', { id: 'pool-h' }, t('campaign.pool')),
+    h('table', {},
+      h('thead', {}, h('tr', {}, [t('campaign.poolAccount'), t('campaign.poolProvider'), t('campaign.poolState'), t('campaign.poolShare')].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, accounts.map((a) => h('tr', {},
+        h('td', {}, a.name), h('td', {}, a.provider),
+        h('td', {}, a.statusCode ? `${a.status} (${a.statusCode})` : a.status),
+        h('td', {}, `${percent(a.share)} · ${number(a.assigned)}`))))));
 }
