@@ -27,6 +27,7 @@ import type { TestContext } from '../support/test-context.js';
 
 const SEEDS = process.env.TEST_REDIS_CLUSTER_NODES;
 const cluster = parseClusterNodes(SEEDS);
+if (!cluster && process.env.REQUIRE_REDIS_CLUSTER === 'true') throw new Error('REQUIRE_REDIS_CLUSTER is set but TEST_REDIS_CLUSTER_NODES is not: start one with scripts/redis-cluster.sh start');
 if (!cluster) console.warn('skipping the Redis Cluster tests: TEST_REDIS_CLUSTER_NODES is unset (start one with scripts/redis-cluster.sh start)');
 
 const startClusterEngine = (redisCluster: NonNullable<typeof cluster>) =>
