@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { redisConnection } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { BENCH_DATABASE_URL, REDIS_URL, ROOT, type BenchSection } from './support.js';
 
 const BENCHES = ['ingest', 'send', 'rate', 'webhooks', 'console', 'million'] as const;

@@ -18,7 +18,7 @@ import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
 import { mostInAnyWindow, readDepartureLog } from '../src/queue/account-rate-limiter.js';
-import { redisConnection } from '../src/queue/queues.js';
+import { redisConnection } from '../src/redis-client.js';
 import { BENCH_DATABASE_URL, freshBenchDatabase, table } from './support.js';
 
 const RATE = 80;

@@ -4,14 +4,14 @@
  * their phone is suppressed), the account's messaging-limit window as Redis holds it (rebuilt from
  * Postgres's record when Redis has none, as the feeder would), and the counts already settled.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.js';
 import type pg from 'pg';
 import { errors } from '../errors.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { readMessagePrices } from '../campaigns/message-prices.js';
 import type { PlanInput, PlanRecipient } from './launch-plan.js';
 
-export type PlanSource = { pool: pg.Pool; redis: Redis; prefix: string };
+export type PlanSource = { pool: pg.Pool; redis: RedisClient; prefix: string };
 
 type CampaignRow = {
   account_id: string;

@@ -40,7 +40,7 @@ export type PlanInput = {
   /** Already settled: by status; and rows refused at upload. */
   settled: Record<string, number>;
   rejectedAtUpload: number;
-  options: { windowSeconds: number; jitterMs: number; budgetWindowMs?: number; bucketMinutes?: number; horizonDays?: number };
+  options: { windowSeconds: number; maxJobs: number; jitterMs: number; budgetWindowMs?: number; bucketMinutes?: number; horizonDays?: number };
 };
 
 export type PlanBucket = { from: string; to: string; sends: number; cost: number | null };
@@ -72,7 +72,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const expires = campaign.expiresAt?.getTime() ?? Infinity;
   const interval = slotIntervalMs(account.ratePerSecond, options.jitterMs);
   const sendWindow = sendWindowOf(campaign.windowStart, campaign.windowEnd);
-  const queueWindow = queueWindowSize(account.ratePerSecond, options.windowSeconds, false);
+  const queueWindow = queueWindowSize(account.ratePerSecond, options.windowSeconds, false, options.maxJobs);
   const budget: BudgetWindow = new Map(input.budget.map((e) => [e.phone, e.at.getTime()]));
   const usedNow = [...budget.values()].filter((at) => at > nowMs - budgetWindowMs).length;
 

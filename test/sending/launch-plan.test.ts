@@ -70,6 +70,7 @@ describe('launch plan against a real run', () => {
       planLaunch(
         await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, {
           windowSeconds: ctx.config.queueWindowSeconds,
+          maxJobs: ctx.config.queueWindowMaxJobs,
           jitterMs: ctx.config.rateJitterMs,
           bucketMinutes: 1,
         }),

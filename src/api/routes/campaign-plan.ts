@@ -60,6 +60,7 @@ export function campaignPlanRoutes(ctx: AppContext): FastifyPluginAsync {
       const body = parseInput(planBody, request.body ?? undefined);
       const input = await loadPlanInput({ pool: ctx.db.pool, redis: ctx.redis, prefix: ctx.config.queuePrefix }, request.tenantId, id, {
         windowSeconds: ctx.config.queueWindowSeconds,
+        maxJobs: ctx.config.queueWindowMaxJobs,
         jitterMs: ctx.config.rateJitterMs,
         bucketMinutes: body.bucketMinutes,
         horizonDays: body.horizonDays,
