@@ -19,6 +19,25 @@ import { errors } from '../../errors.js';
 import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
 import { bigintCursor, isoDateTime, parseInput } from '../../validate.js';
+import { doc, json, jsonBody, other } from '../openapi/route-doc.js';
+import { EXAMPLE_ACCOUNT_ID, EXAMPLE_CAMPAIGN_ID, EXAMPLE_TEMPLATE_ID } from '../openapi/examples.js';
+import {
+  actionResult,
+  campaignDetail,
+  campaignDetailExample,
+  campaignExample,
+  campaignList,
+  createdCampaign,
+  createdCampaignExample,
+  funnel,
+  funnelExample,
+  history,
+  historyExample,
+  recipientPage,
+  recipientPageExample,
+  replies,
+  repliesExample,
+} from '../openapi/responses/campaigns.js';
 
 const STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'] as const satisfies readonly RecipientStatus[];
 
@@ -51,6 +70,26 @@ const createBody = z.object({
   start: z.boolean().default(false),
 });
 const idParams = z.object({ id: z.string().uuid() });
+const campaignsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+const historyParams = idParams.extend({ recipientId: z.string().regex(/^\d{1,18}$/) });
+const repliesQuery = z.object({ after: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+const idempotencyHeader = { 'Idempotency-Key': { description: 'Makes a retry safe: the same key and body answer the first result again (at most 200 characters).', example: 'batch-2026-11-22-cobranza' } };
+const notFound = errors.campaignNotFound(EXAMPLE_CAMPAIGN_ID);
+/** What starting a campaign can refuse (src/campaigns/campaign-actions.ts, src/accounts/balance-check.ts). */
+const startRefusals = [
+  errors.campaignState(EXAMPLE_CAMPAIGN_ID, 'completed', 'start', ['draft']),
+  errors.campaignEmpty(EXAMPLE_CAMPAIGN_ID),
+  errors.templateNotApproved('recordatorio_pago', 'pending'),
+  errors.accountBalanceShort('Multichat CL', 120, 9900),
+];
+const ACTIONS: Record<CampaignAction, string> = {
+  start: 'Start a draft campaign (it sends nothing before its startAt)',
+  pause: 'Pause a running campaign',
+  resume: 'Resume a paused campaign (with a fresh error budget)',
+  cancel: 'Cancel a campaign: what is not sent is cancelled',
+  'resend-unknown': 'Send again to the recipients whose outcome is unknown',
+};
+const csvText = z.string();
 const listQuery = z.object({
   status: z.enum(STATUSES).optional(),
   /** Keyset cursor: the `next` value of the previous page. */
@@ -91,7 +130,34 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       return campaign;
     }
 
-    app.post('/v1/campaigns', { bodyLimit: ctx.config.campaignJsonMaxBytes }, async (request, reply) => {
+    const createDoc = doc({
+      summary: 'Create a campaign, optionally with its recipients, and start it',
+      description:
+        'Recipients given here are read like an upload (phone column found by name, variables by column or as a list); larger lists go to POST /v1/campaigns/{id}/recipients. With an Idempotency-Key a retry answers the first result (200, `replayed: true`).',
+      headers: idempotencyHeader,
+      body: jsonBody(createBody, {
+        name: 'Cobranza noviembre',
+        accountId: EXAMPLE_ACCOUNT_ID,
+        templateId: EXAMPLE_TEMPLATE_ID,
+        defaultCountry: 'CL',
+        sendWindow: { start: '09:00', end: '20:00' },
+        start: true,
+        recipients: [{ phone: '+56 9 1234 5678', variables: ['Ana', '$12.000'] }, { telefono: '912345679', nombre: 'Luis', monto: '$8.500' }],
+      }),
+      responses: { 201: json(createdCampaign, createdCampaignExample, 'Created'), 200: json(createdCampaign, { ...createdCampaignExample, replayed: true }, 'Replayed: an earlier call with this Idempotency-Key') },
+      errors: [
+        errors.accountNotFound(EXAMPLE_ACCOUNT_ID),
+        errors.templateNotFound(EXAMPLE_TEMPLATE_ID),
+        errors.templateAccountMismatch('recordatorio_pago'),
+        errors.textCampaignUnsupported('meta'),
+        errors.templateMediaRequired('promo_verano', 'its header is an image, so options.headerMedia is required'),
+        errors.noPhoneColumn(['nombre', 'monto']),
+        errors.templateVariableMismatch(2, 1, ['nombre']),
+        errors.idempotencyConflict('batch-2026-11-22-cobranza'),
+        ...startRefusals,
+      ],
+    });
+    app.post('/v1/campaigns', { bodyLimit: ctx.config.campaignJsonMaxBytes, ...createDoc }, async (request, reply) => {
       const { startAt, expiresAt, sendWindow, ...body } = parseInput(createBody, request.body);
       const schedule = {
         startAt: startAt ? new Date(startAt) : null,
@@ -111,13 +177,14 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       });
     });
 
-    app.get('/v1/campaigns', async (request) => {
-      const query = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), request.query);
+    app.get('/v1/campaigns', doc({ summary: "The tenant's campaigns, newest first", query: campaignsQuery, responses: { 200: json(campaignList, { campaigns: [campaignExample] }) } }), async (request) => {
+      const query = parseInput(campaignsQuery, request.query);
       const campaigns = await ctx.db.prisma.campaign.findMany({ where: { tenantId: request.tenantId }, orderBy: { createdAt: 'desc' }, take: query.limit });
       return { campaigns: campaigns.map(publicCampaign) };
     });
 
-    app.get('/v1/campaigns/:id', async (request) => {
+    const getDoc = doc({ summary: 'One campaign with its progress: counts by status, rate, ETA, account, uploads', params: idParams, responses: { 200: json(campaignDetail, campaignDetailExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id', getDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const campaign = await findCampaign(request.tenantId, id);
       const [progress, account, uploads] = await Promise.all([
@@ -134,7 +201,13 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     for (const action of ['start', 'pause', 'resume', 'cancel', 'resend-unknown'] as const satisfies readonly CampaignAction[]) {
-      app.post(`/v1/campaigns/:id/${action}`, async (request) => {
+      const actionDoc = doc({
+        summary: ACTIONS[action],
+        params: idParams,
+        responses: { 200: json(actionResult, { campaignId: EXAMPLE_CAMPAIGN_ID, status: action === 'pause' ? 'paused' : action === 'cancel' ? 'cancelled' : 'running', affected: action === 'start' ? 9900 : 0 }) },
+        errors: [notFound, ...(action === 'start' || action === 'resume' ? startRefusals : [errors.campaignState(EXAMPLE_CAMPAIGN_ID, 'draft', action, ['running'])])],
+      });
+      app.post(`/v1/campaigns/:id/${action}`, actionDoc, async (request) => {
         const { id } = parseInput(idParams, request.params);
         // A balance the provider reports as clearly short refuses the start; one it cannot read is a warning.
         const warnings = action === 'start' || action === 'resume' ? await requireBalanceForStart(ctx.db, request.tenantId, id, { log: request.log }) : [];
@@ -146,7 +219,8 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       });
     }
 
-    app.get('/v1/campaigns/:id/recipients', async (request) => {
+    const recipientsDoc = doc({ summary: "The campaign's recipients, by status, keyset-paged", params: idParams, query: listQuery, responses: { 200: json(recipientPage, recipientPageExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id/recipients', recipientsDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const query = parseInput(listQuery, request.query);
       await findCampaign(request.tenantId, id);
@@ -165,15 +239,22 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** Delivery funnel: accepted → sent → delivered → read → replied, failures by code, time to deliver. */
-    app.get('/v1/campaigns/:id/funnel', async (request) => {
+    const funnelDoc = doc({ summary: 'Delivery funnel: accepted, sent, delivered, read, replied; failures by code; time to deliver', params: idParams, responses: { 200: json(funnel, funnelExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id/funnel', funnelDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       await findCampaign(request.tenantId, id);
       return { campaignId: id, ...(await campaignFunnel(ctx.db, id)) };
     });
 
     /** One recipient's history: every status change with its time and source (send, webhook, operator, engine). */
-    app.get('/v1/campaigns/:id/recipients/:recipientId/history', async (request) => {
-      const { id, recipientId } = parseInput(idParams.extend({ recipientId: z.string().regex(/^\d{1,18}$/) }), request.params);
+    const historyDoc = doc({
+      summary: "One recipient's history: every status change with its time and source",
+      params: historyParams,
+      responses: { 200: json(history, historyExample) },
+      errors: [notFound, errors.recipientNotFound('1048577')],
+    });
+    app.get('/v1/campaigns/:id/recipients/:recipientId/history', historyDoc, async (request) => {
+      const { id, recipientId } = parseInput(historyParams, request.params);
       await findCampaign(request.tenantId, id);
       const history = await recipientHistory(ctx.db, request.tenantId, id, recipientId);
       if (!history) throw errors.recipientNotFound(recipientId);
@@ -181,9 +262,10 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** Replies and button taps linked to this campaign, newest first, keyset-paged on (time, id). */
-    app.get('/v1/campaigns/:id/replies', async (request) => {
+    const repliesDoc = doc({ summary: 'Replies and button taps linked to the campaign, newest first', params: idParams, query: repliesQuery, responses: { 200: json(replies, repliesExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id/replies', repliesDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
-      const query = parseInput(z.object({ after: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }), request.query);
+      const query = parseInput(repliesQuery, request.query);
       await findCampaign(request.tenantId, id);
       const cursor = query.after ? decodeReplyCursor(query.after) : null;
       const { rows } = await ctx.db.pool.query<{ id: string; receivedAt: Date }>(
@@ -199,7 +281,15 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** Every recipient's result as CSV, streamed in pages so memory stays flat. */
-    app.get('/v1/campaigns/:id/export.csv', async (request, reply) => {
+    const exportDoc = doc({
+      summary: "Every recipient's result as CSV (streamed)",
+      params: idParams,
+      responses: {
+        200: other('text/csv', csvText, 'line,phone,raw_phone,status,attempts,provider_message_id,error_code,provider_error_code,provider_error_text,sent_at,delivered_at,read_at,replied_at,opted_out_at,failed_at,variables\r\n2,+56912345678,+56 9 1234 5678,delivered,1,wamid.HBgL,,,,2026-11-22T14:03:00.000Z,2026-11-22T14:03:02.000Z,,,,,"[""Ana"",""$12.000""]"\r\n', 'One row per recipient'),
+      },
+      errors: [notFound],
+    });
+    app.get('/v1/campaigns/:id/export.csv', exportDoc, async (request, reply) => {
       const { id } = parseInput(idParams, request.params);
       const campaign = await findCampaign(request.tenantId, id);
       const pool = ctx.db.pool;
