@@ -18,7 +18,7 @@ type Operation = {
   operationId: string;
   parameters: { name: string; in: string; required: boolean }[];
   requestBody?: { content: Record<string, { schema: object; example?: unknown }> };
-  responses: Record<string, { content?: Record<string, { schema: object; example?: unknown; examples?: Record<string, { value: unknown }> }> }>;
+  responses: Record<string, { content?: Record<string, { schema: object; example?: unknown; examples?: Record<string, { value?: unknown; $ref?: string }> }> }>;
   security: Record<string, string[]>[];
 };
 
@@ -36,13 +36,26 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** An example, or the one in components.examples it refers to. */
+function exampleValue(example: { value?: unknown; $ref?: string }): unknown {
+  if (!example.$ref) return example.value;
+  const name = example.$ref.replace('#/components/examples/', '');
+  const found = spec.components.examples[name] as { value?: unknown } | undefined;
+  expect(found, example.$ref).toBeDefined();
+  return found?.value;
+}
+
 function operations(): { method: string; path: string; op: Operation }[] {
   return Object.entries(spec.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, op: op as unknown as Operation })));
 }
 
 /** A schema of the document, with its $refs to the document's components resolvable. */
+const compiled = new Map<string, ValidateFunction>();
 function compile(schema: object): ValidateFunction {
-  return ajv.compile({ ...schema, components: spec.components });
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) compiled.set(key, (validate = ajv.compile({ ...schema, components: spec.components })));
+  return validate;
 }
 
 function schemaErrors(schema: object, value: unknown): string {
@@ -100,7 +113,7 @@ describe('/openapi.json', () => {
       }
       for (const [status, response] of Object.entries(op.responses)) {
         for (const [type, media] of Object.entries(response.content ?? {})) {
-          const examples = media.examples ? Object.values(media.examples).map((e) => e.value) : [media.example];
+          const examples = media.examples ? Object.values(media.examples).map(exampleValue) : [media.example];
           for (const example of examples) {
             const problem = schemaErrors(media.schema, example);
             if (problem) problems.push(`${method} ${path} ${status} ${type}: ${problem}`);

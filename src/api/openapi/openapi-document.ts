@@ -23,7 +23,7 @@ export type OpenApiDocument = {
   security: Record<string, string[]>[];
   tags: { name: string }[];
   paths: Record<string, Record<string, JsonSchema>>;
-  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonSchema> };
+  components: { schemas: Record<string, JsonSchema>; examples: Record<string, JsonSchema>; securitySchemes: Record<string, JsonSchema> };
 };
 
 /** The one error body every route answers with (src/errors.ts, AppError.toJSON). */
@@ -64,6 +64,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: {
   const paths: OpenApiDocument['paths'] = {};
   const tags = new Set<string>();
   const operationIds = new Set<string>();
+  const examples = new ErrorExamples();
   for (const route of routes) {
     const method = route.method.toLowerCase();
     const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -74,7 +75,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: {
     tags.add(tag);
     const entry = (paths[path] ??= {});
     if (entry[method]) throw new Error(`OpenAPI: ${route.method} ${route.url} is declared twice`);
-    entry[method] = operation(route, operationId, tag);
+    entry[method] = operation(route, operationId, tag, examples);
   }
   return {
     openapi: '3.1.0',
@@ -92,6 +93,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: {
     paths,
     components: {
       schemas: { Error: schemaOf(errorBody, 'output') },
+      examples: examples.all,
       securitySchemes: {
         bearerApiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key (`wce_...`) as `Authorization: Bearer <key>`. Its scope (read, full, admin) is listed per operation.' },
         headerApiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The same API key in the `X-Api-Key` header.' },
@@ -101,7 +103,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: {
   };
 }
 
-function operation(route: DocumentedRoute, operationId: string, tag: string): JsonSchema {
+function operation(route: DocumentedRoute, operationId: string, tag: string, examples: ErrorExamples): JsonSchema {
   const { doc } = route;
   const auth = doc.auth ?? 'apiKey';
   const scope: ApiKeyScope = route.scope ?? (route.method === 'GET' || route.method === 'HEAD' ? 'read' : 'full');
@@ -124,7 +126,7 @@ function operation(route: DocumentedRoute, operationId: string, tag: string): Js
     };
   }
   for (const [status, list] of byStatus([...own, ...shared.filter((e) => !own.some((o) => o.code === e.code))])) {
-    responses[String(status)] = errorResponse(list);
+    responses[String(status)] = errorResponse(list, examples);
   }
 
   return {
@@ -172,14 +174,33 @@ function mediaContent(content: Record<string, MediaDoc>, io: 'input' | 'output')
   return Object.fromEntries(Object.entries(content).map(([type, media]) => [type, { schema: schemaOf(media.schema, io), example: media.example }]));
 }
 
-function errorResponse(list: AppError[]): JsonSchema {
+/** Error examples, each kept once in components.examples (most routes share most of them). */
+class ErrorExamples {
+  readonly all: Record<string, JsonSchema> = {};
+  private readonly names = new Map<string, string>();
+
+  ref(error: AppError): JsonSchema {
+    const value = error.toJSON();
+    const text = JSON.stringify(value);
+    let name = this.names.get(text);
+    if (!name) {
+      name = error.code;
+      for (let n = 2; this.all[name]; n++) name = `${error.code}_${n}`;
+      this.all[name] = { summary: error.code, value };
+      this.names.set(text, name);
+    }
+    return { $ref: `#/components/examples/${name}` };
+  }
+}
+
+function errorResponse(list: AppError[], examples: ErrorExamples): JsonSchema {
   const codes = [...new Set(list.map((e) => e.code))];
   return {
     description: codes.join(', '),
     content: {
       'application/json': {
         schema: { $ref: '#/components/schemas/Error', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } },
-        examples: Object.fromEntries(list.map((e) => [e.code, { summary: e.code, value: e.toJSON() }])),
+        examples: Object.fromEntries(list.map((e) => [e.code, examples.ref(e)])),
       },
     },
   };
@@ -198,8 +219,20 @@ function byStatus(list: AppError[]): Map<number, AppError[]> {
 export function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const converted = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'throw' }) as JsonSchema;
   delete converted.$schema;
+  withoutFormatPatterns(converted);
   if (converted.$defs) throw new Error('OpenAPI: a schema needs $defs (a recursive or an id-named schema); inline it, the document cannot hold relative refs');
   return converted;
+}
+
+/** zod spells out a uuid's and a date-time's pattern beside their format; the format says it, at a tenth of the size. */
+function withoutFormatPatterns(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) withoutFormatPatterns(item);
+  } else if (value !== null && typeof value === 'object') {
+    const schema = value as JsonSchema;
+    if ((schema.format === 'uuid' || schema.format === 'date-time') && typeof schema.pattern === 'string') delete schema.pattern;
+    for (const child of Object.values(schema)) withoutFormatPatterns(child);
+  }
 }
 
 /** GET /v1/campaigns/:id/export.csv -> getV1CampaignsByIdExportCsv */
