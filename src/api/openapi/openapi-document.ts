@@ -10,7 +10,7 @@
  * (src/api/auth.ts), the input checks and body parsing (src/api/app.ts, src/validate.ts).
  */
 import { z } from 'zod';
-import { AppError, errors } from '../../errors.js';
+import { errors, type AppError } from '../../errors.js';
 import type { ApiKeyScope } from '../../tenants/api-keys.js';
 import type { MediaDoc, RouteDoc } from './route-doc.js';
 

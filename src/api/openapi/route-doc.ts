@@ -88,3 +88,8 @@ export function other(mediaType: string, schema: z.ZodType, example: unknown, de
 export function empty(description: string): ResponseDoc {
   return { description };
 }
+
+/** The Idempotency-Key request header, as the routes that take one read it (at most 200 characters). */
+export function idempotencyKeyHeader(example: string, effect = 'Makes a retry safe: the same key and body answer the first result again') {
+  return { 'Idempotency-Key': { description: `${effect} (at most 200 characters).`, example } };
+}

@@ -21,7 +21,7 @@ import { errors } from '../../errors.js';
 import { openAderesoConversation, sendAderesoTicketReply, type AderesoMessageDeps, type MessageReply } from '../../messages/adereso-messages.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
-import { doc, json, jsonBody } from '../openapi/route-doc.js';
+import { doc, idempotencyKeyHeader, json, jsonBody } from '../openapi/route-doc.js';
 import { EXAMPLE_ACCOUNT_ID } from '../openapi/examples.js';
 import { aderesoAnswer, aderesoAnswerExample } from '../openapi/responses/lists.js';
 
@@ -56,7 +56,7 @@ const conversationBody = z.object({
 });
 
 const tag = 'messages';
-const idempotencyHeader = { 'Idempotency-Key': { description: 'A retry with the same key replays the first answer (header Idempotent-Replayed: true) instead of posting again.', example: 'reply-884213-1' } };
+const idempotencyHeader = idempotencyKeyHeader('reply-884213-1', 'A retry with the same key replays the first answer (header Idempotent-Replayed: true) instead of posting again');
 const answered = { 200: { ...json(aderesoAnswer, aderesoAnswerExample, 'Adereso took the message'), headers: { 'Idempotent-Replayed': '"true" when this answer replays an earlier call with the same Idempotency-Key' } } };
 /** What a call to Adereso can answer (src/messages/adereso-messages.ts). */
 const aderesoErrors = [

@@ -1,6 +1,9 @@
 /**
  * Campaigns: create (optionally with recipients and start, idempotent), read with progress,
  * act on (start, pause, resume, cancel, resend-unknown), page through recipients, export.
+ *
+ * Over 300 lines because each of its fifteen routes declares its OpenAPI description (doc())
+ * beside its handler, where a change to one is seen with the other.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -19,10 +22,14 @@ import { errors } from '../../errors.js';
 import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
 import { bigintCursor, isoDateTime, parseInput } from '../../validate.js';
-import { doc, json, jsonBody, other } from '../openapi/route-doc.js';
-import { EXAMPLE_ACCOUNT_ID, EXAMPLE_CAMPAIGN_ID, EXAMPLE_TEMPLATE_ID } from '../openapi/examples.js';
+import { doc, idempotencyKeyHeader, json, jsonBody, other } from '../openapi/route-doc.js';
+import { EXAMPLE_CAMPAIGN_ID } from '../openapi/examples.js';
 import {
   actionResult,
+  createCampaignErrors,
+  createCampaignRequestExample,
+  EXPORT_CSV_EXAMPLE,
+  startRefusals,
   campaignDetail,
   campaignDetailExample,
   campaignExample,
@@ -73,15 +80,7 @@ const idParams = z.object({ id: z.string().uuid() });
 const campaignsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 const historyParams = idParams.extend({ recipientId: z.string().regex(/^\d{1,18}$/) });
 const repliesQuery = z.object({ after: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
-const idempotencyHeader = { 'Idempotency-Key': { description: 'Makes a retry safe: the same key and body answer the first result again (at most 200 characters).', example: 'batch-2026-11-22-cobranza' } };
 const notFound = errors.campaignNotFound(EXAMPLE_CAMPAIGN_ID);
-/** What starting a campaign can refuse (src/campaigns/campaign-actions.ts, src/accounts/balance-check.ts). */
-const startRefusals = [
-  errors.campaignState(EXAMPLE_CAMPAIGN_ID, 'completed', 'start', ['draft']),
-  errors.campaignEmpty(EXAMPLE_CAMPAIGN_ID),
-  errors.templateNotApproved('recordatorio_pago', 'pending'),
-  errors.accountBalanceShort('Multichat CL', 120, 9900),
-];
 const ACTIONS: Record<CampaignAction, string> = {
   start: 'Start a draft campaign (it sends nothing before its startAt)',
   pause: 'Pause a running campaign',
@@ -134,28 +133,10 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       summary: 'Create a campaign, optionally with its recipients, and start it',
       description:
         'Recipients given here are read like an upload (phone column found by name, variables by column or as a list); larger lists go to POST /v1/campaigns/{id}/recipients. With an Idempotency-Key a retry answers the first result (200, `replayed: true`).',
-      headers: idempotencyHeader,
-      body: jsonBody(createBody, {
-        name: 'Cobranza noviembre',
-        accountId: EXAMPLE_ACCOUNT_ID,
-        templateId: EXAMPLE_TEMPLATE_ID,
-        defaultCountry: 'CL',
-        sendWindow: { start: '09:00', end: '20:00' },
-        start: true,
-        recipients: [{ phone: '+56 9 1234 5678', variables: ['Ana', '$12.000'] }, { telefono: '912345679', nombre: 'Luis', monto: '$8.500' }],
-      }),
+      headers: idempotencyKeyHeader('batch-2026-11-22-cobranza'),
+      body: jsonBody(createBody, createCampaignRequestExample),
       responses: { 201: json(createdCampaign, createdCampaignExample, 'Created'), 200: json(createdCampaign, { ...createdCampaignExample, replayed: true }, 'Replayed: an earlier call with this Idempotency-Key') },
-      errors: [
-        errors.accountNotFound(EXAMPLE_ACCOUNT_ID),
-        errors.templateNotFound(EXAMPLE_TEMPLATE_ID),
-        errors.templateAccountMismatch('recordatorio_pago'),
-        errors.textCampaignUnsupported('meta'),
-        errors.templateMediaRequired('promo_verano', 'its header is an image, so options.headerMedia is required'),
-        errors.noPhoneColumn(['nombre', 'monto']),
-        errors.templateVariableMismatch(2, 1, ['nombre']),
-        errors.idempotencyConflict('batch-2026-11-22-cobranza'),
-        ...startRefusals,
-      ],
+      errors: createCampaignErrors,
     });
     app.post('/v1/campaigns', { bodyLimit: ctx.config.campaignJsonMaxBytes, ...createDoc }, async (request, reply) => {
       const { startAt, expiresAt, sendWindow, ...body } = parseInput(createBody, request.body);
@@ -285,7 +266,7 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       summary: "Every recipient's result as CSV (streamed)",
       params: idParams,
       responses: {
-        200: other('text/csv', csvText, 'line,phone,raw_phone,status,attempts,provider_message_id,error_code,provider_error_code,provider_error_text,sent_at,delivered_at,read_at,replied_at,opted_out_at,failed_at,variables\r\n2,+56912345678,+56 9 1234 5678,delivered,1,wamid.HBgL,,,,2026-11-22T14:03:00.000Z,2026-11-22T14:03:02.000Z,,,,,"[""Ana"",""$12.000""]"\r\n', 'One row per recipient'),
+        200: other('text/csv', csvText, EXPORT_CSV_EXAMPLE, 'One row per recipient'),
       },
       errors: [notFound],
     });

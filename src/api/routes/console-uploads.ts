@@ -19,7 +19,7 @@ import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
 import { doc, json } from '../openapi/route-doc.js';
 import { EXAMPLE_TEMPLATE_ID, EXAMPLE_UPLOAD_ID } from '../openapi/examples.js';
-import { rejectedSamples, uploadPreview } from '../openapi/responses/campaigns.js';
+import { rejectedSamples, uploadPreview } from '../openapi/responses/uploads.js';
 
 /** Largest sample accepted (bytes): enough for the first rows of any sane file. */
 export const PREVIEW_MAX_BYTES = 1024 * 1024;

@@ -10,7 +10,7 @@ import { sendSingleMessage } from '../../messages/send-single-message.js';
 import { defaultCountrySchema } from '../../phones/country.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
-import { doc, json, jsonBody } from '../openapi/route-doc.js';
+import { doc, idempotencyKeyHeader, json, jsonBody } from '../openapi/route-doc.js';
 import { EXAMPLE_ACCOUNT_ID, EXAMPLE_TEMPLATE_ID } from '../openapi/examples.js';
 import { singleMessage, singleMessageExample } from '../openapi/responses/lists.js';
 
@@ -27,7 +27,7 @@ const body = z.object({
 const sendDoc = doc({
   summary: 'One template message to one phone, through the campaign pipeline',
   description: 'Answers 200 with the outcome when it is final within `waitMs`, else 202 with the state so far (poll GET /v1/campaigns/{campaignId}).',
-  headers: { 'Idempotency-Key': { description: 'Makes a retry safe: the same key and body answer the first result again (at most 200 characters).', example: 'otp-8812' } },
+  headers: idempotencyKeyHeader('otp-8812'),
   body: jsonBody(body, { accountId: EXAMPLE_ACCOUNT_ID, templateId: EXAMPLE_TEMPLATE_ID, phone: '+56 9 1234 5678', variables: ['482913'], waitMs: 10000 }),
   responses: {
     200: json(singleMessage, singleMessageExample, 'Final within waitMs'),

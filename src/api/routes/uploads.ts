@@ -17,7 +17,8 @@ import { charsetOf, isWorkbook, mediaType, streamedTypes, uploadBody, uploadForm
 import { parseInput } from '../../validate.js';
 import { doc, json, other } from '../openapi/route-doc.js';
 import { EXAMPLE_CAMPAIGN_ID, EXAMPLE_TIME, EXAMPLE_UPLOAD_ID, EXAMPLE_TENANT_ID } from '../openapi/examples.js';
-import { ingestSummary, ingestSummaryExample, upload as uploadSchema } from '../openapi/responses/campaigns.js';
+import { ingestSummary, ingestSummaryExample } from '../openapi/responses/campaigns.js';
+import { upload as uploadSchema } from '../openapi/responses/uploads.js';
 
 const FORMATS: readonly UploadFormat[] = ['csv', 'json', 'ndjson'];
 

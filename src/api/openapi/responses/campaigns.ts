@@ -1,5 +1,6 @@
 /** What the campaign routes answer (src/api/routes/campaigns.ts, console-campaigns.ts, uploads.ts, console-uploads.ts). */
 import { z } from 'zod';
+import { errors } from '../../../errors.js';
 import { AccountStatus, CampaignKind, CampaignStatus, RecipientStatus, UploadStatus } from '../../../generated/prisma/enums.js';
 import { dateTime, EXAMPLE_ACCOUNT_ID, EXAMPLE_CAMPAIGN_ID, EXAMPLE_LATER, EXAMPLE_TEMPLATE_ID, EXAMPLE_TIME, EXAMPLE_UPLOAD_ID, uuid } from '../examples.js';
 
@@ -220,48 +221,37 @@ export const repliesExample: z.output<typeof replies> = {
   next: null,
 };
 
-export const upload = z.object({
-  id: uuid,
-  tenantId: uuid,
-  campaignId: uuid,
-  filename: z.string().nullable(),
-  contentType: z.string(),
-  status: z.enum(Object.values(UploadStatus)),
-  encoding: z.string().nullable(),
-  delimiter: z.string().nullable(),
-  totalRows: count,
-  accepted: count,
-  rejected: count,
-  duplicates: count,
-  error: z.string().nullable(),
-  createdAt: dateTime,
-  finishedAt: dateTime.nullable(),
-  rejectedReportUrl: z.string(),
-});
+/** What starting a campaign can refuse (src/campaigns/campaign-actions.ts, src/accounts/balance-check.ts). */
+export const startRefusals = [
+  errors.campaignState(EXAMPLE_CAMPAIGN_ID, 'completed', 'start', ['draft']),
+  errors.campaignEmpty(EXAMPLE_CAMPAIGN_ID),
+  errors.templateNotApproved('recordatorio_pago', 'pending'),
+  errors.accountBalanceShort('Multichat CL', 120, 9900),
+];
 
-export const uploadPreview = z.object({
-  preview: z.object({
-    format: z.enum(['csv', 'json', 'ndjson']),
-    encoding: z.enum(['utf-8', 'windows-1252', 'utf-16le', 'utf-16be']),
-    delimiter: z.string().nullable(),
-    columns: z.array(z.string()),
-    mapping: z.object({ phoneColumn: z.string(), variables: z.array(z.string()), timeZoneColumn: z.string().nullable() }).nullable(),
-    phoneColumn: z.string().nullable(),
-    mappingError: z.object({ code: z.string(), message: z.string() }).nullable(),
-    rows: z.array(
-      z.object({
-        line: z.number().int(),
-        cells: z.array(z.string()),
-        ok: z.boolean(),
-        phone: z.string().optional(),
-        variables: z.array(z.string()).optional(),
-        problem: z.object({ code: z.string(), message: z.string() }).optional(),
-      }),
-    ),
-  }),
-});
+/** What creating a campaign can refuse (src/campaigns/create-campaign.ts, the ingest's column mapping, the start). */
+export const createCampaignErrors = [
+  errors.accountNotFound(EXAMPLE_ACCOUNT_ID),
+  errors.templateNotFound(EXAMPLE_TEMPLATE_ID),
+  errors.templateAccountMismatch('recordatorio_pago'),
+  errors.textCampaignUnsupported('meta'),
+  errors.templateMediaRequired('promo_verano', 'its header is an image, so options.headerMedia is required'),
+  errors.noPhoneColumn(['nombre', 'monto']),
+  errors.templateVariableMismatch(2, 1, ['nombre']),
+  errors.idempotencyConflict('batch-2026-11-22-cobranza'),
+  ...startRefusals,
+];
 
-export const rejectedSamples = z.object({
-  uploadId: uuid,
-  reasons: z.array(z.object({ reason: z.string(), count, samples: z.array(z.object({ line: z.number().int(), message: z.string(), raw: z.string() })) })),
-});
+export const createCampaignRequestExample = {
+  name: 'Cobranza noviembre',
+  accountId: EXAMPLE_ACCOUNT_ID,
+  templateId: EXAMPLE_TEMPLATE_ID,
+  defaultCountry: 'CL',
+  sendWindow: { start: '09:00', end: '20:00' },
+  start: true,
+  recipients: [{ phone: '+56 9 1234 5678', variables: ['Ana', '$12.000'] }, { telefono: '912345679', nombre: 'Luis', monto: '$8.500' }],
+};
+
+export const EXPORT_CSV_EXAMPLE =
+  'line,phone,raw_phone,status,attempts,provider_message_id,error_code,provider_error_code,provider_error_text,sent_at,delivered_at,read_at,replied_at,opted_out_at,failed_at,variables\r\n' +
+  '2,+56912345678,+56 9 1234 5678,delivered,1,wamid.HBgL,,,,2026-11-22T14:03:00.000Z,2026-11-22T14:03:02.000Z,,,,,"[""Ana"",""$12.000""]"\r\n';
