@@ -220,7 +220,10 @@ export function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema 
   const converted = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'throw' }) as JsonSchema;
   delete converted.$schema;
   withoutFormatPatterns(converted);
-  if (converted.$defs) throw new Error('OpenAPI: a schema needs $defs (a recursive or an id-named schema); inline it, the document cannot hold relative refs');
+  // A recursive schema refers to itself ("#", "#/$defs/..."): inside the document those would point at its root.
+  if (converted.$defs || JSON.stringify(converted).includes('"$ref":"#')) {
+    throw new Error('OpenAPI: a schema refers to itself or needs $defs (a recursive or an id-named schema); the document cannot hold its relative refs, so make it not recursive');
+  }
   return converted;
 }
 
