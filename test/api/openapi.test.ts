@@ -10,6 +10,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, launchChromium, SKIP_REASON } from '../console/browser.js';
 import { UNDOCUMENTED } from '../../src/api/openapi/register-docs.js';
 import type { OpenApiDocument } from '../../src/api/openapi/openapi-document.js';
 import { createDraftCampaign, createSender, expectError, expectStatus, phones, startApi, type ApiHarness } from './api-harness.js';
@@ -170,6 +171,39 @@ describe('/docs', () => {
     expect(json.json()).toEqual(spec);
     const root = await h.app.inject({ method: 'GET', url: '/docs' });
     expect([200, 302]).toContain(root.statusCode);
+  });
+
+  it('serves the pages under the console\'s Content-Security-Policy: same origin only', async () => {
+    const page = await h.app.inject({ method: 'GET', url: '/docs/' });
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'self'.*script-src 'self'/);
+    expect(String(page.headers['content-security-policy'])).not.toMatch(/https:|unsafe-inline|unsafe-eval/);
+  });
+
+  it.skipIf(!HAVE_CHROMIUM)('renders every operation in Chromium, with no error, no policy violation and no request to another origin', async () => {
+    if (!HAVE_CHROMIUM) console.warn(SKIP_REASON);
+    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      const outside: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('request', (request) => {
+        if (!request.url().startsWith(address) && !request.url().startsWith('data:')) outside.push(request.url());
+      });
+      await page.goto(`${address}/docs/`);
+      await page.waitForSelector('.opblock', { timeout: 30_000 });
+      const count = await page.locator('.opblock').count();
+      expect(count).toBe(operations().length);
+      expect(await page.locator('.info .title').innerText()).toContain('WhatsApp campaign engine API');
+      expect(problems).toEqual([]);
+      expect(outside).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('an API route still needs a key (the docs being public opens nothing else)', async () => {
