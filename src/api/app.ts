@@ -38,6 +38,7 @@ import { consoleLiveRoutes } from './routes/console-live.js';
 import { consoleUploadRoutes } from './routes/console-uploads.js';
 import { registerConsole } from '../console/register-console.js';
 import { checkInputValue } from '../validate.js';
+import { registerApiDocs } from './openapi/register-docs.js';
 
 export type ApiDeps = { config: Config; db: Db; redis: RedisClient; logger: Logger };
 export type AppContext = ApiDeps & { queues: SendQueues };
@@ -106,6 +107,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
 
+  // Before any route: it collects each route's declaration for /openapi.json and /docs.
+  await registerApiDocs(app);
   // One byte over our limit, so the upload's own limiter (which answers 413) trips rather than a silent truncation.
   await app.register(multipart, { limits: { fileSize: config.uploadMaxBytes + 1, files: 1 } });
   const consoleParts = registerConsole(app, ctx);

@@ -1,6 +1,6 @@
 /**
  * API key authentication and authorization for every route except health, metrics (its own
- * operator token) and provider webhooks. The key comes as `Authorization: Bearer <key>` or
+ * operator token), provider webhooks and the API's description (/openapi.json, /docs). The key comes as `Authorization: Bearer <key>` or
  * `X-Api-Key: <key>`; the request gets the key's tenant, and every query downstream is scoped
  * by it.
  *
@@ -16,6 +16,7 @@ import { errors } from '../errors.js';
 import { consoleSessionTenant, isConsoleRoute } from '../console/session-auth.js';
 import type { Logger } from '../logger.js';
 import { ApiKeyCache, hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from '../tenants/api-keys.js';
+import { PUBLIC_DOCS } from './openapi/register-docs.js';
 import { RedisRateLimiter } from './rate-limit.js';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
@@ -31,7 +32,7 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC = [/^\/health(\?|$)/, /^\/metrics(\?|$)/, /^\/webhooks\//];
+const PUBLIC = [/^\/health(\?|$)/, /^\/metrics(\?|$)/, /^\/webhooks\//, ...PUBLIC_DOCS];
 /** How often a key's last_used_at is written (s); it is informational, not worth a write per request. */
 const LAST_USED_EVERY_SECONDS = 60;
 

@@ -19,7 +19,8 @@ import { CSRF_HEADER, requirePageSession, SESSION_COOKIE, sessionCookie, session
 import { csrfMatches, type SessionStore } from './session-store.js';
 
 /** Content-Security-Policy of every console page: nothing but the engine's own files. */
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/** Same origin only, no inline code; the docs page (/docs) is held to it too. */
+export const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const PAGES: Record<string, { page: string; title: string }> = {
   '/console/campaigns': { page: 'campaigns', title: 'campaigns.title' },

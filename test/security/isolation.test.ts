@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/tenants/api-keys.js';
 import { createDraftCampaign, createSender, expectStatus, recipientObjects, startApi, type ApiHarness, type ApiTenant } from '../api/api-harness.js';
 
-const NOT_TENANT_ROUTES = [/^\/health$/, /^\/metrics$/, /^\/webhooks\//];
+const NOT_TENANT_ROUTES = [/^\/health$/, /^\/metrics$/, /^\/webhooks\//, /^\/openapi\.json$/, /^\/docs(\/|$)/];
 /**
  * Console pages and Bull Board take a session cookie, not a key: their isolation (another
  * tenant's campaign page, queues and queue routes answer 404) is tested signed in, in

@@ -20,6 +20,9 @@ import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
 import { messagePricesSchema, readMessagePrices } from '../../campaigns/message-prices.js';
 import { Prisma } from '../../generated/prisma/client.js';
+import { doc, json, jsonBody } from '../openapi/route-doc.js';
+import { EXAMPLE_ACCOUNT_ID } from '../openapi/examples.js';
+import { account, accountExample, accountList, accountQueue, accountQueueExample, accountWithWebhook, accountWithWebhookExample } from '../openapi/responses/accounts.js';
 
 const createBody = z.object({
   provider: z.enum(PROVIDERS),
@@ -127,9 +130,23 @@ function validateSettings(provider: ProviderName, config: unknown, credentials: 
   return { config: checked.settings.config as object, credentials: checked.settings.credentials as Record<string, unknown> };
 }
 
+const notFound = errors.accountNotFound(EXAMPLE_ACCOUNT_ID);
+const settingsRefused = [
+  errors.invalidAccountConfig('meta', ['config.phoneNumberId: Required']),
+  errors.providerUrlRefused('optiwe', 'config.baseUrl', 'is plain http'),
+  errors.sandboxProviderDisabled(),
+];
+
 export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/v1/accounts', async (request, reply) => {
+    const createDoc = doc({
+      summary: 'Create a provider account',
+      description: 'Config and credentials are checked by the provider adapter; credentials are write-only. The answer carries the webhook URL, once.',
+      body: jsonBody(createBody, { provider: 'meta', name: 'Tienda CL', ratePerSecond: 80, config: { phoneNumberId: '1234567890', wabaId: '987654321' }, credentials: { accessToken: 'EAAG...', appSecret: 'app-secret' } }),
+      responses: { 201: json(accountWithWebhook, accountWithWebhookExample, 'Created') },
+      errors: settingsRefused,
+    });
+    app.post('/v1/accounts', createDoc, async (request, reply) => {
       const body = parseInput(createBody, request.body);
       assertProviderEnabled(adapterFor(body.provider));
       const settings = validateSettings(body.provider, body.config, body.credentials);
@@ -155,19 +172,27 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
       return reply.status(201).send({ ...publicAccount(account), webhook: webhookInfo(ctx.config.publicUrl, account, webhook.secret) });
     });
 
-    app.get('/v1/accounts', async (request) => {
+    app.get('/v1/accounts', doc({ summary: "The tenant's provider accounts", responses: { 200: json(accountList, { accounts: [accountExample] }) } }), async (request) => {
       const accounts = await ctx.db.prisma.providerAccount.findMany({ where: { tenantId: request.tenantId }, orderBy: { createdAt: 'asc' } });
       return { accounts: accounts.map(publicAccount) };
     });
 
-    app.get('/v1/accounts/:id', async (request) => {
+    app.get('/v1/accounts/:id', doc({ summary: 'One provider account', params: idParams, responses: { 200: json(account, accountExample) }, errors: [notFound] }), async (request) => {
       const { id } = parseInput(idParams, request.params);
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(id);
       return publicAccount(account);
     });
 
-    app.patch('/v1/accounts/:id', async (request) => {
+    const updateDoc = doc({
+      summary: 'Change a provider account',
+      description: 'Fields left out keep their value; credentials sent replace the stored fields one by one.',
+      params: idParams,
+      body: jsonBody(updateBody, { messagingLimit: 2000, pairGapSeconds: 6, credentials: { appSecret: 'app-secret' } }),
+      responses: { 200: json(account, accountExample) },
+      errors: [notFound, errors.credentialsUnreadable(EXAMPLE_ACCOUNT_ID), ...settingsRefused],
+    });
+    app.patch('/v1/accounts/:id', updateDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const body = parseInput(updateBody, request.body);
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
@@ -193,7 +218,7 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** The account's send queue as Redis holds it: jobs by state, and whether it is paused. */
-    app.get('/v1/accounts/:id/queue', async (request) => {
+    app.get('/v1/accounts/:id/queue', doc({ summary: "The account's send queue: jobs by state, paused or not", params: idParams, responses: { 200: json(accountQueue, accountQueueExample) }, errors: [notFound] }), async (request) => {
       const { id } = parseInput(idParams, request.params);
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(id);
@@ -206,7 +231,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** A new webhook URL; the old one stops working at once (within a few seconds on other API processes). */
-    app.post('/v1/accounts/:id/webhook-secret', async (request) => {
+    const rotateDoc = doc({ summary: 'A new webhook URL for the account (the old one stops)', params: idParams, responses: { 200: json(accountWithWebhook, accountWithWebhookExample) }, errors: [notFound] });
+    app.post('/v1/accounts/:id/webhook-secret', rotateDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(id);
@@ -216,7 +242,8 @@ export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** The operator says the limit cleared or the credentials are fixed: send again. */
-    app.post('/v1/accounts/:id/resume', async (request) => {
+    const resumeDoc = doc({ summary: 'Send again on an account the engine stopped (limit cleared, credentials fixed)', params: idParams, responses: { 200: json(account, accountExample) }, errors: [notFound] });
+    app.post('/v1/accounts/:id/resume', resumeDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       await resumeAccount(ctx.db, ctx.queues, request.tenantId, id);
       const account = await ctx.db.prisma.providerAccount.findFirstOrThrow({ where: { id, tenantId: request.tenantId } });

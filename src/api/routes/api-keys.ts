@@ -13,6 +13,9 @@ import { API_KEY_SCOPES, createApiKey, findApiKey, listApiKeys, publicApiKey, re
 import type { AppContext } from '../app.js';
 import { isoDateTime, parseInput } from '../../validate.js';
 import { errors } from '../../errors.js';
+import { doc, json, jsonBody } from '../openapi/route-doc.js';
+import { EXAMPLE_API_KEY_ID } from '../openapi/examples.js';
+import { apiKey, apiKeyExample, apiKeyList, createdApiKey, createdApiKeyExample, rotatedApiKey, rotatedApiKeyExample } from '../openapi/responses/misc.js';
 
 const createBody = z.object({
   name: z.string().trim().min(1).max(200),
@@ -21,20 +24,29 @@ const createBody = z.object({
 });
 const rotateBody = z.object({ graceSeconds: z.number().int().min(0).max(86_400).default(0) }).default({ graceSeconds: 0 });
 const idParams = z.object({ id: z.string().uuid() });
-const admin = { config: { scope: 'admin' as const } };
+const admin = { scope: 'admin' as const };
+const notFound = errors.apiKeyNotFound(EXAMPLE_API_KEY_ID);
 
 export function apiKeyRoutes(ctx: AppContext, cache: ApiKeyCache): FastifyPluginAsync {
   return async (app) => {
-    app.get('/v1/api-keys', admin, async (request) => {
+    app.get('/v1/api-keys', doc({ summary: "The tenant's API keys (never the keys themselves)", responses: { 200: json(apiKeyList, { apiKeys: [apiKeyExample] }) } }, admin), async (request) => {
       return { apiKeys: (await listApiKeys(ctx.db, request.tenantId)).map(publicApiKey) };
     });
 
-    app.get('/v1/api-keys/:id', admin, async (request) => {
+    app.get('/v1/api-keys/:id', doc({ summary: 'One API key', params: idParams, responses: { 200: json(apiKey, apiKeyExample) }, errors: [notFound] }, admin), async (request) => {
       const { id } = parseInput(idParams, request.params);
       return publicApiKey(await findApiKey(ctx.db, request.tenantId, id));
     });
 
-    app.post('/v1/api-keys', admin, async (request, reply) => {
+    const createDoc = doc(
+      {
+        summary: 'Create an API key (shown once)',
+        body: jsonBody(createBody, { name: 'nightly batch', scope: 'full', expiresAt: '2027-06-30T23:59:59-04:00' }),
+        responses: { 201: json(createdApiKey, createdApiKeyExample, 'Created; `key` is shown only here') },
+      },
+      admin,
+    );
+    app.post('/v1/api-keys', createDoc, async (request, reply) => {
       const body = parseInput(createBody, request.body);
       const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
       if (expiresAt && expiresAt.getTime() <= Date.now()) throw errors.validation(['expiresAt: must be in the future']);
@@ -43,14 +55,26 @@ export function apiKeyRoutes(ctx: AppContext, cache: ApiKeyCache): FastifyPlugin
       return reply.status(201).send({ ...publicApiKey(record), key });
     });
 
-    app.post('/v1/api-keys/:id/revoke', admin, async (request) => {
+    const revokeDoc = doc({ summary: 'Revoke an API key (401 on its next request, on every API process)', params: idParams, responses: { 200: json(apiKey, { ...apiKeyExample, state: 'revoked', revokedAt: apiKeyExample.createdAt }) }, errors: [notFound] }, admin);
+    app.post('/v1/api-keys/:id/revoke', revokeDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const revoked = await revokeApiKey(ctx.db, cache, request.tenantId, id);
       request.log.info({ revokedApiKeyId: id }, 'api key revoked');
       return publicApiKey(revoked);
     });
 
-    app.post('/v1/api-keys/:id/rotate', admin, async (request, reply) => {
+    const rotateDoc = doc(
+      {
+        summary: 'Rotate an API key: a new key with the same name, scope and expiry',
+        description: 'The old key stops at once, or after `graceSeconds` (at most a day). The body is optional.',
+        params: idParams,
+        body: { ...jsonBody(rotateBody, { graceSeconds: 3600 }), required: false },
+        responses: { 201: json(rotatedApiKey, rotatedApiKeyExample, 'Created; `key` is shown only here') },
+        errors: [notFound, errors.apiKeyInactive(EXAMPLE_API_KEY_ID, 'revoked')],
+      },
+      admin,
+    );
+    app.post('/v1/api-keys/:id/rotate', rotateDoc, async (request, reply) => {
       const { id } = parseInput(idParams, request.params);
       const { graceSeconds } = parseInput(rotateBody, request.body ?? undefined);
       const { key, record, old } = await rotateApiKey(ctx.db, cache, request.tenantId, id, graceSeconds);

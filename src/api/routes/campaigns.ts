@@ -1,6 +1,9 @@
 /**
  * Campaigns: create (optionally with recipients and start, idempotent), read with progress,
  * act on (start, pause, resume, cancel, resend-unknown), page through recipients, export.
+ *
+ * Over 300 lines because each of its fifteen routes declares its OpenAPI description (doc())
+ * beside its handler, where a change to one is seen with the other.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -19,6 +22,29 @@ import { errors } from '../../errors.js';
 import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
 import { bigintCursor, isoDateTime, parseInput } from '../../validate.js';
+import { doc, idempotencyKeyHeader, json, jsonBody, other } from '../openapi/route-doc.js';
+import { EXAMPLE_CAMPAIGN_ID } from '../openapi/examples.js';
+import {
+  actionResult,
+  createCampaignErrors,
+  createCampaignRequestExample,
+  EXPORT_CSV_EXAMPLE,
+  startRefusals,
+  campaignDetail,
+  campaignDetailExample,
+  campaignExample,
+  campaignList,
+  createdCampaign,
+  createdCampaignExample,
+  funnel,
+  funnelExample,
+  history,
+  historyExample,
+  recipientPage,
+  recipientPageExample,
+  replies,
+  repliesExample,
+} from '../openapi/responses/campaigns.js';
 
 const STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'] as const satisfies readonly RecipientStatus[];
 
@@ -54,6 +80,18 @@ const createBody = z.object({
   start: z.boolean().default(false),
 });
 const idParams = z.object({ id: z.string().uuid() });
+const campaignsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+const historyParams = idParams.extend({ recipientId: z.string().regex(/^\d{1,18}$/) });
+const repliesQuery = z.object({ after: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+const notFound = errors.campaignNotFound(EXAMPLE_CAMPAIGN_ID);
+const ACTIONS: Record<CampaignAction, string> = {
+  start: 'Start a draft campaign (it sends nothing before its startAt)',
+  pause: 'Pause a running campaign',
+  resume: 'Resume a paused campaign (with a fresh error budget)',
+  cancel: 'Cancel a campaign: what is not sent is cancelled',
+  'resend-unknown': 'Send again to the recipients whose outcome is unknown',
+};
+const csvText = z.string();
 const listQuery = z.object({
   status: z.enum(STATUSES).optional(),
   /** Keyset cursor: the `next` value of the previous page. */
@@ -95,7 +133,16 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       return campaign;
     }
 
-    app.post('/v1/campaigns', { bodyLimit: ctx.config.campaignJsonMaxBytes }, async (request, reply) => {
+    const createDoc = doc({
+      summary: 'Create a campaign, optionally with its recipients, and start it',
+      description:
+        'Recipients given here are read like an upload (phone column found by name, variables by column or as a list); larger lists go to POST /v1/campaigns/{id}/recipients. With an Idempotency-Key a retry answers the first result (200, `replayed: true`).',
+      headers: idempotencyKeyHeader('batch-2026-11-22-cobranza'),
+      body: jsonBody(createBody, createCampaignRequestExample),
+      responses: { 201: json(createdCampaign, createdCampaignExample, 'Created'), 200: json(createdCampaign, { ...createdCampaignExample, replayed: true }, 'Replayed: an earlier call with this Idempotency-Key') },
+      errors: createCampaignErrors,
+    });
+    app.post('/v1/campaigns', { bodyLimit: ctx.config.campaignJsonMaxBytes, ...createDoc }, async (request, reply) => {
       const { startAt, expiresAt, sendWindow, ...body } = parseInput(createBody, request.body);
       const schedule = {
         startAt: startAt ? new Date(startAt) : null,
@@ -115,13 +162,14 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       });
     });
 
-    app.get('/v1/campaigns', async (request) => {
-      const query = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), request.query);
+    app.get('/v1/campaigns', doc({ summary: "The tenant's campaigns, newest first", query: campaignsQuery, responses: { 200: json(campaignList, { campaigns: [campaignExample] }) } }), async (request) => {
+      const query = parseInput(campaignsQuery, request.query);
       const campaigns = await ctx.db.prisma.campaign.findMany({ where: { tenantId: request.tenantId }, orderBy: { createdAt: 'desc' }, take: query.limit });
       return { campaigns: campaigns.map(publicCampaign) };
     });
 
-    app.get('/v1/campaigns/:id', async (request) => {
+    const getDoc = doc({ summary: 'One campaign with its progress: counts by status, rate, ETA, account, uploads', params: idParams, responses: { 200: json(campaignDetail, campaignDetailExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id', getDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const campaign = await findCampaign(request.tenantId, id);
       const [progress, account, uploads, accounts] = await Promise.all([
@@ -141,7 +189,13 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     for (const action of ['start', 'pause', 'resume', 'cancel', 'resend-unknown'] as const satisfies readonly CampaignAction[]) {
-      app.post(`/v1/campaigns/:id/${action}`, async (request) => {
+      const actionDoc = doc({
+        summary: ACTIONS[action],
+        params: idParams,
+        responses: { 200: json(actionResult, { campaignId: EXAMPLE_CAMPAIGN_ID, status: action === 'pause' ? 'paused' : action === 'cancel' ? 'cancelled' : 'running', affected: action === 'start' ? 9900 : 0 }) },
+        errors: [notFound, ...(action === 'start' || action === 'resume' ? startRefusals : [errors.campaignState(EXAMPLE_CAMPAIGN_ID, 'draft', action, ['running'])])],
+      });
+      app.post(`/v1/campaigns/:id/${action}`, actionDoc, async (request) => {
         const { id } = parseInput(idParams, request.params);
         // A balance the provider reports as clearly short refuses the start; one it cannot read is a warning.
         const warnings = action === 'start' || action === 'resume' ? await requireBalanceForStart(ctx.db, request.tenantId, id, { log: request.log }) : [];
@@ -153,7 +207,8 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
       });
     }
 
-    app.get('/v1/campaigns/:id/recipients', async (request) => {
+    const recipientsDoc = doc({ summary: "The campaign's recipients, by status, keyset-paged", params: idParams, query: listQuery, responses: { 200: json(recipientPage, recipientPageExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id/recipients', recipientsDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const query = parseInput(listQuery, request.query);
       await findCampaign(request.tenantId, id);
@@ -172,7 +227,8 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** Delivery funnel: accepted → sent → delivered → read → replied, failures by code, time to deliver. */
-    app.get('/v1/campaigns/:id/funnel', async (request) => {
+    const funnelDoc = doc({ summary: 'Delivery funnel: accepted, sent, delivered, read, replied; failures by code; time to deliver', params: idParams, responses: { 200: json(funnel, funnelExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id/funnel', funnelDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       await findCampaign(request.tenantId, id);
       const [funnel, accounts] = await Promise.all([campaignFunnel(ctx.db, id), accountShares(ctx.db, id)]);
@@ -180,8 +236,14 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** One recipient's history: every status change with its time and source (send, webhook, operator, engine). */
-    app.get('/v1/campaigns/:id/recipients/:recipientId/history', async (request) => {
-      const { id, recipientId } = parseInput(idParams.extend({ recipientId: z.string().regex(/^\d{1,18}$/) }), request.params);
+    const historyDoc = doc({
+      summary: "One recipient's history: every status change with its time and source",
+      params: historyParams,
+      responses: { 200: json(history, historyExample) },
+      errors: [notFound, errors.recipientNotFound('1048577')],
+    });
+    app.get('/v1/campaigns/:id/recipients/:recipientId/history', historyDoc, async (request) => {
+      const { id, recipientId } = parseInput(historyParams, request.params);
       await findCampaign(request.tenantId, id);
       const history = await recipientHistory(ctx.db, request.tenantId, id, recipientId);
       if (!history) throw errors.recipientNotFound(recipientId);
@@ -189,9 +251,10 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** Replies and button taps linked to this campaign, newest first, keyset-paged on (time, id). */
-    app.get('/v1/campaigns/:id/replies', async (request) => {
+    const repliesDoc = doc({ summary: 'Replies and button taps linked to the campaign, newest first', params: idParams, query: repliesQuery, responses: { 200: json(replies, repliesExample) }, errors: [notFound] });
+    app.get('/v1/campaigns/:id/replies', repliesDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
-      const query = parseInput(z.object({ after: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }), request.query);
+      const query = parseInput(repliesQuery, request.query);
       await findCampaign(request.tenantId, id);
       const cursor = query.after ? decodeReplyCursor(query.after) : null;
       const { rows } = await ctx.db.pool.query<{ id: string; receivedAt: Date }>(
@@ -207,7 +270,15 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     /** Every recipient's result as CSV, streamed in pages so memory stays flat. */
-    app.get('/v1/campaigns/:id/export.csv', async (request, reply) => {
+    const exportDoc = doc({
+      summary: "Every recipient's result as CSV (streamed)",
+      params: idParams,
+      responses: {
+        200: other('text/csv', csvText, EXPORT_CSV_EXAMPLE, 'One row per recipient'),
+      },
+      errors: [notFound],
+    });
+    app.get('/v1/campaigns/:id/export.csv', exportDoc, async (request, reply) => {
       const { id } = parseInput(idParams, request.params);
       const campaign = await findCampaign(request.tenantId, id);
       const pool = ctx.db.pool;

@@ -25,6 +25,10 @@ import { parseClock } from '../../flow/quiet-hours.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
 import { publicCampaign } from './campaigns.js';
+import { doc, json, jsonBody } from '../openapi/route-doc.js';
+import { EXAMPLE_ACCOUNT_ID, EXAMPLE_CAMPAIGN_ID, EXAMPLE_LATER, EXAMPLE_TIME } from '../openapi/examples.js';
+import { accountState, accountStateExample } from '../openapi/responses/accounts.js';
+import { campaign, campaignExample, failedPage, recipientPageExample } from '../openapi/responses/campaigns.js';
 
 const idParams = z.object({ id: z.string().uuid() });
 const failureQuery = z.object({
@@ -43,6 +47,43 @@ const settingsBody = z
   })
   .partial();
 
+const failure = recipientPageExample.recipients[0];
+const failuresDoc = doc({
+  tag: 'campaigns',
+  summary: 'The failed recipients with one normalized code (and optionally one provider code), keyset-paged',
+  params: idParams,
+  query: failureQuery,
+  responses: {
+    200: json(failedPage, {
+      recipients: failure
+        ? [{ id: failure.id, phone: failure.phone, line: failure.line, status: 'failed', attempts: 1, errorCode: failure.errorCode, providerErrorCode: failure.providerErrorCode, providerErrorText: failure.providerErrorText, failedAt: EXAMPLE_LATER, updatedAt: EXAMPLE_LATER }]
+        : [],
+      next: null,
+    }),
+  },
+  errors: [errors.campaignNotFound(EXAMPLE_CAMPAIGN_ID)],
+});
+const settingsDoc = doc({
+  tag: 'campaigns',
+  summary: "Change a draft campaign's schedule and options",
+  description: 'Validated as POST /v1/campaigns validates them; null clears a field.',
+  params: idParams,
+  body: { ...jsonBody(settingsBody, { startAt: '2026-12-01T12:00:00-03:00', sendWindow: { start: '09:00', end: '20:00' }, errorBudget: 0.2 }), required: false },
+  responses: { 200: json(campaign, { ...campaignExample, status: 'draft', startAt: EXAMPLE_TIME, startedAt: null, errorBudget: 0.2 }) },
+  errors: [
+    errors.campaignNotFound(EXAMPLE_CAMPAIGN_ID),
+    errors.campaignNotDraft(EXAMPLE_CAMPAIGN_ID, 'running'),
+    errors.templateMediaRequired('promo_verano', 'its header is an image, so options.headerMedia is required'),
+  ],
+});
+const stateDoc = doc({
+  tag: 'accounts',
+  summary: "The account's flow state in one word, its breaker, messaging-limit use, last webhook and balance",
+  params: idParams,
+  responses: { 200: json(accountState, accountStateExample) },
+  errors: [errors.accountNotFound(EXAMPLE_ACCOUNT_ID)],
+});
+
 /** How long the accounts page waits for a contacto-multichat balance (ms); an unanswered query shows as unknown. */
 const BALANCE_TIMEOUT_MS = 3_000;
 
@@ -51,7 +92,7 @@ export function consoleCampaignRoutes(ctx: AppContext, redis: RedisClient = ctx.
   const breaker = new CircuitBreaker(redis, ctx.config.queuePrefix, { cacheMs: 0 });
   const budget = new DailyBudget(redis, ctx.config.queuePrefix);
   return async (app) => {
-    app.get('/v1/campaigns/:id/failures/recipients', async (request) => {
+    app.get('/v1/campaigns/:id/failures/recipients', failuresDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const query = parseInput(failureQuery, request.query);
       const found = await ctx.db.prisma.campaign.findFirst({ where: { id, tenantId: request.tenantId }, select: { id: true } });
@@ -69,7 +110,7 @@ export function consoleCampaignRoutes(ctx: AppContext, redis: RedisClient = ctx.
       return { recipients: rows, next: rows.length === query.limit && last ? last.id : null };
     });
 
-    app.patch('/v1/campaigns/:id/settings', async (request) => {
+    app.patch('/v1/campaigns/:id/settings', settingsDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const body = parseInput(settingsBody, request.body ?? {});
       const campaign = await ctx.db.prisma.campaign.findFirst({ where: { id, tenantId: request.tenantId }, include: { template: true } });
@@ -95,7 +136,7 @@ export function consoleCampaignRoutes(ctx: AppContext, redis: RedisClient = ctx.
       return publicCampaign(updated);
     });
 
-    app.get('/v1/accounts/:id/state', async (request) => {
+    app.get('/v1/accounts/:id/state', stateDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(id);

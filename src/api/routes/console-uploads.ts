@@ -17,6 +17,9 @@ import { previewUpload } from '../../ingest/preview-upload.js';
 import type { CountryCode } from '../../phones/normalize-phone.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
+import { doc, json } from '../openapi/route-doc.js';
+import { EXAMPLE_TEMPLATE_ID, EXAMPLE_UPLOAD_ID } from '../openapi/examples.js';
+import { rejectedSamples, uploadPreview } from '../openapi/responses/uploads.js';
 
 /** Largest sample accepted (bytes): enough for the first rows of any sane file. */
 export const PREVIEW_MAX_BYTES = 1024 * 1024;
@@ -32,12 +35,52 @@ const query = z.object({
   truncated: z.enum(['true', 'false']).default('false'),
 });
 
+const sampleParams = z.object({ id: z.string().uuid(), uploadId: z.string().uuid() });
+const sampleQuery = z.object({ perReason: z.coerce.number().int().min(1).max(20).default(3) });
+const SAMPLE_CSV = 'telefono,nombre,monto\r\n+56 9 1234 5678,Ana,$12.000\r\n12,Luis,$8.500\r\n';
+const previewDoc = doc({
+  tag: 'uploads',
+  summary: 'Preview the first rows of a recipient file as an upload would read them; nothing is stored',
+  description: 'The body is the file\'s beginning (at most 1 MB); `truncated=true` when it is cut, so a partial last row is left out.',
+  rawBody: true,
+  query,
+  body: { required: true, content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }), example: SAMPLE_CSV } } },
+  responses: {
+    200: json(uploadPreview, {
+      preview: {
+        format: 'csv',
+        encoding: 'utf-8',
+        delimiter: ',',
+        columns: ['telefono', 'nombre', 'monto'],
+        mapping: { phoneColumn: 'telefono', variables: ['nombre', 'monto'], timeZoneColumn: null },
+        phoneColumn: 'telefono',
+        mappingError: null,
+        rows: [
+          { line: 2, cells: ['+56 9 1234 5678', 'Ana', '$12.000'], ok: true, phone: '+56912345678', variables: ['Ana', '$12.000'] },
+          { line: 3, cells: ['12', 'Luis', '$8.500'], ok: false, problem: { code: 'PHONE_INVALID', message: 'The phone "12" is too short to be a phone number.' } },
+        ],
+      },
+    }),
+  },
+  errors: [errors.templateNotFound(EXAMPLE_TEMPLATE_ID), errors.uploadTooLarge(PREVIEW_MAX_BYTES), errors.encodingUnsupported('Shift_JIS'), errors.uploadNotText('a PDF document', 'export the list as CSV')],
+});
+const samplesDoc = doc({
+  tag: 'campaigns',
+  summary: "An upload's rejected rows by reason: each reason's count and its first rows",
+  params: sampleParams,
+  query: sampleQuery,
+  responses: {
+    200: json(rejectedSamples, { uploadId: EXAMPLE_UPLOAD_ID, reasons: [{ reason: 'PHONE_INVALID', count: 60, samples: [{ line: 7, message: 'The phone "12" is too short to be a phone number.', raw: '12,Ana,$1' }] }] }),
+  },
+  errors: [errors.uploadNotFound(EXAMPLE_UPLOAD_ID)],
+});
+
 export function consoleUploadRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.removeContentTypeParser(['application/json', 'text/plain']);
     app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-    app.post('/v1/uploads/preview', { bodyLimit: PREVIEW_MAX_BYTES }, async (request) => {
+    app.post('/v1/uploads/preview', { bodyLimit: PREVIEW_MAX_BYTES, ...previewDoc }, async (request) => {
       const q = parseInput(query, request.query);
       const template = await ctx.db.prisma.template.findFirst({ where: { id: q.templateId, tenantId: request.tenantId } });
       if (!template) throw errors.templateNotFound(q.templateId);
@@ -56,9 +99,9 @@ export function consoleUploadRoutes(ctx: AppContext): FastifyPluginAsync {
       return { preview };
     });
 
-    app.get('/v1/campaigns/:id/uploads/:uploadId/rejected-samples', async (request) => {
-      const { id, uploadId } = parseInput(z.object({ id: z.string().uuid(), uploadId: z.string().uuid() }), request.params);
-      const { perReason } = parseInput(z.object({ perReason: z.coerce.number().int().min(1).max(20).default(3) }), request.query);
+    app.get('/v1/campaigns/:id/uploads/:uploadId/rejected-samples', samplesDoc, async (request) => {
+      const { id, uploadId } = parseInput(sampleParams, request.params);
+      const { perReason } = parseInput(sampleQuery, request.query);
       const upload = await ctx.db.prisma.upload.findFirst({ where: { id: uploadId, campaignId: id, tenantId: request.tenantId }, select: { id: true } });
       if (!upload) throw errors.uploadNotFound(uploadId);
       const { rows } = await ctx.db.pool.query<{ reason: string; n: string; line: number; message: string; raw: string }>(

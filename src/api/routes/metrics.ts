@@ -10,6 +10,24 @@ import { errors } from '../../errors.js';
 import { Gauge } from 'prom-client';
 import { registry } from '../../metrics.js';
 import type { AppContext } from '../app.js';
+import { z } from 'zod';
+import { doc, other } from '../openapi/route-doc.js';
+
+const metricsDoc = doc({
+  tag: 'operations',
+  auth: 'operator',
+  summary: 'Prometheus metrics (operator token, not an API key)',
+  description: 'Off (404 METRICS_DISABLED) unless the operator sets METRICS_TOKEN.',
+  responses: {
+    200: other(
+      'text/plain; version=0.0.4',
+      z.string(),
+      '# HELP wce_webhook_backlog Stored webhook requests not processed yet, by state.\n# TYPE wce_webhook_backlog gauge\nwce_webhook_backlog{state="pending"} 0\n',
+      'The Prometheus text format',
+    ),
+  },
+  errors: [errors.metricsTokenRequired(), errors.metricsDisabled()],
+});
 
 export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -24,7 +42,7 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsync {
       const presented = /^bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
       return expected !== null && presented !== undefined && timingSafeEqual(digest(presented), expected);
     };
-    app.get('/metrics', async (request, reply) => {
+    app.get('/metrics', metricsDoc, async (request, reply) => {
       if (expected === null) throw errors.metricsDisabled();
       if (!authorized(request)) throw errors.metricsTokenRequired();
       const { rows } = await ctx.db.pool.query<{ status: string; n: string }>(

@@ -24,6 +24,8 @@ import { addSuppressions, listSuppressions, removeSuppression, type SuppressionE
 import type { AppContext } from '../app.js';
 import { streamedTypes, uploadBody, uploadFormat } from '../streamed-upload.js';
 import { parseInput } from '../../validate.js';
+import { doc, empty, json, jsonBody, other } from '../openapi/route-doc.js';
+import { suppressionAdded, suppressionImport, suppressionPage, suppressionPageExample } from '../openapi/responses/lists.js';
 
 /** Rows per page of the CSV export's reads. */
 const EXPORT_PAGE_ROWS = 5_000;
@@ -65,6 +67,12 @@ const importQuery = z.object({
   filename: z.string().min(1).max(255).optional(),
 });
 
+const tag = 'suppressions';
+const csvFile = z.object({ file: z.string().meta({ format: 'binary' }), phoneColumn: z.string().optional(), defaultCountry: z.string().optional(), detail: z.string().optional() });
+const BAJAS_CSV = 'telefono,motivo\r\n+56912345678,pidió no recibir más\r\n';
+const EXPORT_CSV = 'phone,reason,detail,created_at\r\n+56912345678,STOP_WORD,replied BAJA,2026-11-22T14:03:00.000Z\r\n';
+const addedExample = { added: 1, alreadyPresent: 1, rejected: [{ index: 2, phone: '12', reason: 'PHONE_INVALID', message: 'The phone "12" is too short to be a phone number.' }] };
+
 type Rejected = { index: number; phone: string; reason: string; message: string };
 
 function isCsv(contentType: string, filename?: string): boolean {
@@ -73,7 +81,14 @@ function isCsv(contentType: string, filename?: string): boolean {
 
 export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/v1/suppressions', async (request, reply) => {
+    const addDoc = doc({
+      tag,
+      summary: 'Add phones to the suppression list: {phone} or {phones: [...]}',
+      description: 'Bad entries of a list are reported by index and the others added; a bad single phone is a 400. 201 when something was added, else 200.',
+      body: jsonBody(addBody, { phones: ['+56 9 1234 5678', '912345679', '12'], detail: 'asked by phone', defaultCountry: 'CL' }),
+      responses: { 201: json(suppressionAdded, addedExample, 'At least one phone added'), 200: json(suppressionAdded, { phone: '+56912345678', added: 0, alreadyPresent: 1, rejected: [] }, 'Nothing new: every phone was on the list') },
+    });
+    app.post('/v1/suppressions', addDoc, async (request, reply) => {
       const body = parseInput(addBody, request.body);
       const single = body.phone !== undefined;
       const entries: SuppressionEntry[] = [];
@@ -90,12 +105,21 @@ export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
       return reply.status(added > 0 ? 201 : 200).send(single ? { phone: entries[0]?.phone, ...summary } : summary);
     });
 
-    app.get('/v1/suppressions', async (request) => {
+    app.get('/v1/suppressions', doc({ tag, summary: 'The suppression list, in phone order, keyset-paged', query: listQuery, responses: { 200: json(suppressionPage, suppressionPageExample) } }), async (request) => {
       const query = parseInput(listQuery, request.query);
       return listSuppressions(ctx.db, request.tenantId, query);
     });
 
-    app.delete('/v1/suppressions/:phone', async (request, reply) => {
+    const deleteDoc = doc({
+      tag,
+      summary: 'Take a phone off the list (URL-encoded: %2B56912345678)',
+      description: 'Only if the person asked to be contacted again.',
+      params: phoneParams,
+      query: countryQuery,
+      responses: { 204: empty('Removed') },
+      errors: [errors.suppressionNotFound('+56912345678')],
+    });
+    app.delete('/v1/suppressions/:phone', deleteDoc, async (request, reply) => {
       const { phone: raw } = parseInput(phoneParams, request.params);
       const { defaultCountry } = parseInput(countryQuery, request.query);
       const phone = normalizePhone(raw, defaultCountry);
@@ -105,7 +129,8 @@ export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
       return reply.status(204).send();
     });
 
-    app.get('/v1/suppressions/export.csv', async (request, reply) => {
+    const exportDoc = doc({ tag, summary: 'The whole list as CSV, for a spreadsheet', responses: { 200: other('text/csv', z.string(), EXPORT_CSV, 'One row per phone') } });
+    app.get('/v1/suppressions/export.csv', exportDoc, async (request, reply) => {
       const { db } = ctx;
       const tenantId = request.tenantId;
       async function* rows(): AsyncGenerator<unknown[]> {
@@ -127,7 +152,24 @@ export function suppressionRoutes(ctx: AppContext): FastifyPluginAsync {
       scope.removeContentTypeParser('text/plain');
       scope.addContentTypeParser(streamedTypes(['csv']), (_request, payload, done) => done(null, payload));
 
-      scope.post('/v1/suppressions/import', async (request: FastifyRequest, reply) => {
+      const importDoc = doc({
+        tag,
+        summary: 'Import a CSV of phones into the list (streamed)',
+        description: 'Options in the query string, or as form fields before the file. The phone column is found by name as in an upload.',
+        rawBody: true,
+        query: importQuery,
+        body: { required: true, content: { 'text/csv': { schema: z.string(), example: BAJAS_CSV }, 'multipart/form-data': { schema: csvFile, example: { file: BAJAS_CSV } } } },
+        responses: { 200: json(suppressionImport, { totalRows: 1200, added: 1150, alreadyPresent: 40, rejectedCount: 10, rejected: [{ line: 17, reason: 'PHONE_INVALID', message: 'The phone "12" is too short to be a phone number.' }], encoding: 'utf-8', delimiter: ',' }) },
+        errors: [
+          errors.malformedInput('the multipart body has no file part'),
+          errors.noPhoneColumn(['nombre']),
+          errors.uploadTooLarge(50 * 1_048_576),
+          errors.contentEncodingUnsupported('zstd'),
+          errors.encodingUnsupported('Shift_JIS'),
+          errors.uploadNotText('a PDF document', 'export the list as CSV'),
+        ],
+      });
+      scope.post('/v1/suppressions/import', importDoc, async (request: FastifyRequest, reply) => {
         let options = parseInput(importQuery, request.query);
         const contentType = request.headers['content-type'] ?? '';
         let stream: Readable;

@@ -10,7 +10,11 @@ import type { AppContext } from '../app.js';
 import { TEMPLATE_HEADER_TYPES } from '../../providers/types.js';
 import { parseInput } from '../../validate.js';
 import { countPlaceholders } from '../../providers/placeholders.js';
+import { doc, json, jsonBody } from '../openapi/route-doc.js';
+import { EXAMPLE_ACCOUNT_ID } from '../openapi/examples.js';
+import { templateExample, template as templateSchema, templateList } from '../openapi/responses/misc.js';
 
+const listQuery = z.object({ accountId: z.string().uuid().optional() });
 const createBody = z.object({
   accountId: z.string().uuid(),
   name: z.string().min(1).max(512),
@@ -53,7 +57,14 @@ export function publicTemplate(t: Template) {
 
 export function templateRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/v1/templates', async (request, reply) => {
+    const createDoc = doc({
+      summary: 'Register an approved template by hand (providers with no listing API)',
+      description: 'Created, or replaced when the account already has one of that name and language. The parameter count is read from the body\'s {{n}}.',
+      body: jsonBody(createBody, { accountId: EXAMPLE_ACCOUNT_ID, name: 'recordatorio_pago', language: 'es', category: 'UTILITY', body: 'Hola {{1}}, te recordamos tu saldo pendiente de {{2}}.' }),
+      responses: { 201: json(templateSchema, templateExample, 'Created or replaced') },
+      errors: [errors.accountNotFound(EXAMPLE_ACCOUNT_ID)],
+    });
+    app.post('/v1/templates', createDoc, async (request, reply) => {
       const body = parseInput(createBody, request.body);
       const account = await ctx.db.prisma.providerAccount.findFirst({ where: { id: body.accountId, tenantId: request.tenantId } });
       if (!account) throw errors.accountNotFound(body.accountId);
@@ -84,8 +95,8 @@ export function templateRoutes(ctx: AppContext): FastifyPluginAsync {
       return reply.status(201).send(publicTemplate(template));
     });
 
-    app.get('/v1/templates', async (request) => {
-      const query = parseInput(z.object({ accountId: z.string().uuid().optional() }), request.query);
+    app.get('/v1/templates', doc({ summary: "The tenant's templates, optionally of one account", query: listQuery, responses: { 200: json(templateList, { templates: [templateExample] }) } }), async (request) => {
+      const query = parseInput(listQuery, request.query);
       const templates = await ctx.db.prisma.template.findMany({
         where: { tenantId: request.tenantId, ...(query.accountId ? { accountId: query.accountId } : {}) },
         orderBy: [{ name: 'asc' }, { language: 'asc' }],

@@ -27,9 +27,51 @@ import { WebhookAccounts, type WebhookAccount } from '../../webhooks/webhook-acc
 import { WebhookStore } from '../../webhooks/webhook-store.js';
 import { RedisRateLimiter } from '../rate-limit.js';
 import type { AppContext } from '../app.js';
+import { doc, json, other } from '../openapi/route-doc.js';
 
 const params = z.object({ accountId: z.string(), secret: z.string() });
 const PATH = '/webhooks/:accountId/:secret';
+
+/** What step 1 refuses, before any body is read. */
+const urlRefusals = [errors.webhookNotFound(), errors.webhookUnsupported('multichat', ['meta', 'adereso']), errors.webhookRateLimited(2)];
+const verifyDoc = doc({
+  tag: 'webhooks',
+  auth: 'webhookUrl',
+  summary: "A provider's verification handshake (Meta: echoes hub.challenge when the verify token matches)",
+  description: 'No API key: the secret in the URL, given when the account was created or its webhook secret rotated, identifies the account.',
+  params,
+  responses: { 200: other('text/plain', z.string(), '1158201444', 'The challenge, echoed') },
+  errors: [...urlRefusals, errors.webhookVerifyFailed()],
+});
+const receiveDoc = doc({
+  tag: 'webhooks',
+  auth: 'webhookUrl',
+  summary: "A provider's status and inbound-message events",
+  description:
+    'No API key: the secret in the URL and, where the provider signs (Meta, X-Hub-Signature-256), the signature authenticate the call. The body is stored as sent, then answered 200; it is processed by the workers. Anything refused gets a 4xx, so the provider retries what can succeed later.',
+  params,
+  rawBody: true,
+  body: {
+    required: true,
+    description: "The provider's own payload, as its manual documents it.",
+    content: {
+      'application/json': {
+        schema: z.unknown(),
+        example: { object: 'whatsapp_business_account', entry: [{ id: '987654321', changes: [{ field: 'messages', value: { statuses: [{ id: 'wamid.HBgL', status: 'delivered', timestamp: '1795961000', recipient_id: '56912345678' }] } }] }] },
+      },
+    },
+  },
+  responses: { 200: json(z.object({ received: z.literal(true) }), { received: true }, 'Stored (or acknowledged as not for this account)') },
+  errors: [
+    ...urlRefusals,
+    errors.webhookBodyTooLarge(256 * 1024),
+    errors.webhookSignatureInvalid(),
+    errors.webhookSignatureUnconfigured(),
+    errors.webhookReplayed(900, 300),
+    errors.webhookMalformed('Meta', 'entry is missing'),
+    errors.serviceUnavailable('The event store'),
+  ],
+});
 
 type Found = { account: WebhookAccount; webhook: WebhookCapability<unknown, unknown>; secret: string };
 
@@ -83,7 +125,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
     };
 
     /** The provider's verification handshake (Meta: echo hub.challenge when the verify token matches). */
-    app.get(PATH, { onRequest: identify }, async (request, reply) => {
+    app.get(PATH, { onRequest: identify, ...verifyDoc }, async (request, reply) => {
       const { account, webhook, secret } = found.get(request) as Found;
       const query = (request.query ?? {}) as Record<string, unknown>;
       const answer = webhook.handshake && account.settings ? webhook.handshake(query, account.settings, secret) : null;
@@ -92,7 +134,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
       return reply.type('text/plain').send(answer);
     });
 
-    app.post(PATH, { onRequest: identify, bodyLimit }, async (request, reply) => {
+    app.post(PATH, { onRequest: identify, bodyLimit, ...receiveDoc }, async (request, reply) => {
       const started = process.hrtime.bigint();
       const { account, webhook } = found.get(request) as Found;
       const { provider } = account;
