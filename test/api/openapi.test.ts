@@ -211,6 +211,48 @@ describe('/docs', () => {
   });
 });
 
+describe('every answer is documented: status, code and body', () => {
+  /** The answer's status is documented for the operation, and its body (JSON) satisfies that status's schema, error codes included. */
+  function undocumented(method: string, path: string, status: number, contentType: string, body: string): string | null {
+    const op = spec.paths[path]?.[method.toLowerCase()] as unknown as Operation | undefined;
+    const response = op?.responses[String(status)];
+    if (!response) return `${method} ${path}: ${status} is not documented (${body.slice(0, 200)})`;
+    if (!contentType.startsWith('application/json')) return null;
+    const schema = response.content?.['application/json']?.schema;
+    if (!schema) return `${method} ${path}: ${status} answers JSON, documented without it`;
+    const problem = schemaErrors(schema, JSON.parse(body));
+    return problem ? `${method} ${path} ${status}: ${problem} (${body.slice(0, 200)})` : null;
+  }
+
+  it('without a key, with unknown ids, with malformed ids, with an empty body: each answer is one the document lists', async () => {
+    const problems: string[] = [];
+    let requests = 0;
+    for (const { method, path, op } of operations()) {
+      const needsKey = op.security.length > 0 && !op.security.some((s) => 'operatorToken' in s);
+      const url = (value: string) => path.replace(/\{[^}]+\}/g, value);
+      const tries: { url: string; key: boolean }[] = [
+        { url: url('00000000-0000-4000-8000-000000000000'), key: true },
+        { url: url('not-an-id'), key: true },
+        ...(needsKey ? [{ url: url('00000000-0000-4000-8000-000000000000'), key: false }] : []),
+      ];
+      for (const t of tries) {
+        if (path.includes('/live/') && t.key && !t.url.includes('?')) continue;
+        const response = await h.app.inject({
+          method: method as 'GET',
+          url: t.url,
+          headers: { ...(t.key ? { authorization: `Bearer ${h.tenant.apiKey}` } : {}), ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }) },
+          ...(method === 'GET' || method === 'DELETE' ? {} : { payload: '{}' }),
+        });
+        requests++;
+        const problem = undocumented(method, path, response.statusCode, String(response.headers['content-type'] ?? ''), response.body);
+        if (problem) problems.push(problem);
+      }
+    }
+    expect(requests).toBeGreaterThan(150);
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('real answers satisfy the documented response schemas', () => {
   function check(method: string, path: string, status: number, body: unknown): void {
     const op = spec.paths[path]?.[method.toLowerCase()] as unknown as Operation | undefined;
