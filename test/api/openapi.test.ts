@@ -6,6 +6,8 @@
  * (as zod reads it and as the generated JSON Schema says), and real answers satisfy the
  * documented response schemas. /docs serves Swagger UI from this process.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -140,6 +142,19 @@ describe('/openapi.json', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('every error code of src/errors.ts is documented on some operation, but those no API route answers', () => {
+    /** Bull Board's (console session) and the operator CLI's. */
+    const NOT_API = ['CONSOLE_SIGNED_OUT', 'NOT_FOUND', 'TENANT_NOT_FOUND'];
+    const source = readFileSync(resolve(import.meta.dirname, '../../src/errors.ts'), 'utf8');
+    const all = [...new Set([...source.matchAll(/new AppError\(\s*'([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1] as string))];
+    expect(all.length).toBeGreaterThan(60);
+    const documented = new Set(
+      operations().flatMap(({ op }) => Object.values(op.responses).flatMap((r) => Object.keys(r.content?.['application/json']?.examples ?? {}))),
+    );
+    expect(all.filter((code) => !documented.has(code) && !NOT_API.includes(code))).toEqual([]);
+    expect(NOT_API.filter((code) => documented.has(code) || !all.includes(code))).toEqual([]);
   });
 
   it('documents the errors every route shares and the route\'s own, each under its HTTP status', () => {
