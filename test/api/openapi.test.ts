@@ -6,6 +6,8 @@
  * (as zod reads it and as the generated JSON Schema says), and real answers satisfy the
  * documented response schemas. /docs serves Swagger UI from this process.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -142,6 +144,19 @@ describe('/openapi.json', () => {
     expect(problems).toEqual([]);
   });
 
+  it('every error code of src/errors.ts is documented on some operation, but those no API route answers', () => {
+    /** Bull Board's (console session) and the operator CLI's. */
+    const NOT_API = ['CONSOLE_SIGNED_OUT', 'NOT_FOUND', 'TENANT_NOT_FOUND'];
+    const source = readFileSync(resolve(import.meta.dirname, '../../src/errors.ts'), 'utf8');
+    const all = [...new Set([...source.matchAll(/new AppError\(\s*'([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1] as string))];
+    expect(all.length).toBeGreaterThan(60);
+    const documented = new Set(
+      operations().flatMap(({ op }) => Object.values(op.responses).flatMap((r) => Object.keys(r.content?.['application/json']?.examples ?? {}))),
+    );
+    expect(all.filter((code) => !documented.has(code) && !NOT_API.includes(code))).toEqual([]);
+    expect(NOT_API.filter((code) => documented.has(code) || !all.includes(code))).toEqual([]);
+  });
+
   it('documents the errors every route shares and the route\'s own, each under its HTTP status', () => {
     const get = (path: string, method: string) => spec.paths[path]?.[method] as unknown as Operation;
     const codesAt = (op: Operation, status: string) => Object.keys(op.responses[status]?.content?.['application/json']?.examples ?? {});
@@ -208,6 +223,48 @@ describe('/docs', () => {
 
   it('an API route still needs a key (the docs being public opens nothing else)', async () => {
     expectError(await h.app.inject({ method: 'GET', url: '/v1/accounts' }), 401, 'UNAUTHORIZED');
+  });
+});
+
+describe('every answer is documented: status, code and body', () => {
+  /** The answer's status is documented for the operation, and its body (JSON) satisfies that status's schema, error codes included. */
+  function undocumented(method: string, path: string, status: number, contentType: string, body: string): string | null {
+    const op = spec.paths[path]?.[method.toLowerCase()] as unknown as Operation | undefined;
+    const response = op?.responses[String(status)];
+    if (!response) return `${method} ${path}: ${status} is not documented (${body.slice(0, 200)})`;
+    if (!contentType.startsWith('application/json')) return null;
+    const schema = response.content?.['application/json']?.schema;
+    if (!schema) return `${method} ${path}: ${status} answers JSON, documented without it`;
+    const problem = schemaErrors(schema, JSON.parse(body));
+    return problem ? `${method} ${path} ${status}: ${problem} (${body.slice(0, 200)})` : null;
+  }
+
+  it('without a key, with unknown ids, with malformed ids, with an empty body: each answer is one the document lists', async () => {
+    const problems: string[] = [];
+    let requests = 0;
+    for (const { method, path, op } of operations()) {
+      const needsKey = op.security.length > 0 && !op.security.some((s) => 'operatorToken' in s);
+      const url = (value: string) => path.replace(/\{[^}]+\}/g, value);
+      const tries: { url: string; key: boolean }[] = [
+        { url: url('00000000-0000-4000-8000-000000000000'), key: true },
+        { url: url('not-an-id'), key: true },
+        ...(needsKey ? [{ url: url('00000000-0000-4000-8000-000000000000'), key: false }] : []),
+      ];
+      for (const t of tries) {
+        if (path.includes('/live/') && t.key && !t.url.includes('?')) continue;
+        const response = await h.app.inject({
+          method: method as 'GET',
+          url: t.url,
+          headers: { ...(t.key ? { authorization: `Bearer ${h.tenant.apiKey}` } : {}), ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }) },
+          ...(method === 'GET' || method === 'DELETE' ? {} : { payload: '{}' }),
+        });
+        requests++;
+        const problem = undocumented(method, path, response.statusCode, String(response.headers['content-type'] ?? ''), response.body);
+        if (problem) problems.push(problem);
+      }
+    }
+    expect(requests).toBeGreaterThan(150);
+    expect(problems).toEqual([]);
   });
 });
 

@@ -21,7 +21,7 @@ export type OpenApiDocument = {
   info: { title: string; version: string; description: string };
   servers: { url: string }[];
   security: Record<string, string[]>[];
-  tags: { name: string }[];
+  tags: { name: string; description?: string }[];
   paths: Record<string, Record<string, JsonSchema>>;
   components: { schemas: Record<string, JsonSchema>; examples: Record<string, JsonSchema>; securitySchemes: Record<string, JsonSchema> };
 };
@@ -53,6 +53,18 @@ const WITH_JSON_BODY: AppError[] = [errors.malformedJson(), errors.bodyTooLarge(
 const API_KEY: AppError[] = [errors.unauthorized(), errors.invalidApiKey(), errors.insufficientScope('read', 'full'), errors.rateLimited(12)];
 /** The console's session cookie stands for a key; its writes need the session's CSRF token. */
 const API_KEY_WRITE: AppError[] = [errors.csrfTokenInvalid()];
+
+const TAGS: Record<string, string> = {
+  accounts: 'Provider accounts: credentials (write-only), limits, state, the webhook URL.',
+  templates: 'Approved templates: registered by hand, synced from the provider, or created there.',
+  campaigns: 'Campaigns: create, fill, start, watch, page through recipients, export.',
+  uploads: "Recipient files before they are uploaded: a preview of how they will be read.",
+  messages: 'Single messages through the campaign pipeline, and Adereso free-text messages.',
+  suppressions: 'Phones never sent to again.',
+  events: "Outbound events for the tenant's own systems: endpoints, signing secrets, the delivery log.",
+  webhooks: "Provider callbacks: no API key, the URL's secret and the provider's signature authenticate.",
+  operations: "For the engine's operator, not tenants.",
+};
 
 const SCOPE_TEXT: Record<ApiKeyScope, string> = {
   read: 'Needs an API key of scope `read` or more.',
@@ -89,7 +101,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], info: {
     },
     servers: [{ url: '/' }],
     security: [{ bearerApiKey: [] }, { headerApiKey: [] }],
-    tags: [...tags].sort().map((name) => ({ name })),
+    tags: [...tags].sort().map((name) => (TAGS[name] ? { name, description: TAGS[name] } : { name })),
     paths,
     components: {
       schemas: { Error: schemaOf(errorBody, 'output') },
@@ -126,7 +138,10 @@ function operation(route: DocumentedRoute, operationId: string, tag: string, exa
     };
   }
   for (const [status, list] of byStatus([...own, ...shared.filter((e) => !own.some((o) => o.code === e.code))])) {
-    responses[String(status)] = errorResponse(list, examples);
+    responses[String(status)] = {
+      ...errorResponse(list, examples),
+      ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } } } : {}),
+    };
   }
 
   return {
