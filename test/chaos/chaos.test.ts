@@ -99,7 +99,7 @@ async function printTimeline(campaignId: string, started: number, accepted: numb
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = ([lo, hi]: [number, number]) => lo + Math.random() * (hi - lo);
 
-it(`${TOTAL} recipients through killed workers${RESTARTS ? `, a Redis ${RESTART_MODE === 'real' ? 'restart' : 'flush'} and a Postgres ${RESTART_MODE === 'real' ? 'restart' : 'outage'}` : ''}: nothing lost, nothing sent twice`, async () => {
+it(`${TOTAL} recipients through killed workers${CLUSTER ? ' on a Redis Cluster' : ''}${RESTARTS ? `, a Redis ${CLUSTER ? 'failover and shard loss' : RESTART_MODE === 'real' ? 'restart' : 'flush'} and a Postgres ${RESTART_MODE === 'real' ? 'restart' : 'outage'}` : ''}: nothing lost, nothing sent twice`, async () => {
   const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: RATE });
   const phones = await insertRecipients(ctx, campaignId, TOTAL);
   fleet = new WorkerFleet(ctx, WORKER_ENV);
