@@ -4,7 +4,7 @@
  * either one; BullMQ takes both. Key names and their cluster slots: src/redis-keys.ts.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -53,4 +53,23 @@ export function masters(redis: RedisClient): Redis[] {
 /** Whether the connection is a cluster (for code that must behave differently, kept rare). */
 export function isCluster(redis: RedisClient): redis is Cluster {
   return redis instanceof Cluster;
+}
+
+/**
+ * Refuses a plain connection that reached a Redis Cluster node (REDIS_URL pointing at a cluster):
+ * every key outside that node's slots would answer MOVED. A Redis that does not answer within
+ * `waitMs` is not judged here (a process may start before Redis and wait for it).
+ */
+export async function checkRedisMode(redis: RedisClient, waitMs = 5_000): Promise<void> {
+  if (isCluster(redis)) return;
+  let timer: NodeJS.Timeout | undefined;
+  const info = await Promise.race([
+    redis.info('cluster').catch(() => ''),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve(''), waitMs))),
+  ]).finally(() => clearTimeout(timer));
+  if (/cluster_enabled:1/.test(info)) {
+    throw new ConfigError(
+      'invalid environment: REDIS_CLUSTER_REQUIRED: REDIS_URL points at a Redis Cluster node; set REDIS_CLUSTER_NODES to the cluster\'s seed nodes instead',
+    );
+  }
 }

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { useSecuritySettings } from '../src/security/security-settings.js';
-import { redisConnection } from '../src/redis-client.js';
+import { checkRedisMode, redisConnection } from '../src/redis-client.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { role: 'api' });
@@ -15,6 +15,7 @@ useSecuritySettings(config, logger);
 const db = createDatabase(config.databaseUrl, { max: 20 });
 const redis = redisConnection(config);
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+await checkRedisMode(redis);
 const app = await buildApp({ config, db, redis, logger });
 
 let stopping = false;

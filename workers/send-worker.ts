@@ -12,7 +12,7 @@ import { startMetricsFlusher } from '../src/observability/install.js';
 import { WorkerHeartbeat } from '../src/health/worker-heartbeat.js';
 import { WorkerHost } from '../src/queue/worker-host.js';
 import { SendQueues } from '../src/queue/queues.js';
-import { redisConnection } from '../src/redis-client.js';
+import { checkRedisMode, redisConnection } from '../src/redis-client.js';
 import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
 
 const config = loadConfig();
@@ -23,6 +23,7 @@ const host = new WorkerHost(config, db, logger);
 // Provider webhooks stored by the API are applied here, by every worker process (they share the backlog).
 const webhookRedis = redisConnection(config);
 webhookRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error (webhooks)'));
+await checkRedisMode(webhookRedis);
 // Outbound events for tenants' endpoints (the outbox), delivered by every worker process too.
 const metrics = startMetricsFlusher(webhookRedis, config.queuePrefix);
 const events = new EventDeliveryLoop(db.pool, config, logger.child({ component: 'events' }));

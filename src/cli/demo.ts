@@ -86,7 +86,7 @@ async function demoCredentialsKey(): Promise<Record<string, string>> {
 async function main(): Promise<void> {
   // The sandbox provider and a provider on 127.0.0.1 are refused unless the operator allows them: the demo does.
   Object.assign(demoEnv, { SANDBOX_PROVIDER_ENABLED: 'true', PROVIDER_ALLOW_PRIVATE_HOSTS: 'true' }, await demoCredentialsKey());
-  say(`Database ${new URL(config.databaseUrl).pathname.slice(1)} on ${new URL(config.databaseUrl).host}, Redis ${new URL(config.redisUrl).host}`);
+  say(`Database ${new URL(config.databaseUrl).pathname.slice(1)} on ${new URL(config.databaseUrl).host}, Redis ${config.redisCluster ? `Cluster ${config.redisCluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')}` : new URL(config.redisUrl).host}`);
   const applied = await applyMigrations(config.databaseUrl);
   say(applied.length ? `Migrated: ${applied.join(', ')}` : 'Database schema is up to date');
 

@@ -17,6 +17,10 @@
  * CHAOS_RESTARTS=0 keeps only the kills. CHAOS_RECIPIENTS changes the size. CHAOS_POOL=1 sends the
  * campaign through a sender pool of three sandbox accounts on the one server (a third of the rate
  * each), so a phone sent by two accounts shows as a duplicate too.
+ *
+ * CHAOS_REDIS=cluster runs it all on the test Redis Cluster (TEST_REDIS_CLUSTER_NODES,
+ * scripts/redis-cluster.sh): the workers use REDIS_CLUSTER_NODES, and the Redis fault is a
+ * `CLUSTER FAILOVER` of the master serving the account, then that shard losing the test's keys.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
@@ -27,6 +31,9 @@ import { createTestContext, type TestContext } from '../support/test-context.js'
 import { cutDatabase, ensureServicesUp, flushQueueKeys, restartPostgres, restartRedis } from './local-services.js';
 import { ProgressRecorder, type Fault } from './progress-recorder.js';
 import { describeStuckRecipients } from './stuck-recipients.js';
+import { accountTag } from '../../src/redis-keys.js';
+import { masters, redisConnection, type RedisClient } from '../../src/redis-client.js';
+import { failOverMasterOf, masterOf, testCluster } from '../support/redis-cluster.js';
 import { seconds, textTable } from './text-table.js';
 import { WorkerFleet } from './worker-fleet.js';
 
@@ -34,6 +41,8 @@ const TOTAL = Number(process.env.CHAOS_RECIPIENTS ?? 20_000);
 const RESTART_MODE = process.env.CHAOS_RESTARTS === '0' ? 'none' : process.env.CHAOS_RESTARTS === 'real' ? 'real' : 'local';
 const RESTARTS = RESTART_MODE !== 'none';
 const POOL = process.env.CHAOS_POOL === '1';
+const CLUSTER = process.env.CHAOS_REDIS === 'cluster' ? testCluster() : null;
+if (process.env.CHAOS_REDIS === 'cluster' && !CLUSTER) throw new Error('CHAOS_REDIS=cluster needs TEST_REDIS_CLUSTER_NODES (scripts/redis-cluster.sh start)');
 const WORKERS = 4;
 /** The account's rate: 20k sends plus a quarter more for retries take about a minute at it. */
 const RATE = 500;
@@ -62,6 +71,7 @@ const WORKER_ENV = {
   FEEDER_INTERVAL_MS: '100',
   RETRY_BASE_DELAY_MS: '200',
   RETRY_MAX_DELAY_MS: '2000',
+  ...(CLUSTER ? { REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? '' } : {}),
 };
 
 let ctx: TestContext;
@@ -71,7 +81,7 @@ let recorder: ProgressRecorder | undefined;
 
 beforeAll(async () => {
   await ensureServicesUp();
-  ctx = await createTestContext();
+  ctx = await createTestContext(CLUSTER ? { redisCluster: CLUSTER } : {});
   sandbox = await startSandboxServer({ latencyMs: [2, 15], failureRate: 0.2, rateLimitedRate: 0.0005, ratePerSecond: RATE });
 });
 
@@ -106,7 +116,7 @@ async function sendThroughPool(campaignId: string, accountId: string): Promise<v
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = ([lo, hi]: [number, number]) => lo + Math.random() * (hi - lo);
 
-it(`${TOTAL} recipients through killed workers${RESTARTS ? `, a Redis ${RESTART_MODE === 'real' ? 'restart' : 'flush'} and a Postgres ${RESTART_MODE === 'real' ? 'restart' : 'outage'}` : ''}: nothing lost, nothing sent twice`, async () => {
+it(`${TOTAL} recipients${POOL ? ' through a sender pool' : ''} through killed workers${CLUSTER ? ' on a Redis Cluster' : ''}${RESTARTS ? `, a Redis ${CLUSTER ? 'failover and shard loss' : RESTART_MODE === 'real' ? 'restart' : 'flush'} and a Postgres ${RESTART_MODE === 'real' ? 'restart' : 'outage'}` : ''}: nothing lost, nothing sent twice`, async () => {
   const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: POOL ? Math.floor(RATE / 3) : RATE });
   if (POOL) await sendThroughPool(campaignId, accountId);
   const phones = await insertRecipients(ctx, campaignId, TOTAL);
@@ -129,10 +139,28 @@ it(`${TOTAL} recipients through killed workers${RESTARTS ? `, a Redis ${RESTART_
     faults.push({ kind, startedAt, endedAt: Date.now(), countAtStart });
   }
 
-  const restartRedisNow = () =>
-    RESTART_MODE === 'real'
+  const restartRedisNow = async () => {
+    if (CLUSTER) {
+      const engineRedis = redisConnection(ctx.config);
+      try {
+        await inject('Redis Cluster: CLUSTER FAILOVER of the account\'s master', async () => void (await failOverMasterOf(engineRedis, `x:${accountTag(accountId)}`)));
+        await inject('Redis Cluster: that shard loses the test\'s keys', () => flushShardOf(engineRedis, `x:${accountTag(accountId)}`));
+      } finally {
+        engineRedis.disconnect();
+      }
+      return;
+    }
+    await (RESTART_MODE === 'real'
       ? inject('Redis restart, no persistence', restartRedis)
-      : inject('Redis data lost (own keys flushed)', () => flushQueueKeys(ctx.config.redisUrl, ctx.queuePrefix));
+      : inject('Redis data lost (own keys flushed)', () => flushQueueKeys(ctx.config.redisUrl, ctx.queuePrefix)));
+  };
+  /** The shard serving `key` loses every key of this test, in one script (at one instant). */
+  async function flushShardOf(redis: RedisClient, key: string): Promise<void> {
+    const master = await masterOf(redis, key);
+    for (const node of masters(redis)) {
+      if (`${node.options.host}:${node.options.port}` === master) await node.eval(`for _, k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end`, 0, `${ctx.queuePrefix}:*`);
+    }
+  }
   const restartPostgresNow = () =>
     RESTART_MODE === 'real'
       ? inject('Postgres restart', restartPostgres)

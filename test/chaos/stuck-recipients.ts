@@ -3,8 +3,8 @@
  * campaign should have finished: what Postgres holds and where, if anywhere, their job is in
  * Redis. Printed when the chaos test finds lost recipients, to say why they were lost.
  */
-import { Redis } from 'ioredis';
 import { sendJobId, sendQueueName } from '../../src/queue/queues.js';
+import { redisConnection } from '../../src/redis-client.js';
 import type { TestContext } from '../support/test-context.js';
 
 const LISTS = ['wait', 'active', 'paused'] as const;
@@ -18,7 +18,7 @@ export async function describeStuckRecipients(ctx: TestContext, campaignId: stri
       ORDER BY r.id LIMIT $2`,
     [campaignId, limit],
   );
-  const redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 3 });
+  const redis = redisConnection(ctx.config, { maxRetriesPerRequest: 3 });
   try {
     const lines: string[] = [];
     for (const r of rows) {

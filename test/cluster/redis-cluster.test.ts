@@ -14,20 +14,18 @@
  *   account is deleted): the account's epoch is gone with it, its queue is rebuilt from Postgres,
  *   and the campaign completes with every recipient sent once.
  */
-import { Cluster, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { parseClusterNodes } from '../../src/config.js';
 import { WorkerHost } from '../../src/queue/worker-host.js';
 import { accountTag, campaignTag } from '../../src/redis-keys.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
+import { asCluster, failOverMasterOf, masterOf, testCluster } from '../support/redis-cluster.js';
 import type { TestContext } from '../support/test-context.js';
 
-const SEEDS = process.env.TEST_REDIS_CLUSTER_NODES;
-const cluster = parseClusterNodes(SEEDS);
-if (!cluster && process.env.REQUIRE_REDIS_CLUSTER === 'true') throw new Error('REQUIRE_REDIS_CLUSTER is set but TEST_REDIS_CLUSTER_NODES is not: start one with scripts/redis-cluster.sh start');
+const cluster = testCluster();
 if (!cluster) console.warn('skipping the Redis Cluster tests: TEST_REDIS_CLUSTER_NODES is unset (start one with scripts/redis-cluster.sh start)');
 
 const startClusterEngine = (redisCluster: NonNullable<typeof cluster>) =>
@@ -51,27 +49,14 @@ afterAll(async () => {
   await engine?.close();
 });
 
-function asCluster(): Cluster {
-  if (!(engine.redis instanceof Cluster)) throw new Error('the engine should hold a Cluster connection');
-  return engine.redis;
-}
-
-/** The master that serves a key's slot (by CLUSTER SLOTS, as the cluster says now). */
-async function masterOf(key: string): Promise<string> {
-  const redis = asCluster();
-  const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', key));
-  const slots = (await redis.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, ...unknown[]], ...unknown[]][];
-  const range = slots.find(([from, to]) => slot >= from && slot <= to);
-  if (!range) throw new Error(`no master serves slot ${slot}`);
-  return `${range[2][0]}:${range[2][1]}`;
-}
+const masterOfKey = (key: string) => masterOf(engine.redis, key);
 
 /** Accounts (sandbox) until two live on different masters; with 3 masters that takes a few at most. */
 async function twoAccountsOnTwoMasters(): Promise<[string, string]> {
   const seen = new Map<string, string>();
   for (let i = 0; i < 30; i += 1) {
     const { accountId } = await createSandboxCampaign(ctx, { sandboxUrl: engine.sandbox.url, ratePerSecond: 300, name: `probe ${i}` });
-    const master = await masterOf(`x:${accountTag(accountId)}`);
+    const master = await masterOfKey(`x:${accountTag(accountId)}`);
     for (const [other, otherMaster] of seen) if (otherMaster !== master) return [other, accountId];
     seen.set(accountId, master);
   }
@@ -81,7 +66,7 @@ async function twoAccountsOnTwoMasters(): Promise<[string, string]> {
 /** Every key under the test's prefix, by the master that holds it. */
 async function keysByMaster(): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  for (const node of asCluster().nodes('master')) {
+  for (const node of asCluster(engine.redis).nodes('master')) {
     const keys: string[] = [];
     let cursor = '0';
     do {
@@ -141,7 +126,7 @@ describe.skipIf(!cluster)('the engine on a Redis Cluster', () => {
     // Untagged keys are only ones the engine uses one at a time (src/redis-keys.ts).
     for (const key of untagged) expect(key).toMatch(new RegExp(`^${ctx.queuePrefix}:(apikey|apikey-used|rl:api|rl:webhook|console:session|idempotency):`));
     const slotsByTag = new Map<string, Set<number>>();
-    const redis = asCluster();
+    const redis = asCluster(engine.redis);
     for (const key of all) {
       const tag = /\{([^}]+)\}/.exec(key)?.[1];
       if (!tag) continue;
@@ -173,20 +158,8 @@ describe.skipIf(!cluster)('the engine on a Redis Cluster', () => {
 
     await waitFor('a third sent', async () => ((await statusCounts(ctx, campaignId)).sent ?? 0) >= 300, 60_000);
     // Fail over the master that holds the account: its replica takes over.
-    const oldMaster = await masterOf(`x:${accountTag(accountId)}`);
-    const replicas = asCluster().nodes('slave');
-    let promoted: string | null = null;
-    for (const node of replicas) {
-      const info = String(await node.call('INFO', 'replication'));
-      const [host, port] = oldMaster.split(':');
-      if (info.includes(`master_host:${host}`) && info.includes(`master_port:${port}`)) {
-        expect(await node.call('CLUSTER', 'FAILOVER')).toBe('OK');
-        promoted = `${node.options.host}:${node.options.port}`;
-        break;
-      }
-    }
-    expect(promoted).not.toBeNull();
-    await waitFor('the replica promoted', async () => (await masterOf(`x:${accountTag(accountId)}`)) === promoted, 30_000);
+    const { from, to } = await failOverMasterOf(engine.redis, `x:${accountTag(accountId)}`);
+    expect(to).not.toBe(from);
 
     await waitFor('campaign completed after the failover', () => campaignDone(campaignId), 120_000);
     polling = false;
@@ -210,8 +183,8 @@ describe.skipIf(!cluster)('the engine on a Redis Cluster', () => {
     logLines.length = 0;
     await waitFor('some sent', async () => ((await statusCounts(ctx, campaignId)).sent ?? 0) >= 150, 60_000);
 
-    const master = await masterOf(`x:${accountTag(accountId)}`);
-    const node = asCluster()
+    const master = await masterOfKey(`x:${accountTag(accountId)}`);
+    const node = asCluster(engine.redis)
       .nodes('master')
       .find((n) => `${n.options.host}:${n.options.port}` === master);
     if (!node) throw new Error(`no connection to ${master}`);

@@ -6,7 +6,8 @@
 import { Cluster, Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseClusterNodes } from '../../src/config.js';
-import { redisConnection } from '../../src/redis-client.js';
+import { checkRedisMode, redisConnection } from '../../src/redis-client.js';
+import { testCluster } from '../support/redis-cluster.js';
 
 it('refuses a QUEUE_PREFIX with braces, with a stable code and the reason', () => {
   for (const prefix of ['{wce}', 'wce{', 'w}ce']) {
@@ -46,4 +47,20 @@ it('the one factory returns a Cluster where configured, else a Redis', () => {
   const cluster = redisConnection(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:1' }));
   expect(cluster).toBeInstanceOf(Cluster);
   cluster.disconnect();
+});
+
+it.skipIf(!testCluster())('refuses REDIS_URL pointing at a cluster node (REDIS_CLUSTER_REQUIRED); a plain Redis and a Cluster connection pass', async () => {
+  const node = testCluster()!.nodes[0]!;
+  const wrong = redisConnection(`redis://${node.host}:${node.port}`);
+  const plain = redisConnection(loadConfig({}));
+  const cluster = redisConnection(loadConfig({ REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES }));
+  try {
+    await expect(checkRedisMode(wrong)).rejects.toThrow(/REDIS_CLUSTER_REQUIRED: REDIS_URL points at a Redis Cluster node/);
+    await expect(checkRedisMode(plain)).resolves.toBeUndefined();
+    await expect(checkRedisMode(cluster)).resolves.toBeUndefined();
+  } finally {
+    wrong.disconnect();
+    plain.disconnect();
+    cluster.disconnect();
+  }
 });

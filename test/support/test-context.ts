@@ -8,6 +8,7 @@ import { createDatabase, type Db } from '../../src/db/database.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { masters, redisConnection, type RedisTarget } from '../../src/redis-client.js';
 import { createTestDatabase } from './databases.js';
+import { testCluster } from './redis-cluster.js';
 
 export type TestContext = {
   config: Config;
@@ -19,12 +20,24 @@ export type TestContext = {
   close(): Promise<void>;
 };
 
+/**
+ * TEST_REDIS=cluster runs a test file's engine on the test Redis Cluster (TEST_REDIS_CLUSTER_NODES)
+ * instead of the shared Redis: `TEST_REDIS=cluster npx vitest run test/sending/campaign-send.test.ts`.
+ * Only for files that reach Redis through the context's config.
+ */
+function clusterForAll(): Partial<Config> {
+  if (process.env.TEST_REDIS !== 'cluster') return {};
+  const redisCluster = testCluster();
+  if (!redisCluster) throw new Error('TEST_REDIS=cluster needs TEST_REDIS_CLUSTER_NODES (scripts/redis-cluster.sh start)');
+  return { redisCluster };
+}
+
 export async function createTestContext(overrides: Partial<Config> = {}): Promise<TestContext> {
   const database = await createTestDatabase();
   const queuePrefix = `test-${randomUUID().slice(0, 8)}`;
   const config = loadConfig(
     { ...process.env, DATABASE_URL: database.url, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
-    overrides,
+    { ...clusterForAll(), ...overrides },
   );
   const db = createDatabase(database.url);
   const tenant = await db.prisma.tenant.create({ data: { name: 'test tenant' } });
