@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createTestDatabase } from './databases.js';
+import { afterAll, beforeAll } from 'vitest';
 
 export type TestContext = {
   config: Config;
@@ -42,6 +43,18 @@ export async function createTestContext(overrides: Partial<Config> = {}): Promis
       await database.drop();
     },
   };
+}
+
+/** The file's context (createTestContext), made before its tests and closed after them; filled by its beforeAll. */
+export function contextForFile(overrides: Partial<Config> = {}): TestContext {
+  const ctx = {} as TestContext;
+  beforeAll(async () => {
+    Object.assign(ctx, await createTestContext(overrides));
+  });
+  afterAll(async () => {
+    await (ctx as Partial<TestContext>).close?.();
+  });
+  return ctx;
 }
 
 /** Removes every Redis key under a test's queue prefix. */
