@@ -372,6 +372,14 @@ describe('the single message record', () => {
     ]);
   });
 
+  it('a reply that timed out on the wire is a single message in doubt (unknown), never failed', async () => {
+    fake.script({ hang: true }, { path: REPLY_PATH });
+    expectError(await h.api.post(TICKET_REPLY, { accountId: adereso.id, ticketId: TICKET, text: 'Hola lento' }), 504, 'PROVIDER_OUTCOME_UNKNOWN');
+    const { row, history } = await record(await lastMessageId());
+    expect(row).toMatchObject({ status: 'unknown', error_code: 'PROVIDER_TIMEOUT' });
+    expect(history.map((e) => e.status)).toEqual(['sending', 'unknown']);
+  });
+
   it('Postgres holds single messages to the transition table, and a history row to exactly one subject', async () => {
     const answer = expectStatus<Answer>(await h.api.post(TICKET_REPLY, { accountId: adereso.id, ticketId: TICKET, text: 'Hola' }), 200);
     await expect(h.ctx.db.pool.query(`UPDATE single_messages SET status = 'sending' WHERE id = $1`, [answer.messageId])).rejects.toThrow(/cannot move from sent to sending/);

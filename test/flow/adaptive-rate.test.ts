@@ -4,27 +4,17 @@
  * or bounds measured around the calls, never speed thresholds.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AdaptiveRate, type AdaptiveRateOptions } from '../../src/flow/adaptive-rate.js';
-import { deleteQueueKeys } from '../support/test-context.js';
 import { redisKeys } from '../../src/redis-keys.js';
+import { sleep, twoProcessRedis } from './two-processes.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-flow-${randomUUID().slice(0, 8)}`;
-const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL)] as const;
-
-afterAll(async () => {
-  await deleteQueueKeys(REDIS_URL, prefix);
-  for (const redis of connections) redis.disconnect();
-});
+const { prefix, connections, both } = twoProcessRedis();
 
 /** One AdaptiveRate per connection, as two worker processes would have. */
 function twoProcesses(options: AdaptiveRateOptions): [AdaptiveRate, AdaptiveRate] {
-  return [new AdaptiveRate(connections[0], prefix, options), new AdaptiveRate(connections[1], prefix, options)];
+  return both((redis, keyPrefix) => new AdaptiveRate(redis, keyPrefix, options));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it('is the configured rate until the provider rate-limits the account', async () => {
   const [a] = twoProcesses({ cacheMs: 0 });

@@ -4,27 +4,17 @@
  * no assertion depends on how fast anything ran.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CircuitBreaker, type BreakerCheck, type CircuitBreakerOptions } from '../../src/flow/circuit-breaker.js';
-import { deleteQueueKeys } from '../support/test-context.js';
+import { sleep, twoProcessRedis } from './two-processes.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-flow-${randomUUID().slice(0, 8)}`;
-const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL)] as const;
-
-afterAll(async () => {
-  await deleteQueueKeys(REDIS_URL, prefix);
-  for (const redis of connections) redis.disconnect();
-});
+const { both } = twoProcessRedis();
 
 /** One breaker per connection, as two worker processes would have; no cache unless asked. */
 function twoProcesses(options: CircuitBreakerOptions = {}): [CircuitBreaker, CircuitBreaker] {
   const withDefaults = { windowMs: 60_000, minCalls: 20, failureRatio: 0.5, cacheMs: 0, ...options };
-  return [new CircuitBreaker(connections[0], prefix, withDefaults), new CircuitBreaker(connections[1], prefix, withDefaults)];
+  return both((redis, keyPrefix) => new CircuitBreaker(redis, keyPrefix, withDefaults));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Records results alternately from the two processes, all at once. */
 async function recordAll(breakers: [CircuitBreaker, CircuitBreaker], account: string, results: boolean[]): Promise<void> {

@@ -3,22 +3,14 @@
  * ErrorBudget, sharing one Redis. The window counts results, not time, so nothing here waits.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ErrorBudget, type ErrorBudgetOptions } from '../../src/flow/error-budget.js';
-import { deleteQueueKeys } from '../support/test-context.js';
+import { twoProcessRedis } from './two-processes.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-flow-${randomUUID().slice(0, 8)}`;
-const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL)] as const;
-
-afterAll(async () => {
-  await deleteQueueKeys(REDIS_URL, prefix);
-  for (const redis of connections) redis.disconnect();
-});
+const { both } = twoProcessRedis();
 
 function twoProcesses(options: ErrorBudgetOptions = {}): [ErrorBudget, ErrorBudget] {
-  return [new ErrorBudget(connections[0], prefix, options), new ErrorBudget(connections[1], prefix, options)];
+  return both((redis, keyPrefix) => new ErrorBudget(redis, keyPrefix, options));
 }
 
 it('counts every result exactly until the window is full', async () => {

@@ -4,26 +4,17 @@
  * depends on how fast the calls ran; the one expiry test only waits at least the gap.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PairGap, type PairReservation } from '../../src/flow/pair-gap.js';
-import { deleteQueueKeys } from '../support/test-context.js';
 import { redisKeys } from '../../src/redis-keys.js';
+import { sleep, twoProcessRedis } from './two-processes.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-flow-${randomUUID().slice(0, 8)}`;
-const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL)] as const;
+const { prefix, connections, both } = twoProcessRedis();
 // Every process derives the same hash key from its environment: both "processes" share one here.
 const HASH_KEY = Buffer.alloc(32, 7);
-const [a, b] = connections.map((redis) => new PairGap(redis, prefix, HASH_KEY)) as [PairGap, PairGap];
+const [a, b] = both((redis, keyPrefix) => new PairGap(redis, keyPrefix, HASH_KEY));
 const GAP = 60_000;
 
-afterAll(async () => {
-  await deleteQueueKeys(REDIS_URL, prefix);
-  for (const redis of connections) redis.disconnect();
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const waitOf = (r: PairReservation | undefined) => (r && !r.ok ? r.waitMs : undefined);
 
 it('two connections racing for one phone: exactly one reserves it, the rest wait at most the gap', async () => {
@@ -84,7 +75,7 @@ it('release frees only the releasing process’s own reservation', async () => {
 
 it('gapMs 0 always allows, without a round trip to Redis', async () => {
   // A client that never connects and refuses to queue: any command would reject.
-  const offline = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
+  const offline = connections[0].duplicate({ lazyConnect: true, enableOfflineQueue: false });
   const gap = new PairGap(offline, prefix, HASH_KEY);
   const account = randomUUID();
   await expect(gap.reserve(account, '+56988888888', GAP)).rejects.toThrow();

@@ -1,20 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 import { chunks, createCampaign, storedRecipients, storedRejections } from './campaign-fixture.js';
 
 const SPREADSHEET = new URL('../fixtures/ingest/spreadsheet-export-windows-1252.csv', import.meta.url);
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 describe('a CSV exported from a spreadsheet', () => {
   // The fixture, line by line (Windows-1252, ";", CRLF):

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 import { chunks, createCampaign, storedRecipients, storedRejections } from './campaign-fixture.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 /** A CSV of the given Chilean mobile numbers (9 8765 xxxx), one row each. */
 function csvOf(numbers: number[]): string {

@@ -1,18 +1,12 @@
 import { text } from 'node:stream/consumers';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
 import { rejectedRowsCsv } from '../../src/ingest/rejected-report.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 import { chunks, createCampaign, storedRecipients, storedRejections } from './campaign-fixture.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 describe('JSON and NDJSON bodies', () => {
   it('reads a JSON array item by item; line is the item position', async () => {

@@ -5,9 +5,9 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 import { createCampaign } from './campaign-fixture.js';
 
 setFlagsFromString('--expose-gc');
@@ -16,13 +16,7 @@ const gc = runInNewContext('gc') as () => void;
 const ROWS = 100_000;
 const NOTE = 'Cliente preferente, llamar después de las 18:00 hrs. '.repeat(4);
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 /** Live memory now: JS heap plus buffers, after a full collection. */
 function liveBytes(): number {

@@ -1,20 +1,14 @@
 /** Phones on the tenant's suppression list never become recipients: PHONE_SUPPRESSED, with their line, one lookup per group of rows. */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
 import { REJECTION_REASONS } from '../../src/ingest/rejection-reasons.js';
 import { checkRowGroups } from '../../src/ingest/suppression-check.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { addSuppressions } from '../../src/suppressions/suppression-list.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 import { chunks, createCampaign, storedRecipients, storedRejections } from './campaign-fixture.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 async function suppress(...phones: string[]): Promise<void> {
   await addSuppressions(ctx.db, ctx.tenantId, phones.map((phone) => ({ phone, reason: 'OPT_OUT_REPLY' as const })));

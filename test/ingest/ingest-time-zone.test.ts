@@ -1,16 +1,10 @@
 /** A time zone column gives each recipient its own zone for quiet hours; it is never a template variable. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 import { chunks, createCampaign, storedRejections } from './campaign-fixture.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 it('stores a valid zone per row, leaves a blank one to the phone country, and rejects an unknown one with its line', async () => {
   const { campaignId, options } = await createCampaign(ctx);

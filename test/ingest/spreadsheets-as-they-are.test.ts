@@ -4,20 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 import { chunks, createCampaign, storedRecipients, storedRejections } from './campaign-fixture.js';
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/ingest/${name}`, import.meta.url));
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 /** `rows` ASCII rows of about 50 bytes: 6,500 of them are over 300 KB. */
 function asciiRows(rows: number, first = 0): string {

@@ -2,25 +2,16 @@
  * A campaign end to end inside one process: feeder, worker, sandbox provider over real HTTP,
  * real Postgres and Redis. Each test checks the final state of every recipient.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import type { SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { startEngine, type Engine } from '../support/engine-harness.js';
+import { engineForFile } from '../support/engine-harness.js';
 import type { TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
 let sandbox: SandboxServer;
-let engine: Engine<{ sendWorkers: true; sandbox: true }>;
-
-beforeAll(async () => {
-  engine = await startEngine({ config: { feederIntervalMs: 50, sweeperIntervalMs: 500, retryBaseDelayMs: 50, retryMaxDelayMs: 200, breakerMinCalls: 1_000_000 }, sendWorkers: true, sandbox: true });
-  ({ ctx, sandbox } = engine);
-});
-
-afterAll(async () => {
-  await engine?.close();
-});
+engineForFile({ config: { feederIntervalMs: 50, sweeperIntervalMs: 500, retryBaseDelayMs: 50, retryMaxDelayMs: 200, breakerMinCalls: 1_000_000 }, sendWorkers: true, sandbox: true }, (e) => ({ ctx, sandbox } = e));
 
 async function campaignStatus(campaignId: string): Promise<string> {
   const c = await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } });

@@ -2,25 +2,16 @@
  * Regressions found by the end-to-end provider tests. The sweeper is effectively off in this
  * file (it runs once at start), so nothing but the fixes themselves can make these pass.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import type { SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { startEngine, type Engine } from '../support/engine-harness.js';
+import { engineForFile } from '../support/engine-harness.js';
 import type { TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
 let sandbox: SandboxServer;
-let engine: Engine<{ sendWorkers: true; sandbox: true }>;
-
-beforeAll(async () => {
-  engine = await startEngine({ config: { feederIntervalMs: 50, sweeperIntervalMs: 600_000, queueWindowSeconds: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, breakerMinCalls: 1_000_000 }, sendWorkers: true, sandbox: true });
-  ({ ctx, sandbox } = engine);
-});
-
-afterAll(async () => {
-  await engine?.close();
-});
+const engine = engineForFile({ config: { feederIntervalMs: 50, sweeperIntervalMs: 600_000, queueWindowSeconds: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, breakerMinCalls: 1_000_000 }, sendWorkers: true, sandbox: true }, (e) => ({ ctx, sandbox } = e));
 
 const status = async (id: string) => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).status;
 

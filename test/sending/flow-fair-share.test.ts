@@ -3,25 +3,16 @@
  * seconds instead of waiting for the large one, and campaigns of equal priority split the rate.
  * Asserted by states and counts, not times.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import type { SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
-import { startEngine, type Engine } from '../support/engine-harness.js';
+import { engineForFile } from '../support/engine-harness.js';
 import type { TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
 let sandbox: SandboxServer;
-let engine: Engine<{ sendWorkers: true; sandbox: true }>;
-
-beforeAll(async () => {
-  engine = await startEngine({ config: { feederIntervalMs: 50, queueWindowSeconds: 1 }, sendWorkers: true, sandbox: true });
-  ({ ctx, sandbox } = engine);
-});
-
-afterAll(async () => {
-  await engine?.close();
-});
+engineForFile({ config: { feederIntervalMs: 50, queueWindowSeconds: 1 }, sendWorkers: true, sandbox: true }, (e) => ({ ctx, sandbox } = e));
 
 const status = async (id: string) => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).status;
 const sent = async (id: string) => (await statusCounts(ctx, id)).sent ?? 0;

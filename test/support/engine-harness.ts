@@ -13,6 +13,7 @@
  * processes with worker-process.ts against the same context.
  */
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { createTenant } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import type { Config } from '../../src/config.js';
@@ -118,4 +119,20 @@ export async function startEngine<const O extends EngineOptions>(options: O): Pr
   }
   // The parts asked for are set above; the type says which.
   return engine as Engine<O>;
+}
+
+/**
+ * The file's engine, started before its tests and closed after them: returned empty now and
+ * filled by a beforeAll, which then calls `ready` (to set the file's `ctx`, `sandbox`, ...).
+ */
+export function engineForFile<const O extends EngineOptions>(options: O, ready: (engine: Engine<O>) => void = () => undefined): Engine<O> {
+  const engine = {} as Engine<O>;
+  beforeAll(async () => {
+    Object.assign(engine, await startEngine(options));
+    ready(engine);
+  });
+  afterAll(async () => {
+    await (engine as Partial<EngineBase>).close?.();
+  });
+  return engine;
 }

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../src/logger.js';
 import { masters, redisConnection, type RedisTarget } from '../../src/redis-client.js';
 import { createTestDatabase } from './databases.js';
 import { testCluster } from './redis-cluster.js';
+import { afterAll, beforeAll } from 'vitest';
 
 export type TestContext = {
   config: Config;
@@ -55,6 +56,18 @@ export async function createTestContext(overrides: Partial<Config> = {}): Promis
       await database.drop();
     },
   };
+}
+
+/** The file's context (createTestContext), made before its tests and closed after them; filled by its beforeAll. */
+export function contextForFile(overrides: Partial<Config> = {}): TestContext {
+  const ctx = {} as TestContext;
+  beforeAll(async () => {
+    Object.assign(ctx, await createTestContext(overrides));
+  });
+  afterAll(async () => {
+    await (ctx as Partial<TestContext>).close?.();
+  });
+  return ctx;
 }
 
 /** Removes every Redis key under a test's queue prefix (on every master of a cluster). */

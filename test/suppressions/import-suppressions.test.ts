@@ -1,18 +1,12 @@
 /** A CSV of phones onto the suppression list: the ingest's reader and phone rules, line numbers, batches, flat memory. */
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importSuppressions } from '../../src/ingest/import-suppressions.js';
 import { listSuppressions } from '../../src/suppressions/suppression-list.js';
 import { chunks } from '../ingest/campaign-fixture.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 async function newTenant(): Promise<string> {
   return (await ctx.db.prisma.tenant.create({ data: { name: 'import' } })).id;

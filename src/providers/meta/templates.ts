@@ -4,6 +4,7 @@
  */
 import { parseJson, undocumented } from '../outcome.js';
 import { toTemplateButtons } from '../template-buttons.js';
+import { listedBase, templateListing } from '../template-listing.js';
 import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type ListedTemplate, type SendOutcome, type TemplateHeaderType, type TemplatesCapability } from '../types.js';
 import { graphRequest, graphRoot } from './endpoint.js';
 import { metaFailure } from './response.js';
@@ -140,15 +141,11 @@ function nextCursor(paging: { cursors?: { after?: string }; next?: string } | un
 
 function toListedTemplate(t: MetaTemplateRecord): ListedTemplate {
   return {
-    externalId: t.externalId,
-    name: t.name,
+    ...listedBase(t),
     language: t.language,
     category: t.category,
-    body: t.body,
-    paramCount: t.paramCount,
     // Positional templates have no names; a stored template keeps the ones given by hand.
     paramNames: t.paramNames.length > 0 ? t.paramNames : null,
-    status: t.status,
     headerType: t.headerType,
     buttons: toTemplateButtons(t.buttons),
   };
@@ -156,16 +153,13 @@ function toListedTemplate(t: MetaTemplateRecord): ListedTemplate {
 
 /** Listing through Graph; creation is not built yet (Graph can, the engine does not ask it to). */
 export const metaTemplates: TemplatesCapability<MetaConfig, MetaCredentials> = {
-  list: {
-    buildListRequest(account, cursor) {
+  list: templateListing(
+    (account, cursor) => {
       if (!account.config.wabaId) throw new MessageBuildError('account', 'config.wabaId: template sync needs the WhatsApp Business Account id');
       return buildMetaListTemplatesRequest(account, cursor ?? undefined);
     },
-    parseListResponse(response) {
-      const parsed = parseMetaListTemplatesResponse(response);
-      if (!parsed.ok) return parsed;
-      return { ok: true, templates: parsed.templates.map(toListedTemplate), skipped: parsed.skipped, nextCursor: parsed.nextCursor };
-    },
-  },
+    parseMetaListTemplatesResponse,
+    toListedTemplate,
+  ),
   createInstead: 'create the template in WhatsApp Manager, then sync the account with POST /v1/accounts/:id/templates/sync',
 };

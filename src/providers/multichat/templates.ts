@@ -4,6 +4,7 @@
  * success is read defensively, as documented on the parser.
  */
 import { parseJson } from '../outcome.js';
+import { listedBase, templateListing } from '../template-listing.js';
 import type { HttpRequest, HttpResponse, ListedTemplate, SendOutcome, TemplatesCapability } from '../types.js';
 import { queryAuthOutcome, queryFailure, readMultichatCode } from './multichat-codes.js';
 import { multichatFormRequest, type MultichatAccount, type MultichatConfig, type MultichatCredentials } from './send.js';
@@ -124,14 +125,10 @@ const MULTICHAT_LANGUAGE = 'es';
 
 function toListedTemplate(t: NormalizedTemplate): ListedTemplate {
   return {
-    externalId: t.externalId,
-    name: t.name,
+    ...listedBase(t),
     language: MULTICHAT_LANGUAGE,
     category: null,
-    body: t.body,
-    paramCount: t.paramCount,
     paramNames: null,
-    status: t.status,
     // The /template/ records carry no header or buttons (the manual lists none).
     headerType: null,
     buttons: null,
@@ -139,13 +136,6 @@ function toListedTemplate(t: NormalizedTemplate): ListedTemplate {
 }
 
 export const multichatTemplates: TemplatesCapability<MultichatConfig, MultichatCredentials> = {
-  list: {
-    buildListRequest: (account) => buildTemplateListRequest(account),
-    parseListResponse(response) {
-      const parsed = parseTemplateListResponse(response);
-      if (!parsed.ok) return parsed;
-      return { ok: true, templates: parsed.templates.map(toListedTemplate), skipped: parsed.skipped, nextCursor: null };
-    },
-  },
+  list: templateListing((account) => buildTemplateListRequest(account), parseTemplateListResponse, toListedTemplate),
   createInstead: 'create the template in the contacto-multichat dashboard, then sync the account with POST /v1/accounts/:id/templates/sync',
 };

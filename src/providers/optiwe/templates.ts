@@ -5,6 +5,7 @@
  */
 import { parseJson, undocumented } from '../outcome.js';
 import { toTemplateButtons } from '../template-buttons.js';
+import { listedBase, templateListing } from '../template-listing.js';
 import { MessageBuildError, type AccountSettings, type HttpRequest, type HttpResponse, type ListedTemplate, type SendOutcome, type TemplateDraft, type TemplatesCapability } from '../types.js';
 import { optiweFailure } from './classify-error.js';
 import { OPTIWE_PATHS, optiweRequest } from './endpoint.js';
@@ -236,14 +237,10 @@ const inEngineWords = (problem: string): string => problem.replace(/^text /, 'bo
 
 function toListedTemplate(t: OptiweTemplateRecord): ListedTemplate {
   return {
-    externalId: t.externalId,
-    name: t.name,
+    ...listedBase(t),
     language: t.language,
     category: t.category,
-    body: t.body,
-    paramCount: t.paramCount,
     paramNames: null,
-    status: t.status,
     // Optiwe templates are text only: TEXT is the one templateType its manual has, with no header.
     headerType: 'none',
     buttons: toTemplateButtons(t.buttons),
@@ -251,14 +248,7 @@ function toListedTemplate(t: OptiweTemplateRecord): ListedTemplate {
 }
 
 export const optiweTemplates: TemplatesCapability<OptiweConfig, OptiweCredentials> = {
-  list: {
-    buildListRequest: (account) => buildOptiweListTemplatesRequest(account),
-    parseListResponse(response) {
-      const parsed = parseOptiweListTemplatesResponse(response);
-      if (!parsed.ok) return parsed;
-      return { ok: true, templates: parsed.templates.map(toListedTemplate), skipped: parsed.skipped, nextCursor: null };
-    },
-  },
+  list: templateListing((account) => buildOptiweListTemplatesRequest(account), parseOptiweListTemplatesResponse, toListedTemplate),
   create: {
     problems: (draft) =>
       validateOptiweTemplate(optiweDraft(draft))
