@@ -160,6 +160,7 @@ const recipientRow = z.object({
   failedAt: dateTime.nullable(),
   notBefore: dateTime.nullable(),
   updatedAt: dateTime,
+  accountId: uuid.nullable().describe('The account it was handed to (one of a pool\'s members); null: not handed out yet.'),
 });
 export const recipientPage = z.object({ recipients: z.array(recipientRow), next: z.string().nullable().describe('Pass as `after` for the next page; null on the last page.') });
 export const recipientPageExample: z.output<typeof recipientPage> = {
@@ -184,6 +185,7 @@ export const recipientPageExample: z.output<typeof recipientPage> = {
       failedAt: EXAMPLE_LATER,
       notBefore: null,
       updatedAt: EXAMPLE_LATER,
+      accountId: EXAMPLE_ACCOUNT_ID,
     },
   ],
   next: '1048577',
