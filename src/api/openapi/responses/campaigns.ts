@@ -4,6 +4,7 @@ import { errors } from '../../../errors.js';
 import { PROVIDERS } from '../../../providers/types.js';
 import { AccountStatus, CampaignKind, CampaignStatus, RecipientStatus, UploadStatus } from '../../../generated/prisma/enums.js';
 import { dateTime, EXAMPLE_ACCOUNT_ID, EXAMPLE_CAMPAIGN_ID, EXAMPLE_LATER, EXAMPLE_POOL_ID, EXAMPLE_TEMPLATE_ID, EXAMPLE_TIME, EXAMPLE_UPLOAD_ID, uuid } from '../examples.js';
+import { sendingAccountExample } from './pools.js';
 
 const recipientStatus = z.enum(Object.values(RecipientStatus));
 const count = z.number().int().min(0);
@@ -93,12 +94,7 @@ const accountShare = z.object({
   share: z.number().min(0).max(1).describe('Its part of every recipient handed out so far.'),
 });
 const accountShareExample: z.output<typeof accountShare> = {
-  accountId: EXAMPLE_ACCOUNT_ID,
-  name: 'Tienda CL',
-  provider: 'meta',
-  status: 'active',
-  statusCode: null,
-  ratePerSecond: 80,
+  ...sendingAccountExample,
   counts: { queued: 80, sending: 8, accepted: 12, sent: 2100, delivered: 3500, read: 190, failed: 90 },
   assigned: 5980,
   share: 1,

@@ -17,25 +17,14 @@ const poolMember = z.object({
   templateLanguage: z.string().nullable(),
 });
 export const pool = z.object({ id: uuid, name: z.string(), sticky: z.boolean(), createdAt: dateTime, members: z.array(poolMember) });
+/** A sending account as pools and campaigns' per-account shares show it. */
+export const sendingAccountExample = { accountId: EXAMPLE_ACCOUNT_ID, name: 'Tienda CL', provider: 'meta', status: 'active', statusCode: null, ratePerSecond: 80 } as const;
 export const poolExample: z.output<typeof pool> = {
   id: EXAMPLE_POOL_ID,
   name: 'Cobranza CL',
   sticky: true,
   createdAt: EXAMPLE_TIME,
-  members: [
-    {
-      accountId: EXAMPLE_ACCOUNT_ID,
-      name: 'Tienda CL',
-      provider: 'meta',
-      status: 'active',
-      statusCode: null,
-      ratePerSecond: 80,
-      weight: 2,
-      templateId: null,
-      templateName: null,
-      templateLanguage: null,
-    },
-  ],
+  members: [{ ...sendingAccountExample, weight: 2, templateId: null, templateName: null, templateLanguage: null }],
 };
 export const poolAnswer = z.object({ pool });
 export const poolAnswerExample: z.output<typeof poolAnswer> = { pool: poolExample };
