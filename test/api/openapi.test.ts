@@ -281,6 +281,14 @@ describe('real answers satisfy the documented response schemas', () => {
     const { account } = sender;
     const created = await createDraftCampaign(h.api, sender, { recipients: phones(3).map((phone) => ({ phone, variables: ['Ana', '$1'] })) });
     const id = created.campaign.id;
+    // A pool campaign and a portfolio, so the answers carry their fields (poolId, per-account shares, portfolioId).
+    const pool = expectStatus<{ pool: { id: string } }>(await h.api.post('/v1/pools', { name: 'Docs pool', members: [{ accountId: account.id, weight: 2 }] }), 201);
+    const portfolio = expectStatus<{ portfolio: { id: string } }>(await h.api.post('/v1/portfolios', { name: 'Docs portfolio', messagingLimit: 1000 }), 201);
+    const pooled = await createDraftCampaign(h.api, sender, {
+      accountId: undefined,
+      poolId: pool.pool.id,
+      recipients: phones(2, 100).map((phone) => ({ phone, variables: ['Ana', '$1'] })),
+    });
     const calls: [string, string, string, unknown?][] = [
       ['GET', '/v1/accounts', '/v1/accounts'],
       ['GET', `/v1/accounts/${account.id}`, '/v1/accounts/{id}'],
@@ -300,6 +308,15 @@ describe('real answers satisfy the documented response schemas', () => {
       ['GET', '/v1/event-types', '/v1/event-types'],
       ['GET', '/health', '/health'],
       ['GET', `/v1/campaigns/${id}/uploads/00000000-0000-4000-8000-000000000000`, '/v1/campaigns/{id}/uploads/{uploadId}'],
+      ['POST', `/v1/campaigns/${id}/plan`, '/v1/campaigns/{id}/plan', { bucketMinutes: 30 }],
+      ['PUT', `/v1/portfolios/${portfolio.portfolio.id}/accounts/${account.id}`, '/v1/portfolios/{id}/accounts/{accountId}'],
+      ['GET', `/v1/accounts/${account.id}`, '/v1/accounts/{id}'],
+      ['GET', '/v1/portfolios', '/v1/portfolios'],
+      ['PATCH', `/v1/pools/${pool.pool.id}`, '/v1/pools/{id}', { sticky: true }],
+      ['GET', '/v1/pools', '/v1/pools'],
+      ['GET', `/v1/campaigns/${pooled.campaign.id}`, '/v1/campaigns/{id}'],
+      ['GET', `/v1/campaigns/${pooled.campaign.id}/funnel`, '/v1/campaigns/{id}/funnel'],
+      ['POST', `/v1/campaigns/${pooled.campaign.id}/plan`, '/v1/campaigns/{id}/plan'],
     ];
     for (const [method, url, path, body] of calls) {
       const response = await h.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${h.tenant.apiKey}` }, ...(body ? { payload: body as object } : {}) });

@@ -15,5 +15,7 @@ export const EXAMPLE_CAMPAIGN_ID = 'c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f';
 export const EXAMPLE_UPLOAD_ID = 'e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9';
 export const EXAMPLE_API_KEY_ID = '9d8c7b6a-5f4e-4d3c-b2a1-0f9e8d7c6b5a';
 export const EXAMPLE_ENDPOINT_ID = '4b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e';
+export const EXAMPLE_POOL_ID = '5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f';
+export const EXAMPLE_PORTFOLIO_ID = '6d7e8f9a-0b1c-4d2e-9f3a-4b5c6d7e8f9a';
 export const EXAMPLE_TIME = '2026-11-22T14:03:00.000Z';
 export const EXAMPLE_LATER = '2026-11-22T14:41:12.000Z';

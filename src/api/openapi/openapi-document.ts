@@ -58,6 +58,8 @@ const TAGS: Record<string, string> = {
   accounts: 'Provider accounts: credentials (write-only), limits, state, the webhook URL.',
   templates: 'Approved templates: registered by hand, synced from the provider, or created there.',
   campaigns: 'Campaigns: create, fill, start, watch, page through recipients, export.',
+  pools: "Sender pools: several accounts, across providers, sharing a campaign's sending by weight.",
+  portfolios: 'Business portfolios: accounts that share one messaging limit.',
   uploads: "Recipient files before they are uploaded: a preview of how they will be read.",
   messages: 'Single messages through the campaign pipeline, and Adereso free-text messages.',
   suppressions: 'Phones never sent to again.',

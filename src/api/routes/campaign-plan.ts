@@ -7,8 +7,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { loadPlanInput } from '../../queue/launch-plan-input.js';
 import { planLaunch } from '../../queue/launch-plan.js';
+import { errors } from '../../errors.js';
 import type { AppContext } from '../app.js';
 import { parseInput } from '../../validate.js';
+import { EXAMPLE_CAMPAIGN_ID } from '../openapi/examples.js';
+import { doc, json, jsonBody } from '../openapi/route-doc.js';
 
 export const planParams = z.object({ id: z.string().uuid() });
 export const planBody = z
@@ -53,9 +56,41 @@ export const launchPlanSchema = z.object({
 });
 export type LaunchPlanResponse = z.infer<typeof launchPlanSchema>;
 
+const PLAN_START = '2026-12-01T15:00:00.000Z';
+const planExample: LaunchPlanResponse = {
+  startsAt: PLAN_START,
+  finishesAt: '2026-12-02T15:00:25.300Z',
+  openRecipients: 4000,
+  outcomes: { willSend: 3970, suppressed: 30, expire: 0, rejectedAtUpload: 80, beyondHorizon: 0, settled: {} },
+  projection: [
+    { from: PLAN_START, to: '2026-12-01T16:00:00.000Z', sends: 1970, cost: 175.133 },
+    { from: '2026-12-02T15:00:00.000Z', to: '2026-12-02T16:00:00.000Z', sends: 2000, cost: 177.8 },
+  ],
+  bounds: {
+    rate: { perSecond: 80, effectivePerSecond: 78.0488 },
+    messagingLimit: { limit: 2000, usedNow: 0, remainingNow: 2000, deferrals: 2000 },
+    quietHours: { window: '09:00-20:00', deferrals: 0, zones: [{ zone: 'America/Santiago', recipients: 4000 }] },
+    schedule: { startAt: PLAN_START, expiresAt: null },
+    binding: ['rate', 'messaging_limit', 'start_at'],
+  },
+  cost: { total: 352.933, unpriced: 0, lines: [{ category: 'MARKETING', country: 'CL', count: 3970, unitPrice: 0.0889, total: 352.933 }] },
+  assumptions: ['The campaign has the account to itself; campaigns running beside it on the same account share its rate.', 'Every send is accepted: provider errors, retries and rate-limit answers would slow it down.'],
+};
+const planDoc = doc(
+  {
+    summary: 'Plan a campaign: when it will finish, hour by hour, what bounds it and what it costs',
+    description: 'A dry run of the feeder on a simulated clock, before or after start. Changes nothing, so a `read` key may ask. The body may be left out.',
+    params: planParams,
+    body: { ...jsonBody(planBody, { bucketMinutes: 60, horizonDays: 30 }), required: false },
+    responses: { 200: json(launchPlanSchema, planExample) },
+    errors: [errors.campaignNotFound(EXAMPLE_CAMPAIGN_ID)],
+  },
+  { scope: 'read' },
+);
+
 export function campaignPlanRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/v1/campaigns/:id/plan', { config: { scope: 'read' } }, async (request) => {
+    app.post('/v1/campaigns/:id/plan', planDoc, async (request) => {
       const { id } = parseInput(planParams, request.params);
       const body = parseInput(planBody, request.body ?? undefined);
       const input = await loadPlanInput({ pool: ctx.db.pool, redis: ctx.redis, prefix: ctx.config.queuePrefix }, request.tenantId, id, {

@@ -1,6 +1,7 @@
 /** What the account routes answer (src/api/routes/accounts.ts, console-campaigns.ts). */
 import { z } from 'zod';
 import { AccountStatus } from '../../../generated/prisma/enums.js';
+import { messagePricesSchema } from '../../../campaigns/message-prices.js';
 import { PROVIDERS } from '../../../providers/types.js';
 import { dateTime, EXAMPLE_ACCOUNT_ID, EXAMPLE_TIME, uuid } from '../examples.js';
 
@@ -16,8 +17,19 @@ export const account = z.object({
   statusReason: z.string().nullable(),
   statusAt: dateTime.nullable(),
   messagingLimit: z.number().int().nullable(),
+  portfolioId: uuid.nullable().describe('The business portfolio whose messaging limit this account shares; null: none.'),
   pairGapSeconds: z.number().int(),
   nextProbeAt: dateTime.nullable(),
+  quality: z
+    .object({
+      rating: z.string().nullable().describe("The provider's quality rating of the number (GREEN, YELLOW, RED); null: not reported."),
+      flagged: z.boolean().describe('The provider flagged the number for low quality.'),
+      tier: z.string().nullable().describe("The provider's messaging tier (Meta TIER_1K ...)."),
+      restriction: z.object({ code: z.string(), until: dateTime.nullable() }).nullable().describe('A provider restriction on sending; null: none.'),
+      updatedAt: dateTime.nullable(),
+    })
+    .describe("What the provider's account-level webhooks last said (the quality guard)."),
+  messagePrices: messagePricesSchema.nullable().describe("Price per message by category and country, for the launch planner's cost estimate; null: none."),
   webhookConfigured: z.boolean(),
   createdAt: dateTime,
   updatedAt: dateTime,
@@ -35,8 +47,11 @@ export const accountExample: z.output<typeof account> = {
   statusReason: null,
   statusAt: null,
   messagingLimit: 2000,
+  portfolioId: null,
   pairGapSeconds: 6,
   nextProbeAt: null,
+  quality: { rating: 'GREEN', flagged: false, tier: 'TIER_2K', restriction: null, updatedAt: EXAMPLE_TIME },
+  messagePrices: { MARKETING: { CL: 0.0889, '*': 0.0625 }, UTILITY: { '*': 0.02 } },
   webhookConfigured: true,
   createdAt: EXAMPLE_TIME,
   updatedAt: EXAMPLE_TIME,

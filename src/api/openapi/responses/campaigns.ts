@@ -1,8 +1,10 @@
 /** What the campaign routes answer (src/api/routes/campaigns.ts, console-campaigns.ts, uploads.ts, console-uploads.ts). */
 import { z } from 'zod';
 import { errors } from '../../../errors.js';
+import { PROVIDERS } from '../../../providers/types.js';
 import { AccountStatus, CampaignKind, CampaignStatus, RecipientStatus, UploadStatus } from '../../../generated/prisma/enums.js';
-import { dateTime, EXAMPLE_ACCOUNT_ID, EXAMPLE_CAMPAIGN_ID, EXAMPLE_LATER, EXAMPLE_TEMPLATE_ID, EXAMPLE_TIME, EXAMPLE_UPLOAD_ID, uuid } from '../examples.js';
+import { dateTime, EXAMPLE_ACCOUNT_ID, EXAMPLE_CAMPAIGN_ID, EXAMPLE_LATER, EXAMPLE_POOL_ID, EXAMPLE_TEMPLATE_ID, EXAMPLE_TIME, EXAMPLE_UPLOAD_ID, uuid } from '../examples.js';
+import { sendingAccountExample } from './pools.js';
 
 const recipientStatus = z.enum(Object.values(RecipientStatus));
 const count = z.number().int().min(0);
@@ -10,7 +12,8 @@ const count = z.number().int().min(0);
 export const campaign = z.object({
   id: uuid,
   name: z.string(),
-  accountId: uuid,
+  accountId: uuid.describe("The account that sends it; for a pool's campaign, the pool's first account."),
+  poolId: uuid.nullable().describe('The sender pool whose accounts share its sending; null: the one account sends it.'),
   templateId: uuid.nullable(),
   kind: z.enum(Object.values(CampaignKind)),
   text: z.string().nullable(),
@@ -33,6 +36,7 @@ export const campaignExample: z.output<typeof campaign> = {
   id: EXAMPLE_CAMPAIGN_ID,
   name: 'Cobranza noviembre',
   accountId: EXAMPLE_ACCOUNT_ID,
+  poolId: null,
   templateId: EXAMPLE_TEMPLATE_ID,
   kind: 'template',
   text: null,
@@ -77,6 +81,25 @@ export const ingestSummaryExample: z.output<typeof ingestSummary> = {
 export const createdCampaign = z.object({ campaign, upload: ingestSummary.nullable(), replayed: z.boolean().describe('True when an Idempotency-Key replayed an earlier answer.') });
 export const createdCampaignExample: z.output<typeof createdCampaign> = { campaign: campaignExample, upload: ingestSummaryExample, replayed: false };
 
+const countsByStatus = z.partialRecord(recipientStatus, count).describe('Recipients by status; a status with none is left out.');
+const accountShare = z.object({
+  accountId: uuid,
+  name: z.string(),
+  provider: z.enum(PROVIDERS),
+  status: z.enum(Object.values(AccountStatus)).describe("The account's state now, with the code that stopped it."),
+  statusCode: z.string().nullable(),
+  ratePerSecond: z.number().int(),
+  counts: countsByStatus,
+  assigned: count.describe('Recipients handed to this account so far.'),
+  share: z.number().min(0).max(1).describe('Its part of every recipient handed out so far.'),
+});
+const accountShareExample: z.output<typeof accountShare> = {
+  ...sendingAccountExample,
+  counts: { queued: 80, sending: 8, accepted: 12, sent: 2100, delivered: 3500, read: 190, failed: 90 },
+  assigned: 5980,
+  share: 1,
+};
+
 export const campaignDetail = campaign.extend({
   progress: z.object({
     counts: z.record(recipientStatus, count),
@@ -87,6 +110,7 @@ export const campaignDetail = campaign.extend({
     dailyLimit: z.object({ limit: count, used: count, remaining: count, nextFreeAt: dateTime.nullable(), extraDays: count }).optional(),
   }),
   account: z.object({ id: uuid, name: z.string(), status: z.enum(Object.values(AccountStatus)), statusCode: z.string().nullable(), statusReason: z.string().nullable() }),
+  accounts: z.array(accountShare).describe("Every sending account (a pool's members, or the one account) with its state, share and recipients by status."),
   uploads: z.array(
     z.object({ id: uuid, status: z.enum(Object.values(UploadStatus)), filename: z.string().nullable(), totalRows: count, accepted: count, rejected: count, duplicates: count, createdAt: dateTime }),
   ),
@@ -101,6 +125,7 @@ export const campaignDetailExample: z.output<typeof campaignDetail> = {
     etaSeconds: 52,
   },
   account: { id: EXAMPLE_ACCOUNT_ID, name: 'Tienda CL', status: 'active', statusCode: null, statusReason: null },
+  accounts: [accountShareExample],
   uploads: [{ id: EXAMPLE_UPLOAD_ID, status: 'completed', filename: 'clientes.csv', totalRows: 10000, accepted: 9900, rejected: 80, duplicates: 20, createdAt: EXAMPLE_TIME }],
 };
 
@@ -131,6 +156,7 @@ const recipientRow = z.object({
   failedAt: dateTime.nullable(),
   notBefore: dateTime.nullable(),
   updatedAt: dateTime,
+  accountId: uuid.nullable().describe('The account it was handed to (one of a pool\'s members); null: not handed out yet.'),
 });
 export const recipientPage = z.object({ recipients: z.array(recipientRow), next: z.string().nullable().describe('Pass as `after` for the next page; null on the last page.') });
 export const recipientPageExample: z.output<typeof recipientPage> = {
@@ -155,6 +181,7 @@ export const recipientPageExample: z.output<typeof recipientPage> = {
       failedAt: EXAMPLE_LATER,
       notBefore: null,
       updatedAt: EXAMPLE_LATER,
+      accountId: EXAMPLE_ACCOUNT_ID,
     },
   ],
   next: '1048577',
@@ -178,6 +205,7 @@ export const funnel = z.object({
   failuresByCode: z.array(z.object({ code: z.string(), count })),
   failuresByProviderCode: z.array(z.object({ providerCode: z.string(), code: z.string(), count })),
   timeToDeliver: z.object({ count, p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() }),
+  byAccount: z.array(accountShare.pick({ accountId: true, name: true, counts: true, assigned: true })).describe('Recipients by sending account and status (a pool campaign has one per member).'),
 });
 export const funnelExample: z.output<typeof funnel> = {
   campaignId: EXAMPLE_CAMPAIGN_ID,
@@ -193,6 +221,7 @@ export const funnelExample: z.output<typeof funnel> = {
   failuresByCode: [{ code: 'RECIPIENT_NOT_ON_WHATSAPP', count: 80 }],
   failuresByProviderCode: [{ providerCode: '131026', code: 'RECIPIENT_NOT_ON_WHATSAPP', count: 80 }],
   timeToDeliver: { count: 9700, p50: 1.2, p90: 3.8, p99: 14 },
+  byAccount: [{ accountId: EXAMPLE_ACCOUNT_ID, name: 'Tienda CL', counts: { delivered: 3600, read: 6100, failed: 110 }, assigned: 10000 }],
 };
 
 export const history = z.object({
@@ -227,11 +256,15 @@ export const startRefusals = [
   errors.campaignEmpty(EXAMPLE_CAMPAIGN_ID),
   errors.templateNotApproved('recordatorio_pago', 'pending'),
   errors.accountBalanceShort('Multichat CL', 120, 9900),
+  errors.poolEmpty(EXAMPLE_POOL_ID),
+  errors.poolTemplateMissing(['Multichat CL'], 'recordatorio_pago'),
 ];
 
 /** What creating a campaign can refuse (src/campaigns/create-campaign.ts, the ingest's column mapping, the start). */
 export const createCampaignErrors = [
+  errors.campaignSender(),
   errors.accountNotFound(EXAMPLE_ACCOUNT_ID),
+  errors.poolNotFound(EXAMPLE_POOL_ID),
   errors.templateNotFound(EXAMPLE_TEMPLATE_ID),
   errors.templateAccountMismatch('recordatorio_pago'),
   errors.textCampaignUnsupported('meta'),
