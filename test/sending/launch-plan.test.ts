@@ -17,7 +17,7 @@ import { loadPlanInput } from '../../src/queue/launch-plan-input.js';
 import { planLaunch } from '../../src/queue/launch-plan.js';
 import { launchPlanSchema } from '../../src/api/routes/campaign-plan.js';
 import { createSandboxCampaign, waitFor } from '../support/fixtures.js';
-import { startFlowEngine, TEST_TIMEOUT_MS, waitForSettled, type FlowEngine } from './flow-support.js';
+import { localMinutes, startFlowEngine, TEST_TIMEOUT_MS, waitForSettled, type FlowEngine } from './flow-support.js';
 
 let engine: FlowEngine;
 
@@ -29,11 +29,6 @@ afterAll(async () => {
   await engine.close();
 });
 
-function localMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric' }).formatToParts(at);
-  const field = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return field('hour') * 60 + field('minute');
-}
 
 const MINUTE_MS = 60_000;
 
