@@ -115,5 +115,18 @@ describe('launch plan against a real run', () => {
     );
     expect(expiring[0]?.n).toBe(plan.outcomes.expire);
     expect(sandbox.stats().accepted).toBe(plan.outcomes.willSend);
+
+    // Planned again after start: the 4 left wait for the limit the engine's own window holds, past the expiry.
+    const after = planLaunch(
+      await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, {
+        windowSeconds: ctx.config.queueWindowSeconds,
+        jitterMs: ctx.config.rateJitterMs,
+        bucketMinutes: 1,
+      }),
+    );
+    expect(after.outcomes).toMatchObject({ willSend: 0, expire: 4, beyondHorizon: 0 });
+    expect(Object.values(after.outcomes.settled).reduce((a, b) => a + b, 0)).toBe(8);
+    expect(after.bounds.messagingLimit).toMatchObject({ limit, usedNow: limit, remainingNow: 0 });
+    expect(after.projection).toEqual([]);
   }, TEST_TIMEOUT_MS);
 });
