@@ -66,6 +66,7 @@ describe('launch plan against a real run', () => {
         await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, {
           windowSeconds: ctx.config.queueWindowSeconds,
           jitterMs: ctx.config.rateJitterMs,
+          feederIntervalMs: ctx.config.feederIntervalMs,
           bucketMinutes: 1,
         }),
       ),
@@ -121,6 +122,7 @@ describe('launch plan against a real run', () => {
       await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, {
         windowSeconds: ctx.config.queueWindowSeconds,
         jitterMs: ctx.config.rateJitterMs,
+        feederIntervalMs: ctx.config.feederIntervalMs,
         bucketMinutes: 1,
       }),
     );

@@ -61,6 +61,7 @@ export function campaignPlanRoutes(ctx: AppContext): FastifyPluginAsync {
       const input = await loadPlanInput({ pool: ctx.db.pool, redis: ctx.redis, prefix: ctx.config.queuePrefix }, request.tenantId, id, {
         windowSeconds: ctx.config.queueWindowSeconds,
         jitterMs: ctx.config.rateJitterMs,
+        feederIntervalMs: ctx.config.feederIntervalMs,
         bucketMinutes: body.bucketMinutes,
         horizonDays: body.horizonDays,
       });
