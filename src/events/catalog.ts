@@ -76,8 +76,16 @@ export function slackText(event: EventEnvelope): string {
       return `:arrow_forward: Account ${name(account)} is sending again.`;
     case 'account.auth_failed':
       return `:rotating_light: Account ${name(account)} stopped${reason(account)}. An operator must fix it and resume it.`;
-    case 'account.quality_changed':
-      return `:chart_with_downwards_trend: Account ${name(account)}: quality ${String(d.quality ?? d.rating ?? 'changed')}.`;
+    case 'account.quality_changed': {
+      const q = record(d.quality);
+      const parts = [
+        q.qualityRating ? `quality ${String(q.qualityRating)}` : null,
+        q.flagged ? 'flagged' : null,
+        q.tier ? `tier ${String(q.tier)}` : null,
+        q.restriction ? `restricted (${String(record(q.restriction).code)})` : null,
+      ].filter((p) => p !== null);
+      return `:chart_with_downwards_trend: Account ${name(account)}: ${parts.length ? parts.join(', ') : 'quality no longer low'}${d.pausesMarketing ? '; its marketing campaigns paused' : ''}.`;
+    }
     case 'recipient.replied':
       return `:speech_balloon: A recipient of campaign ${name(campaign)} replied.`;
     case 'recipient.opted_out':

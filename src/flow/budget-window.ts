@@ -9,17 +9,29 @@
  */
 import type { BudgetReservation } from './daily-budget.js';
 
-/** phone -> ms time of its latest reservation. */
+/**
+ * phone -> ms time of its latest reservation, in time order: the planner's clock only moves
+ * forward, and a refreshed phone is moved to the end, so the oldest entries come first and
+ * pruning and the k-th oldest cost no sort. Build one from entries sorted by time (`budgetWindowOf`).
+ */
 export type BudgetWindow = Map<string, number>;
 
+export function budgetWindowOf(entries: readonly { phone: string; at: Date }[]): BudgetWindow {
+  return new Map([...entries].sort((a, b) => a.at.getTime() - b.at.getTime()).map((e) => [e.phone, e.at.getTime()]));
+}
+
 export function reserveInWindow(window: BudgetWindow, phones: readonly string[], limit: number, nowMs: number, windowMs: number): BudgetReservation {
-  for (const [phone, at] of window) if (at <= nowMs - windowMs) window.delete(phone);
+  for (const [phone, at] of window) {
+    if (at > nowMs - windowMs) break;
+    window.delete(phone);
+  }
   const granted: string[] = [];
   const added: string[] = [];
   const refused: string[] = [];
   for (const phone of phones) {
     const at = window.get(phone);
     if (at !== undefined) {
+      window.delete(phone);
       window.set(phone, Math.max(at, nowMs));
       granted.push(phone);
     } else if (window.size < limit) {
@@ -32,9 +44,12 @@ export function reserveInWindow(window: BudgetWindow, phones: readonly string[],
   }
   let nextFreeAt: Date | null = null;
   if (refused.length > 0) {
-    const times = [...window.values()].sort((a, b) => a - b);
-    const kth = times[window.size - limit];
-    if (kth !== undefined) nextFreeAt = new Date(kth + windowMs);
+    let k = window.size - limit;
+    for (const at of window.values()) {
+      if (k-- > 0) continue;
+      nextFreeAt = new Date(at + windowMs);
+      break;
+    }
   }
   return { granted, added, refused, nextFreeAt };
 }

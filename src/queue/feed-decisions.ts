@@ -62,13 +62,22 @@ export function recipientTimeZone(c: Pick<FeedCandidateLike, 'phone' | 'time_zon
   return c.time_zone ?? timeZoneForPhone(c.phone);
 }
 
-/** Candidates inside their local window now, and the others deferred until it opens (QUIET_HOURS). */
+/**
+ * Candidates inside their local window now, and the others deferred until it opens (QUIET_HOURS).
+ * The opening is worked out once per time zone.
+ */
 export function splitByWindow<T extends FeedCandidateLike>(candidates: readonly T[], window: SendWindow, now: Date): { open: T[]; deferred: Deferral[] } {
   if (!window) return { open: [...candidates], deferred: [] };
   const open: T[] = [];
   const deferred: Deferral[] = [];
+  const byZone = new Map<string, Date | null>();
   for (const c of candidates) {
-    const opensAt = nextWindowOpen(now, recipientTimeZone(c), window.start, window.end);
+    const zone = recipientTimeZone(c);
+    let opensAt = byZone.get(zone);
+    if (opensAt === undefined) {
+      opensAt = nextWindowOpen(now, zone, window.start, window.end);
+      byZone.set(zone, opensAt);
+    }
     if (opensAt) deferred.push({ id: c.id, notBefore: opensAt, errorCode: ENGINE_CODES.QUIET_HOURS });
     else open.push(c);
   }

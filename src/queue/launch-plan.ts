@@ -17,7 +17,7 @@
  * with the rate, and suppressed phones fail at their claim (taking their messaging-limit slot, as
  * the feeder reserves it before the claim).
  */
-import { reserveInWindow, type BudgetWindow } from '../flow/budget-window.js';
+import { budgetWindowOf, reserveInWindow } from '../flow/budget-window.js';
 import { formatClock } from '../flow/quiet-hours.js';
 import type { BudgetEntry } from '../flow/daily-budget.js';
 import { countryOfE164 } from '../phones/e164-parts.js';
@@ -40,7 +40,8 @@ export type PlanInput = {
   /** Already settled: by status; and rows refused at upload. */
   settled: Record<string, number>;
   rejectedAtUpload: number;
-  options: { windowSeconds: number; maxJobs: number; jitterMs: number; budgetWindowMs?: number; bucketMinutes?: number; horizonDays?: number };
+  /** The feeder's settings (QUEUE_WINDOW_SECONDS, QUEUE_WINDOW_MAX_JOBS, FEEDER_INTERVAL_MS, RATE_JITTER_MS) and the plan's own. */
+  options: { windowSeconds: number; maxJobs: number; jitterMs: number; feederIntervalMs?: number; budgetWindowMs?: number; bucketMinutes?: number; horizonDays?: number };
 };
 
 export type PlanBucket = { from: string; to: string; sends: number; cost: number | null };
@@ -71,9 +72,10 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const horizon = start + (options.horizonDays ?? 30) * DAY_MS;
   const expires = campaign.expiresAt?.getTime() ?? Infinity;
   const interval = slotIntervalMs(account.ratePerSecond, options.jitterMs);
+  const pass = Math.max(1, options.feederIntervalMs ?? 250);
   const sendWindow = sendWindowOf(campaign.windowStart, campaign.windowEnd);
   const queueWindow = queueWindowSize(account.ratePerSecond, options.windowSeconds, false, options.maxJobs);
-  const budget: BudgetWindow = new Map(input.budget.map((e) => [e.phone, e.at.getTime()]));
+  const budget = budgetWindowOf(input.budget);
   const usedNow = [...budget.values()].filter((at) => at > nowMs - budgetWindowMs).length;
 
   const byId = (a: { id: string }, b: { id: string }) => Number(a.id) - Number(b.id);
@@ -84,7 +86,8 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const later = new DueHeap();
   for (const r of open) if (!r.queued && r.notBefore !== null) later.push(r.notBefore.getTime(), r);
   let due: PlanRecipient[] = [];
-  const waitingCount = () => fresh.length - freshAt + later.size + due.length;
+  let dueAt = 0;
+  const waitingCount = () => fresh.length - freshAt + later.size + due.length - dueAt;
 
   const sends: { at: number; r: PlanRecipient }[] = [];
   let suppressed = 0;
@@ -110,20 +113,23 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     while (doneAt < sends.length && (sends[doneAt]?.at ?? Infinity) < t) doneAt += 1;
     let free = freeRoom(queueWindow, sends.length - doneAt);
     if (free === 0) {
-      t = Math.max(t + 1, nextTopUp());
+      t = Math.max(t + pass, nextTopUp());
       continue;
     }
     const now = new Date(t);
     let queued = 0;
     while (free > 0) {
       const newlyDue = later.popUntil(t);
-      if (newlyDue.length > 0) due = [...due, ...newlyDue].sort(byId);
+      if (newlyDue.length > 0) {
+        due = [...due.slice(dueAt), ...newlyDue].sort(byId);
+        dueAt = 0;
+      }
       const asked = Math.min(free, FEED_STEP);
-      const candidates = due.slice(0, asked);
+      const candidates = due.slice(dueAt, dueAt + asked);
+      const fromDue = candidates.length;
       if (candidates.length < asked) candidates.push(...fresh.slice(freshAt, freshAt + asked - candidates.length));
       if (candidates.length === 0) break;
-      const fromDue = Math.min(due.length, candidates.length);
-      due = due.slice(fromDue);
+      dueAt += fromDue;
       freshAt += candidates.length - fromDue;
       const { open: inWindow, deferred } = splitByWindow(candidates, sendWindow, now);
       quietDeferrals += deferred.length;
@@ -146,7 +152,8 @@ export function planLaunch(input: PlanInput): LaunchPlan {
       if (candidates.length < asked) break;
     }
     // Nothing could go: the next look that can change anything is the earliest deferral.
-    t = queued > 0 ? Math.max(t + 1, nextTopUp()) : Math.max(t + 1, later.peek() ?? horizon);
+    // The feeder looks again at its next pass (every FEEDER_INTERVAL_MS) at the earliest.
+    t = queued > 0 ? Math.max(t + pass, nextTopUp()) : Math.max(t + pass, later.peek() ?? horizon);
   }
   const expired = t >= expires;
   const leftOver = waitingCount();

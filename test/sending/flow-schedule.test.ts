@@ -9,7 +9,7 @@ import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { campaignProgress } from '../../src/campaigns/campaign-stats.js';
 import { nextWindowOpen, timeZoneForPhone } from '../../src/flow/quiet-hours.js';
 import { createSandboxCampaign, insertRecipients, runSentinelCampaign, statusCounts, waitFor } from '../support/fixtures.js';
-import { insertPhones, startFlowEngine, TEST_TIMEOUT_MS, waitForCampaign, waitForSettled, type FlowEngine } from './flow-support.js';
+import { insertPhones, localMinutes, startFlowEngine, TEST_TIMEOUT_MS, waitForCampaign, waitForSettled, type FlowEngine } from './flow-support.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -26,12 +26,6 @@ afterAll(async () => {
   await engine.close();
 });
 
-/** Minutes after local midnight in `timeZone` at `at`. */
-function localMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric' }).formatToParts(at);
-  const field = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return field('hour') * 60 + field('minute');
-}
 
 describe('start time', () => {
   it('sends nothing before start_at, and sends once it comes', async () => {

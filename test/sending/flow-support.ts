@@ -68,3 +68,10 @@ export async function waitForSettled(ctx: TestContext, campaignId: string, timeo
 export const TEST_TIMEOUT_MS = 240_000;
 
 export const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Minutes after local midnight in `timeZone` at `at`. */
+export function localMinutes(at: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric' }).formatToParts(at);
+  const field = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return field('hour') * 60 + field('minute');
+}

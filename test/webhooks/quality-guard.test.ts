@@ -6,6 +6,7 @@
  * ordered by Meta's own time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slackText } from '../../src/events/catalog.js';
 import { parseMetaWebhook } from '../../src/providers/meta/webhook.js';
 import { WebhookFormatError } from '../../src/providers/types.js';
 import { expectStatus } from '../api/api-harness.js';
@@ -115,6 +116,8 @@ describe('quality guard', () => {
     const events = await qualityEvents(account.id);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ quality: { qualityRating: 'RED', flagged: true, tier: 'TIER_1K', messagingLimit: 1_000 }, pausesMarketing: true });
+    const slack = slackText({ id: 'e', type: 'account.quality_changed', createdAt: '', data: events[0] as unknown as Record<string, unknown> });
+    expect(slack).toBe(':chart_with_downwards_trend: Account "meta account": quality RED, flagged, tier TIER_1K; its marketing campaigns paused.');
     // The pause itself went through the campaign actions: campaign.paused with the reason.
     const { rows } = await world.ctx.db.pool.query<{ data: { reason: { code: string } | null } }>(
       `SELECT data FROM outbound_events WHERE type = 'campaign.paused' AND order_key = $1`,

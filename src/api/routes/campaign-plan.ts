@@ -97,6 +97,7 @@ export function campaignPlanRoutes(ctx: AppContext): FastifyPluginAsync {
         windowSeconds: ctx.config.queueWindowSeconds,
         maxJobs: ctx.config.queueWindowMaxJobs,
         jitterMs: ctx.config.rateJitterMs,
+        feederIntervalMs: ctx.config.feederIntervalMs,
         bucketMinutes: body.bucketMinutes,
         horizonDays: body.horizonDays,
       });

@@ -164,7 +164,7 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
         // Parsed here to refuse what the provider never sends and what belongs to another account; the processor parses again.
         const parsed = parseWebhook(provider, body, contentType, { config: account.config });
         otherAccount = parsed.otherAccount;
-        applicable = parsed.events.length > 0 || parsed.ignored > 0;
+        applicable = parsed.events.length > 0 || parsed.ignored > 0 || (parsed.accountHealth?.length ?? 0) > 0;
       } catch (error) {
         if (error instanceof WebhookFormatError) return refuse(reply, provider, 'malformed', errors.webhookMalformed(provider, error.message));
         throw error;
