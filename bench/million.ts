@@ -143,18 +143,23 @@ async function run(workers: number, csvPath: string, sandbox: SandboxServer): Pr
   await db.pool.query('ANALYZE recipients');
 
   const redisBefore = await usedMemory(redis);
-  const pgPids = await backendPids(db);
+  const pgStart = new Map<number, number>();
   const processes: Record<string, number[]> = { 'worker processes': children.map((c) => c.pid ?? 0), API: [api.child.pid ?? 0] };
   const cpuAt = async () => {
     const byName: Record<string, number> = {};
     for (const [name, pids] of Object.entries(processes)) byName[name] = (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
-    byName['Postgres (this run\'s backends)'] = (await Promise.all(pgPids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    // Backends come and go with the pools: the CPU of each one alive now, less what it had used at
+    // the start (a backend opened since counts whole; one closed since is lost).
+    const pids = await backendPids(db);
+    const used = await Promise.all(pids.map(async (pid) => (await cpuSeconds(pid)) - (pgStart.get(pid) ?? 0)));
+    byName["Postgres (this run's backends)"] = pgStart.size === 0 ? 0 : used.reduce((a, b) => a + b, 0);
     byName['Redis server (shared)'] = await redisCpu(redis);
     const self = process.cpuUsage();
     byName['bench process + sandbox'] = (self.user + self.system) / 1e6;
     return byName;
   };
   const cpuBefore = await cpuAt();
+  for (const pid of await backendPids(db)) pgStart.set(pid, await cpuSeconds(pid));
   const sendStarted = Date.now();
   const start = await fetch(`${base}/v1/campaigns/${campaignId}/start`, { method: 'POST', headers: auth });
   if (!start.ok) throw new Error(`start failed: ${start.status} ${await start.text()}`);
