@@ -39,7 +39,7 @@ function runBench(name: string, env: Record<string, string>): Promise<{ code: nu
 async function machine(): Promise<string> {
   const db = new pg.Client({ connectionString: BENCH_DATABASE_URL.replace(/\/[^/]*$/, '/postgres') });
   await db.connect();
-  const pgVersion = (await db.query<{ v: string }>('SHOW server_version AS v')).rows[0]?.v ?? '?';
+  const pgVersion = (await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
   await db.end();
   const redis = redisConnection(REDIS_URL);
   const redisVersion = /^redis_version:(.+)$/m.exec(await redis.info('server'))?.[1]?.trim() ?? '?';

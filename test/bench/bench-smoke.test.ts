@@ -1,8 +1,10 @@
 /**
  * Every benchmark runs, at a tiny size, so none of them rots between `npm run bench` runs: each
  * must exit 0 and print its table. The figures mean nothing at these sizes and are not checked.
- * They run one after another against their own scratch databases (named for this run, dropped
- * at the end) and their own Redis key prefixes.
+ * They run one after another, each against its own scratch databases (named for this run,
+ * dropped at the end) and its own Redis key prefixes. On the 2-core development machine under a
+ * load average of about 15 the six took 5 minutes (side by side they took longer still); most of
+ * it is process start-up and the console bench's fixed windows.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
