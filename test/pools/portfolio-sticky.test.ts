@@ -78,7 +78,8 @@ describe('business portfolio', () => {
     expect(rows).toEqual([{ error_code: 'DAILY_LIMIT_REACHED' }]);
     for (const id of [onA, onB]) await engine.api.post(`/v1/campaigns/${id}/cancel`);
     for (const accountId of [world.accounts.a, world.accounts.b]) {
-      await engine.app.inject({ method: 'DELETE', url: `/v1/portfolios/${portfolioId}/accounts/${accountId}`, headers: auth() });
+      const removed = await engine.app.inject({ method: 'DELETE', url: `/v1/portfolios/${portfolioId}/accounts/${accountId}`, headers: { authorization: auth().authorization } });
+      expect(removed.statusCode, removed.body).toBe(200);
     }
   });
 });
@@ -90,23 +91,23 @@ describe('sticky sender pool', () => {
     const poolId = (pool.json() as { pool: { id: string; sticky: boolean } }).pool.id;
     const list = phones(60, 70_000);
     const first = await campaignOn({ poolId }, list, 'sticky 1');
-    await waitFor('first campaign sent', async () => ((await counts(first)).sent ?? 0) === 60);
+    await waitFor('first campaign sent', async () => ((await counts(first)).sent ?? 0) === 60, 30_000);
     const firstSenders = await senderOf(first);
     expect(new Set(firstSenders.values()).size).toBe(2);
 
     const second = await campaignOn({ poolId }, list, 'sticky 2');
-    await waitFor('second campaign sent', async () => ((await counts(second)).sent ?? 0) === 60);
+    await waitFor('second campaign sent', async () => ((await counts(second)).sent ?? 0) === 60, 30_000);
     expect(await senderOf(second)).toEqual(firstSenders);
 
     // A stops (auth): its phones go to B.
     world.sandboxA.settings.token = 'rotated';
     const third = await campaignOn({ poolId }, list, 'sticky 3');
-    await waitFor('third campaign sent', async () => ((await counts(third)).sent ?? 0) === 60);
+    await waitFor('third campaign sent', async () => ((await counts(third)).sent ?? 0) === 60, 30_000);
     const thirdSenders = await senderOf(third);
     expect(new Set(thirdSenders.values())).toEqual(new Set([world.accounts.b]));
     world.sandboxA.settings.token = 'sandbox-token';
     expect(acceptedPhones(world).a.length + acceptedPhones(world).b.length).toBeGreaterThanOrEqual(180);
-  });
+  }, 120_000);
 });
 
 describe('ingest over a pool', () => {
