@@ -10,22 +10,19 @@
  *
  * Target: the pool reaches >= 97% of 240/s; no account above its own rate in any second.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { createTenant } from '../src/tenants/api-keys.js';
 import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
 import { mostInAnyWindow, readDepartureLog } from '../src/queue/account-rate-limiter.js';
 import { redisConnection } from '../src/queue/queues.js';
-import { BENCH_DATABASE_URL, freshBenchDatabase, table } from './support.js';
+import { BENCH_DATABASE_URL, freshBenchDatabase, startWorker, stopWorker, table } from './support.js';
 
 const RATE = 80;
 const SECONDS = Number(process.env.BENCH_POOL_SECONDS ?? 20);
 const LATENCY: [number, number] = [100, 300];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ROOT = resolve(import.meta.dirname, '..');
 const DATABASE_URL = (() => {
   const url = new URL(BENCH_DATABASE_URL);
   url.pathname = `${url.pathname}_pool`;
@@ -34,21 +31,6 @@ const DATABASE_URL = (() => {
 
 type Figures = { label: string; accounts: number; sent: number; steadySeconds: number; average: number; maxDepartures: number[]; duplicates: number; perAccount: number[] };
 
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolveStart, reject) => {
-    const child = fork(resolve(ROOT, 'workers/send-worker.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', () => resolveStart(child));
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
-  });
-}
-
-function stopWorker(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-  });
-}
 
 async function run(db: Db, url: string, tenantId: string, accounts: number): Promise<Figures> {
   const sandbox = await startSandboxServer({ latencyMs: LATENCY });

@@ -16,23 +16,20 @@
  * Target: average >= 97% of the configured rate; no 1000 ms window of departures, and no
  * wall-clock second of arrivals, above it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { createTenant } from '../src/tenants/api-keys.js';
 import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
 import { mostInAnyWindow, readDepartureLog } from '../src/queue/account-rate-limiter.js';
 import { redisConnection } from '../src/queue/queues.js';
-import { BENCH_DATABASE_URL, freshBenchDatabase, table } from './support.js';
+import { BENCH_DATABASE_URL, freshBenchDatabase, startWorker, stopWorker, table } from './support.js';
 
 const RATE = 50;
 const SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const N = RATE * SECONDS;
 const WORKER_COUNTS = [1, 2, 4];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ROOT = resolve(import.meta.dirname, '..');
 /** Its own database, so it can run beside bench:send. */
 const DATABASE_URL = (() => {
   const url = new URL(BENCH_DATABASE_URL);
@@ -54,21 +51,6 @@ type RunFigures = {
   perSecond: number[];
 };
 
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolveStart, reject) => {
-    const child = fork(resolve(ROOT, 'workers/send-worker.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', () => resolveStart(child));
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
-  });
-}
-
-function stopWorker(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-  });
-}
 
 /** Reads the run's departure log, then removes every key of the run. */
 async function departuresAndCleanUp(prefix: string, accountId: string): Promise<number[]> {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
 import { waitFor } from '../support/fixtures.js';
-import { acceptedPhones, phones, poolWorld, type PoolEngine, type PoolWorld } from './support/pool-world.js';
+import { acceptedPhones, phones, poolWorld, startCampaignOn, type PoolEngine, type PoolWorld } from './support/pool-world.js';
 
 let engine: PoolEngine;
 let world: PoolWorld;
@@ -30,17 +30,8 @@ async function counts(campaignId: string): Promise<Record<string, number>> {
   return ((await engine.api.get(`/v1/campaigns/${campaignId}`)).json() as { progress: { counts: Record<string, number> } }).progress.counts;
 }
 
-async function campaignOn(sender: { accountId: string } | { poolId: string }, list: readonly string[], name: string): Promise<string> {
-  const response = await engine.api.post('/v1/campaigns', {
-    name,
-    ...sender,
-    templateId: world.templateId,
-    defaultCountry: 'CL',
-    start: true,
-    recipients: list.map((phone) => ({ phone, variables: ['Ana'] })),
-  });
-  expect(response.statusCode, response.body).toBe(201);
-  return (response.json() as { campaign: { id: string } }).campaign.id;
+function campaignOn(sender: { accountId: string } | { poolId: string }, list: readonly string[], name: string): Promise<string> {
+  return startCampaignOn(engine, world.templateId, sender, list, name);
 }
 
 async function senderOf(campaignId: string): Promise<Map<string, string>> {
@@ -57,15 +48,10 @@ describe('business portfolio', () => {
     const listed = (await engine.api.get(`/v1/portfolios/${portfolioId}`)).json() as { portfolio: { accounts: { id: string }[] } };
     expect(listed.portfolio.accounts.map((a) => a.id).sort()).toEqual([world.accounts.a, world.accounts.b].sort());
 
-    // Account B's own template is matched through a campaign of its own: create one on B.
+    // Each account's campaign sends its own template.
     const templates = (await engine.api.get(`/v1/templates?accountId=${world.accounts.b}`)).json() as { templates: { id: string }[] };
     const onA = await campaignOn({ accountId: world.accounts.a }, phones(20, 50_000), 'portfolio A');
-    const response = await engine.api.post('/v1/campaigns', {
-      name: 'portfolio B', accountId: world.accounts.b, templateId: templates.templates[0]?.id, defaultCountry: 'CL', start: true,
-      recipients: phones(20, 60_000).map((phone) => ({ phone, variables: ['Ana'] })),
-    });
-    expect(response.statusCode, response.body).toBe(201);
-    const onB = (response.json() as { campaign: { id: string } }).campaign.id;
+    const onB = await startCampaignOn(engine, templates.templates[0]?.id, { accountId: world.accounts.b }, phones(20, 60_000), 'portfolio B');
     const settled = await waitFor('30 sent and 10 deferred across the two campaigns', async () => {
       const [a, b] = [await counts(onA), await counts(onB)];
       return (a.sent ?? 0) + (b.sent ?? 0) === 30 && (a.deferred ?? 0) + (b.deferred ?? 0) === 10 ? { a, b } : null;
