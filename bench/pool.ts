@@ -3,7 +3,8 @@
  *
  * A pool of 3 sandbox accounts at 80 messages/s each (240/s together), the provider answering in
  * 100-300 ms, about BENCH_POOL_SECONDS (default 20) of recipients, one worker process; beside it,
- * in the same run, one account at 80/s alone with the same latency (the baseline). For each run:
+ * in the same run, one account at 80/s alone with the same latency (the baseline). BENCH_POOL_WORKERS
+ * runs more worker processes. For each run:
  * the steady average (the first and last second are partial and left out) as a share of the
  * configured rate, and per account the most departures the engine's gate let go in any sliding
  * 1000 ms window (RATE_DEPARTURE_LOG, Redis's clock), which must never pass 80.
@@ -22,6 +23,8 @@ import { BENCH_DATABASE_URL, freshBenchDatabase, startWorker, stopWorker, table 
 const RATE = 80;
 const SECONDS = Number(process.env.BENCH_POOL_SECONDS ?? 20);
 const LATENCY: [number, number] = [100, 300];
+/** Worker processes per run (BENCH_POOL_WORKERS, default 1). */
+const WORKERS = Number(process.env.BENCH_POOL_WORKERS ?? 1);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = (() => {
   const url = new URL(BENCH_DATABASE_URL);
@@ -58,14 +61,14 @@ async function run(db: Db, url: string, tenantId: string, accounts: number): Pro
     DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '200', FEEDER_INTERVAL_MS: '100',
     SANDBOX_PROVIDER_ENABLED: 'true', PROVIDER_ALLOW_PRIVATE_HOSTS: 'true', RATE_DEPARTURE_LOG: 'true',
   };
-  const worker = await startWorker(env);
+  const workers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(env)));
   await applyCampaignAction(db, tenantId, campaign.id, 'start');
   for (;;) {
     const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [campaign.id]);
     if (rows[0]?.status === 'completed') break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  await stopWorker(worker);
+  await Promise.all(workers.map(stopWorker));
   const stats = sandbox.stats();
   await sandbox.close();
   const redis = redisConnection(REDIS_URL);
@@ -97,7 +100,7 @@ const { tenantId } = await createTenant(db, 'bench');
 const results = [await run(db, url, tenantId, 1), await run(db, url, tenantId, 3)];
 await db.close();
 
-console.log(`\nbench:pool — accounts at ${RATE}/s each, provider latency ${LATENCY[0]}-${LATENCY[1]} ms, ~${SECONDS} s of recipients, one worker process\n`);
+console.log(`\nbench:pool — accounts at ${RATE}/s each, provider latency ${LATENCY[0]}-${LATENCY[1]} ms, ~${SECONDS} s of recipients, ${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}\n`);
 console.log(
   table([
     ['run', 'sent', 'steady seconds', 'average/s', 'configured/s', '% of configured', 'most departures in any 1000 ms, per account', 'recipients per account', 'phones sent twice'],
