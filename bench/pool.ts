@@ -3,29 +3,29 @@
  *
  * A pool of 3 sandbox accounts at 80 messages/s each (240/s together), the provider answering in
  * 100-300 ms, about BENCH_POOL_SECONDS (default 20) of recipients, one worker process; beside it,
- * in the same run, one account at 80/s alone with the same latency (the baseline). For each run:
+ * in the same run, one account at 80/s alone with the same latency (the baseline). BENCH_POOL_WORKERS
+ * runs more worker processes. For each run:
  * the steady average (the first and last second are partial and left out) as a share of the
  * configured rate, and per account the most departures the engine's gate let go in any sliding
  * 1000 ms window (RATE_DEPARTURE_LOG, Redis's clock), which must never pass 80.
  *
  * Target: the pool reaches >= 97% of 240/s; no account above its own rate in any second.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { createTenant } from '../src/tenants/api-keys.js';
 import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
 import { mostInAnyWindow, readDepartureLog } from '../src/queue/account-rate-limiter.js';
 import { redisConnection } from '../src/redis-client.js';
-import { BENCH_DATABASE_URL, freshBenchDatabase, table } from './support.js';
+import { BENCH_DATABASE_URL, freshBenchDatabase, startWorker, stopProcess, table } from './support.js';
 
 const RATE = 80;
 const SECONDS = Number(process.env.BENCH_POOL_SECONDS ?? 20);
 const LATENCY: [number, number] = [100, 300];
+/** Worker processes per run (BENCH_POOL_WORKERS, default 1). */
+const WORKERS = Number(process.env.BENCH_POOL_WORKERS ?? 1);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ROOT = resolve(import.meta.dirname, '..');
 const DATABASE_URL = (() => {
   const url = new URL(BENCH_DATABASE_URL);
   url.pathname = `${url.pathname}_pool`;
@@ -34,21 +34,6 @@ const DATABASE_URL = (() => {
 
 type Figures = { label: string; accounts: number; sent: number; steadySeconds: number; average: number; maxDepartures: number[]; duplicates: number; perAccount: number[] };
 
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolveStart, reject) => {
-    const child = fork(resolve(ROOT, 'workers/send-worker.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', () => resolveStart(child));
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
-  });
-}
-
-function stopWorker(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-  });
-}
 
 async function run(db: Db, url: string, tenantId: string, accounts: number): Promise<Figures> {
   const sandbox = await startSandboxServer({ latencyMs: LATENCY });
@@ -76,14 +61,14 @@ async function run(db: Db, url: string, tenantId: string, accounts: number): Pro
     DATABASE_URL: url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '200', FEEDER_INTERVAL_MS: '100',
     SANDBOX_PROVIDER_ENABLED: 'true', PROVIDER_ALLOW_PRIVATE_HOSTS: 'true', RATE_DEPARTURE_LOG: 'true',
   };
-  const worker = await startWorker(env);
+  const workers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(env)));
   await applyCampaignAction(db, tenantId, campaign.id, 'start');
   for (;;) {
     const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [campaign.id]);
     if (rows[0]?.status === 'completed') break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  await stopWorker(worker);
+  await Promise.all(workers.map(stopProcess));
   const stats = sandbox.stats();
   await sandbox.close();
   const redis = redisConnection(REDIS_URL);
@@ -115,7 +100,7 @@ const { tenantId } = await createTenant(db, 'bench');
 const results = [await run(db, url, tenantId, 1), await run(db, url, tenantId, 3)];
 await db.close();
 
-console.log(`\nbench:pool — accounts at ${RATE}/s each, provider latency ${LATENCY[0]}-${LATENCY[1]} ms, ~${SECONDS} s of recipients, one worker process\n`);
+console.log(`\nbench:pool — accounts at ${RATE}/s each, provider latency ${LATENCY[0]}-${LATENCY[1]} ms, ~${SECONDS} s of recipients, ${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}\n`);
 console.log(
   table([
     ['run', 'sent', 'steady seconds', 'average/s', 'configured/s', '% of configured', 'most departures in any 1000 ms, per account', 'recipients per account', 'phones sent twice'],

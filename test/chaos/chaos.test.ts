@@ -238,7 +238,8 @@ it(`${TOTAL} recipients${POOL ? ' through a sender pool' : ''} through killed wo
   const strangers = Object.keys(perPhone).filter((p) => !ours.has(p));
   // A send in flight at a fault may end unknown: at most every claim of the killed worker, and
   // at a restart every claim of every worker (its job vanished, or its result could not be written).
-  const unknownBound = CONCURRENCY * (workers.kills + (RESTARTS ? 2 * WORKERS : 0));
+  // A worker serves each account's queue with its own concurrency: in a pool, its claims span every account.
+  const unknownBound = CONCURRENCY * (POOL ? 3 : 1) * (workers.kills + (RESTARTS ? 2 * WORKERS : 0));
 
   console.log(`\nchaos: ${TOTAL} recipients, ${WORKERS} workers x concurrency ${CONCURRENCY}, account ${RATE}/s, provider 20% 5xx + random 429s`);
   console.log(

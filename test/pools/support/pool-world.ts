@@ -88,11 +88,16 @@ export function phones(count: number, offset = 0): string[] {
 }
 
 /** Creates and starts a pool campaign with these phones; returns its id. */
-export async function startPoolCampaign(engine: PoolEngine, world: PoolWorld, poolId: string, list: readonly string[], name = 'pool campaign'): Promise<string> {
+export function startPoolCampaign(engine: PoolEngine, world: PoolWorld, poolId: string, list: readonly string[], name = 'pool campaign'): Promise<string> {
+  return startCampaignOn(engine, world.templateId, { poolId }, list, name);
+}
+
+/** Creates and starts a campaign on one account or a pool, with these phones; returns its id. */
+export async function startCampaignOn(engine: PoolEngine, templateId: string | undefined, sender: { accountId: string } | { poolId: string }, list: readonly string[], name: string): Promise<string> {
   const response = await engine.api.post('/v1/campaigns', {
     name,
-    poolId,
-    templateId: world.templateId,
+    ...sender,
+    templateId,
     defaultCountry: 'CL',
     start: true,
     recipients: list.map((phone) => ({ phone, variables: ['Ana'] })),
