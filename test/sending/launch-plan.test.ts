@@ -122,6 +122,7 @@ describe('launch plan against a real run', () => {
     const after = planLaunch(
       await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, {
         windowSeconds: ctx.config.queueWindowSeconds,
+        maxJobs: ctx.config.queueWindowMaxJobs,
         jitterMs: ctx.config.rateJitterMs,
         feederIntervalMs: ctx.config.feederIntervalMs,
         bucketMinutes: 1,
