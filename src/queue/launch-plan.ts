@@ -16,6 +16,9 @@
  * every send is accepted (no provider errors, retries or rate-limit answers), the workers keep up
  * with the rate, and suppressed phones fail at their claim (taking their messaging-limit slot, as
  * the feeder reserves it before the claim).
+ *
+ * Over 300 lines because the replay, its result and the small heap it needs are one piece: split,
+ * the replay loop would have to hand its whole state across files.
  */
 import { budgetWindowOf, reserveInWindow } from '../flow/budget-window.js';
 import { formatClock } from '../flow/quiet-hours.js';
@@ -84,7 +87,7 @@ export function planLaunch(input: PlanInput): LaunchPlan {
   const fresh = open.filter((r) => !r.queued && r.notBefore === null);
   let freshAt = 0;
   const later = new DueHeap();
-  for (const r of open) if (!r.queued && r.notBefore !== null) later.push(r.notBefore.getTime(), r);
+  for (const r of open) if (!r.queued && r.notBefore !== null) later.push(r.notBefore.getTime(), [r]);
   let due: PlanRecipient[] = [];
   let dueAt = 0;
   const waitingCount = () => fresh.length - freshAt + later.size + due.length - dueAt;
@@ -105,6 +108,20 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     sends.push({ at: nextSlot, r });
     nextSlot += interval;
   };
+  /** Deferred candidates wait in the heap, one entry per time they wait until. */
+  const deferLater = (deferred: readonly { id: string; notBefore: Date }[], candidates: readonly PlanRecipient[]) => {
+    const byCandidate = new Map(candidates.map((c) => [c.id, c]));
+    const byTime = new Map<number, PlanRecipient[]>();
+    for (const d of deferred) {
+      const r = byCandidate.get(d.id);
+      if (!r) continue;
+      const at = d.notBefore.getTime();
+      const group = byTime.get(at);
+      if (group) group.push(r);
+      else byTime.set(at, [r]);
+    }
+    for (const [at, group] of byTime) later.push(at, group);
+  };
   /** When the queue next has a quarter of its window free: the send that leaves that many in flight. */
   const nextTopUp = () => sends[sends.length - (queueWindow - Math.ceil(queueWindow / 4))]?.at ?? t;
 
@@ -118,11 +135,25 @@ export function planLaunch(input: PlanInput): LaunchPlan {
     }
     const now = new Date(t);
     let queued = 0;
+    let fullUntil: Date | null = null;
     while (free > 0) {
       const newlyDue = later.popUntil(t);
       if (newlyDue.length > 0) {
         due = [...due.slice(dueAt), ...newlyDue].sort(byId);
         dueAt = 0;
+      }
+      // The limit refused a phone in this pass, and none left is counted already: every further
+      // step of the pass would refuse all it takes, to the same time. Decided at once, same result.
+      const rest = fullUntil ? [...due.slice(dueAt), ...fresh.slice(freshAt)] : [];
+      if (fullUntil && !rest.some((c) => budget.has(c.phone))) {
+        dueAt = due.length;
+        freshAt = fresh.length;
+        const { open: inWindow, deferred } = splitByWindow(rest, sendWindow, now);
+        quietDeferrals += deferred.length;
+        const split = splitByBudget(inWindow, new Set(), fullUntil, now);
+        limitDeferrals += split.deferred.length;
+        deferLater([...deferred, ...split.deferred], rest);
+        break;
       }
       const asked = Math.min(free, FEED_STEP);
       const candidates = due.slice(dueAt, dueAt + asked);
@@ -140,12 +171,9 @@ export function planLaunch(input: PlanInput): LaunchPlan {
         allowed = split.allowed;
         limitDeferrals += split.deferred.length;
         deferred.push(...split.deferred);
+        if (reservation.refused.length > 0) fullUntil = reservation.nextFreeAt;
       }
-      const byCandidate = new Map(candidates.map((c) => [c.id, c]));
-      for (const d of deferred) {
-        const r = byCandidate.get(d.id);
-        if (r) later.push(d.notBefore.getTime(), r);
-      }
+      deferLater(deferred, candidates);
       allowed.forEach(schedule);
       free -= allowed.length;
       queued += allowed.length;
@@ -232,25 +260,29 @@ function costOf(sent: readonly PlanRecipient[], category: string | null, prices:
 const iso = (ms: number) => new Date(ms).toISOString();
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
-/** Deferred recipients by the time they become due (a binary min-heap). */
+/** Deferred recipients by the time they become due: a binary min-heap of groups that wait until the same time. */
 class DueHeap {
-  private readonly items: { at: number; r: PlanRecipient }[] = [];
+  private readonly items: { at: number; rs: PlanRecipient[] }[] = [];
+  private count = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.count;
   }
 
   peek(): number | undefined {
     return this.items[0]?.at;
   }
 
-  push(at: number, r: PlanRecipient): void {
+  push(at: number, rs: PlanRecipient[]): void {
+    if (rs.length === 0) return;
+    this.count += rs.length;
     const items = this.items;
-    items.push({ at, r });
+    items.push({ at, rs });
     for (let i = items.length - 1; i > 0; ) {
       const parent = (i - 1) >> 1;
-      if ((items[parent]?.at ?? 0) <= at) break;
-      [items[parent], items[i]] = [items[i] as { at: number; r: PlanRecipient }, items[parent] as { at: number; r: PlanRecipient }];
+      const [p, c] = [items[parent], items[i]];
+      if (!p || !c || p.at <= at) break;
+      [items[parent], items[i]] = [c, p];
       i = parent;
     }
   }
@@ -258,14 +290,19 @@ class DueHeap {
   /** Every recipient due at or before `t`. */
   popUntil(t: number): PlanRecipient[] {
     const out: PlanRecipient[] = [];
-    while (this.items.length > 0 && (this.items[0]?.at ?? Infinity) <= t) out.push(this.pop());
+    while (this.items.length > 0 && (this.items[0]?.at ?? Infinity) <= t) {
+      const group = this.pop();
+      for (const r of group) out.push(r);
+    }
+    this.count -= out.length;
     return out;
   }
 
-  private pop(): PlanRecipient {
+  private pop(): PlanRecipient[] {
     const items = this.items;
-    const top = items[0] as { at: number; r: PlanRecipient };
-    const last = items.pop() as { at: number; r: PlanRecipient };
+    const top = items[0];
+    const last = items.pop();
+    if (!top || !last) return [];
     if (items.length > 0) {
       items[0] = last;
       for (let i = 0; ; ) {
@@ -275,10 +312,12 @@ class DueHeap {
         if ((items[l]?.at ?? Infinity) < (items[m]?.at ?? Infinity)) m = l;
         if ((items[r]?.at ?? Infinity) < (items[m]?.at ?? Infinity)) m = r;
         if (m === i) break;
-        [items[m], items[i]] = [items[i] as typeof last, items[m] as typeof last];
+        const [a, b] = [items[m], items[i]];
+        if (!a || !b) break;
+        [items[m], items[i]] = [b, a];
         i = m;
       }
     }
-    return top.r;
+    return top.rs;
   }
 }
