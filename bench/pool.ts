@@ -32,7 +32,7 @@ const DATABASE_URL = (() => {
   return url.toString();
 })();
 
-type Figures = { label: string; accounts: number; sent: number; steadySeconds: number; average: number; maxDepartures: number[]; duplicates: number; perAccount: number[] };
+type Figures = { label: string; accounts: number; perSecond: number[]; sent: number; steadySeconds: number; average: number; maxDepartures: number[]; duplicates: number; perAccount: number[] };
 
 
 async function run(db: Db, url: string, tenantId: string, accounts: number): Promise<Figures> {
@@ -85,6 +85,7 @@ async function run(db: Db, url: string, tenantId: string, accounts: number): Pro
   return {
     label: accounts > 1 ? `pool of ${accounts}` : 'one account (baseline)',
     accounts,
+    perSecond: counts,
     sent: stats.accepted,
     steadySeconds: steady.length,
     average: steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length),
@@ -117,5 +118,7 @@ console.log(
     ]),
   ]),
 );
+console.log('\narrivals per wall-clock second, first to last:');
+for (const r of results) console.log(`  ${r.label}: ${r.perSecond.join(' ')}`);
 console.log(`\ntarget: the pool at >= 97% of ${RATE * 3}/s; no account above ${RATE} departures in any 1000 ms`);
 process.exit(0);

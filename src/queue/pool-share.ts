@@ -1,6 +1,6 @@
 /**
  * How a pool campaign's recipients are split between its accounts. The feeder hands each account
- * work in proportion to what it can send now: every account takes up to `windowSeconds` of its
+ * work in proportion to what it can send now: every account takes up to 2 seconds of its
  * current rate (after AIMD slow-downs, times its weight relative to the pool's heaviest member),
  * nothing while its circuit breaker is open, and no more than what is left of its messaging limit.
  * Since each account's queue empties at that account's own rate, the split follows the accounts'
@@ -16,6 +16,14 @@ import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
 import { releasePoolWork } from '../recipients/index.js';
 import type { Logger } from '../logger.js';
+
+/**
+ * Seconds of its rate a pool account holds at most (below QUEUE_WINDOW_SECONDS when that is
+ * larger): at the end of a list, an account with a deep queue finishes alone while the others
+ * idle, so a pool keeps its accounts' queues shallow. Two seconds still cover provider latency
+ * and a feeder round many times over.
+ */
+const POOL_WINDOW_SECONDS = 2;
 
 export type PoolSeat = { campaignId: string; accountId: string; ratePerSecond: number; weight: number; maxWeight: number };
 
@@ -40,7 +48,7 @@ export class PoolShare {
   async room(seat: PoolSeat): Promise<number> {
     if ((await this.breaker.state(seat.accountId)).state !== 'closed') return 0;
     const rate = await this.adaptiveRate.rateFor(seat.accountId, seat.ratePerSecond);
-    const share = Math.max(1, Math.ceil(rate * this.windowSeconds * (seat.weight / Math.max(1, seat.maxWeight))));
+    const share = Math.max(1, Math.ceil(rate * Math.min(this.windowSeconds, POOL_WINDOW_SECONDS) * (seat.weight / Math.max(1, seat.maxWeight))));
     const { rows } = await this.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND status IN ('queued', 'sending') AND account_id = $2`,
       [seat.campaignId, seat.accountId],

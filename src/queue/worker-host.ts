@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { closeHttpAgent } from '../providers/http.js';
+import { memberTemplates } from '../pools/pool-templates.js';
 import { Backoff } from '../sending/backoff.js';
 import type { SendPipeline } from '../sending/send-pipeline.js';
 import { enactDecision } from './enact-decision.js';
@@ -76,9 +77,12 @@ export class WorkerHost {
    * sends that were fine end `unknown`. So run the hot path's query shape once before taking jobs.
    */
   private async warmUp(): Promise<void> {
-    await this.db.prisma.campaign
-      .findUnique({ where: { id: '00000000-0000-0000-0000-000000000000' }, include: { template: true, account: true } })
-      .catch(() => undefined);
+    const none = '00000000-0000-0000-0000-000000000000';
+    await this.db.prisma.campaign.findUnique({ where: { id: none }, include: { template: true, account: true } }).catch(() => undefined);
+    // A pool campaign's other accounts: their member row and mapped template (src/sending/campaign-context.ts).
+    await this.db.prisma.senderPoolMember.findUnique({ where: { poolId_accountId: { poolId: none, accountId: none } }, include: { account: true } }).catch(() => undefined);
+    await memberTemplates((sql, params) => this.db.prisma.$queryRawUnsafe(sql, ...params), none, none).catch(() => undefined);
+    await this.db.prisma.template.findUnique({ where: { id: none } }).catch(() => undefined);
   }
 
   private every(ms: number, task: () => Promise<void>): void {
