@@ -13,8 +13,14 @@
 
 /** Multiplies rate x p95 latency: covers sends slower than the 95th percentile and the engine's own jitter. */
 export const IN_FLIGHT_HEADROOM = 1.5;
-/** Latency assumed before an account has enough sends observed in this process (ms): a typical provider answer. */
-export const INITIAL_LATENCY_MS = 250;
+/**
+ * Latency assumed before an account has enough sends observed in this process (ms). Low on
+ * purpose: a send is claimed before it waits for its rate slot, so a process that starts wide
+ * holds many recipients `sending` at once, and a crash then leaves all of them `unknown`, and a
+ * template error fails all of them before the pause lands. The size grows as soon as real
+ * answers are slower (below MIN_SAMPLES the slowest one seen counts).
+ */
+export const INITIAL_LATENCY_MS = 50;
 /** Fewest sends in flight per account, whatever its rate. */
 const MIN_IN_FLIGHT = 2;
 /** Recent sends per account the percentile is taken over. */

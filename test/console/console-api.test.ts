@@ -9,6 +9,7 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/fixtures.js';
 import { createSandboxSender, startConsoleWorld, type ConsoleWorld } from './console-world.js';
+import { sendQueueName } from '../../src/queue/queues.js';
 
 let w: ConsoleWorld;
 let sender: { accountId: string; templateId: string };
@@ -177,17 +178,17 @@ describe('Bull Board', () => {
     const b = await signIn(w.tenantB.apiKey);
     expect((await w.app.inject({ method: 'GET', url: '/admin/queues', headers: { cookie: a.cookie } })).statusCode).toBe(200);
     const list = await w.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: a.cookie } });
-    expect(list.json<{ queues: { name: string }[] }>().queues.map((q) => q.name)).toEqual([`send-${sender.accountId}`]);
+    expect(list.json<{ queues: { name: string }[] }>().queues.map((q) => q.name)).toEqual([sendQueueName(sender.accountId)]);
     const listB = await w.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: b.cookie } });
-    expect(listB.json<{ queues: { name: string }[] }>().queues.map((q) => q.name)).toEqual([`send-${other.accountId}`]);
-    const foreign = await w.app.inject({ method: 'GET', url: `/admin/queues/api/queues/send-${other.accountId}/workers`, headers: { cookie: a.cookie } });
+    expect(listB.json<{ queues: { name: string }[] }>().queues.map((q) => q.name)).toEqual([sendQueueName(other.accountId)]);
+    const foreign = await w.app.inject({ method: 'GET', url: `/admin/queues/api/queues/${encodeURIComponent(sendQueueName(other.accountId))}/workers`, headers: { cookie: a.cookie } });
     expect(foreign.statusCode).toBe(404);
     const origin = { origin: 'http://localhost:80', host: 'localhost:80' };
     const pauseAll = await w.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/pause', headers: { cookie: a.cookie, ...origin } });
     expect(pauseAll.statusCode).toBe(404);
-    const crossSite = await w.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/send-${sender.accountId}/pause`, headers: { cookie: a.cookie, origin: 'https://evil.example', host: 'localhost:80' } });
+    const crossSite = await w.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/${encodeURIComponent(sendQueueName(sender.accountId))}/pause`, headers: { cookie: a.cookie, origin: 'https://evil.example', host: 'localhost:80' } });
     expect(crossSite.statusCode).toBe(403);
-    const readOnly = await w.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/send-${sender.accountId}/pause`, headers: { cookie: a.cookie, ...origin } });
+    const readOnly = await w.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/${encodeURIComponent(sendQueueName(sender.accountId))}/pause`, headers: { cookie: a.cookie, ...origin } });
     expect(readOnly.statusCode).toBe(405); // BULL_BOARD_ACTIONS is false by default
   });
 
