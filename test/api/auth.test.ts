@@ -83,6 +83,21 @@ const V1_ROUTES: readonly { method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   { method: 'POST', path: '/v1/api-keys' },
   { method: 'POST', path: '/v1/api-keys/:id/revoke' },
   { method: 'POST', path: '/v1/api-keys/:id/rotate' },
+  { method: 'POST', path: '/v1/campaigns/:id/plan' },
+  { method: 'POST', path: '/v1/pools' },
+  { method: 'GET', path: '/v1/pools' },
+  { method: 'GET', path: '/v1/pools/:id' },
+  { method: 'PATCH', path: '/v1/pools/:id' },
+  { method: 'DELETE', path: '/v1/pools/:id' },
+  { method: 'PUT', path: '/v1/pools/:id/members/:accountId' },
+  { method: 'DELETE', path: '/v1/pools/:id/members/:accountId' },
+  { method: 'POST', path: '/v1/portfolios' },
+  { method: 'GET', path: '/v1/portfolios' },
+  { method: 'GET', path: '/v1/portfolios/:id' },
+  { method: 'PATCH', path: '/v1/portfolios/:id' },
+  { method: 'DELETE', path: '/v1/portfolios/:id' },
+  { method: 'PUT', path: '/v1/portfolios/:id/accounts/:accountId' },
+  { method: 'DELETE', path: '/v1/portfolios/:id/accounts/:accountId' },
 ];
 
 const concrete = (path: string) => path.replace(':uploadId', SOME_ID).replace(':id', SOME_ID);

@@ -23,7 +23,7 @@ const NOT_TENANT_ROUTES = [/^\/health$/, /^\/metrics$/, /^\/webhooks\//, /^\/ope
  */
 const SESSION_ROUTES = [/^\/console(\/|$)/, /^\/admin\/queues(\/|$)/];
 /** Routes without ids that create the caller's own things: nothing of another tenant's to reach. */
-const CREATES_OWN = new Set(['POST /v1/accounts', 'POST /v1/suppressions', 'POST /v1/suppressions/import', 'PUT /v1/settings/stop-words', 'POST /v1/api-keys', 'POST /v1/event-endpoints']);
+const CREATES_OWN = new Set(['POST /v1/accounts', 'POST /v1/suppressions', 'POST /v1/suppressions/import', 'PUT /v1/settings/stop-words', 'POST /v1/api-keys', 'POST /v1/event-endpoints', 'POST /v1/portfolios']);
 const SUPPRESSED = '+56987650001';
 const STREAMS = new Set(['GET /v1/live/campaigns']);
 
@@ -42,8 +42,13 @@ beforeAll(async () => {
   expectStatus(await h.api.post('/v1/suppressions', { phone: SUPPRESSED }), 201);
   const spare = await createApiKey(h.ctx.db, h.tenant.tenantId, 'spare');
   const endpoint = expectStatus<{ endpoint: { id: string } }>(await h.api.post('/v1/event-endpoints', { url: 'https://hooks.example.com/wce' }), 201);
+  const pool = expectStatus<{ pool: { id: string } }>(await h.api.post('/v1/pools', { name: 'A pool' }), 201);
+  const portfolio = expectStatus<{ portfolio: { id: string } }>(await h.api.post('/v1/portfolios', { name: 'A portfolio' }), 201);
   ids = {
     'accounts:id': sender.account.id,
+    'pools:id': pool.pool.id,
+    'portfolios:id': portfolio.portfolio.id,
+    accountId: sender.account.id,
     'campaigns:id': created.campaign.id,
     'api-keys:id': spare.id,
     'event-endpoints:id': endpoint.endpoint.id,
@@ -66,6 +71,10 @@ beforeAll(async () => {
     'POST /v1/campaigns/:id/recipients': () => csv,
     'POST /v1/uploads/preview': () => csv,
     'PATCH /v1/event-endpoints/:id': () => ({ description: 'taken over' }),
+    // A pool made of tenant A's account: refused as an unknown account.
+    'POST /v1/pools': () => ({ name: 'intruder', members: [{ accountId: refs.accountId }] }),
+    'PATCH /v1/pools/:id': () => ({ name: 'taken over' }),
+    'PATCH /v1/portfolios/:id': () => ({ name: 'taken over' }),
   };
   queries = {
     // The console's data calls name tenant A's things in the query string.
@@ -108,7 +117,7 @@ function probes(): Probe[] {
           ? { payload: body, headers: { 'content-type': 'text/csv' } }
           : { payload: body as object }),
     };
-    const takesIds = query !== undefined || (typeof body === 'object' && body !== null && ('accountId' in body || 'templateId' in body));
+    const takesIds = query !== undefined || (typeof body === 'object' && body !== null && ('accountId' in body || 'templateId' in body || 'members' in body));
     const kind = params.length > 0 ? 'by-path' : takesIds ? 'by-body' : method === 'GET' ? 'listing' : CREATES_OWN.has(key) ? 'creates-own' : null;
     if (!kind) throw new Error(`${key}: takes no id and is not a listing; say how another tenant could reach tenant A's data through it (bodies or CREATES_OWN)`);
     return { key, kind, options };
@@ -149,9 +158,11 @@ describe('tenant isolation on every registered route', () => {
 
     const owner404: string[] = [];
     // A live stream never ends, so the owner's own stream is watched in test/console, not here.
-    // Deletions last: the owner's DELETE really deletes, and later probes still need the thing.
+    // Deletions last: the owner's DELETE really deletes, and later probes still need the thing;
+    // among them the longer paths first (a pool's member before the pool).
     const ownerProbes = all.filter((p) => (p.kind === 'by-path' || p.kind === 'by-body') && !STREAMS.has(p.key));
-    ownerProbes.sort((x, y) => Number(x.options.method === 'DELETE') - Number(y.options.method === 'DELETE'));
+    const deleteRank = (p: Probe) => (p.options.method === 'DELETE' ? 1_000 - p.key.length : 0);
+    ownerProbes.sort((x, y) => deleteRank(x) - deleteRank(y));
     for (const probe of ownerProbes) {
       const response = await as(h.tenant, probe.options);
       if (response.statusCode === 404) owner404.push(`${probe.key}: ${response.body.slice(0, 200)}`);
