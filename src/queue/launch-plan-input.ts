@@ -9,9 +9,18 @@ import type pg from 'pg';
 import { errors } from '../errors.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { readMessagePrices } from '../campaigns/message-prices.js';
+import type { Config } from '../config.js';
 import type { PlanInput, PlanRecipient } from './launch-plan.js';
 
 export type PlanSource = { pool: pg.Pool; redis: RedisClient; prefix: string };
+
+/** The planner's options: the feeder's own settings, as the workers read them, and the plan's own. */
+export function planOptions(
+  config: Pick<Config, 'queueWindowSeconds' | 'queueWindowMaxJobs' | 'rateJitterMs' | 'feederIntervalMs'>,
+  own: { bucketMinutes?: number; horizonDays?: number } = {},
+): PlanInput['options'] {
+  return { windowSeconds: config.queueWindowSeconds, maxJobs: config.queueWindowMaxJobs, jitterMs: config.rateJitterMs, feederIntervalMs: config.feederIntervalMs, ...own };
+}
 
 type CampaignRow = {
   account_id: string;

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { loadPlanInput } from '../../src/queue/launch-plan-input.js';
+import { loadPlanInput, planOptions } from '../../src/queue/launch-plan-input.js';
 import { planLaunch } from '../../src/queue/launch-plan.js';
 import { launchPlanSchema } from '../../src/api/routes/campaign-plan.js';
 import { createSandboxCampaign, waitFor } from '../support/fixtures.js';
@@ -63,13 +63,7 @@ describe('launch plan against a real run', () => {
 
     const plan = launchPlanSchema.parse(
       planLaunch(
-        await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, {
-          windowSeconds: ctx.config.queueWindowSeconds,
-          maxJobs: ctx.config.queueWindowMaxJobs,
-          jitterMs: ctx.config.rateJitterMs,
-          feederIntervalMs: ctx.config.feederIntervalMs,
-          bucketMinutes: 1,
-        }),
+        await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, planOptions(ctx.config, { bucketMinutes: 1 })),
       ),
     );
     const minute = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
@@ -120,13 +114,7 @@ describe('launch plan against a real run', () => {
 
     // Planned again after start: the 4 left wait for the limit the engine's own window holds, past the expiry.
     const after = planLaunch(
-      await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, {
-        windowSeconds: ctx.config.queueWindowSeconds,
-        maxJobs: ctx.config.queueWindowMaxJobs,
-        jitterMs: ctx.config.rateJitterMs,
-        feederIntervalMs: ctx.config.feederIntervalMs,
-        bucketMinutes: 1,
-      }),
+      await loadPlanInput({ pool: ctx.db.pool, redis: engine.redis, prefix: ctx.queuePrefix }, ctx.tenantId, campaignId, planOptions(ctx.config, { bucketMinutes: 1 })),
     );
     expect(after.outcomes).toMatchObject({ willSend: 0, expire: 4, beyondHorizon: 0 });
     expect(Object.values(after.outcomes.settled).reduce((a, b) => a + b, 0)).toBe(8);

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { loadPlanInput } from '../../queue/launch-plan-input.js';
+import { loadPlanInput, planOptions } from '../../queue/launch-plan-input.js';
 import { planLaunch } from '../../queue/launch-plan.js';
 import { errors } from '../../errors.js';
 import type { AppContext } from '../app.js';
@@ -93,14 +93,8 @@ export function campaignPlanRoutes(ctx: AppContext): FastifyPluginAsync {
     app.post('/v1/campaigns/:id/plan', planDoc, async (request) => {
       const { id } = parseInput(planParams, request.params);
       const body = parseInput(planBody, request.body ?? undefined);
-      const input = await loadPlanInput({ pool: ctx.db.pool, redis: ctx.redis, prefix: ctx.config.queuePrefix }, request.tenantId, id, {
-        windowSeconds: ctx.config.queueWindowSeconds,
-        maxJobs: ctx.config.queueWindowMaxJobs,
-        jitterMs: ctx.config.rateJitterMs,
-        feederIntervalMs: ctx.config.feederIntervalMs,
-        bucketMinutes: body.bucketMinutes,
-        horizonDays: body.horizonDays,
-      });
+      const own = { bucketMinutes: body.bucketMinutes, horizonDays: body.horizonDays };
+      const input = await loadPlanInput({ pool: ctx.db.pool, redis: ctx.redis, prefix: ctx.config.queuePrefix }, request.tenantId, id, planOptions(ctx.config, own));
       return planLaunch(input);
     });
   };
