@@ -5,12 +5,11 @@
  * account; the campaign is not paused. An UNFLAGGED notice gives the member its share again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feederRoundKey } from '../../src/observability/record.js';
 import { WebhookProcessor } from '../../src/webhooks/webhook-processor.js';
 import { metaSignature } from '../webhooks/support/webhook-world.js';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
 import { waitFor } from '../support/fixtures.js';
-import { acceptedPhones, META_TEMPLATE, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
+import { acceptedPhones, feederRounds, META_TEMPLATE, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
 
 const APP_SECRET = 'meta-app-secret-pool-quality';
 
@@ -44,12 +43,6 @@ async function waitCompleted(id: string): Promise<CampaignView> {
   }, 90_000);
 }
 
-/** Waits until the feeder has run a few more rounds after now (its own clock, in Redis). */
-async function feederRounds(): Promise<void> {
-  const since = Date.now();
-  await waitFor('three feeder rounds', async () => Number((await engine.redis.get(feederRoundKey(engine.ctx.config.queuePrefix))) ?? 0) > since + 3 * (FAST_ENGINE_CONFIG.feederIntervalMs ?? 50));
-}
-
 /** Posts a signed Meta phone_number_quality_update to the account's webhook URL and applies it. */
 async function qualityNotice(path: string, event: 'FLAGGED' | 'UNFLAGGED', time: number): Promise<void> {
   const body = JSON.stringify({
@@ -61,9 +54,10 @@ async function qualityNotice(path: string, event: 'FLAGGED' | 'UNFLAGGED', time:
   await processor.drainBacklog();
 }
 
-async function queuedOrWaitingOn(campaignId: string, accountId: string): Promise<number> {
+/** The campaign's recipients on the account not finished yet: waiting there, or in flight. */
+async function openOn(campaignId: string, accountId: string): Promise<number> {
   const { rows } = await engine.ctx.db.pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND account_id = $2 AND status IN ('pending', 'queued', 'deferred')`,
+    `SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND account_id = $2 AND status IN ('pending', 'queued', 'deferred', 'sending')`,
     [campaignId, accountId],
   );
   return Number(rows[0]?.n ?? 0);
@@ -90,10 +84,9 @@ describe('quality guard in a sender pool', () => {
     await waitFor('C sent 30', async () => acceptedPhones(world).c.length >= 30);
     const t0 = Math.floor(Date.now() / 1000);
     await qualityNotice(path, 'FLAGGED', t0);
-    // Within a few feeder rounds nothing waits on C any more; what was in flight there may finish.
-    await feederRounds();
-    await waitFor('nothing waiting on C', async () => (await queuedOrWaitingOn(id, c)) === 0);
-    await feederRounds();
+    // Within a few feeder rounds nothing waits on C any more (what was in flight there finishes).
+    await feederRounds(engine);
+    await waitFor('nothing open on C', async () => (await openOn(id, c)) === 0);
     const cAfterFlag = acceptedPhones(world).c.length;
     // Still running with work left (A alone needs seconds of its own rate for the rest): not paused.
     expect((await campaign(id)).status).toBe('running');
