@@ -13,9 +13,14 @@
  *   MARKETING campaigns, to be paused after the commit through the campaign actions with
  *   QUALITY_GUARD_LOW or QUALITY_GUARD_RESTRICTED. Utility and authentication campaigns keep going:
  *   Meta's quality rating is about unwanted marketing, and a tier cap is handled by the limit.
+ * - A pool campaign is not paused for one member: the feeder gives a barred member no marketing
+ *   work and hands its waiting recipients to the others (src/queue/pool-share.ts) until a notice
+ *   lifts the bar. It is paused only when no member is left able to send (active, weight > 0,
+ *   not barred).
  */
 import { ENGINE_CODES, engineCodeSentence } from '../engine-codes.js';
 import { recordAccountEvent, type Queryable } from '../events/record-events.js';
+import { marketingBarredSql } from '../recipients/index.js';
 import type { AccountHealthUpdate } from '../providers/types.js';
 
 export type AccountHealth = {
@@ -50,7 +55,7 @@ function healthOf(row: Row): AccountHealth {
   };
 }
 
-/** Low quality as the guard reads it: RED, or flagged by the provider. */
+/** Low quality as the guard reads it: RED, or flagged by the provider (in SQL, with a restriction: marketingBarredSql). */
 export function isLowQuality(health: Pick<AccountHealth, 'qualityRating' | 'flagged'>): boolean {
   return health.flagged || health.qualityRating === 'RED';
 }
@@ -131,7 +136,12 @@ export async function applyAccountHealth(client: Queryable, accountId: string, u
   const detail = restricted ? ` (${health.restriction?.code ?? ''})` : '';
   const { rows: campaigns } = await client.query<{ id: string }>(
     `SELECT c.id FROM campaigns c JOIN templates t ON t.id = c.template_id
-      WHERE c.account_id = $1 AND c.status = 'running' AND t.category = 'MARKETING' ORDER BY c.id`,
+      WHERE c.status = 'running' AND t.category = 'MARKETING'
+        AND ((c.pool_id IS NULL AND c.account_id = $1)
+          OR (c.pool_id IN (SELECT pool_id FROM sender_pool_members WHERE account_id = $1)
+              AND NOT EXISTS (SELECT 1 FROM sender_pool_members m JOIN provider_accounts a ON a.id = m.account_id
+                               WHERE m.pool_id = c.pool_id AND m.weight > 0 AND a.status = 'active' AND NOT ${marketingBarredSql('a')})))
+      ORDER BY c.id`,
     [accountId],
   );
   return campaigns.map((c) => ({ campaignId: c.id, code, message: `${engineCodeSentence(code)}${detail}` }));

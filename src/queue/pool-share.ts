@@ -9,12 +9,15 @@
  *
  * Failover lives here too: each round, the waiting recipients that pool campaigns handed to a
  * stopped account go back to the pool (src/recipients/account-limit.ts, releasePoolWork).
+ * The quality guard acts the same way on marketing: an account with low quality (RED, flagged) or
+ * a restriction gets no room in MARKETING pool campaigns and its waiting recipients there go back
+ * to the pool, until a later notice lifts it (src/accounts/account-quality.ts).
  */
 import type pg from 'pg';
 import type { RedisClient } from '../redis-client.js';
 import { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
-import { releasePoolWork } from '../recipients/index.js';
+import { marketingBarredSql, releasePoolWork } from '../recipients/index.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -43,30 +46,40 @@ export class PoolShare {
 
   /**
    * How many more of the campaign's recipients the account may take now: its share of the window
-   * minus what it holds already (queued or sending). 0 while its breaker is open.
+   * minus what it holds already (queued or sending). 0 while its breaker is open, and 0 in a
+   * marketing campaign while the quality guard bars the account from marketing.
    */
   async room(seat: PoolSeat): Promise<number> {
     if ((await this.breaker.state(seat.accountId)).state !== 'closed') return 0;
     const rate = await this.adaptiveRate.rateFor(seat.accountId, seat.ratePerSecond);
     const share = Math.max(1, Math.ceil(rate * Math.min(this.windowSeconds, POOL_WINDOW_SECONDS) * (seat.weight / Math.max(1, seat.maxWeight))));
-    const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND status IN ('queued', 'sending') AND account_id = $2`,
+    const { rows } = await this.pool.query<{ n: string; barred: boolean }>(
+      `SELECT (SELECT count(*) FROM recipients WHERE campaign_id = $1 AND status IN ('queued', 'sending') AND account_id = $2) AS n,
+              EXISTS (SELECT 1 FROM campaigns c JOIN templates t ON t.id = c.template_id, provider_accounts a
+                       WHERE c.id = $1 AND t.category = 'MARKETING' AND a.id = $2 AND ${marketingBarredSql('a')}) AS barred`,
       [seat.campaignId, seat.accountId],
     );
+    if (rows[0]?.barred) return 0;
     return Math.max(0, share - Number(rows[0]?.n ?? 0));
   }
 
-  /** Failover: pool work waiting on accounts that are stopped goes back to the pool. */
+  /**
+   * Failover: pool work waiting on accounts that are stopped goes back to the pool, and so does
+   * marketing pool work waiting on accounts the quality guard bars from marketing.
+   */
   async releaseStopped(logger: Logger): Promise<number> {
-    const { rows } = await this.pool.query<{ account_id: string }>(
-      `SELECT DISTINCT m.account_id FROM sender_pool_members m
+    const { rows } = await this.pool.query<{ account_id: string; stopped: boolean }>(
+      `SELECT m.account_id, bool_or(a.status <> 'active') AS stopped FROM sender_pool_members m
          JOIN campaigns c ON c.pool_id = m.pool_id AND c.status IN ('running', 'paused')
-         JOIN provider_accounts a ON a.id = m.account_id AND a.status <> 'active'`,
+         JOIN templates t ON t.id = c.template_id
+         JOIN provider_accounts a ON a.id = m.account_id
+        WHERE a.status <> 'active' OR (t.category = 'MARKETING' AND ${marketingBarredSql('a')})
+        GROUP BY m.account_id`,
     );
     let moved = 0;
-    for (const { account_id: accountId } of rows) {
-      const n = await releasePoolWork(this.pool, accountId);
-      if (n > 0) logger.info({ accountId, moved: n }, "stopped account's pool recipients handed back to the pool");
+    for (const { account_id: accountId, stopped } of rows) {
+      const n = await releasePoolWork(this.pool, accountId, { marketingOnly: !stopped });
+      if (n > 0) logger.info({ accountId, moved: n, stopped }, stopped ? "stopped account's pool recipients handed back to the pool" : "marketing pool recipients of an account barred by the quality guard handed back to the pool");
       moved += n;
     }
     return moved;

@@ -47,13 +47,32 @@ export async function releaseFromAccountLimit(db: Queryable, accountId: string, 
 }
 
 /**
+ * The quality guard's bar on marketing, in SQL over a provider_accounts row `a`: low quality (RED,
+ * or flagged) or a provider restriction (src/accounts/account-quality.ts, isLowQuality). While it
+ * holds, the account takes no MARKETING pool work; a later notice lifting it gives its share back.
+ * Never null (a rating not reported is not low), so `NOT` of it reads right.
+ */
+export function marketingBarredSql(a: string): string {
+  return `(${a}.quality_flagged OR coalesce(${a}.quality_rating = 'RED', false) OR ${a}.restriction_code IS NOT NULL)`;
+}
+
+/**
  * Failover: the waiting recipients (pending, queued, deferred until the account clears) that pool
  * campaigns handed to a stopped account go back to the pool, unassigned, for its other accounts.
+ * With `marketingOnly`, the account is not stopped but barred from marketing by the quality guard:
+ * only its MARKETING pool campaigns' recipients go back, while the bar holds.
  * Never a recipient in flight (`sending`) and never a pinned one (its send there ended `unknown`:
  * it may have gone out, so no other account may send it). Their jobs left in the stopped
  * account's queue claim nothing (src/recipients/claim-for-sending.ts). Returns how many moved.
  */
-export async function releasePoolWork(db: Queryable, accountId: string): Promise<number> {
+export async function releasePoolWork(db: Queryable, accountId: string, options: { marketingOnly?: boolean } = {}): Promise<number> {
+  const why = options.marketingOnly
+    ? `EXISTS (SELECT 1 FROM templates t WHERE t.id = c.template_id AND t.category = 'MARKETING')
+          AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = $1 AND ${marketingBarredSql('a')})`
+    : `EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = $1 AND a.status <> 'active')`;
+  const detail = options.marketingOnly
+    ? "'Its account is barred from marketing by low quality or a restriction; back to the pool for its other accounts.'"
+    : "'Its account stopped; back to the pool for its other accounts.'";
   const { rows } = await db.query<{ n: string }>(
     `WITH upd AS (
        UPDATE recipients r SET status = 'pending', account_id = NULL, queued_at = NULL, not_before = NULL,
@@ -62,9 +81,9 @@ export async function releasePoolWork(db: Queryable, accountId: string): Promise
         WHERE c.pool_id IN (SELECT pool_id FROM sender_pool_members WHERE account_id = $1) AND c.status IN ('running', 'paused')
           AND r.campaign_id = c.id AND r.account_id = $1 AND NOT r.account_pinned
           AND (r.status IN ('pending', ${POOL_FAILOVER_FROM}) AND (r.status <> 'deferred' OR r.not_before IS NULL OR r.not_before <= now()))
-          AND EXISTS (SELECT 1 FROM provider_accounts a WHERE a.id = $1 AND a.status <> 'active')
+          AND ${why}
        RETURNING r.id, r.tenant_id, r.campaign_id),
-     hist AS (${historyOfUpdate('pending', 'engine', { detail: "'Its account stopped; back to the pool for its other accounts.'" })})
+     hist AS (${historyOfUpdate('pending', 'engine', { detail })})
      SELECT count(*) AS n FROM upd`,
     [accountId],
   );

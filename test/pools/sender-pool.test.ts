@@ -3,10 +3,9 @@
  * Meta Cloud API) in one pool, through the real API, feeder and workers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feederRoundKey } from '../../src/observability/record.js';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
 import { waitFor } from '../support/fixtures.js';
-import { acceptedPhones, createPool, expectEachPhoneOnce, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
+import { acceptedPhones, feederRounds, createPool, expectEachPhoneOnce, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
 
 let engine: PoolEngine;
 
@@ -34,12 +33,6 @@ async function waitCompleted(id: string, timeoutMs = 90_000): Promise<Awaited<Re
 
 async function accountStatus(id: string): Promise<string> {
   return ((await engine.api.get(`/v1/accounts/${id}`)).json() as { status: string }).status;
-}
-
-/** Waits until the feeder has run a few more rounds after now (its own clock, in Redis). */
-async function feederRounds(): Promise<void> {
-  const since = Date.now();
-  await waitFor('three feeder rounds', async () => Number((await engine.redis.get(feederRoundKey(engine.ctx.config.queuePrefix))) ?? 0) > since + 3 * (FAST_ENGINE_CONFIG.feederIntervalMs ?? 50));
 }
 
 describe('sender pools', () => {
@@ -143,7 +136,7 @@ describe('sender pools', () => {
     world.meta.failNext(190, { phone: doubtful.slice(1) });
     expect((await engine.app.inject({ method: 'POST', url: `/v1/campaigns/${id}/resend-unknown`, headers: auth })).statusCode).toBe(200);
     await waitFor('C paused by the auth error', async () => (await accountStatus(world.accounts.c)) === 'paused');
-    await feederRounds();
+    await feederRounds(engine);
     expect(acceptedPhones(world).a.concat(acceptedPhones(world).b)).not.toContain(doubtful);
     expect(((await campaign(id)).progress.counts.sent)).toBe(449);
     expect((await engine.app.inject({ method: 'POST', url: `/v1/accounts/${world.accounts.c}/resume`, headers: auth })).statusCode).toBe(200);

@@ -2,7 +2,8 @@
  * The quality guard end to end: Meta's signed account-level webhooks (phone_number_quality_update,
  * account_update) through the real receiver and processor, recorded on the account, shown by
  * GET /v1/accounts/:id, raising account.quality_changed in the outbox, and pausing the account's
- * running marketing campaigns (utility ones keep running). Out-of-order and repeated notices are
+ * running marketing campaigns (utility ones keep running; a pool campaign only once no member can
+ * send). Out-of-order and repeated notices are
  * ordered by Meta's own time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,5 +167,25 @@ describe('quality guard', () => {
     // Lifting raises the event but resumes nothing by itself: an operator decides.
     expect((await qualityEvents(account.id)).map((e) => e.pausesMarketing)).toEqual([true, false]);
     expect((await campaignState(marketing)).status).toBe('paused');
+  });
+  it('a pool marketing campaign is not paused for one low member, only when no member is left able to send', async () => {
+    const x = await metaAccount();
+    const y = await metaAccount();
+    const marketing = await runningCampaign(x.id, 'MARKETING');
+    const { pool, prisma } = world.ctx.db;
+    const senderPool = await prisma.senderPool.create({ data: { tenantId: world.tenant.tenantId, name: `pool ${marketing}`, members: { create: [{ accountId: x.id }, { accountId: y.id }] } } });
+    // A pool campaign keeps account_id set to one member (here X).
+    await pool.query(`UPDATE campaigns SET pool_id = $2 WHERE id = $1`, [marketing, senderPool.id]);
+    const t0 = unixNow(-900);
+
+    // X flagged: Y can still send, so the campaign keeps running (the feeder hands X's share to Y).
+    await deliver(world, x, qualityNotice(t0, { event: 'FLAGGED', current_limit: 'TIER_1K' }), APP_SECRET);
+    await world.processor.drainBacklog();
+    expect(await campaignState(marketing)).toEqual({ status: 'running', status_code: null });
+
+    // Y restricted too: no member is left able to send, and the campaign pauses.
+    await deliver(world, y, qualityNotice(t0 + 10, { event: 'ACCOUNT_RESTRICTION', restriction_info: [{ restriction_type: 'RESTRICTED_BIZ_INITIATED_MESSAGING', expiration: t0 + 86_400 }] }, 'account_update'), APP_SECRET);
+    await world.processor.drainBacklog();
+    expect(await campaignState(marketing)).toEqual({ status: 'paused', status_code: 'QUALITY_GUARD_RESTRICTED' });
   });
 });

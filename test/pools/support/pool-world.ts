@@ -4,9 +4,11 @@
  * with the template under a different name at Meta. Everything is made through the API.
  */
 import { expect } from 'vitest';
+import { feederRoundKey } from '../../../src/observability/record.js';
 import { startSandboxServer, type SandboxServer } from '../../../src/providers/sandbox/sandbox-server.js';
 import { startFakeMeta, type FakeMeta } from '../../fakes/meta-server.js';
-import type { Engine } from '../../support/engine-harness.js';
+import { FAST_ENGINE_CONFIG, type Engine } from '../../support/engine-harness.js';
+import { waitFor } from '../../support/fixtures.js';
 
 export type PoolEngine = Engine<{ api: true; sendWorkers: true }>;
 
@@ -119,4 +121,10 @@ export function expectEachPhoneOnce(world: PoolWorld, list: readonly string[]): 
   for (const phone of all) counts.set(phone, (counts.get(phone) ?? 0) + 1);
   expect([...counts.values()].filter((n) => n > 1)).toEqual([]);
   expect(new Set(all)).toEqual(new Set(list));
+}
+
+/** Waits until the feeder has run a few more rounds after now (its own clock, in Redis). */
+export async function feederRounds(engine: PoolEngine): Promise<void> {
+  const since = Date.now();
+  await waitFor('three feeder rounds', async () => Number((await engine.redis.get(feederRoundKey(engine.ctx.config.queuePrefix))) ?? 0) > since + 3 * (FAST_ENGINE_CONFIG.feederIntervalMs ?? 50));
 }
