@@ -7,7 +7,7 @@
  * (writeSendResults), then events arrive in the order the test chooses.
  */
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebhookStore } from '../../src/webhooks/webhook-store.js';
 import { expectError, expectStatus, expectStatusCode } from '../api/api-harness.js';
 import {
@@ -44,28 +44,19 @@ import {
   postWebhook,
   recipientRow,
   recordSend,
-  startWebhookWorld,
+  webhookWorldForFile,
   METRICS_TOKEN,
   storedEvents,
   suppressionsOf,
   unixNow,
   type WebhookAccount,
-  type WebhookWorld,
 } from './support/webhook-world.js';
 
 const APP_SECRET = 'meta-app-secret-3f9a';
 /** The number the engine sent to (E.164 dropped Mexico's mobile 1); Meta reports wa_id 521... */
 const MEXICO_PHONE = '+525512345678';
 
-let world: WebhookWorld;
-
-beforeAll(async () => {
-  world = await startWebhookWorld();
-});
-
-afterAll(async () => {
-  await world?.close();
-});
+const world = webhookWorldForFile();
 
 function metaAccount(credentials: Record<string, unknown> = { appSecret: APP_SECRET }): Promise<WebhookAccount> {
   return createWebhookAccount(world, 'meta', credentials);

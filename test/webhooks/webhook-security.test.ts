@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanText } from '../../src/webhooks/parse-webhook.js';
 import { expectError, expectStatus, expectStatusCode } from '../api/api-harness.js';
 import {
@@ -24,13 +24,12 @@ import {
   postWebhook,
   recipientRow,
   recordSend,
-  startWebhookWorld,
+  webhookWorldForFile,
   storedEvents,
   suppressionsOf,
   unixNow,
   METRICS_TOKEN,
   type WebhookAccount,
-  type WebhookWorld,
 } from './support/webhook-world.js';
 
 const APP_SECRET = 'meta-app-secret-security';
@@ -40,15 +39,7 @@ const OWN_WABA_ID = '102290129340398';
 const OTHER_PHONE_NUMBER_ID = '998877665544332';
 const OTHER_WABA_ID = '556677889900112';
 
-let world: WebhookWorld;
-
-beforeAll(async () => {
-  world = await startWebhookWorld();
-});
-
-afterAll(async () => {
-  await world?.close();
-});
+const world = webhookWorldForFile();
 
 async function counter(provider: string, result: string): Promise<number> {
   const response = await world.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });

@@ -10,11 +10,11 @@
 import type { Config } from '../../../src/config.js';
 import { createHmac } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { writeSendResults } from '../../../src/recipients/index.js';
 import { SendQueues } from '../../../src/queue/queues.js';
 import { WebhookProcessor } from '../../../src/webhooks/webhook-processor.js';
-import { expectStatus, startApi, type ApiHarness } from '../../api/api-harness.js';
+import { beforeAllValue, expectStatus, startApi, type ApiHarness } from '../../api/api-harness.js';
 
 export type WebhookWorld = ApiHarness & {
   /** A processor over this file's database; nothing runs until a test calls it. */
@@ -40,6 +40,15 @@ export async function startWebhookWorld(overrides: Partial<Config> = {}): Promis
       await harness.close();
     },
   };
+}
+
+/** The file's webhook world (startWebhookWorld), made before its tests and closed after them. */
+export function webhookWorldForFile(overrides: Partial<Config> = {}): WebhookWorld {
+  const world = beforeAllValue(() => startWebhookWorld(overrides));
+  afterAll(async () => {
+    await (world as Partial<WebhookWorld>).close?.();
+  });
+  return world;
 }
 
 // --- Accounts -------------------------------------------------------------------------------
