@@ -42,8 +42,9 @@ export async function render(main) {
     if (!ok) return;
     try {
       await api(`/v1/suppressions/${encodeURIComponent(p)}`, { method: 'DELETE' });
-      message.textContent = t('suppressions.removed', { phone: p });
+      // The sentence comes once the list no longer shows the phone, so what it says is on screen.
       await load(true);
+      message.textContent = t('suppressions.removed', { phone: p });
     } catch (e) {
       message.textContent = e.text ?? String(e);
     }
@@ -55,9 +56,10 @@ export async function render(main) {
     e.preventDefault();
     try {
       await api('/v1/suppressions', { method: 'POST', body: { phone: phone.value } });
-      message.textContent = t('suppressions.added', { phone: phone.value });
+      const added = phone.value;
       phone.value = '';
       await load(true);
+      message.textContent = t('suppressions.added', { phone: added });
     } catch (err) {
       message.textContent = err.text ?? String(err);
     }
@@ -72,8 +74,8 @@ export async function render(main) {
     try {
       const response = await fetch(`/v1/suppressions/import?filename=${encodeURIComponent(f.name)}`, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'text/csv', ...csrfHeaders('POST') }, body: f });
       const result = readResponse(response.status, await response.text());
-      message.textContent = t('suppressions.imported', { n: number(result.added ?? 0) });
       await load(true);
+      message.textContent = t('suppressions.imported', { n: number(result.added ?? 0) });
     } catch (err) {
       message.textContent = err.text ?? String(err);
     }
