@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import pg from 'pg';
 import { redisConnection } from '../src/redis-client.js';
-import { deleteKeys, REDIS_URL } from './support.js';
+import { CpuMeter, type CpuUse, deleteKeys, REDIS_URL } from './support.js';
 
 /** Jobs in flight per peer process: what a user would pick. */
 const PEER_CONCURRENCY = 100;
@@ -23,7 +23,7 @@ const QUEUE = 'naive-send';
 
 type ChildEnv = { PEER_PREFIX: string; DATABASE_URL: string; SANDBOX_URL: string };
 
-export type PeerResult = { ms: number; sent: number; workers: number };
+export type PeerResult = { ms: number; sent: number; workers: number; cpu: CpuUse | null };
 
 /** Runs the peer over up to `limit` recipients of `campaignId` (pending), with `workers` processes. */
 export async function runNaivePeer(options: { databaseUrl: string; campaignId: string; sandboxUrl: string; workers: number; limit?: number }): Promise<PeerResult> {
@@ -43,6 +43,8 @@ export async function runNaivePeer(options: { databaseUrl: string; campaignId: s
   }
   const env: ChildEnv = { PEER_PREFIX: prefix, DATABASE_URL: options.databaseUrl, SANDBOX_URL: options.sandboxUrl };
   const children = await Promise.all(Array.from({ length: options.workers }, () => startChild(env)));
+  const meter = new CpuMeter();
+  meter.begin(children.flatMap((c) => (c.pid ? [c.pid] : [])));
   const started = Date.now();
   for (const child of children) child.send('go');
   for (;;) {
@@ -51,13 +53,14 @@ export async function runNaivePeer(options: { databaseUrl: string; campaignId: s
     await new Promise((r) => setTimeout(r, 20));
   }
   const ms = Date.now() - started;
+  const cpu = meter.end();
   await Promise.all(children.map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); })));
   const sent = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM recipients WHERE campaign_id = $1 AND status = 'sent'`, [options.campaignId]);
   await pool.end();
   await queue.close();
   connection.disconnect();
   await deleteKeys(prefix);
-  return { ms, sent: Number(sent.rows[0]?.n ?? 0), workers: options.workers };
+  return { ms, sent: Number(sent.rows[0]?.n ?? 0), workers: options.workers, cpu };
 }
 
 function startChild(env: ChildEnv): Promise<ChildProcess> {

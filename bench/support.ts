@@ -4,7 +4,8 @@
  * `npm run bench` (bench/all.ts), which writes BENCHMARKS.md from them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Db } from '../src/db/database.js';
@@ -135,4 +136,82 @@ export function report(section: BenchSection): void {
 
 export function ratio(value: number, baseline: number): string {
   return baseline > 0 ? `${(value / baseline).toFixed(2)}x` : '-';
+}
+
+/**
+ * CPU time spent by each part of a run, read from /proc (Linux): the worker processes, Postgres
+ * (every `postgres` process, and the backends that exited meanwhile through the postmaster's
+ * children time), the Redis server on `REDIS_URL`'s port, and this process (the sandbox and the
+ * bench's own polling). With the run's wall time and the machine's cores it says which resource
+ * saturates, and what each message costs each part. Null where /proc is not there.
+ */
+export type CpuUse = { workers: number; postgres: number; redis: number; bench: number; total: number; wallSeconds: number; cores: number };
+
+type ProcTimes = { pid: number; comm: string; cmdline: string; own: number; children: number };
+
+function readProcTimes(pid: number): ProcTimes | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' '); // fields[0] is field 3 (state)
+    const tick = 100; // USER_HZ on Linux
+    const own = (Number(fields[11]) + Number(fields[12])) / tick;
+    const children = (Number(fields[13]) + Number(fields[14])) / tick;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    return { pid, comm, cmdline, own, children };
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+export class CpuMeter {
+  private startedAt = 0;
+  private start: Omit<CpuUse, 'total' | 'wallSeconds' | 'cores'> | null = null;
+  private workerPids: number[] = [];
+
+  /** Starts counting; `workerPids` are the processes counted as workers. */
+  begin(workerPids: number[]): void {
+    this.workerPids = workerPids;
+    this.start = this.read();
+    this.startedAt = Date.now();
+  }
+
+  /** CPU seconds per part since `begin`, or null where /proc can't be read. */
+  end(): CpuUse | null {
+    if (!this.start || !existsSync('/proc/self/stat')) return null;
+    const now = this.read();
+    const d = (k: 'workers' | 'postgres' | 'redis' | 'bench') => Math.max(0, now[k] - (this.start?.[k] ?? 0));
+    const use = { workers: d('workers'), postgres: d('postgres'), redis: d('redis'), bench: d('bench') };
+    return { ...use, total: use.workers + use.postgres + use.redis + use.bench, wallSeconds: (Date.now() - this.startedAt) / 1000, cores: availableParallelism() };
+  }
+
+  private read(): Omit<CpuUse, 'total' | 'wallSeconds' | 'cores'> {
+    const redisPort = new URL(REDIS_URL).port || '6379';
+    let postgres = 0;
+    let redis = 0;
+    for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
+      if (!/^\d+$/.test(entry)) continue;
+      const p = readProcTimes(Number(entry));
+      if (!p) continue;
+      if (p.comm === 'postgres') postgres += p.own + (p.cmdline.includes('-D ') ? p.children : 0);
+      else if (p.comm === 'redis-server' && p.cmdline.includes(`:${redisPort}`)) redis += p.own;
+    }
+    const workers = this.workerPids.reduce((sum, pid) => sum + (readProcTimes(pid)?.own ?? 0), 0);
+    const self = process.cpuUsage();
+    return { workers, postgres, redis, bench: (self.user + self.system) / 1e6 };
+  }
+}
+
+/** "worker 0.41 / Postgres 0.22 / Redis 0.08 / sandbox+bench 0.12 ms": CPU per message of each part. */
+export function cpuPerMessage(use: CpuUse | null, messages: number): string {
+  if (!use || messages === 0) return '-';
+  const ms = (s: number) => ((s * 1000) / messages).toFixed(2);
+  return `${ms(use.total)} (workers ${ms(use.workers)}, Postgres ${ms(use.postgres)}, Redis ${ms(use.redis)}, sandbox ${ms(use.bench)})`;
+}
+
+/** The share of the machine's CPU the run used: near 100% means CPU is what saturates. */
+export function cpuBusy(use: CpuUse | null): string {
+  if (!use || use.wallSeconds === 0) return '-';
+  return `${Math.round((use.total / (use.wallSeconds * use.cores)) * 100)}%`;
 }
