@@ -13,6 +13,7 @@
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import { LuaScript } from '../redis-script.js';
 
 export type AccountSendState = {
   /** null while the account sends; otherwise why it stopped. */
@@ -22,11 +23,11 @@ export type AccountSendState = {
 
 // Marks the account stopped only if no resume or credentials change happened since the send
 // started (ARGV[1] = the send's generation). Returns 1 if marked, 0 if the result is stale.
-const STOP_IF_CURRENT = `
+const STOP_IF_CURRENT = new LuaScript(`
 local current = tonumber(redis.call('HGET', KEYS[1], 'generation') or '0')
 if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= current then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'code', ARGV[3])
-return 1`;
+return 1`);
 
 export class AccountStates {
   constructor(
@@ -50,7 +51,7 @@ export class AccountStates {
    * result). Returns whether it was marked.
    */
   async markStopped(accountId: string, status: 'limited' | 'paused', code: string, generation?: number): Promise<boolean> {
-    const marked = await this.redis.eval(STOP_IF_CURRENT, 1, this.key(accountId), generation === undefined ? '' : String(generation), status, code);
+    const marked = await STOP_IF_CURRENT.run(this.redis, 1, this.key(accountId), generation === undefined ? '' : String(generation), status, code);
     return Number(marked) === 1;
   }
 

@@ -15,12 +15,13 @@
  * limit protects the service; refusing every request because Redis blinked would not).
  */
 import type { RedisClient } from '../redis-client.js';
+import { LuaScript } from '../redis-script.js';
 
 export type RateLimit = { limit: number; windowMs: number };
 export type RateVerdict = { allowed: boolean; retryAfterMs: number; remaining: number };
 
 // KEYS[1]: the id's theoretical arrival time (TAT). ARGV: limit, window (ms).
-const TAKE = `
+const TAKE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[1])
@@ -35,7 +36,7 @@ if allowAt > now then
 end
 redis.call('SET', KEYS[1], string.format('%.3f', after), 'PX', math.ceil(after - now) + 1)
 return {1, 0, math.floor((window - (after - now)) / interval)}
-`;
+`);
 
 export class RedisRateLimiter {
   constructor(
@@ -50,7 +51,7 @@ export class RedisRateLimiter {
   async take(id: string): Promise<RateVerdict> {
     if (this.rate.limit <= 0) return { allowed: true, retryAfterMs: 0, remaining: Number.POSITIVE_INFINITY };
     try {
-      const [allowed, retryAfterMs, remaining] = (await this.redis.eval(TAKE, 1, `${this.keyPrefix}:${id}`, String(this.rate.limit), String(this.rate.windowMs))) as [
+      const [allowed, retryAfterMs, remaining] = (await TAKE.run(this.redis, 1, `${this.keyPrefix}:${id}`, String(this.rate.limit), String(this.rate.windowMs))) as [
         number,
         number,
         number,

@@ -20,6 +20,7 @@
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import { LuaScript } from '../redis-script.js';
 
 export type AdaptiveRateOptions = {
   /** Share of the current rate kept after a rate-limited answer. Default 0.5. */
@@ -35,20 +36,20 @@ export type AdaptiveRateOptions = {
 };
 
 /** Reads the current share. ARGV: recoverPerSecond, minFraction. Returns the share as a string. */
-const READ = `
+const READ = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local stored = redis.call('HMGET', KEYS[1], 'fraction', 'at')
 if not stored[1] then return '1' end
 local fraction = tonumber(stored[1]) + tonumber(ARGV[1]) * math.max(0, now - tonumber(stored[2])) / 1000
 return string.format('%.6f', math.max(tonumber(ARGV[2]), math.min(1, fraction)))
-`;
+`);
 
 /**
  * Decreases the share unless the last decrease is younger than holdMs.
  * ARGV: decreaseFactor, recoverPerSecond, minFraction, holdMs. Returns the share after the call.
  */
-const DECREASE = `
+const DECREASE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local factor, recover, floor, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -67,7 +68,7 @@ else
   redis.call('PERSIST', KEYS[1])
 end
 return string.format('%.6f', nextFraction)
-`;
+`);
 
 export class AdaptiveRate {
   private readonly decreaseFactor: number;
@@ -98,7 +99,7 @@ export class AdaptiveRate {
   async rateFor(accountId: string, configuredRate: number): Promise<number> {
     const cached = this.cache.get(accountId);
     if (cached && Date.now() < cached.until) return cached.fraction * configuredRate;
-    const fraction = Number(await this.redis.eval(READ, 1, this.key(accountId), String(this.recoverPerSecond), String(this.minFraction)));
+    const fraction = Number(await READ.run(this.redis, 1, this.key(accountId), String(this.recoverPerSecond), String(this.minFraction)));
     this.remember(accountId, fraction);
     return fraction * configuredRate;
   }
@@ -106,9 +107,7 @@ export class AdaptiveRate {
   /** Slows the account after a rate-limited answer (once per `holdMs`); returns the new rate. */
   async onRateLimited(accountId: string, configuredRate: number): Promise<number> {
     const fraction = Number(
-      await this.redis.eval(
-        DECREASE,
-        1,
+      await DECREASE.run(this.redis, 1,
         this.key(accountId),
         String(this.decreaseFactor),
         String(this.recoverPerSecond),

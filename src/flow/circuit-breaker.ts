@@ -24,6 +24,7 @@
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import { LuaScript } from '../redis-script.js';
 
 export type CircuitBreakerOptions = {
   /** The rolling window results are counted in, ms. Default 10_000. */
@@ -65,7 +66,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /** KEYS: state, probe. ARGV: probeTimeoutMs, probeWaitMs. Returns {kind, retryInMs}. */
-const CHECK = `${NOW}
+const CHECK = new LuaScript(`${NOW}
 local retryAt = redis.call('HGET', KEYS[1], 'retryAt')
 if not retryAt then return {'closed', 0} end
 local wait = tonumber(retryAt) - now
@@ -73,7 +74,7 @@ if wait > 0 then return {'open', wait} end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return {'probe', 0} end
 local left = redis.call('PTTL', KEYS[2])
 return {'open', math.max(1, math.min(left, tonumber(ARGV[2])))}
-`;
+`);
 
 /** Sums the window's live buckets into calls and failures; with prune = true, deletes the dead ones. */
 const SUM_WINDOW = `
@@ -98,7 +99,7 @@ end
  * KEYS: state, window, probe. ARGV: ok (1|0), bucketMs, minCalls, failureRatio, openMs, maxOpenMs.
  * Returns the state after the result: 'closed' or 'open'.
  */
-const RECORD = `${NOW}${SUM_WINDOW}
+const RECORD = new LuaScript(`${NOW}${SUM_WINDOW}
 local ok = ARGV[1] == '1'
 local bucketMs, minCalls, ratio = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local baseOpenMs, maxOpenMs = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -127,17 +128,17 @@ if calls >= minCalls and failures / calls > ratio then
   return 'open'
 end
 return 'closed'
-`;
+`);
 
 /** KEYS: state, window. ARGV: bucketMs. Returns {state, openedAt, retryAt, failures, calls}. */
-const STATE = `${NOW}${SUM_WINDOW}
+const STATE = new LuaScript(`${NOW}${SUM_WINDOW}
 local calls, failures = sumWindow(KEYS[2], now, tonumber(ARGV[1]), false)
 local stored = redis.call('HMGET', KEYS[1], 'openedAt', 'retryAt')
 if not stored[1] then return {'closed', 0, 0, failures, calls} end
 local state = 'open'
 if tonumber(stored[2]) <= now then state = 'half_open' end
 return {state, tonumber(stored[1]), tonumber(stored[2]), failures, calls}
-`;
+`);
 
 export class CircuitBreaker {
   private readonly bucketMs: number;
@@ -175,7 +176,7 @@ export class CircuitBreaker {
     const until = this.closedUntil.get(accountId);
     if (until !== undefined && Date.now() < until) return { state: 'closed' };
     const keys = this.keys(accountId);
-    const [kind, retryInMs] = (await this.redis.eval(CHECK, 2, keys.state, keys.probe, String(this.probeTimeoutMs), String(this.probeWaitMs))) as [
+    const [kind, retryInMs] = (await CHECK.run(this.redis, 2, keys.state, keys.probe, String(this.probeTimeoutMs), String(this.probeWaitMs))) as [
       string,
       number,
     ];
@@ -190,9 +191,7 @@ export class CircuitBreaker {
   /** Counts one call's result: ok = false for timeouts, network errors and 5xx only. */
   async record(accountId: string, ok: boolean): Promise<void> {
     const keys = this.keys(accountId);
-    const state = (await this.redis.eval(
-      RECORD,
-      3,
+    const state = (await RECORD.run(this.redis, 3,
       keys.state,
       keys.window,
       keys.probe,
@@ -209,7 +208,7 @@ export class CircuitBreaker {
   /** For dashboards: the breaker's state and the window's counts (an open breaker's window is empty). */
   async state(accountId: string): Promise<BreakerState> {
     const keys = this.keys(accountId);
-    const [state, openedAt, retryAt, failures, calls] = (await this.redis.eval(STATE, 2, keys.state, keys.window, String(this.bucketMs))) as [
+    const [state, openedAt, retryAt, failures, calls] = (await STATE.run(this.redis, 2, keys.state, keys.window, String(this.bucketMs))) as [
       BreakerState['state'],
       number,
       number,

@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 import type pg from 'pg';
+import { LuaScript } from '../redis-script.js';
 
 const DAY_MS = 86_400_000;
 
@@ -94,7 +95,7 @@ return {table.concat(flags), nextFree}
 `;
 
 /** KEYS: the set. ARGV: windowMs, limit. Returns {used, nextFreeMs or -1}; writes nothing. */
-const USAGE = `${NOW}
+const USAGE = new LuaScript(`${NOW}
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local since = '(' .. string.format('%.0f', now - window)
@@ -105,17 +106,17 @@ if used >= limit then
   if kth[2] then nextFree = tonumber(kth[2]) + window end
 end
 return {used, nextFree}
-`;
+`);
 
 /** KEYS: the set, the rebuilt entries. ARGV: windowMs. Merges, keeping each phone's later time. */
-const MERGE = `${NOW}
+const MERGE = new LuaScript(`${NOW}
 local window = tonumber(ARGV[1])
 redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[1], KEYS[2], 'AGGREGATE', 'MAX')
 redis.call('DEL', KEYS[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
 ${EXPIRE_WITH_NEWEST}
 return redis.call('ZCARD', KEYS[1])
-`;
+`);
 
 export class DailyBudget {
   private readonly windowMs: number;
@@ -185,7 +186,7 @@ export class DailyBudget {
   /** What the account has used of `limit` in the window, for dashboards and the campaign ETA. */
   async usage(accountId: string, limit: number): Promise<BudgetUsage> {
     checkLimit(limit);
-    const [used, nextFreeMs] = (await this.redis.eval(USAGE, 1, this.key(accountId), String(this.windowMs), String(limit))) as [number, number];
+    const [used, nextFreeMs] = (await USAGE.run(this.redis, 1, this.key(accountId), String(this.windowMs), String(limit))) as [number, number];
     return { used, remaining: Math.max(0, limit - used), nextFreeAt: nextFreeMs >= 0 ? new Date(nextFreeMs) : null };
   }
 
@@ -214,7 +215,7 @@ export class DailyBudget {
       pipeline.pexpire(staging, REBUILD_TTL_MS);
       for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
     }
-    return (await this.redis.eval(MERGE, 2, this.key(accountId), staging, String(this.windowMs))) as number;
+    return (await MERGE.run(this.redis, 2, this.key(accountId), staging, String(this.windowMs))) as number;
   }
 
   /**

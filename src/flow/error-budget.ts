@@ -21,6 +21,7 @@
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import { LuaScript } from '../redis-script.js';
 
 export type ErrorBudgetOptions = {
   /** Recent results the ratio is computed over. Default 200. */
@@ -35,7 +36,7 @@ export type ErrorBudgetReading = { ratio: number; sample: number };
 const TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** KEYS: budget. ARGV: bucketSize, buckets, ok, failed, ttlMs. Returns {ok, failed} in the window. */
-const RECORD = `
+const RECORD = new LuaScript(`
 local size, buckets = tonumber(ARGV[1]), tonumber(ARGV[2])
 local ok, failed = tonumber(ARGV[3]), tonumber(ARGV[4])
 local total = ok + failed
@@ -73,7 +74,7 @@ for i = 0, buckets - 1 do
   sumFailed = sumFailed + tonumber(counts[2] or '0')
 end
 return {sumOk, sumFailed}
-`;
+`);
 
 export class ErrorBudget {
   private readonly buckets: number;
@@ -96,9 +97,7 @@ export class ErrorBudget {
     if (!Number.isFinite(counts.ok) || !Number.isFinite(counts.failed)) throw new RangeError('ok and failed must be finite counts');
     const ok = Math.max(0, Math.floor(counts.ok));
     const failed = Math.max(0, Math.floor(counts.failed));
-    const [sumOk, sumFailed] = (await this.redis.eval(
-      RECORD,
-      1,
+    const [sumOk, sumFailed] = (await RECORD.run(this.redis, 1,
       this.key(campaignId),
       String(this.bucketSize),
       String(this.buckets),

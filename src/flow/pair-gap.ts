@@ -18,6 +18,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import { LuaScript } from '../redis-script.js';
 
 export type PairReservation = { ok: true } | { ok: false; waitMs: number };
 
@@ -25,7 +26,7 @@ export type PairReservation = { ok: true } | { ok: false; waitMs: number };
  * KEYS: one per phone. ARGV: gapMs, token. Returns, per key, -1 when reserved, else the ms until
  * the holder's gap ends (at least 1).
  */
-const RESERVE = `
+const RESERVE = new LuaScript(`
 local results = {}
 for i, key in ipairs(KEYS) do
   if redis.call('SET', key, ARGV[2], 'NX', 'PX', ARGV[1]) then
@@ -37,9 +38,9 @@ for i, key in ipairs(KEYS) do
   end
 end
 return results
-`;
+`);
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RELEASE = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
 
 /** Phones per script call in `reserveMany`, so a huge batch doesn't hold Redis in one script; the chunks still share one round trip. */
 const CHUNK = 1000;
@@ -58,7 +59,7 @@ export class PairGap {
   /** Reserves the phone for this send for `gapMs`, or says how long until it is free. */
   async reserve(accountId: string, phone: string, gapMs: number): Promise<PairReservation> {
     if (gapMs <= 0) return { ok: true };
-    const [left] = (await this.redis.eval(RESERVE, 1, this.key(accountId, phone), String(Math.ceil(gapMs)), this.token)) as number[];
+    const [left] = (await RESERVE.run(this.redis, 1, this.key(accountId, phone), String(Math.ceil(gapMs)), this.token)) as number[];
     return toReservation(left);
   }
 
@@ -76,7 +77,7 @@ export class PairGap {
     const pipeline = this.redis.pipeline();
     for (let i = 0; i < unique.length; i += CHUNK) {
       const chunk = unique.slice(i, i + CHUNK);
-      pipeline.eval(RESERVE, chunk.length, ...chunk.map((phone) => this.key(accountId, phone)), String(Math.ceil(gapMs)), this.token);
+      pipeline.eval(RESERVE.source, chunk.length, ...chunk.map((phone) => this.key(accountId, phone)), String(Math.ceil(gapMs)), this.token);
     }
     const replies = (await pipeline.exec()) ?? [];
     let index = 0;
@@ -91,7 +92,7 @@ export class PairGap {
 
   /** Frees a reservation this instance made, when the send was never attempted. */
   async release(accountId: string, phone: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key(accountId, phone), this.token);
+    await RELEASE.run(this.redis, 1, this.key(accountId, phone), this.token);
   }
 
   private key(accountId: string, phone: string): string {

@@ -38,6 +38,7 @@ import { failureError, publicOutcome, type PublicOutcome } from './outcome-answe
 import { sendOutsideCampaign, type OutsideCampaignDeps } from '../sending/send-outside-campaign.js';
 import { providerLabel } from '../providers/registry.js';
 import { validatedSettings } from '../templates/provider-account.js';
+import { LuaScript } from '../redis-script.js';
 
 export type AderesoMessageDeps = {
   db: Db;
@@ -215,11 +216,11 @@ type KeptAnswer =
 
 // Replaces (ARGV[2] set) or deletes (ARGV[2] empty) the key only while it still holds this
 // call's in-flight marker, so a call that outlived its marker cannot clobber a newer one.
-const FINISH = `
+const FINISH = new LuaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-return 1`;
+return 1`);
 
 /**
  * Runs `run` at most once per (tenant, key) while its answer is kept. Without a key, just runs it.
@@ -250,16 +251,16 @@ async function answerOnce(deps: AderesoMessageDeps, tenantId: string, key: strin
   try {
     delivery = await run();
   } catch (error) {
-    await deps.redis.eval(FINISH, 1, redisKey, marker, '', '0');
+    await FINISH.run(deps.redis, 1, redisKey, marker, '', '0');
     throw error;
   }
   if (delivery.ok || delivery.mayHavePosted) {
     const statusCode = delivery.ok ? 200 : delivery.error.statusCode;
     const body = delivery.ok ? delivery.answer : delivery.error.toJSON();
     const kept: KeptAnswer = { state: 'done', fingerprint: requestHash, statusCode, body };
-    await deps.redis.eval(FINISH, 1, redisKey, marker, JSON.stringify(kept), String(ANSWER_TTL_SECONDS));
+    await FINISH.run(deps.redis, 1, redisKey, marker, JSON.stringify(kept), String(ANSWER_TTL_SECONDS));
   } else {
-    await deps.redis.eval(FINISH, 1, redisKey, marker, '', '0');
+    await FINISH.run(deps.redis, 1, redisKey, marker, '', '0');
   }
   if (!delivery.ok) throw delivery.error;
   return { statusCode: 200, body: { ...delivery.answer, replayed: false }, replayed: false };

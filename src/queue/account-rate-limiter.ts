@@ -20,6 +20,7 @@
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import { LuaScript } from '../redis-script.js';
 
 /**
  * The jitter tolerated between a send's departure and the provider's own count (RATE_JITTER_MS):
@@ -37,7 +38,7 @@ export type RateLimiterOptions = {
 const LOG_TTL_MS = 3_600_000;
 const LOG_MAX_ENTRIES = 200_000;
 
-const GATE = `
+const GATE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local limit = tonumber(ARGV[1])
@@ -55,9 +56,9 @@ if redis.call('ZCARD', KEYS[1]) < limit then
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return string.format('%.3f', tonumber(oldest[2]) + window - now)
-`;
+`);
 
-const RESERVE = `
+const RESERVE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
@@ -65,7 +66,7 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, tat)
 redis.call('SET', KEYS[1], string.format('%.3f', slot + interval), 'PX', math.ceil(interval) + 60000)
 return string.format('%.3f', slot - now)
-`;
+`);
 
 export class AccountRateLimiter {
   private sequence = 0;
@@ -89,7 +90,7 @@ export class AccountRateLimiter {
   /** Reserves the account's next send slot; returns how long to wait for it, ms. */
   async reserve(accountId: string, ratePerSecond: number): Promise<number> {
     const interval = slotIntervalMs(ratePerSecond, this.windowMs - 1000);
-    const wait = (await this.redis.eval(RESERVE, 1, redisKeys.rateSlots(this.prefix, accountId), String(interval))) as string;
+    const wait = (await RESERVE.run(this.redis, 1, redisKeys.rateSlots(this.prefix, accountId), String(interval))) as string;
     return Number(wait);
   }
 
@@ -105,9 +106,7 @@ export class AccountRateLimiter {
     const limit = Math.max(1, Math.floor(limitPerSecond));
     for (;;) {
       const gateMs = Number(
-        await this.redis.eval(
-          GATE,
-          2,
+        await GATE.run(this.redis, 2,
           redisKeys.departures(this.prefix, accountId),
           redisKeys.departureLog(this.prefix, accountId),
           String(limit),

@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
+import { LuaScript } from '../redis-script.js';
 
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RENEW = new LuaScript(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`);
+const RELEASE = new LuaScript(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`);
 
 export class LeaderLock {
   private readonly token = randomUUID();
@@ -20,13 +21,13 @@ export class LeaderLock {
 
   /** True while this process holds the lease (acquires it if free, renews it if ours). */
   async hold(): Promise<boolean> {
-    const renewed = (await this.redis.eval(RENEW, 1, this.key, this.token, String(this.ttlMs))) as number;
+    const renewed = (await RENEW.run(this.redis, 1, this.key, this.token, String(this.ttlMs))) as number;
     if (renewed === 1) return true;
     const acquired = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
     return acquired === 'OK';
   }
 
   async release(): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key, this.token);
+    await RELEASE.run(this.redis, 1, this.key, this.token);
   }
 }
