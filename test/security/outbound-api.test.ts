@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { WorkerHost } from '../../src/queue/worker-host.js';
 import { sealedCredentials, useSecuritySettings } from '../../src/security/security-settings.js';
+import { newWebhookSecret, webhookPath } from '../../src/webhooks/webhook-secrets.js';
 import { expectError, expectStatus, startApi, type ApiHarness } from '../api/api-harness.js';
 import { insertRecipients, waitFor } from '../support/fixtures.js';
 
@@ -129,5 +130,15 @@ describe('with the sandbox provider disabled (the production default)', () => {
     expect(sandbox.stats().received).toBe(0);
     // Calls on the account's behalf (template sync) are refused with the same code.
     expectError(await h.api.post(`/v1/accounts/${accountId}/templates/sync`), 422, 'SANDBOX_PROVIDER_DISABLED');
+  });
+
+  it("a stored sandbox account's webhook refuses its events with the same code, and stores none", async () => {
+    const accountId = await storedAccount(sandbox.url);
+    const { secret, hash } = newWebhookSecret();
+    await h.ctx.db.prisma.providerAccount.update({ where: { id: accountId }, data: { webhookSecretHash: hash } });
+    const response = await h.api.post(webhookPath(accountId, secret), { events: [{ type: 'status', messageId: 'sbx-1', status: 'delivered' }] });
+    expectError(response, 422, 'SANDBOX_PROVIDER_DISABLED');
+    const { rows } = await h.ctx.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_events WHERE account_id = $1', [accountId]);
+    expect(rows[0]?.n).toBe(0);
   });
 });

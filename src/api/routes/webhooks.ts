@@ -20,7 +20,8 @@ import { redisKeys } from '../../redis-keys.js';
 import { z } from 'zod';
 import { errors, type AppError } from '../../errors.js';
 import { webhookRequests, webhookStoreSeconds } from '../../metrics.js';
-import { webhookProviders } from '../../providers/registry.js';
+import { adapterFor, webhookProviders } from '../../providers/registry.js';
+import { securitySettings } from '../../security/security-settings.js';
 import { WebhookFormatError, type WebhookCapability } from '../../providers/types.js';
 import { parseWebhook, webhookCapability } from '../../webhooks/parse-webhook.js';
 import { WebhookAccounts, type WebhookAccount } from '../../webhooks/webhook-accounts.js';
@@ -33,7 +34,7 @@ const params = z.object({ accountId: z.string(), secret: z.string() });
 const PATH = '/webhooks/:accountId/:secret';
 
 /** What step 1 refuses, before any body is read. */
-const urlRefusals = [errors.webhookNotFound(), errors.webhookUnsupported('multichat', ['meta', 'adereso']), errors.webhookRateLimited(2)];
+const urlRefusals = [errors.webhookNotFound(), errors.webhookUnsupported('multichat', ['meta', 'adereso']), errors.webhookRateLimited(2), errors.sandboxProviderDisabled()];
 const verifyDoc = doc({
   tag: 'webhooks',
   auth: 'webhookUrl',
@@ -110,6 +111,9 @@ export function webhookRoutes(ctx: AppContext): FastifyPluginAsync {
       const { accountId, secret } = parseParams(request.params);
       const account = await accounts.withSecret(accountId, secret);
       if (!account) return refuse(reply, 'unknown', 'unknown_url', errors.webhookNotFound());
+      // The sandbox stands in for a provider only where the operator enabled it; elsewhere its
+      // events are refused like its sends, so nobody can move recipients with made-up statuses.
+      if (adapterFor(account.provider)?.standIn && !securitySettings().sandboxEnabled) return refuse(reply, account.provider, 'disabled', errors.sandboxProviderDisabled());
       const webhook = webhookCapability(account.provider);
       if (!webhook) return refuse(reply, account.provider, 'unsupported', errors.webhookUnsupported(account.provider, webhookProviders()));
       const verdict = await limiter.take(account.id);
