@@ -125,15 +125,27 @@ export async function applyAccountHealth(client: Queryable, accountId: string, u
   if (events.length === 0) return [];
   const droppedToLow = isLowQuality(health) && !isLowQuality(before);
   const restricted = health.restriction !== null && before.restriction?.code !== health.restriction.code;
+  const pauses = droppedToLow || restricted ? await marketingToPause(client, accountId, restricted ? health.restriction?.code ?? '' : null) : [];
   await recordAccountEvent(client, accountId, 'account.quality_changed', {
     quality: healthJson(health),
     previous: healthJson(before),
     providerEvents: events,
-    pausesMarketing: droppedToLow || restricted,
+    // Barred: the account sends no marketing now (a pool gives its share to the others).
+    barsMarketing: isLowQuality(health) || health.restriction !== null,
+    // Paused: the campaigns this notice stopped, those with no other account to send them.
+    pausesMarketing: pauses.length > 0,
+    pausedCampaigns: pauses.map((p) => p.campaignId),
   });
-  if (!droppedToLow && !restricted) return [];
-  const code = restricted ? ENGINE_CODES.QUALITY_GUARD_RESTRICTED : ENGINE_CODES.QUALITY_GUARD_LOW;
-  const detail = restricted ? ` (${health.restriction?.code ?? ''})` : '';
+  return pauses;
+}
+
+/**
+ * The running marketing campaigns a drop to low quality (`restriction` null) or a restriction
+ * stops: the account's own, and its pools' where no other member may still send marketing.
+ */
+async function marketingToPause(client: Queryable, accountId: string, restriction: string | null): Promise<QualityPause[]> {
+  const code = restriction !== null ? ENGINE_CODES.QUALITY_GUARD_RESTRICTED : ENGINE_CODES.QUALITY_GUARD_LOW;
+  const detail = restriction !== null ? ` (${restriction})` : '';
   const { rows: campaigns } = await client.query<{ id: string }>(
     `SELECT c.id FROM campaigns c JOIN templates t ON t.id = c.template_id
       WHERE c.status = 'running' AND t.category = 'MARKETING'

@@ -84,7 +84,7 @@ export function slackText(event: EventEnvelope): string {
         q.tier ? `tier ${String(q.tier)}` : null,
         q.restriction ? `restricted (${String(record(q.restriction).code)})` : null,
       ].filter((p) => p !== null);
-      return `:chart_with_downwards_trend: Account ${name(account)}: ${parts.length ? parts.join(', ') : 'quality no longer low'}${d.pausesMarketing ? '; its marketing campaigns paused' : ''}.`;
+      return `:chart_with_downwards_trend: Account ${name(account)}: ${parts.length ? parts.join(', ') : 'quality no longer low'}${d.pausesMarketing ? '; its marketing campaigns paused' : d.barsMarketing ? '; it sends no marketing until an operator or a later notice clears it' : ''}.`;
     }
     case 'recipient.replied':
       return `:speech_balloon: A recipient of campaign ${name(campaign)} replied.`;

@@ -102,11 +102,13 @@ describe('quality guard in a sender pool', () => {
     expect(all.length).toBe(600);
     expect(new Set(all)).toEqual(new Set(list));
 
-    const { rows: events } = await engine.ctx.db.pool.query<{ data: { quality: { flagged: boolean }; pausesMarketing: boolean } }>(
+    const { rows: events } = await engine.ctx.db.pool.query<{ data: { quality: { flagged: boolean }; barsMarketing: boolean; pausesMarketing: boolean; pausedCampaigns: string[] } }>(
       `SELECT data FROM outbound_events WHERE type = 'account.quality_changed' AND order_key = $1 ORDER BY created_at, id`,
       [`account:${c}`],
     );
     expect(events.map((e) => e.data.quality.flagged)).toEqual([true]);
+    // C is barred from marketing, but the pool sent on through A: nothing was paused.
+    expect(events[0]?.data).toMatchObject({ barsMarketing: true, pausesMarketing: false, pausedCampaigns: [] });
 
     // UNFLAGGED: C takes its share of a new marketing pool campaign again.
     await qualityNotice(path, 'UNFLAGGED', t0 + 1);

@@ -53,7 +53,7 @@ async function campaignState(id: string): Promise<{ status: string; status_code:
   return rows[0] ?? { status: 'missing', status_code: null };
 }
 
-type QualityEvent = { quality: { qualityRating: string | null; flagged: boolean; tier: string | null; messagingLimit: number | null; restriction: { code: string } | null }; pausesMarketing: boolean };
+type QualityEvent = { quality: { qualityRating: string | null; flagged: boolean; tier: string | null; messagingLimit: number | null; restriction: { code: string } | null }; barsMarketing: boolean; pausesMarketing: boolean; pausedCampaigns: string[] };
 
 async function qualityEvents(accountId: string): Promise<QualityEvent[]> {
   const { rows } = await world.ctx.db.pool.query<{ data: QualityEvent }>(
@@ -166,6 +166,7 @@ describe('quality guard', () => {
     expect((await accountView(account.id)).quality.restriction).toBeNull();
     // Lifting raises the event but resumes nothing by itself: an operator decides.
     expect((await qualityEvents(account.id)).map((e) => e.pausesMarketing)).toEqual([true, false]);
+    expect((await qualityEvents(account.id)).map((e) => [e.barsMarketing, e.pausedCampaigns])).toEqual([[true, [marketing]], [false, []]]);
     expect((await campaignState(marketing)).status).toBe('paused');
   });
   it('a pool marketing campaign is not paused for one low member, only when no member is left able to send', async () => {
