@@ -28,9 +28,9 @@ const N = Number(process.env.BENCH_SEND_N ?? 100_000);
 const VIEWERS = Number(process.env.BENCH_CONSOLE_VIEWERS ?? 20);
 const WINDOW_S = Number(process.env.BENCH_CONSOLE_WINDOW_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_CONSOLE_ROUNDS ?? 3);
-const WARMUP_S = 5;
+const WARMUP_S = Number(process.env.BENCH_CONSOLE_WARMUP_S ?? 5);
 /** After viewers connect or leave, before a window opens (pg_stat counters flush about once a second). */
-const SETTLE_MS = 2_000;
+const SETTLE_MS = Number(process.env.BENCH_CONSOLE_SETTLE_MS ?? 2_000);
 // Its own database: other benchmarks may be using wce_bench at the same time.
 const URL = process.env.BENCH_CONSOLE_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/wce_bench_console';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
