@@ -7,6 +7,11 @@
  *   then gets its job back at once.
  * - A `queued` recipient whose job is gone (crash between marking and adding): job re-added.
  *   Job ids are recipient ids, so re-adding a job that exists changes nothing.
+ * - A `queued` recipient whose job hash is there but in no queue list (a failover that kept the
+ *   hash and lost the list entry; a job that ended failed or completed while its recipient stayed
+ *   `queued`): the dead job is removed and a new one added. Checked for the recipients the orphan
+ *   check looks at (queued past ORPHAN_AGE_MS, or all for a while after a rebuild), each at most
+ *   once a minute and a bounded number per sweep.
  * - A `sending` recipient past its lease (worker killed and its job lost): `unknown`, counted
  *   and shown, and resent only on an operator's request.
  * - Once per process: jobs left in queues under their names from before Redis Cluster support
@@ -20,18 +25,25 @@ import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 import { dropLegacyQueues } from './legacy-queues.js';
-import { sendJobs, type SendQueues } from './queues.js';
+import { sendJobId, sendJobs, type SendQueues } from './queues.js';
 
 export type SweepReport = { redisRebuilt: boolean; rebuiltAccounts: string[]; requeued: number; expired: number; legacyKeysDropped: number };
 
 /** `queued` this long without a job counts as orphaned (ms); covers the feeder's mark-then-add gap. */
 export const ORPHAN_AGE_MS = 15_000;
 const PAGE = 2_000;
+/** Job-state checks per sweep (one small script each), and how soon the same recipient is checked again. */
+const STATE_CHECKS_PER_SWEEP = 500;
+const STATE_RECHECK_MS = 60_000;
+/** Job states that no worker will ever take from again. */
+const DEAD_JOB_STATES = new Set(['completed', 'failed', 'unknown']);
 
 export class Sweeper {
   /** When this process last rebuilt the queues after Redis lost data (epoch ms). */
   private rebuiltAt = 0;
   private legacyChecked = false;
+  /** Recipients whose job's state was checked, and when (bounded by the queued recipients aged past ORPHAN_AGE_MS). */
+  private readonly stateCheckedAt = new Map<string, number>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -89,6 +101,8 @@ export class Sweeper {
   private async requeueOrphans(minAgeMs: number): Promise<number> {
     let requeued = 0;
     let after = '0';
+    let stateChecks = 0;
+    const seen = new Set<string>();
     for (;;) {
       const { rows } = await this.pool.query<{ id: string; campaign_id: string; account_id: string }>(
         `SELECT r.id::text, r.campaign_id, coalesce(r.account_id, c.account_id) AS account_id
@@ -109,6 +123,11 @@ export class Sweeper {
         for (const row of candidates) pipeline.exists(this.queues.jobKey(accountId, row.id));
         const exists = (await pipeline.exec()) ?? [];
         const list = candidates.filter((_, i) => exists[i]?.[1] === 0);
+        const present = candidates.filter((_, i) => exists[i]?.[1] === 1);
+        for (const row of present) seen.add(row.id);
+        const due = present.filter((r) => Date.now() - (this.stateCheckedAt.get(r.id) ?? 0) >= STATE_RECHECK_MS).slice(0, Math.max(0, STATE_CHECKS_PER_SWEEP - stateChecks));
+        stateChecks += due.length;
+        list.push(...(await this.deadJobsRemoved(accountId, due)));
         if (list.length === 0) continue;
         missingHere += list.length;
         await this.queues.forAccount(accountId).addBulk(sendJobs(list.map((r) => ({ recipientId: r.id, campaignId: r.campaign_id, accountId }))));
@@ -116,6 +135,23 @@ export class Sweeper {
       requeued += missingHere;
       if (rows.length < PAGE) break;
     }
+    // Forget recipients this sweep no longer found (sent, or their job was taken meanwhile).
+    for (const id of this.stateCheckedAt.keys()) if (!seen.has(id)) this.stateCheckedAt.delete(id);
     return requeued;
+  }
+
+  /** Of `rows` (their job hash exists), those whose job is in no live state: the job is removed so a new one can be added. */
+  private async deadJobsRemoved<T extends { id: string }>(accountId: string, rows: readonly T[]): Promise<T[]> {
+    const queue = this.queues.forAccount(accountId);
+    const states = await Promise.all(rows.map((r) => queue.getJobState(sendJobId(r.id))));
+    const dead: T[] = [];
+    for (const [i, row] of rows.entries()) {
+      this.stateCheckedAt.set(row.id, Date.now());
+      if (!DEAD_JOB_STATES.has(states[i] ?? 'unknown')) continue;
+      // 0: locked by a worker after all (it took the job meanwhile); leave it to that worker.
+      if ((await queue.remove(sendJobId(row.id))) === 1) dead.push(row);
+    }
+    if (dead.length > 0) this.logger.warn({ accountId, recipients: dead.length }, 'queued recipients whose job had ended or left every queue list get a new job');
+    return dead;
   }
 }

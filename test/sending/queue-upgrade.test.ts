@@ -5,6 +5,8 @@
  * - The epoch that detects lost data is per account, in the account's own slot: losing one
  *   account's keys (as losing the cluster shard that holds them would) rebuilds that account's
  *   queue and no other.
+ * - A job hash that outlived its place in every queue list (a failover can keep one and lose the
+ *   other) is found by the sweeper, removed and its recipient given a new job.
  * - Jobs left in the old, untagged queues (`send-<accountId>`) are dropped when the new engine
  *   starts, and every recipient they held is sent from the new queue: none lost, none twice.
  */
@@ -81,6 +83,38 @@ it('notices one account\'s lost keys by its own epoch and rebuilds that account 
 
   await applyCampaignAction(ctx.db, ctx.tenantId, a.campaignId, 'cancel');
   await applyCampaignAction(ctx.db, ctx.tenantId, b.campaignId, 'cancel');
+});
+
+it('a queued recipient whose job hash outlived its queue list entry (a failover kept one, lost the other) gets a new job, and is sent once', async () => {
+  const { ctx, sandbox, redis, queues } = engine;
+  const { accountId, campaignId } = await fedCampaign(20, 20_000);
+  const queue = queues.forAccount(accountId);
+  const [lostId] = await ctx.db.pool.query<{ id: string }>(`SELECT id::text FROM recipients WHERE campaign_id = $1 ORDER BY id LIMIT 1`, [campaignId]).then((r) => r.rows.map((x) => x.id));
+  if (!lostId) throw new Error('no recipient');
+  expect(await redis.lrem(queue.toKey('wait'), 0, sendJobId(lostId))).toBe(1);
+  expect(await queue.getJobState(sendJobId(lostId))).toBe('unknown');
+  await redis.set(redisKeys.accountEpoch(ctx.queuePrefix, accountId), 'seen'); // no rebuild: the ordinary sweep
+  const sweeper = new Sweeper(ctx.db.pool, redis, queues, { sendingLeaseMs: 120_000 }, ctx.logger);
+  // Young: maybe the feeder's own mark-then-add gap; not looked at yet.
+  expect((await sweeper.sweepOnce()).requeued).toBe(0);
+  expect(await queue.getJobState(sendJobId(lostId))).toBe('unknown');
+  await ctx.db.pool.query(`UPDATE recipients SET queued_at = now() - interval '1 minute' WHERE campaign_id = $1`, [campaignId]);
+  expect((await sweeper.sweepOnce()).requeued).toBe(1);
+  expect(await queue.getJobState(sendJobId(lostId))).toBe('waiting');
+  // Checked once a minute at most: the next sweep leaves the 20 alone.
+  expect((await sweeper.sweepOnce()).requeued).toBe(0);
+
+  sandbox.reset();
+  const host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
+  await host.start();
+  try {
+    await waitFor('campaign completed', async () => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'completed', 60_000);
+  } finally {
+    await host.stop();
+  }
+  expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 20 });
+  expect(Math.max(...Object.values(sandbox.stats().perPhone))).toBe(1);
+  expect(Object.keys(sandbox.stats().perPhone)).toHaveLength(20);
 });
 
 it('upgrading from the untagged queue names: old jobs dropped, every recipient sent once from the new queue', async () => {
