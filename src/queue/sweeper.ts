@@ -9,9 +9,8 @@
  *   Job ids are recipient ids, so re-adding a job that exists changes nothing.
  * - A `queued` recipient whose job hash is there but in no queue list (a failover that kept the
  *   hash and lost the list entry; a job that ended failed or completed while its recipient stayed
- *   `queued`): the dead job is removed and a new one added. Checked for the recipients the orphan
- *   check looks at (queued past ORPHAN_AGE_MS, or all for a while after a rebuild), each at most
- *   once a minute and a bounded number per sweep.
+ *   `queued`): the dead job is removed and a new one added. Checked for recipients queued past
+ *   ORPHAN_AGE_MS, each at most once a minute and a bounded number per sweep.
  * - A `sending` recipient past its lease (worker killed and its job lost): `unknown`, counted
  *   and shown, and resent only on an operator's request.
  * - Once per process: jobs left in queues under their names from before Redis Cluster support
@@ -104,13 +103,14 @@ export class Sweeper {
     let stateChecks = 0;
     const seen = new Set<string>();
     for (;;) {
-      const { rows } = await this.pool.query<{ id: string; campaign_id: string; account_id: string }>(
-        `SELECT r.id::text, r.campaign_id, coalesce(r.account_id, c.account_id) AS account_id
+      const { rows } = await this.pool.query<{ id: string; campaign_id: string; account_id: string; aged: boolean }>(
+        `SELECT r.id::text, r.campaign_id, coalesce(r.account_id, c.account_id) AS account_id,
+                r.queued_at < now() - make_interval(secs => $4::double precision / 1000) AS aged
            FROM campaigns c JOIN recipients r ON r.campaign_id = c.id AND r.status = 'queued'
           WHERE c.status = 'running' AND r.id > $1::bigint
             AND r.queued_at < now() - make_interval(secs => $2::double precision / 1000)
           ORDER BY r.id LIMIT $3`,
-        [after, minAgeMs, PAGE],
+        [after, minAgeMs, PAGE, ORPHAN_AGE_MS],
       );
       if (rows.length === 0) break;
       after = rows[rows.length - 1]?.id ?? after;
@@ -123,7 +123,9 @@ export class Sweeper {
         for (const row of candidates) pipeline.exists(this.queues.jobKey(accountId, row.id));
         const exists = (await pipeline.exec()) ?? [];
         const list = candidates.filter((_, i) => exists[i]?.[1] === 0);
-        const present = candidates.filter((_, i) => exists[i]?.[1] === 1);
+        // Only those queued past ORPHAN_AGE_MS: a send under way is never that old, so a campaign
+        // sending at full speed costs no state checks.
+        const present = candidates.filter((r, i) => exists[i]?.[1] === 1 && r.aged);
         for (const row of present) seen.add(row.id);
         const due = present.filter((r) => Date.now() - (this.stateCheckedAt.get(r.id) ?? 0) >= STATE_RECHECK_MS).slice(0, Math.max(0, STATE_CHECKS_PER_SWEEP - stateChecks));
         stateChecks += due.length;
