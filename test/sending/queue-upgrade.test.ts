@@ -58,6 +58,19 @@ async function fedCampaign(count: number, offset: number): Promise<{ accountId: 
   return fixture;
 }
 
+/** Runs a worker host (a fresh sandbox count) until the campaign completes. */
+async function sendToCompletion(campaignId: string): Promise<void> {
+  const { ctx, sandbox } = engine;
+  sandbox.reset();
+  const host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
+  await host.start();
+  try {
+    await waitFor('campaign completed', async () => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'completed', 60_000);
+  } finally {
+    await host.stop();
+  }
+}
+
 it('notices one account\'s lost keys by its own epoch and rebuilds that account only', async () => {
   const { ctx, redis, queues } = engine;
   const a = await fedCampaign(40, 0);
@@ -104,14 +117,7 @@ it('a queued recipient whose job hash outlived its queue list entry (a failover 
   // Checked once a minute at most: the next sweep leaves the 20 alone.
   expect((await sweeper.sweepOnce()).requeued).toBe(0);
 
-  sandbox.reset();
-  const host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
-  await host.start();
-  try {
-    await waitFor('campaign completed', async () => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'completed', 60_000);
-  } finally {
-    await host.stop();
-  }
+  await sendToCompletion(campaignId);
   expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 20 });
   expect(Math.max(...Object.values(sandbox.stats().perPhone))).toBe(1);
   expect(Object.keys(sandbox.stats().perPhone)).toHaveLength(20);
@@ -131,14 +137,7 @@ it('upgrading from the untagged queue names: old jobs dropped, every recipient s
   const legacyPattern = `${ctx.queuePrefix}:send-[^{]*`;
   expect((await keysMatching(legacyPattern)).length).toBeGreaterThan(200);
 
-  sandbox.reset();
-  const host = new WorkerHost(ctx.config, ctx.db, ctx.logger);
-  await host.start();
-  try {
-    await waitFor('campaign completed', async () => (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'completed', 60_000);
-  } finally {
-    await host.stop();
-  }
+  await sendToCompletion(campaignId);
   expect(await statusCounts(ctx, campaignId)).toEqual({ sent: 300 });
   const perPhone = sandbox.stats().perPhone;
   expect(Object.keys(perPhone).sort()).toEqual(phones.sort());
