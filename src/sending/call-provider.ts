@@ -32,15 +32,23 @@ export async function callProvider(deps: CallDeps, context: CampaignContext, mes
     };
     const request = text ? text.buildTextRequest(message, context.account, options) : context.adapter.buildSendRequest(message, context.account);
     // Wait for this account's next send slot (held across every worker process), at the rate the
-    // provider currently tolerates. The slot is taken right before the call: anything between
-    // the two would be jitter the provider's per-second count sees.
-    const waited = await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
-    if (timing) timing.rateWaitMs += waited;
-    const held = await accountGate(deps.accounts, context.accountId, context.generation);
-    if (held) return held;
+    // provider currently tolerates. The slot is taken after the request is built; from the gate
+    // on, the send holds its place in the account's rate until its request is written, and
+    // counts from that moment (Departure), so no delay before the wire can bunch sends.
+    const departure = await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
+    if (timing) timing.rateWaitMs += departure.waitedMs;
+    const held = await accountGate(deps.accounts, context.accountId, context.generation).catch((error: unknown) => {
+      departure.settle();
+      throw error;
+    });
+    if (held) {
+      departure.settle();
+      return held;
+    }
     if (timing) timing.onWire = true;
     const started = performance.now();
-    const http = await deps.call(request, deps.timeoutMs);
+    // settle() after the call gives the place back if the request was never written.
+    const http = await deps.call(request, deps.timeoutMs, departure.onWire).finally(departure.settle);
     observeProviderLatency(context.adapter.provider, context.accountId, started);
     // Parse functions never see the account, so scrub its actual credential values here, before
     // the provider's text is stored or logged (some providers echo a bad token back).

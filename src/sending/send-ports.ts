@@ -35,13 +35,29 @@ export interface SendStore {
   pauseCampaign(campaignId: string, outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>, log: Logger): Promise<void>;
 }
 
-/** The one HTTP call to the provider, with its timeout: an answer, or the outcome of not getting one. */
-export type ProviderCall = (request: HttpRequest, timeoutMs: number) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
+/**
+ * The one HTTP call to the provider, with its timeout: an answer, or the outcome of not getting
+ * one. `onWire`, when given, is called the moment the request is written to the connection.
+ */
+export type ProviderCall = (request: HttpRequest, timeoutMs: number, onWire?: () => void) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
 
-/** The account's rate, across every process: wait for the next send slot; resolves with the ms waited. */
+/** The account's rate, across every process: wait for the next send slot and the departure gate. */
 export interface RateSlots {
-  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<number>;
+  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<Departure>;
 }
+
+/**
+ * A send let through by the rate gate. It holds its place in the account's rate from then on:
+ * pending until `onWire` (its request written: it counts from that moment, so a send that
+ * reaches the wire late still never bunches past the rate), or until `settle` after a call whose
+ * request was never written (held back, no connection), which gives the place back.
+ */
+export type Departure = {
+  /** How long the send waited for its slot and the gate, ms. */
+  waitedMs: number;
+  onWire: () => void;
+  settle: () => void;
+};
 
 /**
  * Filled in by the send path for one job, for the worker host's in-flight sizing
