@@ -19,7 +19,8 @@
  * and on a loaded machine that delay varies by tens of milliseconds. So a send the gate admits
  * is *pending*: it counts in every window (its score is put PENDING_HOLD_MS ahead) until the HTTP
  * client starts writing it (Departure.onWire), which re-stamps it with that moment, on Redis's
- * clock; a send that never went out (held back, no connection) is dropped (Departure.settle).
+ * clock. A call that never said (held back, no connection, a ProviderCall that cannot tell)
+ * counts from when it ended (Departure.settle): never from earlier than it may have been written.
  * Any window of writes then holds at most `rate`, however late each one was, across processes.
  * The price: a send counts for the gate-to-wire delay on top of the window, so a machine whose
  * event loop lags paces a little lower rather than bunching.
@@ -49,8 +50,7 @@ const LOG_TTL_MS = 3_600_000;
 const LOG_MAX_ENTRIES = 200_000;
 /**
  * How long an admitted send counts as pending before its request is written, at most (ms): past
- * it, a send still not on the wire (its process died, or stalled this long) stops holding its
- * place. Covers a new connection's connect timeout (10 s, src/providers/http.ts).
+ * it, a send still not stamped (its process died, or stalled this long) stops holding its place. Covers a new connection's connect timeout (10 s, src/providers/http.ts).
  */
 export const PENDING_HOLD_MS = 10_000;
 
@@ -149,25 +149,17 @@ export class AccountRateLimiter {
   }
 
   private departure(accountId: string, member: string, waitedMs: number): Departure {
-    let state: 'pending' | 'wired' | 'settled' = 'pending';
-    const key = redisKeys.departures(this.prefix, accountId);
-    return {
-      waitedMs,
-      onWire: () => {
-        if (state !== 'pending') return;
-        state = 'wired';
-        // Fire and forget: this runs inside the HTTP client's write. Should it fail, the entry
-        // stays pending and ages out PENDING_HOLD_MS later: the bound errs on the safe side.
-        this.redis
-          .eval(WIRE, 2, key, redisKeys.departureLog(this.prefix, accountId), member, String(this.windowMs * 2 + PENDING_HOLD_MS), this.departureLog ? '1' : '0', String(LOG_TTL_MS), String(LOG_MAX_ENTRIES), String(PENDING_HOLD_MS))
-          .catch(() => undefined);
-      },
-      settle: () => {
-        if (state !== 'pending') return;
-        state = 'settled';
-        this.redis.zrem(key, member).catch(() => undefined);
-      },
+    let pending = true;
+    // Fire and forget: this runs inside the HTTP client's write. Should it fail, the entry stays
+    // pending and ages out PENDING_HOLD_MS later: the bound errs on the safe side.
+    const stamp = (): void => {
+      if (!pending) return;
+      pending = false;
+      const keys = [redisKeys.departures(this.prefix, accountId), redisKeys.departureLog(this.prefix, accountId)];
+      const args = [member, String(this.windowMs * 2 + PENDING_HOLD_MS), this.departureLog ? '1' : '0', String(LOG_TTL_MS), String(LOG_MAX_ENTRIES), String(PENDING_HOLD_MS)];
+      this.redis.eval(WIRE, 2, ...keys, ...args).catch(() => undefined);
     };
+    return { waitedMs, onWire: stamp, settle: stamp };
   }
 }
 

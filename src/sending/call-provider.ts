@@ -47,7 +47,7 @@ export async function callProvider(deps: CallDeps, context: CampaignContext, mes
     }
     if (timing) timing.onWire = true;
     const started = performance.now();
-    // settle() after the call gives the place back if the request was never written.
+    // settle() after the call: a request the call never reported written counts from its end.
     const http = await deps.call(request, deps.timeoutMs, departure.onWire).finally(departure.settle);
     observeProviderLatency(context.adapter.provider, context.accountId, started);
     // Parse functions never see the account, so scrub its actual credential values here, before

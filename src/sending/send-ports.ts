@@ -49,8 +49,9 @@ export interface RateSlots {
 /**
  * A send let through by the rate gate. It holds its place in the account's rate from then on:
  * pending until `onWire` (its request written: it counts from that moment, so a send that
- * reaches the wire late still never bunches past the rate), or until `settle` after a call whose
- * request was never written (held back, no connection), which gives the place back.
+ * reaches the wire late still never bunches past the rate). `settle` after the call: a send
+ * whose call never said it was written (held back, no connection, a call that cannot tell)
+ * counts from then. Either is a no-op once one of them ran.
  */
 export type Departure = {
   /** How long the send waited for its slot and the gate, ms. */
