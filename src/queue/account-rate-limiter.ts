@@ -129,15 +129,21 @@ export class AccountRateLimiter {
     return Number(wait);
   }
 
-  /**
-   * Waits for the account's next send slot, then for the departure gate. `ratePerSecond` is the
-   * pace (lowered after rate-limit answers); `limitPerSecond`, the configured rate, is the hard cap.
-   * The send counts as pending until its Departure's `onWire` (the request written) or `settle`.
-   */
-  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<Departure> {
+  /** Waits for the account's next send slot at `ratePerSecond` (the pace, lowered after rate-limit answers); resolves with the ms waited. */
+  async slot(accountId: string, ratePerSecond: number): Promise<number> {
     const started = performance.now();
     const waitMs = await this.reserve(accountId, ratePerSecond);
     if (waitMs > 0.5) await sleep(waitMs);
+    return performance.now() - started;
+  }
+
+  /**
+   * The departure gate: waits until fewer than `limitPerSecond` (the configured rate, the hard cap)
+   * count in the window. The send then counts as pending until its Departure's `onWire` (the
+   * request written) or `settle`.
+   */
+  async depart(accountId: string, limitPerSecond: number): Promise<Departure> {
+    const started = performance.now();
     const limit = Math.max(1, Math.floor(limitPerSecond));
     const key = redisKeys.departures(this.prefix, accountId);
     const member = `${process.pid}:${++this.sequence}:${Math.random()}`;
@@ -146,6 +152,13 @@ export class AccountRateLimiter {
       if (gateMs <= 0) return this.departure(accountId, member, performance.now() - started);
       await sleep(gateMs + 1);
     }
+  }
+
+  /** The slot, then the gate; the Departure's `waitedMs` covers both. */
+  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<Departure> {
+    const slotMs = await this.slot(accountId, ratePerSecond);
+    const departure = await this.depart(accountId, limitPerSecond);
+    return { ...departure, waitedMs: slotMs + departure.waitedMs };
   }
 
   private departure(accountId: string, member: string, waitedMs: number): Departure {

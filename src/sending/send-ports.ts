@@ -41,8 +41,13 @@ export interface SendStore {
  */
 export type ProviderCall = (request: HttpRequest, timeoutMs: number, onWire?: () => void) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
 
-/** The account's rate, across every process: wait for the next send slot and the departure gate. */
+/**
+ * The account's rate, across every process: wait for the next send slot (at the pace), then for
+ * the departure gate (the configured rate, the hard cap); `acquire` is the two in turn.
+ */
 export interface RateSlots {
+  slot(accountId: string, ratePerSecond: number): Promise<number>;
+  depart(accountId: string, limitPerSecond: number): Promise<Departure>;
   acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<Departure>;
 }
 
