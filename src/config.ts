@@ -91,7 +91,7 @@ const schema = z.object({
    * average reached is rate x 1000 / (1000 + this): 97.6% at 25.
    */
   RATE_JITTER_MS: int(25),
-  /** Log each departure the rate gate admits, on Redis's clock, so tests and bench:rate can check the bound. Off: it costs Redis memory. */
+  /** Log each departure as its request is written, on Redis's clock, so tests and bench:rate can check the bound. Off: it costs Redis memory. */
   RATE_DEPARTURE_LOG: z.enum(['true', 'false']).default('false'),
   /** Circuit breaker per account: provider failures (5xx, timeouts, network) in a 10 s window before it can open... */
   BREAKER_MIN_CALLS: int(20),

@@ -22,7 +22,7 @@ import { normalizePhone, type CountryCode } from '../phones/normalize-phone.js';
 import { buildConversationRequest, buildTicketReplyRequest, parseConversationResponse, parseTicketReplyResponse } from '../providers/adereso/adereso-conversation.js';
 import { aderesoAdapter, type AderesoAccount } from '../providers/adereso/index.js';
 import { aderesoTicketId } from '../providers/adereso/adereso-reply.js';
-import { sendHttp } from '../providers/http.js';
+import { sendHttpNoticingWire } from '../providers/http.js';
 import { MessageBuildError, type HttpRequest, type HttpResponse, type OutcomeKind, type SendOutcome } from '../providers/types.js';
 import { finishSingleMessage, singleMessageStatus, startSingleMessage, type SingleMessageStart } from '../recipients/index.js';
 import { isSuppressed } from '../suppressions/suppression-list.js';
@@ -169,7 +169,7 @@ function sendPath(deps: AderesoMessageDeps): OutsideCampaignDeps {
   if (!path) {
     const states = new AccountStates(deps.redis, deps.keyPrefix);
     path = {
-      call: sendHttp,
+      call: sendHttpNoticingWire,
       slots: new AccountRateLimiter(deps.redis, deps.keyPrefix, { jitterMs: deps.flow.rateJitterMs }),
       accounts: {
         read: (accountId) => states.read(accountId),

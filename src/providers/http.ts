@@ -9,6 +9,7 @@
  * redirect interceptor is installed): a 3xx is an answer like any other. An answer is read up
  * to MAX_ANSWER_BYTES and no further.
  */
+import type { Duplex } from 'node:stream';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import { guardedConnector, OutboundRefusedError, readCapped, type OutboundPolicy } from '../security/outbound-guard.js';
 import { securitySettings } from '../security/security-settings.js';
@@ -44,15 +45,20 @@ export type HttpResult = { ok: true; response: HttpResponse } | { ok: false; out
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** `dispatcher`: for tests of the guard itself; the default is the process's guarded agent. */
-export async function sendHttp(req: HttpRequest, timeoutMs: number, options: { dispatcher?: Dispatcher } = {}): Promise<HttpResult> {
+/**
+ * `dispatcher`: for tests of the guard itself; the default is the process's guarded agent.
+ * `onWire`: called the moment the request goes on its connection (undici starts it right before
+ * writing its bytes, on a connection already open), not when it is queued for one.
+ */
+export async function sendHttp(req: HttpRequest, timeoutMs: number, options: { dispatcher?: Dispatcher; onWire?: () => void } = {}): Promise<HttpResult> {
   let written = false;
+  const dispatcher = options.dispatcher ?? defaultAgent();
   try {
     const res = await request(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
-      dispatcher: options.dispatcher ?? defaultAgent(),
+      dispatcher: options.onWire ? noticeWire(dispatcher, options.onWire) : dispatcher,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
@@ -67,6 +73,52 @@ export async function sendHttp(req: HttpRequest, timeoutMs: number, options: { d
     return { ok: true, response: { status: res.statusCode, headers, body } };
   } catch (error) {
     return { ok: false, outcome: classifyNetworkError(error, written) };
+  }
+}
+
+/** sendHttp as the send path calls it (its ProviderCall): `onWire` as the request goes on its connection. */
+export function sendHttpNoticingWire(req: HttpRequest, timeoutMs: number, onWire?: () => void): Promise<HttpResult> {
+  return sendHttp(req, timeoutMs, onWire ? { onWire } : {});
+}
+
+/** `dispatcher`, calling `onWire` as each request it dispatches starts on its connection. */
+function noticeWire(dispatcher: Dispatcher, onWire: () => void): Dispatcher {
+  return dispatcher.compose((dispatch) => (opts, handler) => dispatch(opts, new WireNotice(handler, onWire)));
+}
+
+/** Undici's header object, as its handlers receive it. */
+type Headers = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[2];
+
+/** Passes everything on to the request's own handler; tells `onWire` when the request starts. */
+class WireNotice implements Dispatcher.DispatchHandler {
+  constructor(
+    private readonly handler: Dispatcher.DispatchHandler,
+    private readonly onWire: () => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.handler.onRequestStart?.(controller, context);
+    if (!controller.aborted) this.onWire();
+  }
+
+  onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers, socket: Duplex): void {
+    this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers, statusMessage?: string): void {
+    this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.handler.onResponseData?.(controller, chunk);
+  }
+
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Headers): void {
+    this.handler.onResponseEnd?.(controller, trailers);
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.handler.onResponseError?.(controller, error);
   }
 }
 

@@ -10,16 +10,28 @@
  *
  * Slots alone are not enough: a send that leaves late (a stalled event loop, a slow claim) bunches
  * with the next on-time one. So a second check, the departure gate, runs just before the
- * request goes out: it records each departure in a sorted set and lets one through only while
- * fewer than `rate` left in the last second (a true sliding window, on Redis's clock), else
- * says how long until the oldest one ages out. Pacing can then sit close to the rate.
+ * request goes out: it keeps the account's departures in a sorted set and lets one through only
+ * while fewer than `rate` count in the last 1000 ms + jitter (a true sliding window, on Redis's
+ * clock), else says how long until the oldest one ages out. Pacing can then sit close to the rate.
  *
- * Optionally (RATE_DEPARTURE_LOG) the gate also appends each departure it admits, on the same
- * Redis clock, to a per-account list, so a test or benchmark can check the bound on the engine's
- * own departure times, whatever the load on the machine (`readDepartureLog`). Off in production.
+ * A departure counts from the moment its request is written to the connection, not from the
+ * gate: between the two there is still a Redis read, the event loop, maybe a connection to open,
+ * and on a loaded machine that delay varies by tens of milliseconds. So a send the gate admits
+ * is *pending*: it counts in every window (its score is put PENDING_HOLD_MS ahead) until the HTTP
+ * client starts writing it (Departure.onWire), which re-stamps it with that moment, on Redis's
+ * clock. A call that never said (held back, no connection, a ProviderCall that cannot tell)
+ * counts from when it ended (Departure.settle): never from earlier than it may have been written.
+ * Any window of writes then holds at most `rate`, however late each one was, across processes.
+ * The price: a send counts for the gate-to-wire delay on top of the window, so a machine whose
+ * event loop lags paces a little lower rather than bunching.
+ *
+ * Optionally (RATE_DEPARTURE_LOG) each write's stamp is also appended, with its gate-to-wire
+ * delay, to a per-account list, so a test or benchmark can check the bound on the engine's own
+ * departure times, whatever the load on the machine (`readDepartures`). Off in production.
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
+import type { Departure } from '../sending/send-ports.js';
 import { LuaScript } from '../redis-script.js';
 
 /**
@@ -30,32 +42,56 @@ import { LuaScript } from '../redis-script.js';
  */
 export type RateLimiterOptions = {
   jitterMs: number;
-  /** Keep every admitted departure's time in `redisKeys.departureLog` (tests, bench:rate). Default off. */
+  /** Keep every departure's time on the wire in `redisKeys.departureLog` (tests, bench:rate). Default off. */
   departureLog?: boolean;
 };
 
 /** How long a departure log outlives its last departure, and how many entries it keeps at most. */
 const LOG_TTL_MS = 3_600_000;
 const LOG_MAX_ENTRIES = 200_000;
+/**
+ * How long an admitted send counts as pending before its request is written, at most (ms): past
+ * it, a send still not stamped (its process died, or stalled this long) stops holding its place. Covers a new connection's connect timeout (10 s, src/providers/http.ts).
+ */
+export const PENDING_HOLD_MS = 10_000;
 
+/**
+ * Admits a send while fewer than `limit` departures count in the window. A send it admits counts
+ * from that moment on as *pending*: its score is put `hold` ms ahead, so it ages out of no window
+ * until WIRE re-stamps it with the moment its request was written (or it is dropped).
+ */
 const GATE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local hold = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
-  if ARGV[4] == '1' then
-    redis.call('RPUSH', KEYS[2], string.format('%.3f', now))
-    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
-    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5]))
-  end
+  redis.call('ZADD', KEYS[1], now + hold, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window * 2 + hold)
   return '0'
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return string.format('%.3f', tonumber(oldest[2]) + window - now)
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+if oldest > now then return string.format('%.3f', window) end
+return string.format('%.3f', oldest + window - now)
+`);
+
+/** A pending send's request was written: it counts from now (Redis's clock, a moment after the write). */
+const WIRE = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local pending = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+if ARGV[3] == '1' then
+  local admitted = pending - tonumber(ARGV[6])
+  if pending == 0 or admitted > now then admitted = now end
+  redis.call('RPUSH', KEYS[2], string.format('%.3f %.3f', now, now - admitted))
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
+end
+return 1
 `);
 
 const RESERVE = new LuaScript(`
@@ -94,32 +130,50 @@ export class AccountRateLimiter {
     return Number(wait);
   }
 
-  /**
-   * Waits for the account's next send slot, then for the departure gate. `ratePerSecond` is the
-   * pace (lowered after rate-limit answers); `limitPerSecond`, the configured rate, is the hard cap.
-   * Resolves with how long it waited, ms.
-   */
-  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<number> {
+  /** Waits for the account's next send slot at `ratePerSecond` (the pace, lowered after rate-limit answers); resolves with the ms waited. */
+  async slot(accountId: string, ratePerSecond: number): Promise<number> {
     const started = performance.now();
     const waitMs = await this.reserve(accountId, ratePerSecond);
     if (waitMs > 0.5) await sleep(waitMs);
+    return performance.now() - started;
+  }
+
+  /**
+   * The departure gate: waits until fewer than `limitPerSecond` (the configured rate, the hard cap)
+   * count in the window. The send then counts as pending until its Departure's `onWire` (the
+   * request written) or `settle`.
+   */
+  async depart(accountId: string, limitPerSecond: number): Promise<Departure> {
+    const started = performance.now();
     const limit = Math.max(1, Math.floor(limitPerSecond));
+    const key = redisKeys.departures(this.prefix, accountId);
+    const member = `${process.pid}:${++this.sequence}:${Math.random()}`;
     for (;;) {
-      const gateMs = Number(
-        await GATE.run(this.redis, 2,
-          redisKeys.departures(this.prefix, accountId),
-          redisKeys.departureLog(this.prefix, accountId),
-          String(limit),
-          String(this.windowMs),
-          `${process.pid}:${++this.sequence}:${Math.random()}`,
-          this.departureLog ? '1' : '0',
-          String(LOG_TTL_MS),
-          String(LOG_MAX_ENTRIES),
-        ),
-      );
-      if (gateMs <= 0) return performance.now() - started;
+      const gateMs = Number(await GATE.run(this.redis, 1, key, String(limit), String(this.windowMs), member, String(PENDING_HOLD_MS)));
+      if (gateMs <= 0) return this.departure(accountId, member, performance.now() - started);
       await sleep(gateMs + 1);
     }
+  }
+
+  /** The slot, then the gate; the Departure's `waitedMs` covers both. */
+  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<Departure> {
+    const slotMs = await this.slot(accountId, ratePerSecond);
+    const departure = await this.depart(accountId, limitPerSecond);
+    return { ...departure, waitedMs: slotMs + departure.waitedMs };
+  }
+
+  private departure(accountId: string, member: string, waitedMs: number): Departure {
+    let pending = true;
+    // Fire and forget: this runs inside the HTTP client's write. Should it fail, the entry stays
+    // pending and ages out PENDING_HOLD_MS later: the bound errs on the safe side.
+    const stamp = (): void => {
+      if (!pending) return;
+      pending = false;
+      const keys = [redisKeys.departures(this.prefix, accountId), redisKeys.departureLog(this.prefix, accountId)];
+      const args = [member, String(this.windowMs * 2 + PENDING_HOLD_MS), this.departureLog ? '1' : '0', String(LOG_TTL_MS), String(LOG_MAX_ENTRIES), String(PENDING_HOLD_MS)];
+      WIRE.run(this.redis, 2, ...keys, ...args).catch(() => undefined);
+    };
+    return { waitedMs, onWire: stamp, settle: stamp };
   }
 }
 
@@ -128,9 +182,22 @@ export function slotIntervalMs(ratePerSecond: number, jitterMs: number): number 
   return (1000 + Math.max(0, jitterMs)) / Math.max(1, ratePerSecond);
 }
 
-/** The departures the gate admitted for an account (Redis-clock ms, in admission order), when RATE_DEPARTURE_LOG is on. */
+/**
+ * An account's departures, when RATE_DEPARTURE_LOG is on: each send's time on the wire (Redis
+ * clock, ms, as its request was written; in the order they were stamped), and how long it took
+ * from the gate admitting it to that moment, ms (both on Redis's clock, so a little more than
+ * the process saw: each includes a Redis round trip).
+ */
+export async function readDepartures(redis: RedisClient, prefix: string, accountId: string): Promise<{ at: number; gateToWireMs: number }[]> {
+  return (await redis.lrange(redisKeys.departureLog(prefix, accountId), 0, -1)).map((entry) => {
+    const [at, gateToWire] = entry.split(' ');
+    return { at: Number(at), gateToWireMs: Number(gateToWire ?? 0) };
+  });
+}
+
+/** The departure times alone (readDepartures). */
 export async function readDepartureLog(redis: RedisClient, prefix: string, accountId: string): Promise<number[]> {
-  return (await redis.lrange(redisKeys.departureLog(prefix, accountId), 0, -1)).map(Number);
+  return (await readDepartures(redis, prefix, accountId)).map((d) => d.at);
 }
 
 /**

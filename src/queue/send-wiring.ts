@@ -14,7 +14,7 @@ import { CircuitBreaker } from '../flow/circuit-breaker.js';
 import { ErrorBudget } from '../flow/error-budget.js';
 import { PairGap } from '../flow/pair-gap.js';
 import type { Logger } from '../logger.js';
-import { sendHttp } from '../providers/http.js';
+import { sendHttpNoticingWire } from '../providers/http.js';
 import { CampaignContexts } from '../sending/campaign-context.js';
 import { postgresSendStore } from '../sending/postgres-send-store.js';
 import { ERROR_BUDGET_MIN_SAMPLE } from '../sending/result-writer.js';
@@ -37,7 +37,7 @@ export function accountControl(db: Db, queues: SendQueues): AccountControl {
   };
 }
 
-export function buildSendPipeline({ config, db, redis, queues, logger, call = sendHttp }: SendWiring): SendPipeline {
+export function buildSendPipeline({ config, db, redis, queues, logger, call = sendHttpNoticingWire }: SendWiring): SendPipeline {
   const prefix = queues.prefix;
   const states = new AccountStates(redis, prefix);
   return new SendPipeline({

@@ -12,7 +12,7 @@ import type { CampaignContext } from './campaign-context.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { buildFailure } from './outbound-message.js';
 import { accountGate } from './send-gate.js';
-import type { JobTiming } from './send-ports.js';
+import type { Departure, JobTiming } from './send-ports.js';
 
 type Item = { context: CampaignContext; message: OutboundMessage; timing: JobTiming | undefined };
 
@@ -54,16 +54,25 @@ export class BulkGathering {
       return messages.map(() => ({ result: failure }));
     }
     const rate = await this.deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
-    let waited = 0;
-    for (let i = 0; i < messages.length; i += 1) waited += await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond);
-    const held = await accountGate(this.deps.accounts, context.accountId, context.generation);
+    const departures: Departure[] = [];
+    for (let i = 0; i < messages.length; i += 1) departures.push(await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond));
+    const waited = departures.reduce((sum, d) => sum + d.waitedMs, 0);
+    const settle = (): void => departures.forEach((d) => d.settle());
+    const held = await accountGate(this.deps.accounts, context.accountId, context.generation).catch((error: unknown) => {
+      settle();
+      throw error;
+    });
     for (const { timing } of items) {
       if (!timing) continue;
       timing.rateWaitMs += waited;
       timing.onWire = !held;
     }
-    if (held) return messages.map(() => held);
-    const http = await this.deps.call(request, this.deps.timeoutMs);
+    if (held) {
+      settle();
+      return messages.map(() => held);
+    }
+    // One request carries every message: each message's departure counts from its write.
+    const http = await this.deps.call(request, this.deps.timeoutMs, () => departures.forEach((d) => d.onWire())).finally(settle);
     const outcomes = http.ok ? batch.parseBatchResponse(http.response, messages) : messages.map(() => http.outcome);
     return outcomes.map((o) => ({ result: scrubOutcome(o, context.account.credentials) }));
   }

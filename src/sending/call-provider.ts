@@ -32,15 +32,27 @@ export async function callProvider(deps: CallDeps, context: CampaignContext, mes
     };
     const request = text ? text.buildTextRequest(message, context.account, options) : context.adapter.buildSendRequest(message, context.account);
     // Wait for this account's next send slot (held across every worker process), at the rate the
-    // provider currently tolerates. The slot is taken right before the call: anything between
-    // the two would be jitter the provider's per-second count sees.
-    const waited = await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
-    if (timing) timing.rateWaitMs += waited;
-    const held = await accountGate(deps.accounts, context.accountId, context.generation);
-    if (held) return held;
+    // provider currently tolerates, then for the departure gate. From the gate on, the send holds
+    // its place in the account's rate until its request is written, and counts from that moment
+    // (Departure); so the account gate's read runs beside the gate's, not between gate and wire.
+    const slotMs = await deps.slots.slot(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond));
+    const [gated, checked] = await Promise.allSettled([deps.slots.depart(context.accountId, context.ratePerSecond), accountGate(deps.accounts, context.accountId, context.generation)]);
+    if (gated.status === 'rejected') throw gated.reason;
+    const departure = gated.value;
+    if (checked.status === 'rejected') {
+      departure.settle();
+      throw checked.reason;
+    }
+    const held = checked.value;
+    if (timing) timing.rateWaitMs += slotMs + departure.waitedMs;
+    if (held) {
+      departure.settle();
+      return held;
+    }
     if (timing) timing.onWire = true;
     const started = performance.now();
-    const http = await deps.call(request, deps.timeoutMs);
+    // settle() after the call: a request the call never reported written counts from its end.
+    const http = await deps.call(request, deps.timeoutMs, departure.onWire).finally(departure.settle);
     observeProviderLatency(context.adapter.provider, context.accountId, started);
     // Parse functions never see the account, so scrub its actual credential values here, before
     // the provider's text is stored or logged (some providers echo a bad token back).

@@ -1,7 +1,8 @@
 /**
  * The two gates of a send. Before the claim: the account's circuit breaker (a provider that is
- * down is not called; nothing is claimed, no attempt spent). After the rate slot, just before the
- * wire: the account's state, one Redis read, so a send claimed before a stop puts itself back.
+ * down is not called; nothing is claimed, no attempt spent). After the rate slot, beside the
+ * departure gate, just before the wire: the account's state, one Redis read, so a send claimed
+ * before a stop puts itself back.
  */
 import type { CircuitBreaker } from '../flow/circuit-breaker.js';
 import type { AccountSendState } from '../accounts/account-state.js';

@@ -48,10 +48,16 @@ export async function sendOutsideCampaign(deps: OutsideCampaignDeps, send: Outsi
   }
   const before = await deps.accounts.read(send.accountId);
   if (before.stopped) return { result: stoppedOutcome(before.stopped.code), wentOut: false };
-  await deps.slots.acquire(send.accountId, await deps.adaptiveRate.rateFor(send.accountId, send.ratePerSecond), send.ratePerSecond);
-  const now = await deps.accounts.read(send.accountId);
-  if (now.stopped) return { result: stoppedOutcome(now.stopped.code), wentOut: false };
-  const http = await deps.call(send.request, deps.timeoutMs);
+  const departure = await deps.slots.acquire(send.accountId, await deps.adaptiveRate.rateFor(send.accountId, send.ratePerSecond), send.ratePerSecond);
+  const now = await deps.accounts.read(send.accountId).catch((error: unknown) => {
+    departure.settle();
+    throw error;
+  });
+  if (now.stopped) {
+    departure.settle();
+    return { result: stoppedOutcome(now.stopped.code), wentOut: false };
+  }
+  const http = await deps.call(send.request, deps.timeoutMs, departure.onWire).finally(departure.settle);
   const result = redactOutcome(http.ok ? send.parse(http.response) : http.outcome, [...send.secrets]);
   const failed = PROVIDER_FAILURES.has(result.code);
   if (failed || gate.state === 'half_open_probe') await deps.breaker.record(send.accountId, !failed);

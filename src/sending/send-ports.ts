@@ -35,13 +35,35 @@ export interface SendStore {
   pauseCampaign(campaignId: string, outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>, log: Logger): Promise<void>;
 }
 
-/** The one HTTP call to the provider, with its timeout: an answer, or the outcome of not getting one. */
-export type ProviderCall = (request: HttpRequest, timeoutMs: number) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
+/**
+ * The one HTTP call to the provider, with its timeout: an answer, or the outcome of not getting
+ * one. `onWire`, when given, is called the moment the request is written to the connection.
+ */
+export type ProviderCall = (request: HttpRequest, timeoutMs: number, onWire?: () => void) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
 
-/** The account's rate, across every process: wait for the next send slot; resolves with the ms waited. */
+/**
+ * The account's rate, across every process: wait for the next send slot (at the pace), then for
+ * the departure gate (the configured rate, the hard cap); `acquire` is the two in turn.
+ */
 export interface RateSlots {
-  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<number>;
+  slot(accountId: string, ratePerSecond: number): Promise<number>;
+  depart(accountId: string, limitPerSecond: number): Promise<Departure>;
+  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<Departure>;
 }
+
+/**
+ * A send let through by the rate gate. It holds its place in the account's rate from then on:
+ * pending until `onWire` (its request written: it counts from that moment, so a send that
+ * reaches the wire late still never bunches past the rate). `settle` after the call: a send
+ * whose call never said it was written (held back, no connection, a call that cannot tell)
+ * counts from then. Either is a no-op once one of them ran.
+ */
+export type Departure = {
+  /** How long the send waited for its slot and the gate, ms. */
+  waitedMs: number;
+  onWire: () => void;
+  settle: () => void;
+};
 
 /**
  * Filled in by the send path for one job, for the worker host's in-flight sizing

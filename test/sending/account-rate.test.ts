@@ -2,15 +2,19 @@
  * The account's rate holds across worker processes. The verdict rests on what the engine
  * controls: the departure gate's own admission times (Redis's clock, logged with
  * RATE_DEPARTURE_LOG), never more than the configured rate in any window the gate counts over
- * (1000 ms + RATE_JITTER_MS), so none in any one second either. What the provider counts per
- * wall-clock second also depends on how loaded the machine is between departure and arrival;
- * that figure is bench:rate's (BENCHMARKS.md), not this test's.
+ * (1000 ms + RATE_JITTER_MS), so none in any one second either. A departure is stamped when its
+ * request is written, so however late a send reaches the wire after the gate let it through
+ * (a busy event loop, a new connection), the bound holds at the wire. What the provider counts
+ * per wall-clock second also depends on what happens after the write; that figure is
+ * bench:rate's (BENCHMARKS.md), not this test's.
  */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
-import { mostInAnyWindow, readDepartureLog } from '../../src/queue/account-rate-limiter.js';
+import { AccountRateLimiter, mostInAnyWindow, PENDING_HOLD_MS, readDepartureLog, readDepartures } from '../../src/queue/account-rate-limiter.js';
+import { redisKeys } from '../../src/redis-keys.js';
+import type { Departure } from '../../src/sending/send-ports.js';
 import { redisConnection } from '../../src/redis-client.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
@@ -69,4 +73,92 @@ it('counts departures in half-open windows, as the gate does', () => {
   expect(mostInAnyWindow([1999, 0, 500, 999.999, 1000], 1000)).toBe(3);
   expect(mostInAnyWindow([0, 1000, 2000], 1000)).toBe(1);
   expect(mostInAnyWindow([], 1000)).toBe(0);
+});
+
+describe('departures count from the wire', () => {
+  it('sends that reach the wire up to 300 ms after the gate, from three limiters, bunched as badly as they can be, never put more than the rate in any 1000 ms of their writes', async () => {
+    const rate = 40;
+    const sends = 200;
+    const accountId = 'wire-late';
+    // Three limiters on their own connections: three processes sharing the account's gate.
+    const connections = [1, 2, 3].map(() => redisConnection(ctx.config.redisUrl));
+    const limiters = connections.map((c) => new AccountRateLimiter(c, ctx.queuePrefix, { jitterMs: JITTER_MS, departureLog: true }));
+    try {
+      // Each send: the gate, then a delay before its request is written (a loaded event loop, a
+      // connection being opened). The worst case for a count at the gate: each run of `rate`
+      // admissions waits 300 ms down to 0, so their writes bunch into 700 ms.
+      let admissions = 0;
+      await Promise.all(
+        Array.from({ length: sends }, async (_, i) => {
+          const departure = await (limiters[i % limiters.length] as AccountRateLimiter).acquire(accountId, rate, rate);
+          const k = admissions++;
+          await new Promise((r) => setTimeout(r, 300 * (1 - (k % rate) / rate)));
+          departure.onWire();
+          departure.settle();
+        }),
+      );
+      // The wire stamps are written after each call returns; wait for all of them.
+      const departures = await waitFor('every departure stamped', async () => {
+        const logged = await readDepartures(redis, ctx.queuePrefix, accountId);
+        return logged.length === sends && logged;
+      }, 10_000, 20);
+      const atWire = departures.map((d) => d.at);
+      expect(mostInAnyWindow(atWire, 1000 + JITTER_MS - 0.001)).toBeLessThanOrEqual(rate);
+      expect(mostInAnyWindow(atWire, 1000)).toBeLessThanOrEqual(rate);
+      // The stamps are the writes, not the admissions: each is at least its delay later (median
+      // 150 ms), and a loaded machine only makes the gap longer.
+      const gaps = departures.map((d) => d.gateToWireMs).sort((a, b) => a - b);
+      expect(gaps[Math.floor(gaps.length / 2)]).toBeGreaterThanOrEqual(100);
+      const admitted = departures.map((d) => d.at - d.gateToWireMs);
+      console.log(`late wire at ${rate}/s: most writes in any 1000 ms ${mostInAnyWindow(atWire, 1000)}; most admissions in any 1000 ms ${mostInAnyWindow(admitted, 1000)}`);
+    } finally {
+      for (const c of connections) c.disconnect();
+    }
+  }, 60_000);
+
+  it('a send let through holds its place until its request is written, then counts from the write', async () => {
+    const rate = 5;
+    const accountId = 'wire-pending';
+    const limiter = new AccountRateLimiter(redis, ctx.queuePrefix, { jitterMs: JITTER_MS, departureLog: true });
+    const key = redisKeys.departures(ctx.queuePrefix, accountId);
+    const scores = async (): Promise<number[]> => (await redis.zrange(key, '0', '-1', 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
+    const first: Departure[] = [];
+    for (let i = 0; i < rate; i += 1) first.push(await limiter.acquire(accountId, rate, rate));
+    // Five pending sends fill the account's rate: each is held PENDING_HOLD_MS ahead, in every window.
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Number(micros) / 1000;
+    const pending = await scores();
+    expect(pending).toHaveLength(rate);
+    for (const score of pending) expect(score).toBeGreaterThan(now);
+    const sixth = limiter.acquire(accountId, rate, rate);
+    // Written now, long after the first was admitted (the five slots are 205 ms apart).
+    for (const d of first) d.onWire();
+    await sixth;
+    const logged = await waitFor('five stamps', async () => {
+      const l = await readDepartures(redis, ctx.queuePrefix, accountId);
+      return l.length === rate && l;
+    }, 10_000, 20);
+    // The sixth got through only once the earliest write, not the earliest admission, left the window.
+    const admittedSixth = Math.max(...(await scores())) - PENDING_HOLD_MS;
+    const firstWrite = Math.min(...logged.map((d) => d.at));
+    const firstAdmission = Math.min(...logged.map((d) => d.at - d.gateToWireMs));
+    expect(firstWrite - firstAdmission).toBeGreaterThanOrEqual((rate - 1) * ((1000 + JITTER_MS) / rate) - 1);
+    expect(admittedSixth).toBeGreaterThanOrEqual(firstWrite + 1000 + JITTER_MS - 0.001);
+  }, 30_000);
+
+  it('a send whose call never said it was written counts from the end of the call', async () => {
+    const accountId = 'wire-unsaid';
+    const limiter = new AccountRateLimiter(redis, ctx.queuePrefix, { jitterMs: JITTER_MS, departureLog: true });
+    const departure = await limiter.acquire(accountId, 10, 10);
+    departure.settle();
+    departure.onWire();
+    const logged = await waitFor('one stamp', async () => {
+      const l = await readDepartureLog(redis, ctx.queuePrefix, accountId);
+      return l.length > 0 && l;
+    }, 10_000, 20);
+    const [seconds, micros] = await redis.time();
+    expect(logged).toHaveLength(1);
+    const [score] = (await redis.zrange(redisKeys.departures(ctx.queuePrefix, accountId), '0', '-1', 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
+    expect(score).toBeLessThanOrEqual(Number(seconds) * 1000 + Number(micros) / 1000);
+  }, 30_000);
 });
