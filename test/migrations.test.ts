@@ -65,7 +65,7 @@ it('prisma/migrations produce exactly what schema.prisma describes', async () =>
   // What schema.prisma cannot describe: the recipient status trigger (its migration holds this
   // text), and the single messages' trailer of their migration (the trigger on their status, the
   // one-subject CHECK on history; test/api/adereso-messages.test.ts shows both refuse), and the
-  // triggers that keep the recipients' counts (test/campaigns/status-counts.test.ts).
+  // triggers that keep the recipients' counts (test/recipients/status-counts.test.ts).
   await client.query(recipientStatusGuardSql());
   await client.query(await beyondSchema(SINGLE_MESSAGES_MIGRATION));
   await client.query(await beyondSchema(RECIPIENT_COUNTS_MIGRATION));

@@ -30,7 +30,7 @@ ALTER TABLE "recipient_counts" ADD CONSTRAINT "recipient_counts_campaign_id_fkey
 -- SQL). Each statement on recipients appends one row per (campaign, account, status) it changed
 -- to recipient_count_deltas, from its transition tables: appends only, so writers updating the
 -- same campaign at once never wait on one shared row. The leader folds the deltas into
--- recipient_counts (src/campaigns/status-counts.ts); a count is recipient_counts + pending deltas.
+-- recipient_counts (src/recipients/status-counts.ts); a count is recipient_counts + pending deltas.
 CREATE FUNCTION recipient_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $counts$
 BEGIN
   INSERT INTO recipient_count_deltas (campaign_id, account_id, status, delta)
