@@ -5,16 +5,19 @@
  * deletion, TRUNCATE, writers on several connections at once, and random sequences of inserts,
  * updates and deletes with folds at random points.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
+import { createDatabase } from '../../src/db/database.js';
 import { accountStatusCounts, foldCounts, statusCounts, statusCountsByCampaign } from '../../src/recipients/status-counts.js';
 import { ingestRecipients } from '../../src/ingest/ingest-recipients.js';
 import type { SandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
 import { transitionPairs, type RecipientStatus } from '../../src/recipients/index.js';
 import { chunks } from '../ingest/campaign-fixture.js';
+import { createTestDatabase } from '../support/databases.js';
 import { engineForFile, FAST_ENGINE_CONFIG } from '../support/engine-harness.js';
 import { createSandboxCampaign, insertRecipients, statusCounts as truthByStatus, waitFor, waitForNothingUnderWay } from '../support/fixtures.js';
 import type { TestContext } from '../support/test-context.js';
@@ -121,6 +124,37 @@ describe('recipient counts kept by Postgres', () => {
     const truth = await truthByStatus(ctx, campaignId);
     expect(truth).toEqual({ sending: expect.any(Number), sent: expect.any(Number) });
     await expectExact(campaignId);
+  });
+
+  it('start right on an installation upgraded with recipients already there (the migration counts them)', async () => {
+    const database = await createTestDatabase();
+    const db = createDatabase(database.url, { max: 2 });
+    try {
+      // The database as it was before the migration, with a campaign under way in it.
+      await db.pool.query(`DROP TABLE recipient_count_deltas, recipient_counts;
+        DROP FUNCTION recipient_counts_inserted, recipient_counts_updated, recipient_counts_deleted, recipient_counts_truncated CASCADE;
+        DELETE FROM _prisma_migrations WHERE migration_name = '20261206180000_recipient_counts'`);
+      const tenant = await db.prisma.tenant.create({ data: { name: 'upgraded' } });
+      const old = { ...ctx, db, tenantId: tenant.id };
+      const { campaignId } = await createSandboxCampaign(old, { sandboxUrl: sandbox.url, name: 'before the upgrade' });
+      await insertRecipients(old, campaignId, 30);
+      await db.pool.query(`UPDATE recipients SET status = 'queued' WHERE campaign_id = $1 AND id % 3 = 0`, [campaignId]);
+      await db.pool.query(`UPDATE recipients SET status = 'sending', account_id = gen_random_uuid() WHERE campaign_id = $1 AND id % 6 = 0`, [campaignId]);
+
+      // The upgrade as an operator runs it (the schema engine needs --experimental-wasm-modules).
+      const migrate = spawnSync(process.execPath, ['--experimental-wasm-modules', '--no-warnings', '--import', 'tsx', 'src/cli/migrate.ts'], {
+        encoding: 'utf8',
+        env: { ...process.env, DATABASE_URL: database.url },
+      });
+      expect(migrate.stdout + migrate.stderr).toContain('applied: 20261206180000_recipient_counts');
+      expect(await statusCounts(db.pool, campaignId)).toEqual({ pending: 20, queued: 5, sending: 5 });
+      await db.pool.query(`UPDATE recipients SET status = 'sent' WHERE campaign_id = $1 AND status = 'sending'`, [campaignId]);
+      expect(await statusCounts(db.pool, campaignId)).toEqual({ pending: 20, queued: 5, sent: 5 });
+      expect((await accountStatusCounts(db.pool, campaignId)).map((c) => [c.status, c.n])).toEqual(Array.from({ length: 5 }, () => ['sent', 1]));
+    } finally {
+      await db.close();
+      await database.drop();
+    }
   });
 
   it('do not count a rolled back statement', async () => {
