@@ -112,11 +112,12 @@ export class WorkerHost {
       this.lastSweep = Date.now();
       await this.sweeper.sweepOnce();
     }
+    await this.feeder.feedOnce();
+    // After the feed, so a fold that fails (and is retried next time) never holds up sending.
     if (Date.now() - this.lastFold >= COUNTS_FOLD_MS) {
       this.lastFold = Date.now();
       await foldCounts(this.db.pool);
     }
-    await this.feeder.feedOnce();
   }
 
   /**
