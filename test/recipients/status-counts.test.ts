@@ -60,6 +60,13 @@ describe('recipient counts kept by Postgres', () => {
     await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
     await waitFor('completion', async () => (await campaignStatus(campaignId)) === 'completed');
     expect(await statusCounts(ctx.db.pool, campaignId)).toEqual({ sent: 300 });
+    // The engine's leader folds the deltas on its own.
+    await waitFor('the leader to fold the deltas', async () => {
+      const { rows } = await ctx.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM recipient_count_deltas WHERE campaign_id = $1`, [campaignId]);
+      return rows[0]?.n === 0;
+    });
+    const totals = await ctx.db.pool.query(`SELECT status::text, n::int FROM recipient_counts WHERE campaign_id = $1 AND n <> 0`, [campaignId]);
+    expect(totals.rows).toEqual([{ status: 'sent', n: 300 }]);
     await expectExact(campaignId);
 
     await ctx.db.prisma.campaign.delete({ where: { id: campaignId } });
