@@ -13,7 +13,8 @@
  * too), Postgres bytes per recipient (recipients + their history), the status API's p99, phones
  * sent twice; and where the CPU went (worker processes, the API, this process with the sandbox,
  * the run's Postgres backends, the Redis server), as cores busy during the send, to name the
- * saturated resource. Midway it EXPLAINs the feeder's and the completion check's queries.
+ * saturated resource. Midway it EXPLAINs the feeder's and the completion check's queries, and
+ * the status counts' (the kept counts, and GROUP BY over the recipients as they were once read).
  *
  * Baseline in the same run: the naive peer (./naive-peer.ts) with 1 and 2 processes over
  * BENCH_MILLION_PEER_ROWS (default the smaller of the rows and 100,000: a million plain BullMQ
@@ -31,6 +32,7 @@ import { createTenant } from '../src/tenants/api-keys.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer, type SandboxServer } from '../src/providers/sandbox/sandbox-server.js';
 import { redisConnection } from '../src/redis-client.js';
+import { STATUS_COUNTS_SQL } from '../src/recipients/status-counts.js';
 import { runNaivePeer, type PeerResult } from './naive-peer.js';
 import { benchDatabaseUrl, deleteKeys, dropBenchDatabase, freshBenchDatabase, insertBenchRecipients, rate, ratio, REDIS_URL, report, SANDBOX_WORKER_ENV, sandboxCampaign, startProcess, startWorker, stopProcess } from './support.js';
 
@@ -112,9 +114,11 @@ async function explainMidway(db: Db, campaignId: string): Promise<string[]> {
     ['feeder: next pending (markQueued, as written)', `SELECT id FROM recipients WHERE campaign_id = $1 AND status >= 'pending' AND status <= 'pending' ORDER BY status, id LIMIT 2000`],
     ['feeder: next pending (plain equality, as it was)', `SELECT id FROM recipients WHERE campaign_id = $1 AND status = 'pending' ORDER BY id LIMIT 2000`],
     ['completion check (every feeder round)', `SELECT 1 FROM recipients r WHERE r.campaign_id = $1 AND r.status IN ('pending', 'deferred', 'queued', 'sending') LIMIT 1`],
-    ['status counts (GET /v1/campaigns/:id)', `SELECT status, count(*) AS n FROM recipients WHERE campaign_id = $1 GROUP BY status`],
+    ['status counts (GET /v1/campaigns/:id: kept counts + pending deltas)', STATUS_COUNTS_SQL],
+    ['status counts by GROUP BY over the recipients, as it was', `SELECT status, count(*) AS n FROM recipients WHERE campaign_id = $1 GROUP BY status`],
   ];
-  const out: string[] = [];
+  const deltas = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM recipient_count_deltas WHERE campaign_id = $1`, [campaignId]);
+  const out: string[] = [`count deltas not folded yet: ${deltas.rows[0]?.n ?? 0}`];
   for (const [label, sql] of plans) {
     const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [campaignId]);
     const lines = rows.map((r) => r['QUERY PLAN']);

@@ -10,6 +10,7 @@ import { recipientStatusGuardSql } from '../src/recipients/transitions.js';
 import { createTestDatabase, templateDatabase, testDatabaseUrl } from './support/databases.js';
 
 const SINGLE_MESSAGES_MIGRATION = 'prisma/migrations/20261206140000_single_messages/migration.sql';
+const RECIPIENT_COUNTS_MIGRATION = 'prisma/migrations/20261206180000_recipient_counts/migration.sql';
 /** Where a migration's hand-written part, which schema.prisma cannot describe, begins. */
 const BEYOND_SCHEMA = '-- Beyond schema.prisma:';
 
@@ -63,9 +64,11 @@ it('prisma/migrations produce exactly what schema.prisma describes', async () =>
   await client.query(script.stdout);
   // What schema.prisma cannot describe: the recipient status trigger (its migration holds this
   // text), and the single messages' trailer of their migration (the trigger on their status, the
-  // one-subject CHECK on history; test/api/adereso-messages.test.ts shows both refuse).
+  // one-subject CHECK on history; test/api/adereso-messages.test.ts shows both refuse), and the
+  // triggers that keep the recipients' counts (test/recipients/status-counts.test.ts).
   await client.query(recipientStatusGuardSql());
   await client.query(await beyondSchema(SINGLE_MESSAGES_MIGRATION));
+  await client.query(await beyondSchema(RECIPIENT_COUNTS_MIGRATION));
   await client.end();
 
   const expected = schemaDump(testDatabaseUrl(fromSchema));

@@ -1,13 +1,16 @@
 /**
  * What an operator sees of a campaign: counts per status, the current rate and an ETA.
- * Counts come from Postgres (the truth); the rate from per-second counters in Redis that the
- * workers bump as results are written.
+ * Counts come from Postgres, which keeps them per campaign, account and status as recipients
+ * change (src/recipients/status-counts.ts): exact, and read without counting the recipients, so
+ * this stays fast on a campaign of millions while it sends. The rate comes from per-second
+ * counters in Redis that the workers bump as results are written.
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 import type { Db } from '../db/database.js';
 import { DailyBudget, spreadEta } from '../flow/daily-budget.js';
 import type { RecipientStatus } from '../generated/prisma/enums.js';
+import { accountStatusCounts, statusCounts } from '../recipients/status-counts.js';
 
 export function sentCounterKey(prefix: string, campaignId: string, second: number): string {
   return redisKeys.sentCounter(prefix, campaignId, second);
@@ -34,12 +37,7 @@ const ALL: RecipientStatus[] = ['pending', 'deferred', 'queued', 'sending', 'acc
 const RATE_WINDOW_S = 10;
 
 export async function campaignProgress(db: Db, redis: RedisClient, prefix: string, campaignId: string): Promise<CampaignProgress> {
-  const { rows } = await db.pool.query<{ status: RecipientStatus; n: string }>(
-    `SELECT status, count(*) AS n FROM recipients WHERE campaign_id = $1 GROUP BY status`,
-    [campaignId],
-  );
-  const counts = Object.fromEntries(ALL.map((s) => [s, 0])) as Record<RecipientStatus, number>;
-  for (const r of rows) counts[r.status] = Number(r.n);
+  const counts = { ...(Object.fromEntries(ALL.map((s) => [s, 0])) as Record<RecipientStatus, number>), ...(await statusCounts(db.pool, campaignId)) };
   const total = ALL.reduce((sum, s) => sum + counts[s], 0);
   const open = counts.pending + counts.deferred + counts.queued + counts.sending;
 
@@ -94,21 +92,20 @@ export type AccountShare = {
  * account) with its recipients per status. Recipients not handed out yet belong to none.
  */
 export async function accountShares(db: Db, campaignId: string): Promise<AccountShare[]> {
-  const { rows } = await db.pool.query<{ id: string; name: string; provider: string; status: string; status_code: string | null; rate_per_second: number; counts: Record<string, number> | null }>(
-    `WITH senders AS (
-       SELECT a.* FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id WHERE c.id = $1
+  const [{ rows }, perAccount] = await Promise.all([
+    db.pool.query<{ id: string; name: string; provider: string; status: string; status_code: string | null; rate_per_second: number }>(
+      `SELECT a.id, a.name, a.provider::text, a.status::text, a.status_code, a.rate_per_second FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id WHERE c.id = $1
        UNION
-       SELECT a.* FROM campaigns c JOIN sender_pool_members m ON m.pool_id = c.pool_id JOIN provider_accounts a ON a.id = m.account_id WHERE c.id = $1),
-     per AS (
-       SELECT r.account_id, jsonb_object_agg(r.status, r.n) AS counts
-         FROM (SELECT account_id, status, count(*)::int AS n FROM recipients WHERE campaign_id = $1 AND account_id IS NOT NULL GROUP BY account_id, status) r
-        GROUP BY r.account_id)
-     SELECT s.id, s.name, s.provider::text, s.status::text, s.status_code, s.rate_per_second, per.counts
-       FROM senders s LEFT JOIN per ON per.account_id = s.id
-      ORDER BY s.name, s.id`,
-    [campaignId],
-  );
-  const assigned = rows.map((r) => Object.values(r.counts ?? {}).reduce((a, b) => a + b, 0));
+       SELECT a.id, a.name, a.provider::text, a.status::text, a.status_code, a.rate_per_second
+         FROM campaigns c JOIN sender_pool_members m ON m.pool_id = c.pool_id JOIN provider_accounts a ON a.id = m.account_id WHERE c.id = $1
+       ORDER BY name, id`,
+      [campaignId],
+    ),
+    accountStatusCounts(db.pool, campaignId),
+  ]);
+  const countsOf = new Map<string, Partial<Record<RecipientStatus, number>>>();
+  for (const c of perAccount) countsOf.set(c.accountId, { ...countsOf.get(c.accountId), [c.status]: c.n });
+  const assigned = rows.map((r) => Object.values(countsOf.get(r.id) ?? {}).reduce((a, b) => a + b, 0));
   const all = assigned.reduce((a, b) => a + b, 0);
   return rows.map((r, i) => ({
     accountId: r.id,
@@ -117,7 +114,7 @@ export async function accountShares(db: Db, campaignId: string): Promise<Account
     status: r.status,
     statusCode: r.status_code,
     ratePerSecond: r.rate_per_second,
-    counts: (r.counts ?? {}) as Partial<Record<RecipientStatus, number>>,
+    counts: countsOf.get(r.id) ?? {},
     assigned: assigned[i] ?? 0,
     share: all > 0 ? Math.round(((assigned[i] ?? 0) / all) * 1000) / 1000 : 0,
   }));

@@ -8,6 +8,7 @@
  * describes, not whatever it is by the time the delivery gets through.
  */
 import type pg from 'pg';
+import { statusCounts } from '../recipients/status-counts.js';
 import type { EventType } from './catalog.js';
 
 /** A pg client inside a transaction, or a pool for a single-statement change. */
@@ -82,11 +83,7 @@ export async function recordCampaignEvent(client: Queryable, campaignId: string,
   const data: Record<string, unknown> = { campaign: campaignData(campaign) };
   if (type === 'campaign.paused') data.reason = campaign.status_code ? { code: campaign.status_code, message: campaign.status_reason } : null;
   if (type === 'campaign.completed' || type === 'campaign.cancelled') {
-    const { rows } = await client.query<{ status: string; n: string }>(
-      `SELECT status::text, count(*) AS n FROM recipients WHERE campaign_id = $1 GROUP BY status ORDER BY status`,
-      [campaignId],
-    );
-    data.counts = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    data.counts = await statusCounts(client, campaignId);
   }
   await recordEvent(client, { tenantId: campaign.tenant_id, type, orderKey: `campaign:${campaignId}`, data });
 }

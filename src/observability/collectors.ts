@@ -3,7 +3,8 @@
  * status of running campaigns, account states, breaker states, messaging-limit use, the event
  * outbox. One snapshot serves every gauge of a scrape and is reused for METRICS_CACHE_MS, so
  * several Prometheus servers (or a dashboard refreshing) cost one read. Each read is bounded:
- * one grouped query per table, one BullMQ count and two small scripts per account.
+ * the recipients' counts as Postgres keeps them (src/recipients/status-counts.ts, no recipient is
+ * counted), one grouped query per other table, one BullMQ count and two small scripts per account.
  */
 import { ENGINE_CODES } from '../engine-codes.js';
 import type { RedisClient } from '../redis-client.js';
@@ -11,6 +12,7 @@ import type pg from 'pg';
 import { Gauge, type Registry } from 'prom-client';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { CircuitBreaker } from '../flow/circuit-breaker.js';
+import { statusCountsByCampaign } from '../recipients/status-counts.js';
 import type { SendQueues } from '../queue/queues.js';
 import { feederRoundKey } from './record.js';
 
@@ -34,10 +36,8 @@ export async function readSnapshot(s: CollectorSources): Promise<Snapshot> {
   const { rows: accounts } = await s.pool.query<{ id: string; provider: string; status: string; status_code: string | null; messaging_limit: number | null }>(
     `SELECT id, provider::text, status::text, status_code, messaging_limit FROM provider_accounts ORDER BY id`,
   );
-  const { rows: recipients } = await s.pool.query<{ campaign_id: string; status: string; n: string }>(
-    `SELECT r.campaign_id, r.status::text, count(*) AS n FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
-      WHERE c.status = 'running' GROUP BY 1, 2`,
-  );
+  const { rows: running } = await s.pool.query<{ id: string }>(`SELECT id FROM campaigns WHERE status = 'running'`);
+  const recipients = await statusCountsByCampaign(s.pool, running.map((c) => c.id));
   const { rows: outbox } = await s.pool.query<{ status: string; n: string; oldest: number | null }>(
     `SELECT status::text, count(*) AS n, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM event_deliveries WHERE status <> 'delivered' GROUP BY 1`,
   );
@@ -55,7 +55,7 @@ export async function readSnapshot(s: CollectorSources): Promise<Snapshot> {
   }
   const lastRound = await s.redis.get(feederRoundKey(s.prefix));
   snapshot.feederLagSeconds = lastRound ? Math.max(0, (Date.now() - Number(lastRound)) / 1000) : null;
-  snapshot.recipients = recipients.map((r) => ({ campaign: r.campaign_id, status: r.status, n: Number(r.n) }));
+  snapshot.recipients = recipients.map((r) => ({ campaign: r.campaignId, status: r.status, n: r.n }));
   snapshot.outbox = outbox.map((o) => ({ status: o.status, n: Number(o.n), oldestSeconds: o.oldest ?? 0 }));
   return snapshot;
 }

@@ -9,10 +9,14 @@ import type pg from 'pg';
 import { errors } from '../errors.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { readMessagePrices } from '../campaigns/message-prices.js';
+import { statusCounts } from '../recipients/status-counts.js';
 import type { Config } from '../config.js';
 import type { PlanInput, PlanRecipient } from './launch-plan.js';
 
 export type PlanSource = { pool: pg.Pool; redis: RedisClient; prefix: string };
+
+/** Recipients with something still to send; the planner takes them one by one, the rest as counts. */
+const OPEN = new Set(['pending', 'deferred', 'queued', 'sending']);
 
 /** The planner's options: the feeder's own settings, as the workers read them, and the plan's own. */
 export function planOptions(
@@ -60,10 +64,7 @@ export async function loadPlanInput(source: PlanSource, tenantId: string, campai
     queued: r.status === 'queued' || r.status === 'sending',
     suppressed: r.suppressed,
   }));
-  const { rows: settled } = await pool.query<{ status: string; n: string }>(
-    `SELECT status::text, count(*) AS n FROM recipients WHERE campaign_id = $1 AND status NOT IN ('pending', 'deferred', 'queued', 'sending') GROUP BY status ORDER BY status`,
-    [campaignId],
-  );
+  const settled = Object.entries(await statusCounts(pool, campaignId)).filter(([status]) => !OPEN.has(status));
   const { rows: uploads } = await pool.query<{ rejected: string }>(`SELECT coalesce(sum(rejected), 0) AS rejected FROM uploads WHERE campaign_id = $1`, [campaignId]);
   let budget: PlanInput['budget'] = [];
   if (c.messaging_limit !== null) {
@@ -76,7 +77,7 @@ export async function loadPlanInput(source: PlanSource, tenantId: string, campai
     account: { ratePerSecond: c.rate_per_second, messagingLimit: c.messaging_limit, prices: readMessagePrices(c.message_prices) },
     recipients,
     budget,
-    settled: Object.fromEntries(settled.map((r) => [r.status, Number(r.n)])),
+    settled: Object.fromEntries(settled),
     rejectedAtUpload: Number(uploads[0]?.rejected ?? 0),
     options,
   };

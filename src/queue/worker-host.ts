@@ -2,7 +2,8 @@
  * Everything a worker process runs:
  * - one BullMQ Worker per provider account queue (the account's rate is kept per send by
  *   AccountRateLimiter, across every process);
- * - the feeder and the sweeper, which run in exactly one process at a time (leader lease).
+ * - the feeder, the sweeper and the fold of the recipients' counts, which run in exactly one
+ *   process at a time (leader lease).
  *
  * stop() is graceful: no new jobs are taken, jobs under way finish and their results are
  * written, then connections close.
@@ -11,6 +12,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { foldCounts } from '../recipients/status-counts.js';
 import { closeHttpAgent } from '../providers/http.js';
 import { memberTemplates } from '../pools/pool-templates.js';
 import { Backoff } from '../sending/backoff.js';
@@ -27,6 +29,8 @@ import { Sweeper } from './sweeper.js';
 
 /** How often to look for accounts that need a queue worker (ms); a started campaign waits at most this long. */
 const ACCOUNT_REFRESH_MS = 500;
+/** How often the leader folds the recipients' count deltas into their totals (ms) (src/recipients/status-counts.ts). */
+const COUNTS_FOLD_MS = 1_000;
 
 export class WorkerHost {
   private readonly redis: RedisClient;
@@ -42,6 +46,7 @@ export class WorkerHost {
   private readonly tasksUnderWay = new Set<Promise<void>>();
   private stopping = false;
   private lastSweep = 0;
+  private lastFold = 0;
 
   constructor(
     private readonly config: Config,
@@ -108,6 +113,11 @@ export class WorkerHost {
       await this.sweeper.sweepOnce();
     }
     await this.feeder.feedOnce();
+    // After the feed, so a fold that fails (and is retried next time) never holds up sending.
+    if (Date.now() - this.lastFold >= COUNTS_FOLD_MS) {
+      this.lastFold = Date.now();
+      await foldCounts(this.db.pool);
+    }
   }
 
   /**
