@@ -22,7 +22,6 @@ export const FOLD_BATCH = 50_000;
 /** Statements per foldCounts call at most, so one call stays short; the rest waits for the next. */
 const FOLD_ROUNDS = 20;
 
-/** The campaign's recipients by status; statuses with none are absent. */
 /** statusCounts' statement ($1: the campaign), for bench/million.ts to EXPLAIN. */
 export const STATUS_COUNTS_SQL = `SELECT status::text AS status, sum(n) AS n
   FROM (SELECT status, n FROM recipient_counts WHERE campaign_id = $1
@@ -30,6 +29,7 @@ export const STATUS_COUNTS_SQL = `SELECT status::text AS status, sum(n) AS n
         SELECT status, delta FROM recipient_count_deltas WHERE campaign_id = $1) AS counts
  GROUP BY status HAVING sum(n) <> 0 ORDER BY status::text`;
 
+/** The campaign's recipients by status; statuses with none are absent. */
 export async function statusCounts(db: Queryable, campaignId: string): Promise<Partial<Record<RecipientStatus, number>>> {
   const { rows } = await db.query<{ status: RecipientStatus; n: string }>(STATUS_COUNTS_SQL, [campaignId]);
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
