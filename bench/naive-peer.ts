@@ -6,7 +6,10 @@
  *
  * Used by bench:send and bench:million. Setup (untimed): the campaign's recipients are moved to
  * `sending` (the status trigger allows `sending -> sent`, the peer's one UPDATE) and one job per
- * recipient is added. Timed: from the workers being told to go until no job is left.
+ * recipient is added; then the engine's own triggers on `recipients` (the transition check, the
+ * status counts) are disabled in the peer's scratch database, since a user's own table would
+ * have neither: the peer pays for one plain UPDATE, nothing more. Timed: from the workers being
+ * told to go until no job is left.
  *
  * The same file is the peer's worker process (`--child`).
  */
@@ -36,6 +39,7 @@ export async function runNaivePeer(options: { databaseUrl: string; campaignId: s
     [options.campaignId, options.limit ?? 2_147_483_647],
   );
   await pool.query(`UPDATE recipients SET status = 'sending' WHERE campaign_id = $1 AND status = 'queued'`, [options.campaignId]);
+  await pool.query('ALTER TABLE recipients DISABLE TRIGGER USER');
   const connection = redisConnection(REDIS_URL);
   const queue = new Queue(QUEUE, { connection, prefix });
   for (let i = 0; i < rows.length; i += 1000) {
