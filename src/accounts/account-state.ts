@@ -29,6 +29,15 @@ if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= current then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'code', ARGV[3])
 return 1`);
 
+/** The hash fields a send's state is read from, in the order parseSendState takes their values. */
+export const SEND_STATE_FIELDS = ['state', 'code', 'generation'] as const;
+
+/** The values of SEND_STATE_FIELDS (HMGET's answer; absent fields null) as a send's state. */
+export function parseSendState([state, code, generation]: readonly (string | null | undefined)[]): AccountSendState {
+  const stopped = state === 'limited' || state === 'paused' ? { status: state as 'limited' | 'paused', code: code ?? '' } : null;
+  return { stopped, generation: Number(generation ?? 0) };
+}
+
 export class AccountStates {
   constructor(
     private readonly redis: RedisClient,
@@ -39,11 +48,9 @@ export class AccountStates {
     return redisKeys.accountState(this.prefix, accountId);
   }
 
-  /** One round trip. */
+  /** One round trip. (The departure gate reads the same fields in its own script: src/queue/account-rate-limiter.ts.) */
   async read(accountId: string): Promise<AccountSendState> {
-    const [state, code, generation] = await this.redis.hmget(this.key(accountId), 'state', 'code', 'generation');
-    const stopped = state === 'limited' || state === 'paused' ? { status: state as 'limited' | 'paused', code: code ?? '' } : null;
-    return { stopped, generation: Number(generation ?? 0) };
+    return parseSendState(await this.redis.hmget(this.key(accountId), ...SEND_STATE_FIELDS));
   }
 
   /**

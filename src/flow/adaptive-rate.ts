@@ -77,6 +77,7 @@ export class AdaptiveRate {
   private readonly holdMs: number;
   private readonly cacheMs: number;
   private readonly cache = new Map<string, { fraction: number; until: number }>();
+  private readonly reading = new Map<string, Promise<number>>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -99,9 +100,19 @@ export class AdaptiveRate {
   async rateFor(accountId: string, configuredRate: number): Promise<number> {
     const cached = this.cache.get(accountId);
     if (cached && Date.now() < cached.until) return cached.fraction * configuredRate;
-    const fraction = Number(await READ.run(this.redis, 1, this.key(accountId), String(this.recoverPerSecond), String(this.minFraction)));
-    this.remember(accountId, fraction);
-    return fraction * configuredRate;
+    // Sends that find the cache stale together share one read.
+    let reading = this.reading.get(accountId);
+    if (!reading) {
+      reading = READ.run(this.redis, 1, this.key(accountId), String(this.recoverPerSecond), String(this.minFraction))
+        .then((answer) => {
+          const fraction = Number(answer);
+          this.remember(accountId, fraction);
+          return fraction;
+        })
+        .finally(() => this.reading.delete(accountId));
+      this.reading.set(accountId, reading);
+    }
+    return (await reading) * configuredRate;
   }
 
   /** Slows the account after a rate-limited answer (once per `holdMs`); returns the new rate. */

@@ -149,6 +149,7 @@ export class CircuitBreaker {
   private readonly probeTimeoutMs: number;
   private readonly probeWaitMs: number;
   private readonly cacheMs: number;
+  private readonly checking = new Map<string, Promise<BreakerCheck>>();
   /** Accounts whose breaker was closed when last asked, until when (local ms). */
   private readonly closedUntil = new Map<string, number>();
 
@@ -175,6 +176,22 @@ export class CircuitBreaker {
   async check(accountId: string): Promise<BreakerCheck> {
     const until = this.closedUntil.get(accountId);
     if (until !== undefined && Date.now() < until) return { state: 'closed' };
+    // Sends that find the cache stale together share one read, rather than each asking Redis as
+    // the entry expires under a thousand sends in flight. Only one caller may be the probe: the
+    // others, told "probe", ask for themselves.
+    const shared = this.checking.get(accountId);
+    if (shared) {
+      const answer = await shared;
+      if (answer.state !== 'half_open_probe') return answer;
+    }
+    const mine = this.read(accountId).finally(() => {
+      if (this.checking.get(accountId) === mine) this.checking.delete(accountId);
+    });
+    this.checking.set(accountId, mine);
+    return mine;
+  }
+
+  private async read(accountId: string): Promise<BreakerCheck> {
     const keys = this.keys(accountId);
     const [kind, retryInMs] = (await CHECK.run(this.redis, 2, keys.state, keys.probe, String(this.probeTimeoutMs), String(this.probeWaitMs))) as [
       string,

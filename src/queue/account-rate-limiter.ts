@@ -31,7 +31,8 @@
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
-import type { Departure } from '../sending/send-ports.js';
+import type { Admission, Departure } from '../sending/send-ports.js';
+import { parseSendState, SEND_STATE_FIELDS } from '../accounts/account-state.js';
 import { LuaScript } from '../redis-script.js';
 
 /**
@@ -56,25 +57,42 @@ const LOG_MAX_ENTRIES = 200_000;
 export const PENDING_HOLD_MS = 10_000;
 
 /**
- * Admits a send while fewer than `limit` departures count in the window. A send it admits counts
- * from that moment on as *pending*: its score is put `hold` ms ahead, so it ages out of no window
- * until WIRE re-stamps it with the moment its request was written (or it is dropped).
+ * One step of a send's admission, in one round trip. KEYS: the account's slot timeline, its
+ * departures, its send state. ARGV: the slot interval (ms; '' when the slot is already reserved),
+ * the limit, the window, this send's member, the pending hold, then the state's field names.
+ *
+ * - The slot (GCRA): reserves the next free slot on the timeline; a slot more than half a
+ *   millisecond away answers {'slot', wait}, and the caller comes back once it is due.
+ * - The gate: admits the send while fewer than `limit` departures count in the window. A send it
+ *   admits counts from that moment on as *pending*: its score is put `hold` ms ahead, so it ages
+ *   out of no window until WIRE re-stamps it with the moment its request was written. A full
+ *   window answers {'gate', wait until its oldest departure ages out}.
+ * - Admitted, it answers {'ok', ...the account's send state}: the send's last check before the
+ *   wire reads in the same step, not in a round trip of its own.
  */
-const GATE = new LuaScript(`
+const ADMIT = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local hold = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now + hold, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2 + hold)
-  return '0'
+if ARGV[1] ~= '' then
+  local interval = tonumber(ARGV[1])
+  local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+  local slot = math.max(now, tat)
+  redis.call('SET', KEYS[1], string.format('%.3f', slot + interval), 'PX', math.ceil(interval) + 60000)
+  if slot - now > 0.5 then return {'slot', string.format('%.3f', slot - now)} end
 end
-local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-if oldest > now then return string.format('%.3f', window) end
-return string.format('%.3f', oldest + window - now)
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local hold = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if redis.call('ZCARD', KEYS[2]) < limit then
+  redis.call('ZADD', KEYS[2], now + hold, ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], window * 2 + hold)
+  local state = redis.call('HMGET', KEYS[3], ARGV[6], ARGV[7], ARGV[8])
+  return {'ok', state[1] or '', state[2] or '', state[3] or '0'}
+end
+local oldest = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
+if oldest > now then return {'gate', string.format('%.3f', window)} end
+return {'gate', string.format('%.3f', oldest + window - now)}
 `);
 
 /** A pending send's request was written: it counts from now (Redis's clock, a moment after the write). */
@@ -92,16 +110,6 @@ if ARGV[3] == '1' then
   redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
 end
 return 1
-`);
-
-const RESERVE = new LuaScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local interval = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, tat)
-redis.call('SET', KEYS[1], string.format('%.3f', slot + interval), 'PX', math.ceil(interval) + 60000)
-return string.format('%.3f', slot - now)
 `);
 
 export class AccountRateLimiter {
@@ -123,43 +131,25 @@ export class AccountRateLimiter {
     return this.windowMs;
   }
 
-  /** Reserves the account's next send slot; returns how long to wait for it, ms. */
-  async reserve(accountId: string, ratePerSecond: number): Promise<number> {
-    const interval = slotIntervalMs(ratePerSecond, this.windowMs - 1000);
-    const wait = (await RESERVE.run(this.redis, 1, redisKeys.rateSlots(this.prefix, accountId), String(interval))) as string;
-    return Number(wait);
-  }
-
-  /** Waits for the account's next send slot at `ratePerSecond` (the pace, lowered after rate-limit answers); resolves with the ms waited. */
-  async slot(accountId: string, ratePerSecond: number): Promise<number> {
-    const started = performance.now();
-    const waitMs = await this.reserve(accountId, ratePerSecond);
-    if (waitMs > 0.5) await sleep(waitMs);
-    return performance.now() - started;
-  }
-
   /**
-   * The departure gate: waits until fewer than `limitPerSecond` (the configured rate, the hard cap)
-   * count in the window. The send then counts as pending until its Departure's `onWire` (the
-   * request written) or `settle`.
+   * Admits one send: waits for the account's next slot at `ratePerSecond` (the pace, lowered after
+   * rate-limit answers), then for the departure gate under `limitPerSecond` (the configured rate,
+   * the hard cap). The send then counts as pending until its Admission's `onWire` (the request
+   * written) or `settle`. The Admission carries the account's send state, read as it was admitted.
    */
-  async depart(accountId: string, limitPerSecond: number): Promise<Departure> {
+  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<Admission> {
     const started = performance.now();
-    const limit = Math.max(1, Math.floor(limitPerSecond));
-    const key = redisKeys.departures(this.prefix, accountId);
+    const keys = [redisKeys.rateSlots(this.prefix, accountId), redisKeys.departures(this.prefix, accountId), redisKeys.accountState(this.prefix, accountId)];
+    const limit = String(Math.max(1, Math.floor(limitPerSecond)));
     const member = `${process.pid}:${++this.sequence}:${Math.random()}`;
+    let interval = String(slotIntervalMs(ratePerSecond, this.windowMs - 1000));
     for (;;) {
-      const gateMs = Number(await GATE.run(this.redis, 1, key, String(limit), String(this.windowMs), member, String(PENDING_HOLD_MS)));
-      if (gateMs <= 0) return this.departure(accountId, member, performance.now() - started);
-      await sleep(gateMs + 1);
+      const answer = (await ADMIT.run(this.redis, 3, ...keys, interval, limit, String(this.windowMs), member, String(PENDING_HOLD_MS), ...SEND_STATE_FIELDS)) as string[];
+      if (answer[0] === 'ok') return { ...this.departure(accountId, member, performance.now() - started), state: parseSendState(answer.slice(1)) };
+      // The slot is reserved from the first step on; later steps only ask the gate.
+      interval = '';
+      await sleep(Number(answer[1]) + (answer[0] === 'gate' ? 1 : 0));
     }
-  }
-
-  /** The slot, then the gate; the Departure's `waitedMs` covers both. */
-  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<Departure> {
-    const slotMs = await this.slot(accountId, ratePerSecond);
-    const departure = await this.depart(accountId, limitPerSecond);
-    return { ...departure, waitedMs: slotMs + departure.waitedMs };
   }
 
   private departure(accountId: string, member: string, waitedMs: number): Departure {

@@ -53,7 +53,10 @@ export class WorkerHost {
     private readonly db: Db,
     private readonly logger: Logger,
   ) {
-    this.redis = redisConnection(config);
+    // Commands issued in one tick leave in one write: a send makes several small Redis calls (rate
+    // slot, departure gate, wire stamp), and at a thousand sends a second a write() each was a
+    // large share of the worker's CPU.
+    this.redis = redisConnection(config, { enableAutoPipelining: true });
     this.redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
     this.queues = new SendQueues(this.redis, config.queuePrefix);
     this.pipeline = buildSendPipeline({ config, db, redis: this.redis, queues: this.queues, logger });

@@ -12,7 +12,7 @@ import type { CampaignContext } from './campaign-context.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { buildFailure } from './outbound-message.js';
 import { accountGate } from './send-gate.js';
-import type { Departure, JobTiming } from './send-ports.js';
+import type { Admission, JobTiming } from './send-ports.js';
 
 type Item = { context: CampaignContext; message: OutboundMessage; timing: JobTiming | undefined };
 
@@ -54,14 +54,13 @@ export class BulkGathering {
       return messages.map(() => ({ result: failure }));
     }
     const rate = await this.deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
-    const departures: Departure[] = [];
+    const departures: Admission[] = [];
     for (let i = 0; i < messages.length; i += 1) departures.push(await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond));
     const waited = departures.reduce((sum, d) => sum + d.waitedMs, 0);
     const settle = (): void => departures.forEach((d) => d.settle());
-    const held = await accountGate(this.deps.accounts, context.accountId, context.generation).catch((error: unknown) => {
-      settle();
-      throw error;
-    });
+    // The account's state as the last of them was let through: the freshest read.
+    const last = departures[departures.length - 1];
+    const held = last ? accountGate(last.state, context.generation) : null;
     for (const { timing } of items) {
       if (!timing) continue;
       timing.rateWaitMs += waited;

@@ -9,12 +9,11 @@ import { observeProviderLatency } from '../observability/record.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { buildFailure } from './outbound-message.js';
 import { accountGate, type Held } from './send-gate.js';
-import type { AccountControl, JobTiming, ProviderCall, RateSlots } from './send-ports.js';
+import type { JobTiming, ProviderCall, RateSlots } from './send-ports.js';
 
 export type CallDeps = {
   call: ProviderCall;
   slots: RateSlots;
-  accounts: AccountControl;
   adaptiveRate: AdaptiveRate;
   timeoutMs: number;
 };
@@ -32,27 +31,20 @@ export async function callProvider(deps: CallDeps, context: CampaignContext, mes
     };
     const request = text ? text.buildTextRequest(message, context.account, options) : context.adapter.buildSendRequest(message, context.account);
     // Wait for this account's next send slot (held across every worker process), at the rate the
-    // provider currently tolerates, then for the departure gate. From the gate on, the send holds
-    // its place in the account's rate until its request is written, and counts from that moment
-    // (Departure); so the account gate's read runs beside the gate's, not between gate and wire.
-    const slotMs = await deps.slots.slot(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond));
-    const [gated, checked] = await Promise.allSettled([deps.slots.depart(context.accountId, context.ratePerSecond), accountGate(deps.accounts, context.accountId, context.generation)]);
-    if (gated.status === 'rejected') throw gated.reason;
-    const departure = gated.value;
-    if (checked.status === 'rejected') {
-      departure.settle();
-      throw checked.reason;
-    }
-    const held = checked.value;
-    if (timing) timing.rateWaitMs += slotMs + departure.waitedMs;
+    // provider currently tolerates, then for the departure gate, which reads the account's state
+    // in the same step. From the gate on, the send holds its place in the account's rate until
+    // its request is written, and counts from that moment (Departure).
+    const admission = await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
+    const held = accountGate(admission.state, context.generation);
+    if (timing) timing.rateWaitMs += admission.waitedMs;
     if (held) {
-      departure.settle();
+      admission.settle();
       return held;
     }
     if (timing) timing.onWire = true;
     const started = performance.now();
     // settle() after the call: a request the call never reported written counts from its end.
-    const http = await deps.call(request, deps.timeoutMs, departure.onWire).finally(departure.settle);
+    const http = await deps.call(request, deps.timeoutMs, admission.onWire).finally(admission.settle);
     observeProviderLatency(context.adapter.provider, context.accountId, started);
     // Parse functions never see the account, so scrub its actual credential values here, before
     // the provider's text is stored or logged (some providers echo a bad token back).

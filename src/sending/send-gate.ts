@@ -1,12 +1,12 @@
 /**
  * The two gates of a send. Before the claim: the account's circuit breaker (a provider that is
- * down is not called; nothing is claimed, no attempt spent). After the rate slot, beside the
- * departure gate, just before the wire: the account's state, one Redis read, so a send claimed
- * before a stop puts itself back.
+ * down is not called; nothing is claimed, no attempt spent). After the rate slot, as the departure
+ * gate lets the send through, just before the wire: the account's state (read by the gate in the
+ * same round trip), so a send claimed before a stop puts itself back.
  */
 import type { CircuitBreaker } from '../flow/circuit-breaker.js';
 import type { AccountSendState } from '../accounts/account-state.js';
-import type { AccountControl, JobDecision } from './send-ports.js';
+import type { JobDecision } from './send-ports.js';
 
 export type BreakerPass = { pass: true; probe: boolean } | { pass: false; decision: JobDecision };
 
@@ -19,9 +19,8 @@ export async function breakerGate(breaker: CircuitBreaker, accountId: string): P
 /** Why a send did not go out after all: its account stopped, or its settings are older than the account's generation. */
 export type Held = { held: 'stopped'; state: NonNullable<AccountSendState['stopped']> } | { held: 'outdated' };
 
-/** Returns null when the send may go on the wire now (under `generation`). */
-export async function accountGate(accounts: AccountControl, accountId: string, generation: number): Promise<Held | null> {
-  const state = await accounts.read(accountId);
+/** Returns null when the send may go on the wire now (under `generation`), given its account's state as its Admission read it. */
+export function accountGate(state: AccountSendState, generation: number): Held | null {
   if (state.stopped) return { held: 'stopped', state: state.stopped };
   if (state.generation !== generation) return { held: 'outdated' };
   return null;

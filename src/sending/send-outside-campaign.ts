@@ -49,10 +49,7 @@ export async function sendOutsideCampaign(deps: OutsideCampaignDeps, send: Outsi
   const before = await deps.accounts.read(send.accountId);
   if (before.stopped) return { result: stoppedOutcome(before.stopped.code), wentOut: false };
   const departure = await deps.slots.acquire(send.accountId, await deps.adaptiveRate.rateFor(send.accountId, send.ratePerSecond), send.ratePerSecond);
-  const now = await deps.accounts.read(send.accountId).catch((error: unknown) => {
-    departure.settle();
-    throw error;
-  });
+  const now = departure.state;
   if (now.stopped) {
     departure.settle();
     return { result: stoppedOutcome(now.stopped.code), wentOut: false };

@@ -69,7 +69,7 @@ export class SendPipeline {
       retryBudgetMs: deps.settings.sendingLeaseMs / 2,
       logger: deps.logger,
     });
-    this.callDeps = { call: deps.call, slots: deps.slots, accounts: deps.accounts, adaptiveRate: deps.flow.adaptiveRate, timeoutMs: deps.settings.sendTimeoutMs };
+    this.callDeps = { call: deps.call, slots: deps.slots, adaptiveRate: deps.flow.adaptiveRate, timeoutMs: deps.settings.sendTimeoutMs };
     this.bulk = new BulkGathering(this.callDeps);
     this.applyDeps = {
       store: deps.store,

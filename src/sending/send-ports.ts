@@ -42,13 +42,12 @@ export interface SendStore {
 export type ProviderCall = (request: HttpRequest, timeoutMs: number, onWire?: () => void) => Promise<{ ok: true; response: HttpResponse } | { ok: false; outcome: SendOutcome }>;
 
 /**
- * The account's rate, across every process: wait for the next send slot (at the pace), then for
- * the departure gate (the configured rate, the hard cap); `acquire` is the two in turn.
+ * The account's rate, across every process: `acquire` waits for the account's next send slot (at
+ * the pace), then for the departure gate (the configured rate, the hard cap), and reads the
+ * account's send state as the gate lets the send through.
  */
 export interface RateSlots {
-  slot(accountId: string, ratePerSecond: number): Promise<number>;
-  depart(accountId: string, limitPerSecond: number): Promise<Departure>;
-  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<Departure>;
+  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<Admission>;
 }
 
 /**
@@ -64,6 +63,9 @@ export type Departure = {
   onWire: () => void;
   settle: () => void;
 };
+
+/** A Departure, with the account's send state read as the gate let it through (its last check before the wire: src/sending/send-gate.ts). */
+export type Admission = Departure & { state: AccountSendState };
 
 /**
  * Filled in by the send path for one job, for the worker host's in-flight sizing

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { AdaptiveRate, type AdaptiveRateOptions } from '../../src/flow/adaptive-rate.js';
 import { redisKeys } from '../../src/redis-keys.js';
-import { sleep, twoProcessRedis } from './two-processes.js';
+import { countingScripts, sleep, twoProcessRedis } from './two-processes.js';
 
 const { prefix, connections, both } = twoProcessRedis();
 
@@ -89,6 +89,17 @@ it('rateFor reuses its value within cacheMs; its own decrease updates it at once
   expect(await b.rateFor(account, 100)).toBe(50);
   expect(await a.rateFor(account, 100)).toBe(100); // a's cached read, until cacheMs passes
   expect(await new AdaptiveRate(connections[0], prefix, { cacheMs: 0, recoverPerSecond: 0 }).rateFor(account, 100)).toBe(50);
+});
+
+it('sends that find the cache stale at once share one read from Redis', async () => {
+  const account = randomUUID();
+  const [a] = twoProcesses({ recoverPerSecond: 0, holdMs: 60_000, cacheMs: 0 });
+  await a.onRateLimited(account, 100);
+  const counting = countingScripts(connections[1]);
+  const rate = new AdaptiveRate(counting.redis, prefix, { recoverPerSecond: 0, cacheMs: 60_000 });
+  const rates = await Promise.all(Array.from({ length: 200 }, () => rate.rateFor(account, 100)));
+  expect(new Set(rates)).toEqual(new Set([50]));
+  expect(counting.scripts()).toBe(1);
 });
 
 it('reset restores the full rate for every process', async () => {

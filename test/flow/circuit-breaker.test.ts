@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { CircuitBreaker, type BreakerCheck, type CircuitBreakerOptions } from '../../src/flow/circuit-breaker.js';
-import { sleep, twoProcessRedis } from './two-processes.js';
+import { countingScripts, sleep, twoProcessRedis } from './two-processes.js';
 
-const { both } = twoProcessRedis();
+const { both, connections, prefix } = twoProcessRedis();
 
 /** One breaker per connection, as two worker processes would have; no cache unless asked. */
 function twoProcesses(options: CircuitBreakerOptions = {}): [CircuitBreaker, CircuitBreaker] {
@@ -147,4 +147,19 @@ it('check reuses a closed answer within cacheMs, until its own process sees the 
   expect(await cached.check(account)).toEqual({ state: 'closed' }); // cached
   await cached.record(account, false); // ignored while open, but tells this process it is open
   expect((await cached.check(account)).state).toBe('open');
+});
+
+it('callers that find the closed answer stale at once share one read; only one of them probes a half-open breaker', async () => {
+  const account = randomUUID();
+  const counting = countingScripts(connections[0]);
+  const breaker = new CircuitBreaker(counting.redis, prefix, { windowMs: 60_000, minCalls: 20, failureRatio: 0.5, cacheMs: 60_000, openMs: 50, probeWaitMs: 500 });
+  const closed = await Promise.all(Array.from({ length: 200 }, () => breaker.check(account)));
+  expect(closed.every((c) => c.state === 'closed')).toBe(true);
+  expect(counting.scripts()).toBe(1);
+
+  await recordAll([breaker, breaker], account, failures(20));
+  await sleep(70);
+  const checks = await Promise.all(Array.from({ length: 50 }, () => breaker.check(account)));
+  expect(checks.filter((c) => c.state === 'half_open_probe')).toHaveLength(1);
+  expect(checks.filter((c) => c.state === 'open')).toHaveLength(49);
 });

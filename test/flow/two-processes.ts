@@ -28,3 +28,21 @@ export function twoProcessRedis(): TwoProcesses {
 
 /** At least `ms`: the flow tests only ever wait out a time, never race one. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `redis`, counting the Lua scripts it is asked to run (EVALSHA or EVAL): how many round trips a flow class made. */
+export function countingScripts(redis: Redis): { redis: Redis; scripts: () => number } {
+  let scripts = 0;
+  const counted = new Proxy(redis, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if ((prop === 'evalsha' || prop === 'eval') && typeof value === 'function') {
+        return (...args: unknown[]) => {
+          scripts += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { redis: counted, scripts: () => scripts };
+}

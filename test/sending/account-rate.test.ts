@@ -161,4 +161,30 @@ describe('departures count from the wire', () => {
     const [score] = (await redis.zrange(redisKeys.departures(ctx.queuePrefix, accountId), '0', '-1', 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
     expect(score).toBeLessThanOrEqual(Number(seconds) * 1000 + Number(micros) / 1000);
   }, 30_000);
+
+  it('lets a send through with its account\'s state read in the same round trip, one script when its slot is due', async () => {
+    const accountId = 'admission-state';
+    const { AccountStates } = await import('../../src/accounts/account-state.js');
+    const states = new AccountStates(redis, ctx.queuePrefix);
+    const generation = await states.markActive(accountId);
+    let scripts = 0;
+    const counting = new Proxy(redis, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop === 'evalsha' || prop === 'eval') scripts += 1;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const limiter = new AccountRateLimiter(counting, ctx.queuePrefix, { jitterMs: JITTER_MS });
+    (await limiter.acquire(accountId, 100_000, 100_000)).settle(); // loads the script, should Redis not hold it yet
+    scripts = 0;
+    const active = await limiter.acquire(accountId, 100_000, 100_000);
+    expect(scripts).toBe(1);
+    active.settle(); // the wire stamp: the send's one other script
+    expect(active.state).toEqual({ stopped: null, generation });
+    await states.markStopped(accountId, 'limited', 'ACCOUNT_LIMITED', generation);
+    const stopped = await limiter.acquire(accountId, 100_000, 100_000);
+    stopped.settle();
+    expect(stopped.state).toEqual({ stopped: { status: 'limited', code: 'ACCOUNT_LIMITED' }, generation });
+  }, 30_000);
 });
