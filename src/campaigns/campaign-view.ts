@@ -100,7 +100,9 @@ type ViewRow = Campaign & {
 
 /** The campaign's view (one statement); null when there is no such campaign, or it is another tenant's. */
 export async function readCampaignView(db: Db, campaignId: string, tenantId: string | null = null): Promise<CampaignView | null> {
-  const { rows } = await db.pool.query<ViewRow>(CAMPAIGN_VIEW_SQL, [campaignId, tenantId]);
+  // Named, so each connection plans it once: planning this statement costs Postgres more CPU than
+  // running it (0.5 ms against 0.2 ms), and on a saturated machine CPU time is latency.
+  const { rows } = await db.pool.query<ViewRow>({ name: 'campaign-view', text: CAMPAIGN_VIEW_SQL, values: [campaignId, tenantId] });
   const row = rows[0];
   if (!row) return null;
   const { view_counts: counts, view_account_counts: accountCounts, view_accounts: accounts, view_uploads: uploads, ...campaign } = row;

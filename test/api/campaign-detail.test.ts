@@ -185,7 +185,9 @@ function countViewReads(holdMs = 0): { readonly count: number; restore(): void }
   const original = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   let count = 0;
   const spy = vi.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
-    if (typeof args[0] !== 'string' || !args[0].startsWith('WITH campaign AS')) return original(...args);
+    const [query] = args;
+    const text = typeof query === 'string' ? query : (query as { text?: string } | undefined)?.text;
+    if (!text?.startsWith('WITH campaign AS')) return original(...args);
     count++;
     return new Promise((resolve) => setTimeout(resolve, holdMs)).then(() => original(...args));
   }) as typeof pool.query);
