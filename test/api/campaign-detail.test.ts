@@ -104,7 +104,7 @@ async function formerDetail(tenantId: string, id: string): Promise<unknown> {
 // ---------------------------------------------------------------------------------------------
 // Rows: accounts, a pool, campaigns, recipients moved along the engine's path, uploads.
 
-async function account(name: string, extra: { messagingLimit?: number; status?: 'active' | 'paused' | 'limited'; statusCode?: string; statusReason?: string } = {}): Promise<string> {
+async function account(name: string, extra: { id?: string; messagingLimit?: number; status?: 'active' | 'paused' | 'limited'; statusCode?: string; statusReason?: string } = {}): Promise<string> {
   const row = await h.ctx.db.prisma.providerAccount.create({
     data: { tenantId: h.tenant.tenantId, provider: 'sandbox', name, config: { baseUrl: 'http://127.0.0.1:9' }, credentials: { token: 't' }, ratePerSecond: 40, ...extra },
   });
@@ -230,8 +230,9 @@ describe('GET /v1/campaigns/:id in one statement', () => {
   });
 
   it('answers what the former read answered for a pool campaign with two member accounts', async () => {
-    const first = await account('B pool member');
-    const second = await account('A pool member', { status: 'limited', statusCode: 'ACCOUNT_LIMITED' });
+    // Ids in the opposite order of the names: the shares come by name.
+    const first = await account('B pool member', { id: '00000000-0000-4000-8000-000000000001' });
+    const second = await account('A pool member', { id: '00000000-0000-4000-8000-000000000002', status: 'limited', statusCode: 'ACCOUNT_LIMITED' });
     const pool = await h.ctx.db.prisma.senderPool.create({
       data: { tenantId: h.tenant.tenantId, name: 'pool', members: { create: [{ accountId: first }, { accountId: second, weight: 2 }] } },
     });
