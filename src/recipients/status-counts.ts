@@ -22,12 +22,33 @@ export const FOLD_BATCH = 50_000;
 /** Statements per foldCounts call at most, so one call stays short; the rest waits for the next. */
 const FOLD_ROUNDS = 20;
 
-/** statusCounts' statement ($1: the campaign), for bench/million.ts to EXPLAIN. */
-export const STATUS_COUNTS_SQL = `SELECT status::text AS status, sum(n) AS n
-  FROM (SELECT status, n FROM recipient_counts WHERE campaign_id = $1
+/**
+ * The campaign's counts by status (rows: status text, n numeric), with `campaign` the SQL that
+ * names the campaign (a parameter such as '$1'): statusCounts' statement, and a part of larger
+ * statements that read a campaign's counts with other things (src/campaigns/campaign-view.ts).
+ */
+export function statusCountsSql(campaign: string): string {
+  return `SELECT status::text AS status, sum(n) AS n
+  FROM (SELECT status, n FROM recipient_counts WHERE campaign_id = ${campaign}
         UNION ALL
-        SELECT status, delta FROM recipient_count_deltas WHERE campaign_id = $1) AS counts
+        SELECT status, delta FROM recipient_count_deltas WHERE campaign_id = ${campaign}) AS counts
  GROUP BY status HAVING sum(n) <> 0 ORDER BY status::text`;
+}
+
+/** statusCounts' statement ($1: the campaign), for bench/million.ts to EXPLAIN. */
+export const STATUS_COUNTS_SQL = statusCountsSql('$1');
+
+/**
+ * The campaign's counts by account and status (rows: account_id uuid, status text, n numeric),
+ * leaving out recipients not handed to an account; `campaign` as in statusCountsSql.
+ */
+export function accountStatusCountsSql(campaign: string): string {
+  return `SELECT account_id, status::text AS status, sum(n) AS n
+       FROM (SELECT account_id, status, n FROM recipient_counts WHERE campaign_id = ${campaign} AND account_id <> '${NO_ACCOUNT}'::uuid
+             UNION ALL
+             SELECT account_id, status, delta FROM recipient_count_deltas WHERE campaign_id = ${campaign} AND account_id IS NOT NULL) AS counts
+      GROUP BY account_id, status HAVING sum(n) <> 0 ORDER BY account_id, status::text`;
+}
 
 /** The campaign's recipients by status; statuses with none are absent. */
 export async function statusCounts(db: Queryable, campaignId: string): Promise<Partial<Record<RecipientStatus, number>>> {
@@ -51,14 +72,7 @@ export async function statusCountsByCampaign(db: Queryable, campaignIds: readonl
 
 /** The campaign's recipients handed to an account, by account and status (those not handed out are left out). */
 export async function accountStatusCounts(db: Queryable, campaignId: string): Promise<{ accountId: string; status: RecipientStatus; n: number }[]> {
-  const { rows } = await db.query<{ account_id: string; status: RecipientStatus; n: string }>(
-    `SELECT account_id, status::text AS status, sum(n) AS n
-       FROM (SELECT account_id, status, n FROM recipient_counts WHERE campaign_id = $1 AND account_id <> $2::uuid
-             UNION ALL
-             SELECT account_id, status, delta FROM recipient_count_deltas WHERE campaign_id = $1 AND account_id IS NOT NULL) AS counts
-      GROUP BY account_id, status HAVING sum(n) <> 0 ORDER BY account_id, status::text`,
-    [campaignId, NO_ACCOUNT],
-  );
+  const { rows } = await db.query<{ account_id: string; status: RecipientStatus; n: string }>(accountStatusCountsSql('$1'), [campaignId]);
   return rows.map((r) => ({ accountId: r.account_id, status: r.status, n: Number(r.n) }));
 }
 

@@ -11,13 +11,14 @@ import { requireBalanceForStart } from '../../accounts/balance-check.js';
 import { applyCampaignAction, type CampaignAction } from '../../campaigns/campaign-actions.js';
 import { campaignFunnel, recipientHistory } from '../../campaigns/campaign-funnel.js';
 import { campaignOptionsSchema } from '../../campaigns/campaign-options.js';
-import { accountShares, campaignProgress } from '../../campaigns/campaign-stats.js';
+import { accountShares, loadCampaignDetail, type CampaignDetail } from '../../campaigns/campaign-stats.js';
 import { createCampaign } from '../../campaigns/create-campaign.js';
 import { ErrorBudget } from '../../flow/error-budget.js';
 import { formatClock, parseClock } from '../../flow/quiet-hours.js';
 import { defaultCountrySchema } from '../../phones/country.js';
 import type { Campaign } from '../../db/database.js';
 import { spreadsheetCsv } from '../../exports/spreadsheet-csv.js';
+import { SingleFlight } from '../../single-flight.js';
 import { errors } from '../../errors.js';
 import type { RecipientStatus } from '../../generated/prisma/enums.js';
 import type { AppContext } from '../app.js';
@@ -169,22 +170,23 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     const getDoc = doc({ summary: 'One campaign with its progress: counts by status, rate, ETA, account, uploads', params: idParams, responses: { 200: json(campaignDetail, campaignDetailExample) }, errors: [notFound] });
+    // Dashboards poll a sending campaign from many tabs at once: concurrent reads of one campaign
+    // (per tenant, so a tenant never joins another's lookup) share one load. Nothing is kept once
+    // it settles: an answer is never a stored one, at most one load's time older than its request.
+    const details = new SingleFlight<CampaignDetail | null>();
     app.get('/v1/campaigns/:id', getDoc, async (request) => {
       const { id } = parseInput(idParams, request.params);
-      const campaign = await findCampaign(request.tenantId, id);
-      const [progress, account, uploads, accounts] = await Promise.all([
-        campaignProgress(ctx.db, ctx.redis, ctx.config.queuePrefix, id),
-        ctx.db.prisma.providerAccount.findUniqueOrThrow({ where: { id: campaign.accountId } }),
-        ctx.db.prisma.upload.findMany({ where: { campaignId: id }, orderBy: { createdAt: 'asc' } }),
-        accountShares(ctx.db, id),
-      ]);
+      const { tenantId } = request;
+      const detail = await details.run(`${tenantId}:${id}`, () => loadCampaignDetail(ctx.db, ctx.redis, ctx.config.queuePrefix, tenantId, id));
+      if (!detail) throw errors.campaignNotFound(id);
+      const { campaign, progress, account, accounts, uploads } = detail;
       return {
         ...publicCampaign(campaign),
         progress,
-        account: { id: account.id, name: account.name, status: account.status, statusCode: account.statusCode, statusReason: account.statusReason },
+        account,
         // Every sending account (a pool's members) with its state, share and counts.
         accounts,
-        uploads: uploads.map((u) => ({ id: u.id, status: u.status, filename: u.filename, totalRows: u.totalRows, accepted: u.accepted, rejected: u.rejected, duplicates: u.duplicates, createdAt: u.createdAt })),
+        uploads,
       };
     });
 
