@@ -13,16 +13,15 @@
  * viewers poll GET /v1/campaigns/:id once a second each instead (what a page without the shared
  * stream would do: a status count per viewer per second).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import pg from 'pg';
 import { createTenant } from '../src/tenants/api-keys.js';
 import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
 import { redisConnection } from '../src/redis-client.js';
-import { freshBenchDatabase, table } from './support.js';
+import { freshBenchDatabase, startProcess, table } from './support.js';
 
 const N = Number(process.env.BENCH_SEND_N ?? 100_000);
 const VIEWERS = Number(process.env.BENCH_CONSOLE_VIEWERS ?? 20);
@@ -34,17 +33,8 @@ const SETTLE_MS = Number(process.env.BENCH_CONSOLE_SETTLE_MS ?? 2_000);
 // Its own database: other benchmarks may be using wce_bench at the same time.
 const URL = process.env.BENCH_CONSOLE_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/wce_bench_console';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ROOT = resolve(import.meta.dirname, '..');
 const MODES = ['none', 'stream', 'poll'] as const;
 type Mode = (typeof MODES)[number];
-
-function startProcess(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port?: number }> {
-  return new Promise((resolveStart, reject) => {
-    const child = fork(resolve(ROOT, script), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', (message: { port?: number }) => resolveStart({ child, ...(message.port ? { port: message.port } : {}) }));
-    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
-  });
-}
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((r) => {
@@ -76,7 +66,7 @@ await db.pool.query('ANALYZE recipients');
 const env = { DATABASE_URL: URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '200', QUEUE_WINDOW_SECONDS: '1', FEEDER_INTERVAL_MS: '50' };
 const worker = await startProcess('workers/send-worker.ts', env);
 const api = await startProcess('workers/api-server.ts', { ...env, HOST: '127.0.0.1', PORT: '0' });
-const base = `http://127.0.0.1:${api.port}`;
+const base = `http://127.0.0.1:${(api.message as { port: number }).port}`;
 const auth = { authorization: `Bearer ${apiKey}` };
 
 const stats = new pg.Client({ connectionString: URL });

@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { Db } from '../src/db/database.js';
 import { applyMigrations, connectionFields } from '../src/db/schema-engine.js';
 import { redisConnection } from '../src/redis-client.js';
+import { SEND_WORKER_NODE_FLAGS } from '../src/queue/worker-node-flags.js';
 
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/wce_bench';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -50,7 +51,7 @@ export function table(rows: (string | number)[][]): string {
 /** A child process of `script` (relative to the repository) that says it is ready over IPC. */
 export function startProcess(script: string, env: Record<string, string>, args: string[] = []): Promise<{ child: ChildProcess; message: unknown }> {
   return new Promise((resolveStart, reject) => {
-    const child = fork(resolve(ROOT, script), args, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(resolve(ROOT, script), args, { execArgv: [...(script === 'workers/send-worker.ts' ? SEND_WORKER_NODE_FLAGS : []), '--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (message) => resolveStart({ child, message }));
     child.once('exit', (code) => reject(new Error(`${script} exited ${code} before it was ready`)));
   });

@@ -18,6 +18,7 @@ import { loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { applyMigrations } from '../db/schema-engine.js';
 import { startSandboxServer } from '../providers/sandbox/sandbox-server.js';
+import { SEND_WORKER_NODE_FLAGS } from '../queue/worker-node-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLE = join(ROOT, 'demo/recipients.csv');
@@ -33,7 +34,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; message: { type: string; port?: number } }> {
   return new Promise((resolvePromise, reject) => {
     const child = fork(join(ROOT, script), [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [...(script === 'workers/send-worker.ts' ? SEND_WORKER_NODE_FLAGS : []), '--import', 'tsx'],
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...demoEnv, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
