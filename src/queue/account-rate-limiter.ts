@@ -66,7 +66,10 @@ export const PENDING_HOLD_MS = 10_000;
  * - The gate: admits the send while fewer than `limit` departures count in the window. A send it
  *   admits counts from that moment on as *pending*: its score is put `hold` ms ahead, so it ages
  *   out of no window until WIRE re-stamps it with the moment its request was written. A full
- *   window answers {'gate', wait until its oldest departure ages out}.
+ *   window gives the send a new slot, no earlier than its oldest departure ages out, and answers
+ *   {'gate', wait for it}: sends the gate turns away come back one slot apart, in order, rather
+ *   than all at once when the window frees (a herd that loaded Redis and the worker for nothing).
+ *   ARGV[9] is the slot interval for that, even when ARGV[1] is ''.
  * - Admitted, it answers {'ok', ...the account's send state}: the send's last check before the
  *   wire reads in the same step, not in a round trip of its own.
  */
@@ -91,8 +94,13 @@ if redis.call('ZCARD', KEYS[2]) < limit then
   return {'ok', state[1] or '', state[2] or '', state[3] or '0'}
 end
 local oldest = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
-if oldest > now then return {'gate', string.format('%.3f', window)} end
-return {'gate', string.format('%.3f', oldest + window - now)}
+local free = now + window
+if oldest <= now then free = oldest + window end
+local interval = tonumber(ARGV[9])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(free, tat)
+redis.call('SET', KEYS[1], string.format('%.3f', slot + interval), 'PX', math.ceil(interval) + 60000)
+return {'gate', string.format('%.3f', slot - now)}
 `);
 
 /** A pending send's request was written: it counts from now (Redis's clock, a moment after the write). */
@@ -142,13 +150,14 @@ export class AccountRateLimiter {
     const keys = [redisKeys.rateSlots(this.prefix, accountId), redisKeys.departures(this.prefix, accountId), redisKeys.accountState(this.prefix, accountId)];
     const limit = String(Math.max(1, Math.floor(limitPerSecond)));
     const member = `${process.pid}:${++this.sequence}:${Math.random()}`;
-    let interval = String(slotIntervalMs(ratePerSecond, this.windowMs - 1000));
+    const pace = String(slotIntervalMs(ratePerSecond, this.windowMs - 1000));
+    let interval = pace;
     for (;;) {
-      const answer = (await ADMIT.run(this.redis, 3, ...keys, interval, limit, String(this.windowMs), member, String(PENDING_HOLD_MS), ...SEND_STATE_FIELDS)) as string[];
+      const answer = (await ADMIT.run(this.redis, 3, ...keys, interval, limit, String(this.windowMs), member, String(PENDING_HOLD_MS), ...SEND_STATE_FIELDS, pace)) as string[];
       if (answer[0] === 'ok') return { ...this.departure(accountId, member, performance.now() - started), state: parseSendState(answer.slice(1)) };
-      // The slot is reserved from the first step on; later steps only ask the gate.
+      // The slot is reserved (by the first step, or anew by the gate); the next step only asks the gate.
       interval = '';
-      await sleep(Number(answer[1]) + (answer[0] === 'gate' ? 1 : 0));
+      await sleep(Number(answer[1]));
     }
   }
 
