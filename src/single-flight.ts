@@ -1,8 +1,8 @@
 /**
  * Single-flight: concurrent calls with the same key share one in-flight load. The entry is
  * removed as soon as the load settles, so nothing is cached: a call made after a load settled
- * starts a new one, and no answer is older than the call that receives it. A failed load fails
- * every call that shared it.
+ * starts a new one, and a call only ever receives a load that was under way when it was made. A
+ * failed load fails every call that shared it.
  */
 export class SingleFlight<T> {
   private readonly inFlight = new Map<string, Promise<T>>();

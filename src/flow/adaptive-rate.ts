@@ -21,6 +21,7 @@
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 import { LuaScript } from '../redis-script.js';
+import { SingleFlight } from '../single-flight.js';
 
 export type AdaptiveRateOptions = {
   /** Share of the current rate kept after a rate-limited answer. Default 0.5. */
@@ -77,7 +78,7 @@ export class AdaptiveRate {
   private readonly holdMs: number;
   private readonly cacheMs: number;
   private readonly cache = new Map<string, { fraction: number; until: number }>();
-  private readonly reading = new Map<string, Promise<number>>();
+  private readonly reads = new SingleFlight<number>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -101,18 +102,12 @@ export class AdaptiveRate {
     const cached = this.cache.get(accountId);
     if (cached && Date.now() < cached.until) return cached.fraction * configuredRate;
     // Sends that find the cache stale together share one read.
-    let reading = this.reading.get(accountId);
-    if (!reading) {
-      reading = READ.run(this.redis, 1, this.key(accountId), String(this.recoverPerSecond), String(this.minFraction))
-        .then((answer) => {
-          const fraction = Number(answer);
-          this.remember(accountId, fraction);
-          return fraction;
-        })
-        .finally(() => this.reading.delete(accountId));
-      this.reading.set(accountId, reading);
-    }
-    return (await reading) * configuredRate;
+    const fraction = await this.reads.run(accountId, async () => {
+      const read = Number(await READ.run(this.redis, 1, this.key(accountId), String(this.recoverPerSecond), String(this.minFraction)));
+      this.remember(accountId, read);
+      return read;
+    });
+    return fraction * configuredRate;
   }
 
   /** Slows the account after a rate-limited answer (once per `holdMs`); returns the new rate. */

@@ -25,6 +25,7 @@
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 import { LuaScript } from '../redis-script.js';
+import { SingleFlight } from '../single-flight.js';
 
 export type CircuitBreakerOptions = {
   /** The rolling window results are counted in, ms. Default 10_000. */
@@ -149,7 +150,7 @@ export class CircuitBreaker {
   private readonly probeTimeoutMs: number;
   private readonly probeWaitMs: number;
   private readonly cacheMs: number;
-  private readonly checking = new Map<string, Promise<BreakerCheck>>();
+  private readonly checks = new SingleFlight<{ answer: BreakerCheck; probeTaken: boolean }>();
   /** Accounts whose breaker was closed when last asked, until when (local ms). */
   private readonly closedUntil = new Map<string, number>();
 
@@ -179,16 +180,13 @@ export class CircuitBreaker {
     // Sends that find the cache stale together share one read, rather than each asking Redis as
     // the entry expires under a thousand sends in flight. Only one caller may be the probe: the
     // others, told "probe", ask for themselves.
-    const shared = this.checking.get(accountId);
-    if (shared) {
-      const answer = await shared;
-      if (answer.state !== 'half_open_probe') return answer;
+    const shared = await this.checks.run(accountId, async () => ({ answer: await this.read(accountId), probeTaken: false }));
+    if (shared.answer.state !== 'half_open_probe') return shared.answer;
+    if (!shared.probeTaken) {
+      shared.probeTaken = true;
+      return shared.answer;
     }
-    const mine = this.read(accountId).finally(() => {
-      if (this.checking.get(accountId) === mine) this.checking.delete(accountId);
-    });
-    this.checking.set(accountId, mine);
-    return mine;
+    return this.read(accountId);
   }
 
   private async read(accountId: string): Promise<BreakerCheck> {
