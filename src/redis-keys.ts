@@ -54,6 +54,8 @@ export const redisKeys = {
   budgetLoaded: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'engine:budget-loaded'),
   rateSlots: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'rate'),
   departures: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'departures'),
+  /** The timeline of sends the departure gate turned away, one slot apart (src/queue/account-rate-limiter.ts). */
+  gateRetries: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'gate-retries'),
   departureLog: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'departure-log'),
   adaptiveRate: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'flow:adaptive-rate'),
   breaker: (prefix: string, accountId: string, part: 'state' | 'window' | 'probe'): string => accountKey(prefix, accountId, `flow:breaker:${part}`),

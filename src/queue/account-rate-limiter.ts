@@ -58,7 +58,7 @@ export const PENDING_HOLD_MS = 10_000;
 
 /**
  * One step of a send's admission, in one round trip. KEYS: the account's slot timeline, its
- * departures, its send state. ARGV: the slot interval (ms; '' when the slot is already reserved),
+ * departures, its send state, the gate's retries. ARGV: the slot interval (ms; '' when the slot is already reserved),
  * the limit, the window, this send's member, the pending hold, then the state's field names.
  *
  * - The slot (GCRA): reserves the next free slot on the timeline; a slot more than half a
@@ -66,10 +66,11 @@ export const PENDING_HOLD_MS = 10_000;
  * - The gate: admits the send while fewer than `limit` departures count in the window. A send it
  *   admits counts from that moment on as *pending*: its score is put `hold` ms ahead, so it ages
  *   out of no window until WIRE re-stamps it with the moment its request was written. A full
- *   window gives the send a new slot, no earlier than its oldest departure ages out, and answers
- *   {'gate', wait for it}: sends the gate turns away come back one slot apart, in order, rather
- *   than all at once when the window frees (a herd that loaded Redis and the worker for nothing).
- *   ARGV[9] is the slot interval for that, even when ARGV[1] is ''.
+ *   window answers {'gate', wait}: the send comes back no earlier than the oldest departure ages
+ *   out, and one slot interval (ARGV[9]) after the last send the gate turned away (a timeline of
+ *   their own, KEYS[4]), so they return in order rather than all at once when the window frees
+ *   (a herd that loaded Redis and the worker for nothing). The slot timeline itself is left as
+ *   it is: the slots already handed out keep their times, and none is wasted.
  * - Admitted, it answers {'ok', ...the account's send state}: the send's last check before the
  *   wire reads in the same step, not in a round trip of its own.
  */
@@ -97,10 +98,10 @@ local oldest = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
 local free = now + window
 if oldest <= now then free = oldest + window end
 local interval = tonumber(ARGV[9])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(free, tat)
-redis.call('SET', KEYS[1], string.format('%.3f', slot + interval), 'PX', math.ceil(interval) + 60000)
-return {'gate', string.format('%.3f', slot - now)}
+local queued = tonumber(redis.call('GET', KEYS[4]) or '0')
+local retry = math.max(free, queued)
+redis.call('SET', KEYS[4], string.format('%.3f', retry + interval), 'PX', math.ceil(retry + interval - now) + 60000)
+return {'gate', string.format('%.3f', retry - now)}
 `);
 
 /** A pending send's request was written: it counts from now (Redis's clock, a moment after the write). */
@@ -147,13 +148,13 @@ export class AccountRateLimiter {
    */
   async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<Admission> {
     const started = performance.now();
-    const keys = [redisKeys.rateSlots(this.prefix, accountId), redisKeys.departures(this.prefix, accountId), redisKeys.accountState(this.prefix, accountId)];
+    const keys = [redisKeys.rateSlots(this.prefix, accountId), redisKeys.departures(this.prefix, accountId), redisKeys.accountState(this.prefix, accountId), redisKeys.gateRetries(this.prefix, accountId)];
     const limit = String(Math.max(1, Math.floor(limitPerSecond)));
     const member = `${process.pid}:${++this.sequence}:${Math.random()}`;
     const pace = String(slotIntervalMs(ratePerSecond, this.windowMs - 1000));
     let interval = pace;
     for (;;) {
-      const answer = (await ADMIT.run(this.redis, 3, ...keys, interval, limit, String(this.windowMs), member, String(PENDING_HOLD_MS), ...SEND_STATE_FIELDS, pace)) as string[];
+      const answer = (await ADMIT.run(this.redis, 4, ...keys, interval, limit, String(this.windowMs), member, String(PENDING_HOLD_MS), ...SEND_STATE_FIELDS, pace)) as string[];
       if (answer[0] === 'ok') return { ...this.departure(accountId, member, performance.now() - started), state: parseSendState(answer.slice(1)) };
       // The slot is reserved (by the first step, or anew by the gate); the next step only asks the gate.
       interval = '';
