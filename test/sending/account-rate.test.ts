@@ -16,6 +16,7 @@ import { AccountRateLimiter, mostInAnyWindow, PENDING_HOLD_MS, readDepartureLog,
 import { redisKeys } from '../../src/redis-keys.js';
 import type { Departure } from '../../src/sending/send-ports.js';
 import { redisConnection } from '../../src/redis-client.js';
+import { countingScripts } from '../flow/two-processes.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
@@ -167,19 +168,12 @@ describe('departures count from the wire', () => {
     const { AccountStates } = await import('../../src/accounts/account-state.js');
     const states = new AccountStates(redis, ctx.queuePrefix);
     const generation = await states.markActive(accountId);
-    let scripts = 0;
-    const counting = new Proxy(redis, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (prop === 'evalsha' || prop === 'eval') scripts += 1;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const limiter = new AccountRateLimiter(counting, ctx.queuePrefix, { jitterMs: JITTER_MS });
+    const counting = countingScripts(redis);
+    const limiter = new AccountRateLimiter(counting.redis, ctx.queuePrefix, { jitterMs: JITTER_MS });
     (await limiter.acquire(accountId, 100_000, 100_000)).settle(); // loads the script, should Redis not hold it yet
-    scripts = 0;
+    const before = counting.scripts();
     const active = await limiter.acquire(accountId, 100_000, 100_000);
-    expect(scripts).toBe(1);
+    expect(counting.scripts() - before).toBe(1);
     active.settle(); // the wire stamp: the send's one other script
     expect(active.state).toEqual({ stopped: null, generation });
     await states.markStopped(accountId, 'limited', 'ACCOUNT_LIMITED', generation);
