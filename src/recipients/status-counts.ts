@@ -80,8 +80,10 @@ export async function accountStatusCounts(db: Queryable, campaignId: string): Pr
  * Folds the deltas into recipient_counts, `batch` at a time (oldest first, one statement each);
  * returns how many it folded. Run by the leader alone, yet safe beside another fold (a leader
  * change): a delta is deleted once, so added once. A deleted campaign's last deltas (from its
- * recipients' cascade) are dropped. Keys are written in order, so two folds at once lock them in
- * the same order.
+ * recipients' cascade) are dropped. Two folds at once never wait on each other's deltas: each
+ * locks the oldest ones no other fold holds (SKIP LOCKED), since the DELETE's own scan order
+ * depends on its plan and on synchronized scans, and two folds taking shared deltas in different
+ * orders deadlocked. Keys are written in order, so two folds lock them in the same order.
  */
 export async function foldCounts(db: Queryable, batch = FOLD_BATCH): Promise<number> {
   let total = 0;
@@ -97,7 +99,8 @@ async function foldOnce(db: Queryable, batch: number): Promise<number> {
   try {
     const { rows } = await db.query<{ folded: string }>(
       `WITH folded AS (
-         DELETE FROM recipient_count_deltas WHERE id IN (SELECT id FROM recipient_count_deltas ORDER BY id LIMIT $1)
+         DELETE FROM recipient_count_deltas WHERE id IN (
+           SELECT id FROM recipient_count_deltas ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING campaign_id, account_id, status, delta),
        sums AS (
          SELECT campaign_id, coalesce(account_id, $2::uuid) AS account_id, status, sum(delta) AS n FROM folded GROUP BY 1, 2, 3),

@@ -133,6 +133,45 @@ describe('recipient counts kept by Postgres', () => {
     await expectExact(campaignId);
   });
 
+  it('folds of different sizes at once, over many deltas and beside writers, neither deadlock nor count a delta twice', async () => {
+    // A small fold and a large one plan their DELETEs differently (and a large table's scans start
+    // wherever another scan is), so without SKIP LOCKED they took shared deltas in different orders
+    // and Postgres killed one as a deadlock, as in CI.
+    const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, name: 'folds at once' });
+    await insertRecipients(ctx, campaignId, 6_000, 40_000);
+    const clients = await Promise.all(Array.from({ length: 5 }, async () => {
+      const c = new pg.Client({ connectionString: ctx.databaseUrl });
+      await c.connect();
+      return c;
+    }));
+    try {
+      for (let round = 0; round < 2; round++) {
+        // One delta per recipient: each gets an account of its own.
+        await ctx.db.pool.query(`UPDATE recipients SET account_id = gen_random_uuid() WHERE campaign_id = $1`, [campaignId]);
+        let writing = true;
+        const writers = clients.slice(3).map(async (c, k) => {
+          for (let step = 0; writing; step++) {
+            await c.query(`UPDATE recipients SET account_id = gen_random_uuid() WHERE campaign_id = $1 AND id % 50 = $2`, [campaignId, (step * 2 + k) % 50]);
+          }
+        });
+        const folds = [
+          foldCounts(clients[0]!),
+          (async () => { for (let i = 0; i < 10; i++) await foldCounts(clients[1]!, 7); })(),
+          (async () => { for (let i = 0; i < 5; i++) await foldCounts(clients[2]!, 500); })(),
+        ];
+        try {
+          await Promise.all(folds);
+        } finally {
+          writing = false;
+          await Promise.all(writers);
+        }
+        await expectExact(campaignId);
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
   it('start right on an installation upgraded with recipients already there (the migration counts them)', async () => {
     const database = await createTestDatabase();
     const db = createDatabase(database.url, { max: 2 });
