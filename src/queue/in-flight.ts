@@ -11,14 +11,8 @@
  * holds the rate, and whichever process is free takes the next slot.
  */
 
-/**
- * Multiplies rate x p95 latency. It covers sends slower than the 95th percentile, the engine's own
- * jitter, and what the handler's clock does not see: the sends waiting for their rate slot (the
- * limiter needs a queue in front of it, or slots go unused) and BullMQ fetching and completing each
- * job. bench:rate at 1,000/s and 100-300 ms, one process, same sitting: 1.5 reached 89.9%, 2.25
- * 94.7%, 3 95.0%; 2.5 keeps the gain with fewer recipients claimed at once than 3.
- */
-export const IN_FLIGHT_HEADROOM = 2.5;
+/** Multiplies rate x p95 latency: covers sends slower than the 95th percentile and the engine's own jitter. */
+export const IN_FLIGHT_HEADROOM = 1.5;
 /**
  * Latency assumed before an account has enough sends observed in this process (ms). Low on
  * purpose: a send is claimed before it waits for its rate slot, so a process that starts wide

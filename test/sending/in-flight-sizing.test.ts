@@ -33,7 +33,7 @@ describe('InFlightSizer', () => {
     expect(sizer.sizeFor('fast', 1).size).toBe(2);
     // The window is recent: after 512 fast sends the slow past is forgotten.
     for (let i = 0; i < 512; i += 1) sizer.observe('slow', 10);
-    expect(sizer.sizeFor('slow', 1_000).size).toBe(Math.ceil(1_000 * 0.01 * IN_FLIGHT_HEADROOM));
+    expect(sizer.sizeFor('slow', 1_000).size).toBe(15);
   });
 });
 
