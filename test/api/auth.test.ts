@@ -132,6 +132,24 @@ describe('health', () => {
   });
 });
 
+describe('Server-Timing', () => {
+  it("says how long the API spent on each answer, errors included, never more than the caller waited", async () => {
+    for (const request of [
+      { method: 'GET' as const, url: '/v1/accounts', headers: { 'x-api-key': h.tenant.apiKey } },
+      { method: 'GET' as const, url: '/v1/accounts', headers: { 'x-api-key': 'wce_nope_nope' } },
+      { method: 'GET' as const, url: '/health' },
+    ]) {
+      const started = performance.now();
+      const response = await h.app.inject(request);
+      const waited = performance.now() - started;
+      const dur = /^app;dur=(\d+\.\d)$/.exec(String(response.headers['server-timing']))?.[1];
+      expect({ url: request.url, status: response.statusCode, dur: dur === undefined ? 'missing' : 'present' }).toMatchObject({ dur: 'present' });
+      expect(Number(dur)).toBeGreaterThan(0);
+      expect(Number(dur)).toBeLessThanOrEqual(waited + 0.05);
+    }
+  });
+});
+
 describe('API keys', () => {
   it('the route list below is every /v1 route the app serves', async () => {
     await h.app.ready();
