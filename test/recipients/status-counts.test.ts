@@ -44,6 +44,15 @@ async function expectExact(campaignId: string): Promise<void> {
   }
 }
 
+/** `n` connections of their own to the file's database (each a writer or a folder). */
+function connections(n: number): Promise<pg.Client[]> {
+  return Promise.all(Array.from({ length: n }, async () => {
+    const c = new pg.Client({ connectionString: ctx.databaseUrl });
+    await c.connect();
+    return c;
+  }));
+}
+
 async function campaignStatus(campaignId: string): Promise<string> {
   return (await ctx.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status;
 }
@@ -106,11 +115,7 @@ describe('recipient counts kept by Postgres', () => {
   it('are exact with writers on several connections at once, and folds beside them', async () => {
     const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, name: 'concurrent' });
     await insertRecipients(ctx, campaignId, 2_000, 20_000);
-    const clients = await Promise.all(Array.from({ length: 6 }, async () => {
-      const c = new pg.Client({ connectionString: ctx.databaseUrl });
-      await c.connect();
-      return c;
-    }));
+    const clients = await connections(6);
     try {
       // Each writer walks its own share of the recipients pending -> queued -> sending -> sent in
       // small statements, and two of them fold between their writes.
@@ -139,11 +144,7 @@ describe('recipient counts kept by Postgres', () => {
     // and Postgres killed one as a deadlock, as in CI.
     const { campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, name: 'folds at once' });
     await insertRecipients(ctx, campaignId, 6_000, 40_000);
-    const clients = await Promise.all(Array.from({ length: 5 }, async () => {
-      const c = new pg.Client({ connectionString: ctx.databaseUrl });
-      await c.connect();
-      return c;
-    }));
+    const clients = await connections(5);
     try {
       for (let round = 0; round < 2; round++) {
         // One delta per recipient: each gets an account of its own.
