@@ -9,8 +9,8 @@ const url = process.env.POLL_URL ?? '';
 const authorization = process.env.POLL_AUTHORIZATION ?? '';
 const everyMs = Number(process.env.POLL_EVERY_MS ?? 250);
 
-/** latencyMs: as this process measured it; apiMs: the API's own time, from its Server-Timing header. */
-export type PollReport = { latencyMs: number; apiMs: number | null; status: string; done: number; total: number };
+/** latencyMs: as this process measured it; apiMs and authMs: the API's own time and its key check's, from its Server-Timing header. */
+export type PollReport = { latencyMs: number; apiMs: number | null; authMs: number | null; status: string; done: number; total: number };
 
 let polling = false;
 let stopping = false;
@@ -30,8 +30,10 @@ while (!stopping) {
   const response = await fetch(url, { headers: { authorization } });
   const body = (await response.json()) as { status: string; progress?: { done: number; total: number } };
   const latencyMs = performance.now() - started;
-  const apiMs = /app;dur=([\d.]+)/.exec(response.headers.get('server-timing') ?? '')?.[1];
-  const report: PollReport = { latencyMs, apiMs: apiMs === undefined ? null : Number(apiMs), status: body.status, done: body.progress?.done ?? 0, total: body.progress?.total ?? 0 };
+  const timing = response.headers.get('server-timing') ?? '';
+  const apiMs = /app;dur=([\d.]+)/.exec(timing)?.[1];
+  const authMs = /auth;dur=([\d.]+)/.exec(timing)?.[1];
+  const report: PollReport = { latencyMs, apiMs: apiMs === undefined ? null : Number(apiMs), authMs: authMs === undefined ? null : Number(authMs), status: body.status, done: body.progress?.done ?? 0, total: body.progress?.total ?? 0 };
   process.send?.(report);
   await sleep(Math.max(0, everyMs - (performance.now() - started)));
 }

@@ -76,10 +76,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => ctx.queues.close());
   app.addHook('onClose', installApiMetrics(registry, { pool: deps.db.pool, redis: deps.redis, queues: ctx.queues, config: deps.config }));
   // How long the API itself spent on each request, from its first byte read to the answer handed
-  // to Node (W3C Server-Timing): a client that measures more than this waited on the network, or
-  // on its own process being scheduled. bench:million's dashboard reports both.
-  app.addHook('onSend', async (_request, reply) => {
-    void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
+  // to Node, and of that how long its API key took (W3C Server-Timing): a client that measures
+  // more than `app` waited on the network, or on its own process being scheduled.
+  app.addHook('onSend', async (request, reply) => {
+    const auth = request.authMs > 0 ? `, auth;dur=${request.authMs.toFixed(1)}` : '';
+    void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}${auth}`);
   });
   const routes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', routes);

@@ -25,6 +25,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     tenantId: string;
     apiKeyId: string;
+    /** How long authenticating this request took (ms; 0 when it needed none), for Server-Timing. */
+    authMs: number;
   }
   interface FastifyContextConfig {
     /** Least API key scope the route needs; default read for GET/HEAD, full otherwise. */
@@ -51,6 +53,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache 
   const touchedAt = new Map<string, number>();
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
+  app.decorateRequest('authMs', 0);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (PUBLIC.some((pattern) => pattern.test(request.url))) return;
     if (isConsoleRoute(request.url)) return;
@@ -68,6 +71,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache 
       return;
     }
     if (!looksLikeApiKey(key)) throw errors.invalidApiKey();
+    const started = performance.now();
     const hash = hashApiKey(key);
     // The limit and the key's cache entry are read at once: two Redis commands in one round trip,
     // not one after the other (each wait is a wake-up, and on a busy machine wake-ups are what a
@@ -80,6 +84,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache 
     request.tenantId = resolved.tenantId;
     request.apiKeyId = resolved.id;
     request.log = request.log.child({ tenantId: resolved.tenantId, apiKeyId: resolved.id });
+    request.authMs = performance.now() - started;
     const now = Date.now();
     if (now - (touchedAt.get(resolved.id) ?? 0) > LAST_USED_EVERY_SECONDS * 1000) {
       if (touchedAt.size >= 10_000) touchedAt.clear();
