@@ -145,7 +145,8 @@ describe('Server-Timing', () => {
       const timing = /^app;dur=(\d+\.\d)(?:, auth;dur=(\d+\.\d))?$/.exec(String(response.headers['server-timing']));
       expect({ url: request.url, status: response.statusCode, app: timing?.[1] !== undefined, auth: timing?.[2] !== undefined }).toMatchObject({ app: true, auth: authenticated });
       const app = Number(timing?.[1]);
-      expect(app).toBeGreaterThan(0);
+      // Shown to a tenth of a millisecond, so a quick answer may read 0.0; never more than the caller waited.
+      expect(app).toBeGreaterThanOrEqual(0);
       expect(app).toBeLessThanOrEqual(waited + 0.05);
       if (authenticated) expect(Number(timing?.[2])).toBeLessThanOrEqual(app + 0.05);
     }
