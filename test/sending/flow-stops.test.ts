@@ -154,7 +154,10 @@ describe('tier limit', () => {
     await insertRecipients(ctx, campaignId, 150, 300_000);
     await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
     await waitForAccount(ctx, accountId, 'the account to be limited', (a) => a.status === 'limited');
-    await waitFor('every waiting recipient deferred', async () => ((await statusCounts(ctx, campaignId)).deferred ?? 0) === 150 - tier);
+    // On a timeout, say where the recipients were (it failed once in CI, beside other load, without saying).
+    await waitFor('every waiting recipient deferred', async () => ((await statusCounts(ctx, campaignId)).deferred ?? 0) === 150 - tier).catch(async (error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; recipients: ${JSON.stringify(await statusCounts(ctx, campaignId))}, account: ${JSON.stringify(await accountRow(ctx, accountId))}`);
+    });
     expect(await statusCounts(ctx, campaignId)).toEqual({ sent: tier, deferred: 150 - tier });
 
     sandbox.settings.tierLimit = 0;
