@@ -15,13 +15,21 @@ const POOL_FAILOVER_FROM = moves('pool failover', 'pending', ['queued', 'deferre
  * back `queued` after that stop, and must wait with the rest, not go out beside the probe.
  */
 export async function holdForAccountLimit(db: Queryable, accountId: string, code: string): Promise<number> {
+  // Locked in id order first, the order claims and result writes lock recipients in: the account
+  // stops while its sends are being claimed and written, and a plain UPDATE locks in whatever
+  // order its scan meets the rows, which deadlocked with a result write (that send's job then
+  // failed, its recipient left `sending`).
   const { rows } = await db.query<{ n: string }>(
     `WITH upd AS (
        UPDATE recipients r SET status = 'deferred', error_code = $2, not_before = NULL, queued_at = NULL, updated_at = now()
-         FROM campaigns c JOIN provider_accounts a ON a.id = c.account_id
-        WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND r.campaign_id = c.id AND r.status IN (${HOLD_FROM})
-          -- A pool campaign does not wait for one account: releasePoolWork hands its recipients to the others.
-          AND c.pool_id IS NULL
+        WHERE r.id IN (
+                SELECT h.id FROM recipients h
+                  JOIN campaigns c ON c.id = h.campaign_id JOIN provider_accounts a ON a.id = c.account_id
+                 WHERE c.account_id = $1 AND a.status = 'limited' AND c.status IN ('running', 'paused') AND h.status IN (${HOLD_FROM})
+                   -- A pool campaign does not wait for one account: releasePoolWork hands its recipients to the others.
+                   AND c.pool_id IS NULL
+                 ORDER BY h.id FOR UPDATE OF h)
+          AND r.status IN (${HOLD_FROM})
        RETURNING r.id, r.tenant_id, r.campaign_id),
      hist AS (${historyOfUpdate('deferred', 'engine', { errorCode: '$2', detail: "'The account is stopped by a provider limit; waiting for it to clear.'" })})
      SELECT count(*) AS n FROM upd`,
@@ -77,11 +85,16 @@ export async function releasePoolWork(db: Queryable, accountId: string, options:
     `WITH upd AS (
        UPDATE recipients r SET status = 'pending', account_id = NULL, queued_at = NULL, not_before = NULL,
               error_code = CASE WHEN r.status = 'deferred' THEN NULL ELSE r.error_code END, updated_at = now()
-         FROM campaigns c
-        WHERE c.pool_id IN (SELECT pool_id FROM sender_pool_members WHERE account_id = $1) AND c.status IN ('running', 'paused')
-          AND r.campaign_id = c.id AND r.account_id = $1 AND NOT r.account_pinned
+        WHERE r.id IN (
+                -- In id order, as holdForAccountLimit locks: beside the account's claims and result writes.
+                SELECT p.id FROM recipients p JOIN campaigns c ON c.id = p.campaign_id
+                 WHERE c.pool_id IN (SELECT pool_id FROM sender_pool_members WHERE account_id = $1) AND c.status IN ('running', 'paused')
+                   AND p.account_id = $1 AND NOT p.account_pinned
+                   AND (p.status IN ('pending', ${POOL_FAILOVER_FROM}) AND (p.status <> 'deferred' OR p.not_before IS NULL OR p.not_before <= now()))
+                   AND ${why}
+                 ORDER BY p.id FOR UPDATE OF p)
+          AND r.account_id = $1 AND NOT r.account_pinned
           AND (r.status IN ('pending', ${POOL_FAILOVER_FROM}) AND (r.status <> 'deferred' OR r.not_before IS NULL OR r.not_before <= now()))
-          AND ${why}
        RETURNING r.id, r.tenant_id, r.campaign_id),
      hist AS (${historyOfUpdate('pending', 'engine', { detail })})
      SELECT count(*) AS n FROM upd`,

@@ -30,8 +30,11 @@ for (const to of OUTCOMES) moves('send result', to, ['sending']);
 const LATE = ['accepted', 'sent', 'failed'] as const;
 for (const to of LATE) moves('late send result', to, ['unknown']);
 
-export async function writeSendResults(db: Queryable, results: readonly SendResultWrite[]): Promise<Set<string>> {
-  if (results.length === 0) return new Set();
+export async function writeSendResults(db: Queryable, unordered: readonly SendResultWrite[]): Promise<Set<string>> {
+  if (unordered.length === 0) return new Set();
+  // In id order, the order every other many-row writer of recipients locks them in (claims, account
+  // holds, campaign moves): a batch in arrival order could deadlock with an account stop.
+  const results = [...unordered].sort((a, b) => compareIds(a.id, b.id));
   const { rows } = await db.query<{ id: string }>(
     `WITH upd AS (
      UPDATE recipients r SET
@@ -78,4 +81,9 @@ export async function writeSendResults(db: Queryable, results: readonly SendResu
     ],
   );
   return new Set(rows.map((r) => r.id));
+}
+
+/** Orders bigint ids given as decimal strings, without BigInt: shorter is smaller, then by digits. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }

@@ -10,6 +10,7 @@ import type { ErrorBudget } from '../flow/error-budget.js';
 import type { Logger } from '../logger.js';
 import type { SendResultWrite } from '../recipients/index.js';
 import { Batcher } from './batcher.js';
+import { isConnectionLoss, isTransientConflict } from '../db/pg-errors.js';
 import type { CampaignContexts } from './campaign-context.js';
 import type { SendStore } from './send-ports.js';
 
@@ -32,7 +33,7 @@ export class ResultWriter {
 
   constructor(private readonly deps: ResultWriterDeps) {
     this.batcher = new Batcher(async (writes) => {
-      const written = await retryOnConnectionLoss(() => deps.store.writeResults(writes), deps.retryBudgetMs, deps.logger);
+      const written = await retryWrite(() => deps.store.writeResults(writes), deps.retryBudgetMs, deps.logger);
       const durable = writes.filter((w) => written.has(w.id));
       await this.countSent(durable.filter((w) => w.status === 'sent' || w.status === 'accepted'));
       await this.spendErrorBudget(durable);
@@ -94,28 +95,28 @@ export class ResultWriter {
   }
 }
 
-/** Postgres errors that mean "the server went away", not "this statement is wrong". */
-const CONNECTION_LOST = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
-
-function isConnectionLoss(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (CONNECTION_LOST.has(code) || code.startsWith('08'))) return true;
-  const message = (error as { message?: unknown }).message;
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
-}
+/** How many times a result write chosen as a deadlock's victim (or failing serialization) is tried again. */
+const CONFLICT_RETRIES = 5;
 
 /**
- * Result writes outlive a Postgres restart: the provider has answered, so the outcome is known,
- * and failing the write would leave the recipient `sending` and end as `unknown`. The write is
- * conditional (same attempt, still `sending`), so repeating it is safe.
+ * Result writes outlive a Postgres restart, and a deadlock: the provider has answered, so the
+ * outcome is known, and failing the write would fail the job and leave the recipient `sending`
+ * (on a stopped account's paused queue, for as long as it stays stopped), to end as `unknown`.
+ * The write is conditional (same attempt, still `sending`), so repeating it is safe.
  */
-async function retryOnConnectionLoss<T>(write: () => Promise<T>, budgetMs: number, logger: Logger): Promise<T> {
+async function retryWrite<T>(write: () => Promise<T>, budgetMs: number, logger: Logger): Promise<T> {
   const deadline = Date.now() + budgetMs;
+  let conflicts = 0;
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await write();
     } catch (error) {
+      if (isTransientConflict(error) && conflicts < CONFLICT_RETRIES) {
+        conflicts += 1;
+        logger.warn({ err: error instanceof Error ? error.message : String(error), conflicts }, 'send results write lost a lock conflict; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20)));
+        continue;
+      }
       if (!isConnectionLoss(error) || Date.now() >= deadline) throw error;
       if (attempt === 0) logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'Postgres unreachable while writing send results; retrying');
       await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));

@@ -11,6 +11,7 @@
  */
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
+import { isTransientConflict } from '../db/pg-errors.js';
 import type { Logger } from '../logger.js';
 import type { SendQueues } from '../queue/queues.js';
 import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
@@ -50,12 +51,6 @@ function outcomeOf(row: EventRow, result: ApplyResult): RowOutcome {
   // 1 s, 2 s, 4 s ... up to 10 min: the send's response is usually recorded within a second.
   const delayMs = Math.min(600_000, 1_000 * 2 ** Math.min(row.attempts, 10));
   return { id: row.id, state: 'waiting', error: null, delayMs, followUps: result.followUps };
-}
-
-/** Postgres class 40 (transaction rollback: deadlock, serialization failure): worth trying again as it is. */
-function isTransient(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('40');
 }
 
 /** The batch's requests closed (or rescheduled) in one statement. */
@@ -175,7 +170,7 @@ export class WebhookProcessor {
             await client.query('RELEASE SAVEPOINT one_event');
           } catch (error) {
             // A deadlock or serialization failure is nobody's fault: the batch is taken again later.
-            if (isTransient(error)) throw error;
+            if (isTransientConflict(error)) throw error;
             // One bad request must not hold up the others: record why, move on.
             await client.query('ROLLBACK TO SAVEPOINT one_event');
             this.deps.logger.error({ err: error, webhookEventId: row.id }, 'webhook event could not be processed');
