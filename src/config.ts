@@ -59,6 +59,14 @@ const schema = z.object({
    * bounds memory: 1,000 covers 1,000 msg/s at up to about 650 ms per send.
    */
   WORKER_CONCURRENCY: int(1_000),
+  /**
+   * CPU priority of send worker processes, as a nice value from 0 (the default: as everything else)
+   * to 19 (yields the most). On a machine the API shares with workers, a worker that saturates the
+   * CPU makes every API answer wait for a core; a positive value lets the API, Postgres and Redis
+   * go first, and the worker takes what they leave. Only ever lowers the priority, so it needs no
+   * privilege. In containers, the compose file's `cpu_shares` does the same across containers.
+   */
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(0),
   /** Provider HTTP timeout in ms. A timeout after the request went out is ambiguous, not a failure. */
   SEND_TIMEOUT_MS: int(15_000),
   /**
@@ -172,6 +180,7 @@ export type Config = Readonly<{
   webhookRateWindowSeconds: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   workerConcurrency: number;
+  workerNice: number;
   sendTimeoutMs: number;
   sendingLeaseMs: number;
   queueWindowSeconds: number;
@@ -246,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     webhookRateWindowSeconds: Math.max(1, e.WEBHOOK_RATE_WINDOW_SECONDS),
     logLevel: e.LOG_LEVEL,
     workerConcurrency: Math.max(1, e.WORKER_CONCURRENCY),
+    workerNice: e.WORKER_NICE,
     sendTimeoutMs: e.SEND_TIMEOUT_MS,
     sendingLeaseMs: e.SENDING_LEASE_MS,
     queueWindowSeconds: Math.max(1, e.QUEUE_WINDOW_SECONDS),

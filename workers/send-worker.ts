@@ -3,6 +3,7 @@
  * Postgres: rate limits, leader duties and the exactly-once claim all hold across processes.
  * SIGTERM / SIGINT stop it gracefully (jobs under way finish and their results are written).
  */
+import { setPriority } from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { EventDeliveryLoop } from '../src/events/delivery-loop.js';
@@ -17,6 +18,16 @@ import { WebhookProcessor } from '../src/webhooks/webhook-processor.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { role: 'worker' });
+// A lower CPU priority when asked (WORKER_NICE), set before this process starts its own threads
+// (they inherit it), so the API and the stores sharing the machine answer first.
+if (config.workerNice > 0) {
+  try {
+    setPriority(config.workerNice);
+    logger.info({ nice: config.workerNice }, 'worker CPU priority lowered');
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error), nice: config.workerNice }, 'could not lower the worker CPU priority; running at the default');
+  }
+}
 useSecuritySettings(config, logger);
 const db = createDatabase(config.databaseUrl, { max: 10 });
 const host = new WorkerHost(config, db, logger);
