@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import { redisKeys } from '../redis-keys.js';
 import { confirmProbes, PROBING, probeKey, startDueProbes } from '../accounts/account-actions.js';
-import { deferRecipients, expireOverdue, markQueued, markQueuedIds, peekFeedable, type FeedTarget } from '../recipients/index.js';
+import { deferRecipients, expireOverdue, holdLimitStragglers, markQueued, markQueuedIds, peekFeedable, type FeedTarget } from '../recipients/index.js';
 import { queryWithEvents, recordCompleted } from '../events/hooks.js';
 import { DailyBudget } from '../flow/daily-budget.js';
 import { recordFeederRound } from '../observability/record.js';
@@ -65,7 +65,11 @@ export class Feeder {
   private readonly poolShare: PoolShare;
 
   async feedOnce(): Promise<FeedReport> {
-    // Limited accounts: start the probes that are due, and confirm the ones that got through.
+    // Limited accounts: what came back `queued` after the stop waits on the limit with the rest
+    // (before a probe resumes the queue), then start the probes that are due, and confirm the
+    // ones that got through.
+    const stragglers = await holdLimitStragglers(this.pool);
+    if (stragglers > 0) this.logger.info({ stragglers }, 'sends put back after their account stopped now wait on its limit');
     const db = { pool: this.pool };
     await startDueProbes(db, this.queues, this.logger);
     await confirmProbes(db, this.queues.connection, this.queues.prefix, this.logger);

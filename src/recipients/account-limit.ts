@@ -6,6 +6,7 @@ import { historyOfUpdate } from './history.js';
 import { moves, type Queryable } from './transitions.js';
 
 const HOLD_FROM = moves('account limit: hold', 'deferred', ['pending', 'queued']);
+const STRAGGLER_FROM = moves('account limit: hold stragglers', 'deferred', ['queued']);
 const RELEASE_FROM = moves('account limit: release', 'pending', ['deferred']);
 const POOL_FAILOVER_FROM = moves('pool failover', 'pending', ['queued', 'deferred']);
 
@@ -34,6 +35,29 @@ export async function holdForAccountLimit(db: Queryable, accountId: string, code
      hist AS (${historyOfUpdate('deferred', 'engine', { errorCode: '$2', detail: "'The account is stopped by a provider limit; waiting for it to clear.'" })})
      SELECT count(*) AS n FROM upd`,
     [accountId, code],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Leader duty, every round: a send under way when its account was stopped can still come back
+ * `queued` after the stop's hold (a retryable failure, a rate limit), its job then waiting on
+ * the paused queue. Left so, it would not show as waiting on the limit, and would go out beside
+ * the probe when the queue resumes for it. Every limited account's queued recipients are deferred
+ * with the account's code, in id order as the hold locks. Returns how many.
+ */
+export async function holdLimitStragglers(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `WITH upd AS (
+       UPDATE recipients r SET status = 'deferred', error_code = x.code, not_before = NULL, queued_at = NULL, updated_at = now()
+         FROM (SELECT h.id, a.status_code AS code FROM recipients h
+                 JOIN campaigns c ON c.id = h.campaign_id JOIN provider_accounts a ON a.id = c.account_id
+                WHERE a.status = 'limited' AND c.status IN ('running', 'paused') AND c.pool_id IS NULL AND h.status IN (${STRAGGLER_FROM})
+                ORDER BY h.id FOR UPDATE OF h) x
+        WHERE r.id = x.id AND r.status IN (${STRAGGLER_FROM})
+       RETURNING r.id, r.tenant_id, r.campaign_id, r.error_code),
+     hist AS (${historyOfUpdate('deferred', 'engine', { errorCode: 'error_code', detail: "'The account is stopped by a provider limit; waiting for it to clear.'" })})
+     SELECT count(*) AS n FROM upd`,
   );
   return Number(rows[0]?.n ?? 0);
 }

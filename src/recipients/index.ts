@@ -6,7 +6,7 @@ export { ALL_STATUSES, canTransition, recipientStatusGuardSql, TRANSITIONS, tran
 export { FINAL_STATUSES, OPEN_STATUSES } from './recipient-statuses.js';
 export { markQueued, markQueuedIds, peekFeedable, type FeedCandidate, type FeedTarget } from './feed-recipients.js';
 export { deferRecipients, type DeferredWrite } from './defer-recipients.js';
-export { holdForAccountLimit, marketingBarredSql, releaseFromAccountLimit, releasePoolWork } from './account-limit.js';
+export { holdForAccountLimit, holdLimitStragglers, marketingBarredSql, releaseFromAccountLimit, releasePoolWork } from './account-limit.js';
 export { expireOverdue } from './expire-overdue.js';
 export { claimForSending, type ClaimedRecipient, type ClaimJob, type ClaimResult } from './claim-for-sending.js';
 export { writeSendResults, type SendResultWrite } from './write-send-results.js';

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resumeAccount } from '../../src/accounts/account-actions.js';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { startSandboxServer } from '../../src/providers/sandbox/sandbox-server.js';
+import { sendJobId } from '../../src/queue/queues.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
 import type { TestContext } from '../support/test-context.js';
 import { accountRow, startFlowEngine, TEST_TIMEOUT_MS, waitForCampaign, type AccountRow, type FlowEngine } from './flow-support.js';
@@ -26,6 +27,20 @@ async function waitForAccount(ctx: TestContext, accountId: string, what: string,
     const row = await accountRow(ctx, accountId);
     return test(row) ? row : null;
   }, timeoutMs);
+}
+
+/** Recipients neither sent nor deferred, each with its history and its job's state (for a failure's message). */
+async function stragglers(campaignId: string): Promise<unknown[]> {
+  const { ctx } = engine;
+  const { rows } = await ctx.db.pool.query<{ id: string }>(
+    `SELECT id::text, status::text, attempts, error_code, claimed_at, updated_at FROM recipients WHERE campaign_id = $1 AND status NOT IN ('sent', 'deferred')`,
+    [campaignId],
+  );
+  return Promise.all(rows.map(async (row) => {
+    const { rows: history } = await ctx.db.pool.query(`SELECT status, source, error_code, detail, recorded_at FROM recipient_events WHERE recipient_id = $1 ORDER BY id`, [row.id]);
+    const job = await engine.queues.forAccount((await ctx.db.pool.query<{ account_id: string }>(`SELECT account_id FROM recipients WHERE id = $1`, [row.id])).rows[0]?.account_id ?? '').getJob(sendJobId(row.id));
+    return { ...row, history, job: job ? { state: await job.getState(), attemptsMade: job.attemptsMade, failedReason: job.failedReason, delay: job.delay, timestamp: job.timestamp, processedOn: job.processedOn } : null };
+  }));
 }
 
 async function waitForNoSending(ctx: TestContext, campaignId: string): Promise<void> {
@@ -145,6 +160,31 @@ describe('tier limit', () => {
     expect(Math.max(...Object.values(stats.perPhone))).toBe(1);
   }, TEST_TIMEOUT_MS);
 
+  it('a send that comes back queued after the stop (a retry, a rate limit) waits on the limit with the rest', async () => {
+    const { ctx, sandbox } = engine;
+    sandbox.reset();
+    const tier = 5;
+    sandbox.settings.tierLimit = tier;
+    const { campaignId, accountId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: 50, name: 'straggler' });
+    await insertRecipients(ctx, campaignId, 30, 400_000);
+    await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
+    await waitForAccount(ctx, accountId, 'the account to be limited', (a) => a.status === 'limited');
+    await waitFor('every waiting recipient deferred', async () => ((await statusCounts(ctx, campaignId)).deferred ?? 0) === 30 - tier);
+    // As a send under way at the stop writes its retryable outcome after the stop's hold ran.
+    const { rows } = await ctx.db.pool.query<{ id: string }>(
+      `UPDATE recipients SET status = 'queued', error_code = 'PROVIDER_UNAVAILABLE', queued_at = now()
+        WHERE id = (SELECT min(id) FROM recipients WHERE campaign_id = $1 AND status = 'deferred') RETURNING id::text`,
+      [campaignId],
+    );
+    const straggler = rows[0]?.id ?? '';
+    await waitFor('the straggler deferred again', async () => ((await statusCounts(ctx, campaignId)).deferred ?? 0) === 30 - tier, 10_000);
+    const { rows: after } = await ctx.db.pool.query<{ error_code: string | null; not_before: Date | null }>(`SELECT error_code, not_before FROM recipients WHERE id = $1`, [straggler]);
+    expect(after[0]).toEqual({ error_code: 'ACCOUNT_TIER_LIMIT', not_before: null });
+    expect((await accountRow(ctx, accountId)).status).toBe('limited');
+    expect(sandbox.stats().accepted).toBe(tier);
+    await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'cancel');
+  }, TEST_TIMEOUT_MS);
+
   it('an operator resuming the account releases its deferred recipients at once', async () => {
     const { ctx, sandbox } = engine;
     sandbox.reset();
@@ -156,7 +196,7 @@ describe('tier limit', () => {
     await waitForAccount(ctx, accountId, 'the account to be limited', (a) => a.status === 'limited');
     // On a timeout, say where the recipients were (it failed once in CI, beside other load, without saying).
     await waitFor('every waiting recipient deferred', async () => ((await statusCounts(ctx, campaignId)).deferred ?? 0) === 150 - tier).catch(async (error: unknown) => {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}; recipients: ${JSON.stringify(await statusCounts(ctx, campaignId))}, account: ${JSON.stringify(await accountRow(ctx, accountId))}`);
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; recipients: ${JSON.stringify(await statusCounts(ctx, campaignId))}, account: ${JSON.stringify(await accountRow(ctx, accountId))}; the others: ${JSON.stringify(await stragglers(campaignId))}`);
     });
     expect(await statusCounts(ctx, campaignId)).toEqual({ sent: tier, deferred: 150 - tier });
 
