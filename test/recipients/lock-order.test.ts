@@ -104,15 +104,18 @@ describe('recipient lock order', () => {
     await other.query('BEGIN');
     try {
       // Another writer, outside the engine and in no order, holds the higher row; the batch locks
-      // the lower one, then waits for the higher one.
+      // the lower one, then waits for the higher one. (That writer checks for deadlocks only after
+      // 10 s, so the batch's check, after the default 1 s, is the one that finds the cycle, however
+      // busy the machine.)
+      await other.query(`SET LOCAL deadlock_timeout = '10s'`);
       await other.query(`SELECT id FROM recipients WHERE id = $1 FOR UPDATE`, [high]);
       const written = Promise.all([
         writer.write({ id: low, attempt: 1, status: 'deferred', refundAttempt: true, notBefore: null, errorCode: 'ACCOUNT_TIER_LIMIT' }),
         writer.write({ id: high, attempt: 1, status: 'deferred', refundAttempt: true, notBefore: null, errorCode: 'ACCOUNT_TIER_LIMIT' }),
       ]);
       await someoneWaitsOnALock();
-      // Now the other writer wants the lower row: a cycle. Postgres ends it by failing the batch
-      // (it waited first, so its deadlock check runs first); the writer tries it again.
+      // Now the other writer wants the lower row: a cycle. Postgres ends it by failing the batch;
+      // the writer tries it again.
       const otherWrite = other.query(`UPDATE recipients SET updated_at = now() WHERE id = $1`, [low]);
       const first = await Promise.race([written.then(() => 'written' as const), otherWrite.then(() => 'other' as const)]);
       expect(first).toBe('other');

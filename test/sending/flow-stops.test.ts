@@ -177,7 +177,7 @@ describe('tier limit', () => {
       [campaignId],
     );
     const straggler = rows[0]?.id ?? '';
-    await waitFor('the straggler deferred again', async () => ((await statusCounts(ctx, campaignId)).deferred ?? 0) === 30 - tier, 10_000);
+    await waitFor('the straggler deferred again', async () => ((await statusCounts(ctx, campaignId)).deferred ?? 0) === 30 - tier, 30_000);
     const { rows: after } = await ctx.db.pool.query<{ error_code: string | null; not_before: Date | null }>(`SELECT error_code, not_before FROM recipients WHERE id = $1`, [straggler]);
     expect(after[0]).toEqual({ error_code: 'ACCOUNT_TIER_LIMIT', not_before: null });
     expect((await accountRow(ctx, accountId)).status).toBe('limited');
