@@ -64,7 +64,8 @@ const schema = z.object({
    * to 19 (yields the most). On a machine the API shares with workers, a worker that saturates the
    * CPU makes every API answer wait for a core; a positive value lets the API, Postgres and Redis
    * go first, and the worker takes what they leave. Only ever lowers the priority, so it needs no
-   * privilege. In containers, the compose file's `cpu_shares` does the same across containers.
+   * privilege. It orders processes that share a CPU scheduler group: between containers (each its
+   * own cgroup) the runtime's CPU weights decide instead (`cpu_shares` in compose).
    */
   WORKER_NICE: z.coerce.number().int().min(0).max(19).default(0),
   /** Provider HTTP timeout in ms. A timeout after the request went out is ambiguous, not a failure. */
