@@ -191,7 +191,8 @@ export class Feeder {
       if (!campaign.pool_id) deferred.push(...split.deferred);
     }
     const ids = await markQueuedIds(this.pool, allowed.map((c) => c.id), target);
-    if (deferred.length > 0) await deferRecipients(this.pool, deferred);
+    // Only while the campaign still has the window read at the round's start.
+    if (deferred.length > 0) await deferRecipients(this.pool, deferred, { campaignId: campaign.id, windowStart: campaign.window_start, windowEnd: campaign.window_end });
     if (campaign.messaging_limit !== null && ids.length < allowed.length) {
       // Paused or cancelled between the look and the mark: give their budget back.
       const queued = new Set(ids);
