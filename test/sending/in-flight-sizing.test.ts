@@ -55,11 +55,13 @@ describe('a 1,000/s account at 100-300 ms per send', () => {
     const { accountId, campaignId } = await createSandboxCampaign(ctx, { sandboxUrl: sandbox.url, ratePerSecond: RATE });
     await insertRecipients(ctx, campaignId, N);
     await applyCampaignAction(ctx.db, ctx.tenantId, campaignId, 'start');
-    // Once enough sends were seen, the size follows their latency, and the account's worker runs at it.
+    // Once enough sends were seen, the size follows their latency, and the account's worker runs at
+    // it. The worker is re-sized on each refresh while every answer moves the p95 a little, so on
+    // a busy machine the two may never be equal at one instant: within a tenth of each other.
     let seen = host.inFlightFor(accountId);
     await waitFor('in-flight size from observed latency', async () => {
       seen = host.inFlightFor(accountId);
-      return seen.samples >= 500 && seen.concurrency === seen.size;
+      return seen.samples >= 500 && seen.concurrency !== null && Math.abs(seen.concurrency - seen.size) <= Math.ceil(seen.size / 10);
     }, 60_000, 20);
     // Every send takes at least the sandbox's 100 ms, so the p95 is at least that: 150 in flight at the least.
     expect(seen.p95LatencyMs).toBeGreaterThanOrEqual(100);
