@@ -148,7 +148,7 @@ async function run(workers: number, csvPath: string, sandbox: SandboxServer): Pr
   const { tenantId, apiKey } = await createTenant(db, 'bench');
   const { campaignId } = await sandboxCampaign(db, tenantId, { sandboxUrl: sandbox.url, ratePerSecond: 50_000, name: `million x${workers}` });
   const env = { ...SANDBOX_WORKER_ENV, DATABASE_URL: url, QUEUE_PREFIX: prefix };
-  const api = await startProcess('workers/api-server.ts', { ...env, HOST: '127.0.0.1', PORT: '0', API_RATE_LIMIT: '0' });
+  const api = await startProcess('workers/api-server.ts', { ...env, HOST: '127.0.0.1', PORT: '0' });
   const base = `http://127.0.0.1:${(api.message as { port: number }).port}`;
   const auth = { authorization: `Bearer ${apiKey}` };
   const children: ChildProcess[] = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));

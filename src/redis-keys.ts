@@ -76,6 +76,10 @@ export const redisKeys = {
   // --- used alone: no tag, hashed on the whole name ---
   apiKeyCache: (prefix: string, keyHash: string): string => `${prefix}:apikey:${keyHash}`,
   apiKeyUsed: (prefix: string, keyId: string): string => `${prefix}:apikey-used:${keyId}`,
+  /** A pub/sub channel, not a key: revoked keys' hashes, for API processes to drop from memory. */
+  apiKeyRevocations: (prefix: string): string => `${prefix}:apikey-revoked`,
+  /** How many API processes have dropped one revoked key so far. */
+  apiKeyRevocationAck: (prefix: string, id: string): string => `${prefix}:apikey-revoked:ack:${id}`,
   /** The rate limiters append `:<id>` (API key id, webhook account). */
   apiRateLimit: (prefix: string): string => `${prefix}:rl:api`,
   webhookRateLimit: (prefix: string): string => `${prefix}:rl:webhook`,

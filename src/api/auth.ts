@@ -5,9 +5,11 @@
  * by it.
  *
  * Per request, in order: the key's shape (garbage costs no lookup), then at once the per-key
- * rate limit (Redis) and the key itself (Redis cache, then Postgres; unknown keys are cached too),
- * then its expiry and revocation, then its scope against the route's: GET/HEAD need `read`, anything else
- * `full`, and a route may ask for more with `config: { scope: 'admin' }`.
+ * rate limit (Redis) and the key itself (this process's memory, then the Redis cache, then
+ * Postgres; unknown keys are cached too: src/tenants/api-keys.ts), then its expiry and
+ * revocation, then its scope against the route's: GET/HEAD need `read`, anything else `full`,
+ * and a route may ask for more with `config: { scope: 'admin' }`. A read does not wait for the
+ * limit's answer before it runs, only before its reply leaves; anything else waits for it first.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
@@ -17,7 +19,8 @@ import { consoleSessionTenant, isConsoleRoute } from '../console/session-auth.js
 import type { Logger } from '../logger.js';
 import { ApiKeyCache, hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from '../tenants/api-keys.js';
 import { PUBLIC_DOCS } from './openapi/register-docs.js';
-import { RedisRateLimiter } from './rate-limit.js';
+import { RedisRateLimiter, type RateVerdict } from './rate-limit.js';
+import { Readable } from 'node:stream';
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 
@@ -27,6 +30,8 @@ declare module 'fastify' {
     apiKeyId: string;
     /** How long authenticating this request took (ms; 0 when it needed none), for Server-Timing. */
     authMs: number;
+    /** A read's share of its key's rate limit, spent at once and awaited before the reply leaves. */
+    rateCheck: { hash: string; verdict: Promise<RateVerdict> } | null;
   }
   interface FastifyContextConfig {
     /** Least API key scope the route needs; default read for GET/HEAD, full otherwise. */
@@ -51,9 +56,34 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache 
   );
   // Per process, in front of the shared check: most requests of a busy key skip even the Redis call.
   const touchedAt = new Map<string, number>();
+  // Keys the limiter refused, until the moment it said: the shared budget cannot free up sooner
+  // (nothing lowers it), so refusing here until then answers as Redis would, without asking it.
+  const refusedUntil = new Map<string, number>();
+  const enforce = (hash: string, verdict: RateVerdict): void => {
+    if (verdict.allowed) return;
+    if (refusedUntil.size >= 10_000) refusedUntil.clear();
+    refusedUntil.set(hash, Date.now() + verdict.retryAfterMs);
+    throw errors.rateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+  };
+  app.addHook('onReady', () => cache.listen());
+  app.addHook('onClose', () => cache.close());
+  app.addHook('onSend', async (request, reply, payload) => {
+    const check = request.rateCheck;
+    if (!check) return payload;
+    request.rateCheck = null;
+    const verdict = await check.verdict;
+    if (verdict.allowed) return payload;
+    // The answer the route made is not sent: a stream it opened is closed, and the refusal goes
+    // out through the error handler as JSON.
+    if (payload instanceof Readable) payload.destroy();
+    void reply.removeHeader('content-type').removeHeader('content-disposition').removeHeader('content-length');
+    enforce(check.hash, verdict);
+    return payload;
+  });
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
   app.decorateRequest('authMs', 0);
+  app.decorateRequest('rateCheck', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (PUBLIC.some((pattern) => pattern.test(request.url))) return;
     if (isConsoleRoute(request.url)) return;
@@ -73,14 +103,23 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache 
     if (!looksLikeApiKey(key)) throw errors.invalidApiKey();
     const started = performance.now();
     const hash = hashApiKey(key);
-    // The limit and the key's cache entry are read at once: two Redis commands in one round trip,
-    // not one after the other (each wait is a wake-up, and on a busy machine wake-ups are what a
-    // status poll spends its time on). A refused request has read a cache entry for nothing.
-    const [verdict, resolved] = await Promise.all([limiter.take(hash), cache.resolve(db, hash)]);
-    if (!verdict.allowed) throw errors.rateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+    const refusedFor = refusedUntil.get(hash);
+    if (refusedFor !== undefined) {
+      if (refusedFor > Date.now()) throw errors.rateLimited(Math.max(1, Math.ceil((refusedFor - Date.now()) / 1000)));
+      refusedUntil.delete(hash);
+    }
+    // The request spends its share of the key's limit at once, while the key is checked (from
+    // this process's memory, most often: no wait at all).
+    const verdict = limiter.take(hash);
+    const resolved = await cache.resolve(db, hash);
     if (!resolved || resolved.revoked || (resolved.expiresAt !== null && resolved.expiresAt <= Date.now())) throw errors.invalidApiKey();
     const required = request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'full');
     if (!scopeAllows(resolved.scope, required)) throw errors.insufficientScope(resolved.scope, required);
+    // A read changes nothing, so it does not wait for the limit's answer: the answer is awaited
+    // before the reply leaves (onSend below), and a refused read answers 429 all the same. Anything
+    // else waits, so a refused request changes nothing.
+    if (request.method === 'GET' || request.method === 'HEAD') request.rateCheck = { hash, verdict };
+    else enforce(hash, await verdict);
     request.tenantId = resolved.tenantId;
     request.apiKeyId = resolved.id;
     request.log = request.log.child({ tenantId: resolved.tenantId, apiKeyId: resolved.id });

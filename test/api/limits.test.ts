@@ -64,6 +64,40 @@ describe('rate limit per API key', () => {
     expectError(await apiClient(h.app, key).get('/v1/accounts'), 429, 'RATE_LIMITED');
   });
 
+  it('a read over the limit answers 429 in JSON, not what its route made (a CSV export here)', async () => {
+    const { key } = await createApiKey(h.ctx.db, h.tenant.tenantId, 'reader');
+    const client = apiClient(h.app, key);
+    for (let i = 0; i < 5; i++) expect((await client.get('/v1/suppressions/export.csv')).headers['content-type']).toMatch(/^text\/csv/);
+    const refused = await client.get('/v1/suppressions/export.csv');
+    expectError(refused, 429, 'RATE_LIMITED');
+    expect(refused.headers['content-type']).toMatch(/^application\/json/);
+    expect(refused.headers['content-disposition']).toBeUndefined();
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a write over the limit changes nothing: it is refused before its route runs', async () => {
+    const { key } = await createApiKey(h.ctx.db, h.tenant.tenantId, 'writer');
+    const client = apiClient(h.app, key);
+    for (let i = 0; i < 5; i++) expectStatus(await client.post('/v1/suppressions', { phone: `+5691234500${i}` }), 201);
+    expectError(await client.post('/v1/suppressions', { phone: '+56912345099' }), 429, 'RATE_LIMITED');
+    const reader = await createApiKey(h.ctx.db, h.tenant.tenantId, 'lister');
+    const list = expectStatus<{ suppressions: { phone: string }[] }>(await apiClient(h.app, reader.key).get('/v1/suppressions'), 200);
+    expect(list.suppressions.map((s) => s.phone)).not.toContain('+56912345099');
+  });
+
+  it('a key refused once is refused by that process until the moment the limiter named, without asking Redis again', async () => {
+    const { key } = await createApiKey(h.ctx.db, h.tenant.tenantId, 'memo');
+    const client = apiClient(second, key);
+    for (let i = 0; i < 5; i++) expectStatus(await client.get('/v1/accounts'), 200);
+    expectError(await client.get('/v1/accounts'), 429, 'RATE_LIMITED');
+    // The shared budget wiped (an operator resetting it): the process that refused still refuses
+    // until the moment it was told; the other, which holds no refusal, asks Redis and passes.
+    const limits = await h.redis.keys(`${h.ctx.queuePrefix}:rl:api:*`);
+    await h.redis.del(...limits);
+    expectError(await client.get('/v1/accounts'), 429, 'RATE_LIMITED');
+    expectStatus(await apiClient(h.app, key).get('/v1/accounts'), 200);
+  });
+
   it('health and webhooks are not counted against keys', async () => {
     for (let i = 0; i < 8; i++) expectStatus(await h.app.inject({ method: 'GET', url: '/health' }), 200);
   });

@@ -1,0 +1,124 @@
+/**
+ * The API key cache's two layers (src/tenants/api-keys.ts): an API process answers a known key
+ * from its memory, with no round trip, only while it surely hears revocations; a revocation
+ * returns once every listening process has dropped the key. Real Redis and Postgres; each
+ * ApiKeyCache here stands for one API process.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { ApiKeyCache, createApiKey, hashApiKey, revokeApiKey, type ResolvedKey } from '../../src/tenants/api-keys.js';
+import { redisKeys } from '../../src/redis-keys.js';
+import { redisConnection } from '../../src/redis-client.js';
+import { createTestContext, type TestContext } from '../support/test-context.js';
+
+let ctx: TestContext;
+let redis: Redis;
+const caches: ApiKeyCache[] = [];
+beforeAll(async () => {
+  ctx = await createTestContext();
+  redis = redisConnection(ctx.config.redisUrl);
+});
+afterAll(async () => {
+  await Promise.all(caches.map((c) => c.close()));
+  redis.disconnect();
+  await ctx.close();
+});
+
+/** One API process's cache; `trustMs` long, so a busy test machine cannot make it distrust its memory mid-test. */
+async function listeningCache(options: { trustMs?: number; keepMs?: number } = { trustMs: 60_000, keepMs: 60_000 }): Promise<ApiKeyCache> {
+  const cache = new ApiKeyCache(redis, ctx.queuePrefix, 60, options);
+  caches.push(cache);
+  await cache.listen();
+  // Trusted once a ping sent after subscribing has been answered.
+  await waitFor(async () => {
+    const probe = `probe-${Math.random()}`;
+    await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, probe), JSON.stringify(active('p')), 'EX', 60);
+    await cache.resolve(ctx.db, probe);
+    await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, probe), '-', 'EX', 60);
+    return (await cache.resolve(ctx.db, probe)) !== null;
+  });
+  return cache;
+}
+
+function active(id: string): ResolvedKey {
+  return { id, tenantId: ctx.tenantId, scope: 'read', expiresAt: null, revoked: false };
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function newKey(name: string): Promise<{ id: string; hash: string }> {
+  const { id, key } = await createApiKey(ctx.db, ctx.tenantId, name);
+  return { id, hash: hashApiKey(key) };
+}
+
+describe('memory in front of Redis', () => {
+  it('a listening process answers a key it has seen from memory: an entry changed behind its back is not read', async () => {
+    const cache = await listeningCache();
+    const { hash } = await newKey('memory');
+    expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
+    // Changed in Redis without an announcement (as a direct edit would be): memory still answers.
+    await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, hash), JSON.stringify({ ...active('x'), revoked: true }), 'EX', 60);
+    expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
+  });
+
+  it('a process that does not listen reads Redis every time', async () => {
+    const cache = new ApiKeyCache(redis, ctx.queuePrefix, 60);
+    const { hash } = await newKey('not listening');
+    expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
+    await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, hash), JSON.stringify({ ...active('x'), revoked: true }), 'EX', 60);
+    expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: true });
+  });
+
+  it('a revocation returns only once every listening process has dropped the key', async () => {
+    const [one, two] = [await listeningCache(), await listeningCache()];
+    const { id, hash } = await newKey('revoked');
+    expect(await one.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
+    expect(await two.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
+    // Revoked through a third cache that does not listen, as the command-line tool does.
+    await revokeApiKey(ctx.db, new ApiKeyCache(redis, ctx.queuePrefix, 60), ctx.tenantId, id);
+    expect(await one.resolve(ctx.db, hash)).toMatchObject({ revoked: true });
+    expect(await two.resolve(ctx.db, hash)).toMatchObject({ revoked: true });
+  });
+
+  it('a process whose subscription is cut forgets its memory and reads Redis until it hears again', async () => {
+    const cache = await listeningCache();
+    const { hash } = await newKey('cut');
+    expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
+    await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, hash), JSON.stringify({ ...active('x'), revoked: true }), 'EX', 60);
+    const clients = (await redis.client('LIST')) as string;
+    const ids = clients
+      .split('\n')
+      .filter((line) => line.includes(`name=${ctx.queuePrefix}:apikey-listener `))
+      .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1]);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const clientId of ids) await redis.client('KILL', 'ID', clientId ?? '');
+    // Without the cut, memory would answer unrevoked for the whole test (keepMs, trustMs: 60 s).
+    await waitFor(async () => (await cache.resolve(ctx.db, hash))?.revoked === true);
+    // It listens again after reconnecting, and memory is used again.
+    await waitFor(async () => {
+      const later = `later-${Math.random()}`;
+      await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, later), JSON.stringify(active('later')), 'EX', 60);
+      await cache.resolve(ctx.db, later);
+      await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, later), JSON.stringify({ ...active('later'), revoked: true }), 'EX', 60);
+      return (await cache.resolve(ctx.db, later))?.revoked === false;
+    });
+  });
+
+  it('a process that stops hearing its pings answered stops trusting its memory', async () => {
+    // Trust for 300 ms after an answered ping; the machine's load decides only how soon.
+    const cache = await listeningCache({ trustMs: 300, keepMs: 60_000 });
+    const { hash } = await newKey('stalled');
+    await cache.resolve(ctx.db, hash);
+    await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, hash), JSON.stringify({ ...active('x'), revoked: true }), 'EX', 60);
+    // The event loop blocked past the trust (as a stalled API process): the next read goes to Redis.
+    const blockedUntil = performance.now() + 400;
+    while (performance.now() < blockedUntil);
+    expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: true });
+  });
+});
