@@ -151,7 +151,8 @@ const DROP_WAIT_MS = 2 * TRUST_MS;
  * - Redis, shared (`ttlSeconds`). Loads write with NX and revocations overwrite, so a load racing
  *   a revocation can never put the key back.
  * - Each API process's memory, once it `listen`s: a request with a known key then costs no round
- *   trip at all. A revocation (`put`) publishes the key's hash; every listening process drops its
+ *   trip at all. An entry lives LOCAL_TTL_MS; past half of it, a request still gets it at once
+ *   and it is read again from Redis in the background. A revocation (`put`) publishes the key's hash; every listening process drops its
  *   copy and says so, and `put` returns once all have, so the next request to any process is
  *   refused.
  *
@@ -165,6 +166,8 @@ const DROP_WAIT_MS = 2 * TRUST_MS;
  */
 export class ApiKeyCache {
   private readonly local = new Map<string, { resolved: ResolvedKey | null; until: number }>();
+  /** Keys being read again in the background. */
+  private readonly refreshing = new Set<string>();
   private subscriber: Redis | null = null;
   /** Subscribed to revocations. */
   private hearing = false;
@@ -198,14 +201,29 @@ export class ApiKeyCache {
 
   /** The key with this hash, or null when none exists; this process's memory, then Redis, then Postgres. */
   async resolve(db: Db, hash: string): Promise<ResolvedKey | null> {
-    const now = Date.now();
     const kept = this.trusted() ? this.local.get(hash) : undefined;
-    if (kept && kept.until > now) return kept.resolved;
+    const now = Date.now();
+    if (kept && kept.until > now) {
+      // Past half its time, it is read again in the background: a busy key never waits on Redis.
+      if (kept.until - now < this.keepMs / 2 && !this.refreshing.has(hash)) {
+        this.refreshing.add(hash);
+        void this.fill(db, hash)
+          .catch(() => undefined)
+          .finally(() => this.refreshing.delete(hash));
+      }
+      return kept.resolved;
+    }
+    return this.fill(db, hash);
+  }
+
+  /** Loads the key and keeps it in memory, unless memory is not trusted or a revocation overtook the load. */
+  private async fill(db: Db, hash: string): Promise<ResolvedKey | null> {
     const generation = this.generation;
+    const loadedAt = Date.now();
     const resolved = await this.load(db, hash);
     if (this.trusted() && this.generation === generation) {
       if (this.local.size >= LOCAL_MAX_KEYS) this.local.clear();
-      this.local.set(hash, { resolved, until: now + this.keepMs });
+      this.local.set(hash, { resolved, until: loadedAt + this.keepMs });
     }
     return resolved;
   }
@@ -319,7 +337,9 @@ export class ApiKeyCache {
     const named = { connectionName: `${this.keyPrefix}:apikey-listener` };
     if (!isCluster(this.redis)) return this.redis.duplicate(named);
     await this.redis.ping().catch(() => undefined);
-    return this.redis.nodes('master')[0]?.duplicate(named) ?? null;
+    // A cluster's own node connections never reconnect by themselves (the cluster does it for
+    // them); this one must.
+    return this.redis.nodes('master')[0]?.duplicate({ ...named, lazyConnect: false, retryStrategy: (times: number) => Math.min(100 * times, 2_000) }) ?? null;
   }
 
   /** Stops listening and forgets what it kept. */

@@ -174,7 +174,8 @@ describe('last use and lookups', () => {
 describe('CLI', () => {
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, ['--experimental-wasm-modules', '--no-warnings', '--import', 'tsx', resolve(import.meta.dirname, '../../src/cli/main.ts'), ...args], {
-      env: { ...process.env, DATABASE_URL: h.ctx.databaseUrl, QUEUE_PREFIX: h.ctx.queuePrefix },
+      // The API's own Redis: the test cluster's nodes when it runs on one (TEST_REDIS=cluster).
+      env: { ...process.env, DATABASE_URL: h.ctx.databaseUrl, QUEUE_PREFIX: h.ctx.queuePrefix, ...(h.ctx.config.redisCluster ? { REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES } : {}) },
       encoding: 'utf8',
     });
 

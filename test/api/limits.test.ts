@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/tenants/api-keys.js';
 import { buildApp } from '../../src/api/app.js';
 import { RedisRateLimiter } from '../../src/api/rate-limit.js';
+import { masters } from '../../src/redis-client.js';
 import { apiClient, createSender, expectError, expectStatus, recipientObjects, startApi, type ApiHarness } from './api-harness.js';
 
 /** Sends raw bytes to a listening app and resolves with everything it answers before closing. */
@@ -92,8 +93,10 @@ describe('rate limit per API key', () => {
     expectError(await client.get('/v1/accounts'), 429, 'RATE_LIMITED');
     // The shared budget wiped (an operator resetting it): the process that refused still refuses
     // until the moment it was told; the other, which holds no refusal, asks Redis and passes.
-    const limits = await h.redis.keys(`${h.ctx.queuePrefix}:rl:api:*`);
-    await h.redis.del(...limits);
+    for (const node of masters(h.redis)) {
+      const limits = await node.keys(`${h.ctx.queuePrefix}:rl:api:*`);
+      for (const limit of limits) await node.del(limit);
+    }
     expectError(await client.get('/v1/accounts'), 429, 'RATE_LIMITED');
     expectStatus(await apiClient(h.app, key).get('/v1/accounts'), 200);
   });

@@ -1,22 +1,22 @@
 /**
  * The API key cache's two layers (src/tenants/api-keys.ts): an API process answers a known key
  * from its memory, with no round trip, only while it surely hears revocations; a revocation
- * returns once every listening process has dropped the key. Real Redis and Postgres; each
- * ApiKeyCache here stands for one API process.
+ * returns once every listening process has dropped the key. Real Redis (or the test cluster,
+ * TEST_REDIS=cluster) and Postgres; each ApiKeyCache here stands for one API process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { ApiKeyCache, createApiKey, hashApiKey, revokeApiKey, type ResolvedKey } from '../../src/tenants/api-keys.js';
 import { redisKeys } from '../../src/redis-keys.js';
-import { redisConnection } from '../../src/redis-client.js';
+import { masters, redisConnection, type RedisClient } from '../../src/redis-client.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
-let redis: Redis;
+let redis: RedisClient;
 const caches: ApiKeyCache[] = [];
 beforeAll(async () => {
   ctx = await createTestContext();
-  redis = redisConnection(ctx.config.redisUrl);
+  // The shared Redis, or the test cluster under TEST_REDIS=cluster (.ci/run runs this file on both).
+  redis = redisConnection(ctx.config);
 });
 afterAll(async () => {
   await Promise.all(caches.map((c) => c.close()));
@@ -67,6 +67,21 @@ describe('memory in front of Redis', () => {
     expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
   });
 
+  it('past half its time in memory, a key is still answered at once and read again in the background', async () => {
+    const keepMs = 10_000;
+    const cache = await listeningCache({ trustMs: 60_000, keepMs });
+    const { hash } = await newKey('refreshed');
+    const loadedAt = Date.now();
+    await cache.resolve(ctx.db, hash);
+    await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, hash), JSON.stringify({ ...active('x'), revoked: true }), 'EX', 60);
+    await waitFor(async () => Date.now() - loadedAt > keepMs / 2 + 200);
+    // Answered from memory, and a reread started...
+    expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
+    // ...which lands well before the entry's time is up (without it, memory would answer until then).
+    await waitFor(async () => (await cache.resolve(ctx.db, hash))?.revoked === true);
+    expect(Date.now() - loadedAt).toBeLessThan(keepMs);
+  });
+
   it('a process that does not listen reads Redis every time', async () => {
     const cache = new ApiKeyCache(redis, ctx.queuePrefix, 60);
     const { hash } = await newKey('not listening');
@@ -91,13 +106,15 @@ describe('memory in front of Redis', () => {
     const { hash } = await newKey('cut');
     expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: false });
     await redis.set(redisKeys.apiKeyCache(ctx.queuePrefix, hash), JSON.stringify({ ...active('x'), revoked: true }), 'EX', 60);
-    const clients = (await redis.client('LIST')) as string;
-    const ids = clients
-      .split('\n')
-      .filter((line) => line.includes(`name=${ctx.queuePrefix}:apikey-listener `))
-      .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1]);
-    expect(ids.length).toBeGreaterThan(0);
-    for (const clientId of ids) await redis.client('KILL', 'ID', clientId ?? '');
+    let cut = 0;
+    for (const node of masters(redis)) {
+      const clients = (await node.client('LIST')) as string;
+      for (const line of clients.split('\n').filter((l) => l.includes(`name=${ctx.queuePrefix}:apikey-listener `))) {
+        await node.client('KILL', 'ID', /(?:^|\s)id=(\d+)/.exec(line)?.[1] ?? '');
+        cut += 1;
+      }
+    }
+    expect(cut).toBeGreaterThan(0);
     // Without the cut, memory would answer unrevoked for the whole test (keepMs, trustMs: 60 s).
     await waitFor(async () => (await cache.resolve(ctx.db, hash))?.revoked === true);
     // It listens again after reconnecting, and memory is used again.
