@@ -6,7 +6,7 @@
  *
  * Per request, in order: the key's shape (garbage costs no lookup), then at once the per-key
  * rate limit (Redis) and the key itself (this process's memory, then the Redis cache, then
- * Postgres; unknown keys are cached too: src/tenants/api-keys.ts), then its expiry and
+ * Postgres; unknown keys are cached too: src/tenants/api-key-cache.ts), then its expiry and
  * revocation, then its scope against the route's: GET/HEAD need `read`, anything else `full`,
  * and a route may ask for more with `config: { scope: 'admin' }`. A read does not wait for the
  * limit's answer before it runs, only before its reply leaves; anything else waits for it first.
@@ -17,7 +17,8 @@ import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { consoleSessionTenant, isConsoleRoute } from '../console/session-auth.js';
 import type { Logger } from '../logger.js';
-import { ApiKeyCache, hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from '../tenants/api-keys.js';
+import { ApiKeyCache } from '../tenants/api-key-cache.js';
+import { hashApiKey, looksLikeApiKey, scopeAllows, type ApiKeyScope } from '../tenants/api-keys.js';
 import { PUBLIC_DOCS } from './openapi/register-docs.js';
 import { RedisRateLimiter, type RateVerdict } from './rate-limit.js';
 import { Readable } from 'node:stream';

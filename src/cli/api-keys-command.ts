@@ -9,7 +9,8 @@
  *   api-keys rotate <tenantId> <keyId> [--grace-seconds <n>]
  */
 import type { RedisClient } from '../redis-client.js';
-import { API_KEY_SCOPES, ApiKeyCache, createApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyScope } from '../tenants/api-keys.js';
+import { ApiKeyCache } from '../tenants/api-key-cache.js';
+import { API_KEY_SCOPES, createApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyScope } from '../tenants/api-keys.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 

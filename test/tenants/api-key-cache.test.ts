@@ -5,7 +5,8 @@
  * TEST_REDIS=cluster) and Postgres; each ApiKeyCache here stands for one API process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyCache, createApiKey, hashApiKey, revokeApiKey, type ResolvedKey } from '../../src/tenants/api-keys.js';
+import { ApiKeyCache, type ResolvedKey } from '../../src/tenants/api-key-cache.js';
+import { createApiKey, hashApiKey, revokeApiKey } from '../../src/tenants/api-keys.js';
 import { redisKeys } from '../../src/redis-keys.js';
 import { masters, redisConnection, type RedisClient } from '../../src/redis-client.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';

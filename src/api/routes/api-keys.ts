@@ -9,7 +9,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { API_KEY_SCOPES, createApiKey, findApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey, type ApiKeyCache } from '../../tenants/api-keys.js';
+import type { ApiKeyCache } from '../../tenants/api-key-cache.js';
+import { API_KEY_SCOPES, createApiKey, findApiKey, listApiKeys, publicApiKey, revokeApiKey, rotateApiKey } from '../../tenants/api-keys.js';
 import type { AppContext } from '../app.js';
 import { isoDateTime, parseInput } from '../../validate.js';
 import { errors } from '../../errors.js';
