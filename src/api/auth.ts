@@ -66,8 +66,12 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): ApiKeyCache 
     refusedUntil.set(hash, Date.now() + verdict.retryAfterMs);
     throw errors.rateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
   };
-  app.addHook('onReady', () => cache.listen());
-  app.addHook('onClose', () => cache.close());
+  app.addHook('onReady', async () => {
+    cache.listen();
+  });
+  app.addHook('onClose', async () => {
+    cache.close();
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     const check = request.rateCheck;
     if (!check) return payload;

@@ -64,6 +64,8 @@ export class ApiKeyCache {
   /** When the newest ping answered on the subscription was sent (performance.now()). */
   private heardAt = Number.NEGATIVE_INFINITY;
   private pinger: NodeJS.Timeout | null = null;
+  /** listen() was called (and close() not since). */
+  private starting = false;
   /** Bumped by every revocation heard and every lost subscription: a load that saw it change is not kept. */
   private generation = 0;
 
@@ -166,13 +168,19 @@ export class ApiKeyCache {
 
   /**
    * Keeps keys in this process's memory from now on, trusting it only while subscribed to
-   * revocations (an API process calls it once; a command-line tool does not need it). Resolves
-   * once subscribed.
+   * revocations (an API process calls it once; a command-line tool does not need it). Returns at
+   * once: an API started while Redis is away must still come up (it reads Redis per request until
+   * the subscription is made).
    */
-  async listen(): Promise<void> {
-    if (this.subscriber) return;
+  listen(): void {
+    if (this.starting) return;
+    this.starting = true;
+    void this.start().catch(() => undefined);
+  }
+
+  private async start(): Promise<void> {
     const subscriber = await this.subscriberConnection();
-    if (!subscriber || this.subscriber) {
+    if (!subscriber || !this.starting) {
       subscriber?.disconnect();
       return;
     }
@@ -185,16 +193,21 @@ export class ApiKeyCache {
     const subscribe = async (): Promise<void> => {
       try {
         await subscriber.subscribe(this.channel);
+        // A load that began before the subscription may have read an entry revoked while
+        // nothing was heard: it is not kept.
+        this.generation += 1;
         this.hearing = true;
       } catch {
         forget();
       }
     };
     subscriber.on('message', (_channel: string, message: string) => {
-      const [hash, ackKey] = message.split(' ');
+      // `<hash> <ack key>`: a hash is hex, the key may hold anything after the first space.
+      const space = message.indexOf(' ');
+      const hash = space < 0 ? message : message.slice(0, space);
       this.generation += 1;
-      if (hash) this.local.delete(hash);
-      if (ackKey) void this.redis.incr(ackKey).catch(() => undefined);
+      this.local.delete(hash);
+      if (space >= 0) void this.redis.incr(message.slice(space + 1)).catch(() => undefined);
     });
     subscriber.on('close', forget);
     subscriber.on('error', () => undefined);
@@ -233,14 +246,16 @@ export class ApiKeyCache {
   }
 
   /** Stops listening and forgets what it kept. */
-  async close(): Promise<void> {
+  close(): void {
     const subscriber = this.subscriber;
     this.subscriber = null;
+    this.starting = false;
     this.hearing = false;
     if (this.pinger) clearInterval(this.pinger);
     this.pinger = null;
     this.local.clear();
-    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+    // Not QUIT: with Redis away it would wait for Redis; a subscriber has nothing to flush.
+    subscriber?.disconnect();
   }
 
   /** At most one last_used_at write per key per `everySeconds`, across processes. */

@@ -4,6 +4,8 @@
  * returns once every listening process has dropped the key. Real Redis (or the test cluster,
  * TEST_REDIS=cluster) and Postgres; each ApiKeyCache here stands for one API process.
  */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyCache, type ResolvedKey } from '../../src/tenants/api-key-cache.js';
 import { createApiKey, hashApiKey, revokeApiKey } from '../../src/tenants/api-keys.js';
@@ -20,7 +22,7 @@ beforeAll(async () => {
   redis = redisConnection(ctx.config);
 });
 afterAll(async () => {
-  await Promise.all(caches.map((c) => c.close()));
+  for (const c of caches) c.close();
   redis.disconnect();
   await ctx.close();
 });
@@ -29,7 +31,7 @@ afterAll(async () => {
 async function listeningCache(options: { trustMs?: number; keepMs?: number } = { trustMs: 60_000, keepMs: 60_000 }): Promise<ApiKeyCache> {
   const cache = new ApiKeyCache(redis, ctx.queuePrefix, 60, options);
   caches.push(cache);
-  await cache.listen();
+  cache.listen();
   // Trusted once a ping sent after subscribing has been answered.
   await waitFor(async () => {
     const probe = `probe-${Math.random()}`;
@@ -138,5 +140,21 @@ describe('memory in front of Redis', () => {
     const blockedUntil = performance.now() + 400;
     while (performance.now() < blockedUntil);
     expect(await cache.resolve(ctx.db, hash)).toMatchObject({ revoked: true });
+  });
+
+  it('with Redis away, listening returns at once and closing lets the process end (an API starts and stops without Redis)', () => {
+    const script = `
+      import { ApiKeyCache } from ${JSON.stringify(resolve(import.meta.dirname, '../../src/tenants/api-key-cache.ts'))};
+      import { redisConnection } from ${JSON.stringify(resolve(import.meta.dirname, '../../src/redis-client.ts'))};
+      const redis = redisConnection('redis://127.0.0.1:1', { retryStrategy: () => 100 });
+      redis.on('error', () => undefined);
+      const cache = new ApiKeyCache(redis, 'away', 60);
+      cache.listen();
+      console.log('listening');
+      setTimeout(() => { cache.close(); redis.disconnect(); console.log('closed'); }, 300);
+    `;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    // A subscriber left connecting (or a QUIT waiting for Redis) would keep the process alive past the timeout.
+    expect({ status: run.status, out: run.stdout.trim().split('\n') }).toEqual({ status: 0, out: ['listening', 'closed'] });
   });
 });
