@@ -9,8 +9,8 @@
  *   epoch) share `{a.<accountId>}`: accounts spread over the shards, and every multi-key script
  *   of one account runs on one. BullMQ names its keys `<prefix>:<queue name>:<suffix>`, so the tag
  *   sits in the queue name (`send-{a.<id>}`); BullMQ refuses `:` in a queue name, hence the dot.
- * - A campaign's keys (per-second sent counters, read ten at a time by MGET; its error budget)
- *   share `{c.<campaignId>}`.
+ * - A campaign's keys (per-second sent counters, read ten at a time by MGET; its error budget; its
+ *   shared funnel) share `{c.<campaignId>}`.
  * - The engine's own keys (the leader lease, the feeder's last round) share `{engine}`; the
  *   cluster-wide metric hashes, flushed in one MULTI, share `{metrics}`.
  * - Keys always used alone (API key cache, API and webhook rate limits, console sessions,
@@ -67,6 +67,9 @@ export const redisKeys = {
   // --- per campaign: tag {c.<campaignId>} ---
   sentCounter: (prefix: string, campaignId: string, second: number): string => campaignKey(prefix, campaignId, `stats:sent:${second}`),
   errorBudget: (prefix: string, campaignId: string): string => campaignKey(prefix, campaignId, 'flow:error-budget'),
+  /** The campaign's funnel as last computed, shared by every API instance, and the lock of its recompute (src/campaigns/funnel-cache.ts). */
+  campaignFunnel: (prefix: string, campaignId: string): string => campaignKey(prefix, campaignId, 'funnel'),
+  campaignFunnelLock: (prefix: string, campaignId: string): string => campaignKey(prefix, campaignId, 'funnel:computing'),
 
   // --- the engine's own: tag {engine}, {metrics} ---
   leader: (prefix: string): string => `${prefix}:${ENGINE_TAG}:leader`,

@@ -3,12 +3,16 @@
  * it: the first viewer starts a poller for that campaign, every later viewer gets the same
  * snapshots, and the last one to leave stops it. A tick reads the campaign's progress (its
  * status counts and the per-second sent counters the workers keep in Redis), the account's
- * flow state, and every few ticks the funnel. So twenty operators on one campaign cost what one
- * does. Each API instance has its own hub; viewers spread over N instances cost N pollers.
+ * flow state, and the funnel when it is due (src/campaigns/funnel-cache.ts: every
+ * FUNNEL_EVERY_TICKS ticks at most, less often for a campaign whose funnel is costly, at once
+ * when the campaign's status changes). So twenty operators on one campaign cost what one does.
+ * Each API instance has its own hub; viewers spread over N instances cost N pollers, but one
+ * funnel computation, shared through Redis.
  */
 import type { ServerResponse } from 'node:http';
 import type { RedisClient } from '../redis-client.js';
-import { campaignFunnel, type CampaignFunnel } from '../campaigns/campaign-funnel.js';
+import type { CampaignFunnel } from '../campaigns/campaign-funnel.js';
+import { FunnelCache } from '../campaigns/funnel-cache.js';
 import { campaignProgress, sentCounterKey, type CampaignProgress } from '../campaigns/campaign-stats.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -22,8 +26,10 @@ export type CampaignSnapshot = {
   account: { id: string; name: string; ratePerSecond: number };
   progress: CampaignProgress;
   accountState: AccountState;
-  /** Refreshed every FUNNEL_EVERY_TICKS ticks (it reads every recipient row). */
+  /** Refreshed when due (it reads every recipient row: src/campaigns/funnel-cache.ts). */
   funnel: CampaignFunnel | null;
+  /** When the funnel was computed (ISO); at a million recipients it may be some seconds behind `progress`. */
+  funnelAt: string | null;
   /** Messages sent per second, the last HISTORY_SECONDS whole seconds. */
   rate: RatePoint[];
 };
@@ -36,7 +42,7 @@ type Watch = {
   last: CampaignSnapshot | null;
   rate: RatePoint[];
   ticks: number;
-  funnel: CampaignFunnel | null;
+  funnel: { funnel: CampaignFunnel; computedAt: number } | null;
   stopped: boolean;
 };
 
@@ -50,6 +56,8 @@ export class CampaignLiveHub {
   /** Open event streams, ended when the app closes (a stream never ends by itself). */
   private readonly streams = new Set<ServerResponse>();
   private readonly states: AccountStateReader;
+  /** The funnels, shared by every hub through Redis, at a bounded cost (the bench and tests read it). */
+  readonly funnels: FunnelCache;
   /** Ticks computed since start, across campaigns: the bench and tests read it. */
   ticks = 0;
 
@@ -61,6 +69,7 @@ export class CampaignLiveHub {
     private readonly logger: Logger,
   ) {
     this.states = new AccountStateReader(db, redis, prefix);
+    this.funnels = new FunnelCache(db, redis, prefix);
   }
 
   /** Starts sending this campaign's snapshots to `listener`; call the returned function to stop. */
@@ -145,7 +154,8 @@ export class CampaignLiveHub {
     const row = rows[0];
     if (!row) return null;
     const progress = await campaignProgress(this.db, this.redis, this.prefix, campaignId);
-    if (watch.funnel === null || watch.ticks % FUNNEL_EVERY_TICKS === 1 || row.status !== 'running') watch.funnel = await campaignFunnel(this.db, campaignId);
+    const statusChanged = watch.last !== null && watch.last.campaign.status !== row.status;
+    watch.funnel = await this.funnels.get(campaignId, { minPeriodMs: FUNNEL_EVERY_TICKS * this.intervalMs, fresh: statusChanged });
     const account = {
       id: row.account_id, status: row.a_status, statusCode: row.a_status_code, statusReason: row.a_status_reason,
       nextProbeAt: row.next_probe_at, ratePerSecond: row.rate_per_second, messagingLimit: row.messaging_limit,
@@ -165,7 +175,8 @@ export class CampaignLiveHub {
       account: { id: row.account_id, name: row.a_name, ratePerSecond: row.rate_per_second },
       progress,
       accountState,
-      funnel: watch.funnel,
+      funnel: watch.funnel.funnel,
+      funnelAt: new Date(watch.funnel.computedAt).toISOString(),
       rate: watch.rate,
     };
   }

@@ -4,7 +4,7 @@
 import { api, liveCampaigns } from './api.js';
 import { funnelChart, rateChart } from './charts.js';
 import { announce, clear, confirmDialog, field, h } from './dom.js';
-import { dateTime, duration, number, percent, t } from './i18n.js';
+import { clock, dateTime, duration, number, percent, t } from './i18n.js';
 import { accountStateText, codeSentence, statusLabel } from './words.js';
 
 const RECIPIENT_STATUSES = ['pending', 'deferred', 'queued', 'sending', 'accepted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
@@ -55,7 +55,8 @@ export async function render(main, { id }) {
     clear(countsEl, RECIPIENT_STATUSES.filter((s) => p.counts[s] > 0).map((s) => h('div', {}, h('dt', {}, statusLabel(s)), h('dd', {}, number(p.counts[s])))));
     renderActions(status, p.counts);
     if (snapshot.funnel) {
-      clear(funnelEl, funnelChart(snapshot.funnel));
+      // A big campaign's funnel is recomputed less often than the progress (it reads every row): say when.
+      clear(funnelEl, funnelChart(snapshot.funnel), snapshot.funnelAt ? h('p', { class: 'muted' }, t('funnel.asOf', { time: clock(snapshot.funnelAt, true) })) : null);
       renderFailures(snapshot.funnel);
     }
     clear(rateEl, rateChart(snapshot.rate, snapshot.account.ratePerSecond));
