@@ -16,7 +16,7 @@ import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { campaignFunnel } from '../src/campaigns/campaign-funnel.js';
 import { COST_FACTOR } from '../src/campaigns/funnel-cache.js';
 import { CampaignLiveHub } from '../src/console/live-hub.js';
-import { createDatabase, type Db } from '../src/db/database.js';
+import { createDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { redisConnection } from '../src/redis-client.js';
 import { benchDatabaseUrl, CpuMeter, deleteKeys, freshBenchDatabase, insertBenchRecipients, report, REDIS_URL, sandboxCampaign } from './support.js';

@@ -37,11 +37,13 @@ import { consoleCampaignRoutes } from './routes/console-campaigns.js';
 import { consoleLiveRoutes } from './routes/console-live.js';
 import { consoleUploadRoutes } from './routes/console-uploads.js';
 import { registerConsole } from '../console/register-console.js';
+import { FunnelCache } from '../campaigns/funnel-cache.js';
 import { checkInputValue } from '../validate.js';
 import { registerApiDocs } from './openapi/register-docs.js';
 
 export type ApiDeps = { config: Config; db: Db; redis: RedisClient; logger: Logger };
-export type AppContext = ApiDeps & { queues: SendQueues };
+/** `funnels`: the campaign funnels this process serves, shared with the other API instances (src/campaigns/funnel-cache.ts). */
+export type AppContext = ApiDeps & { queues: SendQueues; funnels: FunnelCache };
 /** One registered route, as the onRoute hook saw it (tests enumerate every route with it). */
 export type RegisteredRoute = { method: string; url: string };
 
@@ -72,7 +74,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       void (reply as unknown as FastifyReply).code(appError.statusCode).send(appError.toJSON());
     },
   });
-  const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, config.queuePrefix) };
+  const ctx: AppContext = { ...deps, queues: new SendQueues(deps.redis, config.queuePrefix), funnels: new FunnelCache(deps.db, deps.redis, config.queuePrefix) };
   app.addHook('onClose', async () => ctx.queues.close());
   app.addHook('onClose', installApiMetrics(registry, { pool: deps.db.pool, redis: deps.redis, queues: ctx.queues, config: deps.config }));
   // How long the API itself spent on each request, from its first byte read to the answer handed

@@ -1,6 +1,5 @@
 /**
- * The campaign funnel at a bounded cost, for views that refresh it on their own (the console's
- * live snapshots). `campaignFunnel` reads every recipient row of its campaign: about 0.7-0.8 s of
+ * The campaign funnel at a bounded cost, for the console's live snapshots and the API. `campaignFunnel` reads every recipient row of its campaign: about 0.7-0.8 s of
  * Postgres for a million recipients on the 2-core machine the benchmarks run on. Recomputed every
  * few seconds while operators watch, that is a large share of a core taken from the send itself.
  *
@@ -14,8 +13,9 @@
  * the others go on answering with the stale entry meanwhile. Within one process, callers share
  * the entry in memory and one load at a time (SingleFlight).
  *
- * An API request for the funnel (GET /v1/campaigns/:id/funnel) does not come here: it asked for
- * the funnel as it is now.
+ * GET /v1/campaigns/:id/funnel comes here too, with no period of its own (a small campaign's
+ * funnel is then at most a fraction of a second old), and answers with `computedAt`: a client
+ * polling a big campaign's funnel would otherwise take Postgres from every tenant's sends.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';

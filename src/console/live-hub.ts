@@ -56,7 +56,7 @@ export class CampaignLiveHub {
   /** Open event streams, ended when the app closes (a stream never ends by itself). */
   private readonly streams = new Set<ServerResponse>();
   private readonly states: AccountStateReader;
-  /** The funnels, shared by every hub through Redis, at a bounded cost (the bench and tests read it). */
+  /** The funnels, at a bounded cost, shared with the process's API routes and, through Redis, other instances (the bench and tests read it). */
   readonly funnels: FunnelCache;
   /** Ticks computed since start, across campaigns: the bench and tests read it. */
   ticks = 0;
@@ -67,9 +67,10 @@ export class CampaignLiveHub {
     private readonly prefix: string,
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    funnels?: FunnelCache,
   ) {
     this.states = new AccountStateReader(db, redis, prefix);
-    this.funnels = new FunnelCache(db, redis, prefix);
+    this.funnels = funnels ?? new FunnelCache(db, redis, prefix);
   }
 
   /** Starts sending this campaign's snapshots to `listener`; call the returned function to stop. */

@@ -22,7 +22,7 @@ export type ConsoleParts = { hub: CampaignLiveHub; registerPages(): Promise<void
 export function registerConsole(app: FastifyInstance, ctx: AppContext): ConsoleParts {
   const sessions = new SessionStore(ctx.redis, ctx.config.queuePrefix, ctx.config.consoleSessionTtlSeconds);
   decorateSessions(app, sessions, ctx.db);
-  const hub = new CampaignLiveHub(ctx.db, ctx.redis, ctx.config.queuePrefix, ctx.config.consoleLiveIntervalMs, ctx.logger.child({ module: 'console-live' }));
+  const hub = new CampaignLiveHub(ctx.db, ctx.redis, ctx.config.queuePrefix, ctx.config.consoleLiveIntervalMs, ctx.logger.child({ module: 'console-live' }), ctx.funnels);
   app.addHook('preClose', async () => hub.close());
   // Tests and the bench read the hub's tick count through the app.
   app.decorate('consoleHub', hub);

@@ -1,7 +1,8 @@
 /**
  * The funnel at a bounded cost (src/campaigns/funnel-cache.ts): recomputed no sooner than 20 times
  * what it last took, shared by every API instance through Redis, one recompute at a time; and the
- * console's live hub no longer recomputes it on every tick of a paused campaign.
+ * console's live hub no longer recomputes it on every tick of a paused campaign, nor the API on
+ * every request for it.
  *
  * Two FunnelCache objects stand for two API processes: they share nothing but Redis. The costly
  * funnel is the real one behind a real `pg_sleep`, so its cost is measured, not declared; the
@@ -16,6 +17,7 @@ import { CampaignLiveHub } from '../../src/console/live-hub.js';
 import type { Db } from '../../src/db/database.js';
 import { redisConnection, type RedisClient } from '../../src/redis-client.js';
 import { redisKeys } from '../../src/redis-keys.js';
+import { apiForFile, createDraftCampaign, createSender, expectStatus, recipientObjects } from '../api/api-harness.js';
 import { createSandboxCampaign, insertRecipients, waitFor } from '../support/fixtures.js';
 import { contextForFile } from '../support/test-context.js';
 
@@ -130,6 +132,29 @@ describe("the console's live hub", () => {
     } finally {
       stop();
       hub.close();
+    }
+  });
+});
+
+describe('GET /v1/campaigns/:id/funnel', () => {
+  const h = apiForFile();
+
+  it('answers with the shared funnel while it is due, and says when it was computed', async () => {
+    const sender = await createSender(h.api);
+    const { campaign } = await createDraftCampaign(h.api, sender, { recipients: recipientObjects(3) });
+    const first = expectStatus<{ total: number; computedAt: string }>(await h.api.get(`/v1/campaigns/${campaign.id}/funnel`), 200);
+    expect(first.total).toBe(3);
+    const shared = JSON.parse((await h.redis.get(redisKeys.campaignFunnel(h.ctx.config.queuePrefix, campaign.id))) ?? 'null') as TimedFunnel;
+    expect(new Date(shared.computedAt).toISOString()).toBe(first.computedAt);
+
+    // Another campaign, whose funnel another instance computed a second ago in 10 s (a big
+    // campaign): due again in 200 s, so a client polling meanwhile gets those figures and their time.
+    const { campaign: big } = await createDraftCampaign(h.api, sender, { recipients: recipientObjects(2, 100) });
+    const costly = { funnel: { ...shared.funnel, total: 12_345 }, computedAt: Date.now() - 1_000, costMs: 10_000 };
+    await h.redis.set(redisKeys.campaignFunnel(h.ctx.config.queuePrefix, big.id), JSON.stringify(costly), 'PX', 60_000);
+    for (let i = 0; i < 3; i += 1) {
+      const polled = expectStatus<{ total: number; computedAt: string }>(await h.api.get(`/v1/campaigns/${big.id}/funnel`), 200);
+      expect(polled).toMatchObject({ total: 12_345, computedAt: new Date(costly.computedAt).toISOString() });
     }
   });
 });

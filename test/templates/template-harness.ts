@@ -4,6 +4,7 @@
  * them itself, so these tests keep passing once it does.
  */
 import { SendQueues } from '../../src/queue/queues.js';
+import { FunnelCache } from '../../src/campaigns/funnel-cache.js';
 import { providerTemplateRoutes } from '../../src/api/routes/provider-templates.js';
 import { expectStatus, startApi, type ApiClient, type ApiHarness, type PublicAccount } from '../api/api-harness.js';
 import type { Config } from '../../src/config.js';
@@ -13,7 +14,7 @@ export async function startTemplateApi(overrides: Partial<Config> = {}): Promise
   if (!h.app.hasRoute({ method: 'POST', url: '/v1/accounts/:id/templates/sync' })) {
     const queues = new SendQueues(h.redis, h.ctx.config.queuePrefix);
     h.app.addHook('onClose', async () => queues.close());
-    await h.app.register(providerTemplateRoutes({ config: h.ctx.config, db: h.ctx.db, redis: h.redis, logger: h.ctx.logger, queues }));
+    await h.app.register(providerTemplateRoutes({ config: h.ctx.config, db: h.ctx.db, redis: h.redis, logger: h.ctx.logger, queues, funnels: new FunnelCache(h.ctx.db, h.redis, h.ctx.config.queuePrefix) }));
   }
   return h;
 }
