@@ -126,8 +126,9 @@ export class WorkerHost {
   /**
    * Sends in flight in this process for an account (its BullMQ worker's concurrency): its rate x
    * the recent p95 of its sends' busy time x headroom, at most WORKER_CONCURRENCY
-   * (./in-flight.ts). Re-sized as the latency moves. More would only hold claimed recipients
-   * inside the rate limiter, where a pause, an expiry or an account stop reaches them late.
+   * (./in-flight.ts). Re-sized when the latency has clearly moved (`concurrencyFor`). More would
+   * only hold claimed recipients inside the rate limiter, where a pause, an expiry or an account
+   * stop reaches them late.
    */
   inFlightFor(accountId: string): InFlightSize & { concurrency: number | null } {
     return { ...this.inFlight.sizeFor(accountId, this.rates.get(accountId) ?? 1), concurrency: this.workers.get(accountId)?.concurrency ?? null };
@@ -146,11 +147,7 @@ export class WorkerHost {
     const wanted = new Set(rows.map((r) => r.id));
     // The rate may change (PATCH /v1/accounts/:id), and the latency moves: follow both.
     for (const row of rows) this.rates.set(row.id, row.rate_per_second);
-    for (const row of rows) {
-      const worker = this.workers.get(row.id);
-      const { size } = this.inFlight.sizeFor(row.id, row.rate_per_second);
-      if (worker && worker.concurrency !== size) worker.concurrency = size;
-    }
+    for (const row of rows) this.resize(row.id);
     for (const [accountId, worker] of this.workers) {
       if (!wanted.has(accountId)) {
         this.workers.delete(accountId);
@@ -165,6 +162,14 @@ export class WorkerHost {
     }
   }
 
+  /** Follows the account's in-flight size with its worker's concurrency, within the sizer's hysteresis (./in-flight.ts). */
+  private resize(accountId: string): void {
+    const worker = this.workers.get(accountId);
+    if (!worker) return;
+    const next = this.inFlight.concurrencyFor(worker.concurrency, this.inFlight.sizeFor(accountId, this.rates.get(accountId) ?? 1).size);
+    if (next !== worker.concurrency) worker.concurrency = next;
+  }
+
   private createWorker(accountId: string, concurrency: number): Worker<SendJobData> {
     const worker: Worker<SendJobData> = new Worker<SendJobData>(
       sendQueueName(accountId),
@@ -173,7 +178,8 @@ export class WorkerHost {
         const timing = { onWire: false, rateWaitMs: 0 };
         const decision = await this.pipeline.handle({ ...job.data, accountId: job.data.accountId ?? accountId }, timing);
         // Only sends that went out say how long a send holds its place; the rate wait is pacing.
-        if (timing.onWire) this.inFlight.observe(accountId, performance.now() - started - timing.rateWaitMs);
+        // The first real estimate re-sizes at once: a new account starts at the assumed latency.
+        if (timing.onWire && this.inFlight.observe(accountId, performance.now() - started - timing.rateWaitMs)) this.resize(accountId);
         await enactDecision(decision, job, token, (ms) => worker.rateLimit(ms));
       },
       {
