@@ -74,7 +74,8 @@ export class FunnelCache {
     if (!fresh && known && this.isFresh(known, options.minPeriodMs)) return known;
     return this.flights.run(`${campaignId} ${fresh ? 'fresh' : 'shared'}`, async () => {
       if (!fresh) {
-        const shared = parseEntry(await this.redis.get(redisKeys.campaignFunnel(this.prefix, campaignId)));
+        // Redis only shares the work: while it does not answer, the funnel comes from Postgres.
+        const shared = parseEntry(await this.redis.get(redisKeys.campaignFunnel(this.prefix, campaignId)).catch(() => null));
         if (shared) this.remember(campaignId, shared);
         if (shared && this.isFresh(shared, options.minPeriodMs)) return shared;
         // Stale: one instance recomputes, the others answer with the stale entry until it is done.
@@ -98,7 +99,7 @@ export class FunnelCache {
       const funnel = await this.compute(this.db, campaignId);
       const entry: TimedFunnel = { funnel, computedAt: Date.now(), costMs: Math.round(performance.now() - started) };
       this.computed += 1;
-      await this.redis.set(redisKeys.campaignFunnel(this.prefix, campaignId), JSON.stringify(entry), 'PX', ENTRY_TTL_MS);
+      await this.redis.set(redisKeys.campaignFunnel(this.prefix, campaignId), JSON.stringify(entry), 'PX', ENTRY_TTL_MS).catch(() => undefined);
       this.remember(campaignId, entry);
       return entry;
     } finally {
@@ -113,7 +114,7 @@ export class FunnelCache {
   private async lock(campaignId: string, lastCostMs: number): Promise<string | null> {
     const token = randomUUID();
     const holdMs = Math.min(120_000, Math.max(10_000, 5 * lastCostMs));
-    const taken = await this.redis.set(redisKeys.campaignFunnelLock(this.prefix, campaignId), token, 'PX', holdMs, 'NX');
+    const taken = await this.redis.set(redisKeys.campaignFunnelLock(this.prefix, campaignId), token, 'PX', holdMs, 'NX').catch(() => 'OK' as const);
     return taken === 'OK' ? token : null;
   }
 

@@ -111,6 +111,19 @@ describe('the funnel cache', () => {
     expect((await own.get(campaignId, { minPeriodMs: 60_000 })).funnel.total).toBe(before.funnel.total);
     expect((await own.get(campaignId, { minPeriodMs: 60_000, fresh: true })).funnel.total).toBe(before.funnel.total + 5);
   });
+
+  it('comes from Postgres while Redis does not answer (Redis only shares the work)', async () => {
+    const away = redisConnection('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    away.on('error', () => undefined);
+    try {
+      const alone = new FunnelCache(ctx.db, away, ctx.queuePrefix);
+      const { funnel } = await alone.get(campaignId, { minPeriodMs: 1_000 });
+      expect(funnel.total).toBe((await campaignFunnel(ctx.db, campaignId)).total);
+      expect(alone.computed).toBe(1);
+    } finally {
+      away.disconnect();
+    }
+  });
 });
 
 describe("the console's live hub", () => {
