@@ -139,9 +139,9 @@ describe("the console's live hub", () => {
     try {
       await waitFor('twenty ticks', async () => hub.ticks >= 20, 30_000, 20);
       const elapsed = Date.now() - startedAt;
-      // The hub's own floor is five ticks; a cheap funnel is due that often and no more.
+      // The hub's own floor is five ticks (500 ms); a cheap funnel is due that often and no more,
+      // however slowly the ticks came (the former cadence computed one on every tick).
       expect(hub.funnels.computed).toBeLessThanOrEqual(1 + Math.ceil(elapsed / (5 * intervalMs)));
-      expect(hub.funnels.computed).toBeLessThan(hub.ticks / 2);
     } finally {
       stop();
       hub.close();
