@@ -237,7 +237,10 @@ export class ApiKeyCache {
    * is known, and memory is then not used.
    */
   private async subscriberConnection(): Promise<Redis | null> {
-    const named = { connectionName: `${this.keyPrefix}:apikey-listener` };
+    // Not ioredis's own resubscribe after a reconnect: its promise has no handler, so a close
+    // while it is unanswered (an API shutting down while Redis comes back) would be an unhandled
+    // rejection, which ends the process. The 'ready' handler in start() subscribes instead.
+    const named = { connectionName: `${this.keyPrefix}:apikey-listener`, autoResubscribe: false };
     if (!isCluster(this.redis)) return this.redis.duplicate(named);
     await this.redis.ping().catch(() => undefined);
     // A cluster's own node connections never reconnect by themselves (the cluster does it for

@@ -157,4 +157,58 @@ describe('memory in front of Redis', () => {
     // A subscriber left connecting (or a QUIT waiting for Redis) would keep the process alive past the timeout.
     expect({ status: run.status, out: run.stdout.trim().split('\n') }).toEqual({ status: 0, out: ['listening', 'closed'] });
   });
+
+  it('closing while the subscription is being made again after a cut ends the process cleanly (no unhandled rejection)', () => {
+    // The listener reaches Redis through a proxy that, after the cut, never passes a SUBSCRIBE on:
+    // the resubscription stays unanswered until close() drops the connection. Node ends a process
+    // on an unhandled rejection, so an API shutting down while Redis comes back would crash.
+    const src = (file: string): string => JSON.stringify(resolve(import.meta.dirname, '../../src', file));
+    const script = `
+      import { createServer, connect } from 'node:net';
+      import { Redis } from 'ioredis';
+      import { ApiKeyCache } from ${src('tenants/api-key-cache.ts')};
+      import { redisConnection } from ${src('redis-client.ts')};
+      import { redisKeys } from ${src('redis-keys.ts')};
+      const target = new URL(${JSON.stringify(ctx.config.redisUrl)});
+      const prefix = 'cut-' + process.pid;
+      let cut = false;
+      let swallowed = false;
+      const clients = new Set();
+      const proxy = createServer((client) => {
+        const server = connect(Number(target.port || 6379), target.hostname);
+        const afterCut = cut;
+        clients.add(client);
+        client.on('data', (chunk) => {
+          if (afterCut && /\\r\\nsubscribe\\r\\n/i.test(chunk.toString('latin1'))) swallowed = true;
+          else server.write(chunk);
+        });
+        server.on('data', (chunk) => client.write(chunk));
+        const end = () => { clients.delete(client); client.destroy(); server.destroy(); };
+        for (const s of [client, server]) { s.on('close', end); s.on('error', end); }
+      });
+      await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+      const direct = new Redis(target.href);
+      const redis = redisConnection('redis://127.0.0.1:' + proxy.address().port);
+      const cache = new ApiKeyCache(redis, prefix, 60);
+      cache.listen();
+      const channel = redisKeys.apiKeyRevocations(prefix);
+      const listeners = async () => Number((await direct.pubsub('NUMSUB', channel))[1]);
+      while ((await listeners()) < 1) await new Promise((r) => setTimeout(r, 20));
+      cut = true;
+      for (const c of clients) c.destroy();
+      // Connected again, its SUBSCRIBE sent and swallowed; then a moment for anything else in flight.
+      const until = Date.now() + 20000;
+      while (!swallowed && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      console.log(swallowed ? 'resubscribing' : 'never resubscribed');
+      await new Promise((r) => setTimeout(r, 200));
+      cache.close();
+      redis.disconnect();
+      direct.disconnect();
+      proxy.close();
+      await new Promise((r) => setTimeout(r, 200));
+      console.log('closed');
+    `;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect({ status: run.status, out: run.stdout.trim().split('\n'), stderr: run.stderr.trim() }).toEqual({ status: 0, out: ['resubscribing', 'closed'], stderr: '' });
+  });
 });
