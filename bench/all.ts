@@ -17,7 +17,7 @@ import pg from 'pg';
 import { redisConnection } from '../src/redis-client.js';
 import { BENCH_DATABASE_URL, REDIS_URL, ROOT, type BenchSection } from './support.js';
 
-const BENCHES = ['ingest', 'send', 'rate', 'pool', 'webhooks', 'console', 'funnel', 'million'] as const;
+const BENCHES = ['ingest', 'send', 'rate', 'pool', 'webhooks', 'console', 'funnel', 'bullmq', 'million'] as const;
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const MARKER = '<!-- notes: kept by npm run bench -->';
 const OUTPUT = resolve(ROOT, process.env.BENCH_OUTPUT ?? 'BENCHMARKS.md');

@@ -76,10 +76,13 @@ export class InFlightSizer {
    * wanted (sizeFor): raised as soon as the size passes it, with RAISE_MARGIN to spare; lowered only
    * once the size falls under half of it. A raise is not free: BullMQ (6.7) fetches the jobs it
    * makes room for one round trip at a time, and starts none of them, nor the next jobs of those
-   * that finish meanwhile, until it has them all. Measured with plain BullMQ, 200 ms jobs: raising
-   * 75 to 800 stopped every start for 300 ms, the jobs in flight falling from 75 to 5. Following
-   * every move of the p95 (every refresh, a few percent up or down) paid that each time, so the
-   * concurrency moves only when the size has clearly left it.
+   * that finish meanwhile, until it has them all. `npm run bench:bullmq` measures it with plain
+   * BullMQ: jobs of 100-300 ms, 75 raised to 800 stopped every start for 161-168 ms and the jobs in
+   * flight fell to 14-15 (300 ms and 5 in a first, busier measurement). Following every move of the
+   * p95 (every refresh, a few percent up or down) paid that each time, so the concurrency moves
+   * only when the size has clearly left it. Raising more rarely still, or in steps, was measured
+   * worse (BENCHMARKS.md, session 11): the first raise's jobs wait in the rate gate and keep the
+   * sends going through the stall of a second one.
    */
   concurrencyFor(current: number, wanted: number): number {
     if (wanted > current || wanted < current / 2) return Math.min(this.ceiling, Math.max(wanted, Math.ceil(wanted * RAISE_MARGIN)));

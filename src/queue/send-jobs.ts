@@ -13,11 +13,12 @@ import { ORPHAN_AGE_MS } from './sweeper.js';
 
 /**
  * Jobs per addBulk. BullMQ adds a bulk in one MULTI, which Redis runs whole while every other
- * client waits: measured here while adding 5,000 send jobs, a PING on another connection waited
- * up to 48-133 ms with 1,000 jobs per bulk, 12-19 ms with 200, and the 5,000 took no longer. At
+ * client waits: while 5,000 jobs were added, a PING on another connection waited up to 28-38 ms
+ * with 1,000 jobs per bulk and 9-15 ms with 200 (4-6 ms with nothing added), and the 5,000 took
+ * no longer (`npm run bench:bullmq`). At
  * 1,000 sends a second, each such wait holds back every admission and departure stamp behind it.
  */
-const ADD_CHUNK = 200;
+export const ADD_CHUNK = 200;
 
 type Watched = { accountId: string; campaignId: string; since: number };
 
