@@ -57,6 +57,11 @@ export const redisKeys = {
   /** The timeline of sends the departure gate turned away, one slot apart (src/queue/account-rate-limiter.ts). */
   gateRetries: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'gate-retries'),
   departureLog: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'departure-log'),
+  /**
+   * A campaign paused or cancelled, as the departure gate of this account reads it (src/campaigns/campaign-stops.ts).
+   * Per account, not per campaign: the gate's script reads it beside the account's other keys, in one slot.
+   */
+  campaignStop: (prefix: string, accountId: string, campaignId: string): string => accountKey(prefix, accountId, `campaign-stop:${campaignId}`),
   adaptiveRate: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'flow:adaptive-rate'),
   breaker: (prefix: string, accountId: string, part: 'state' | 'window' | 'probe'): string => accountKey(prefix, accountId, `flow:breaker:${part}`),
   dailyBudget: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'flow:daily-budget'),

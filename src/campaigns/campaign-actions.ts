@@ -14,6 +14,7 @@ import { recordCampaignAction } from '../events/hooks.js';
 import type { Logger } from '../logger.js';
 import type { SendOutcome } from '../providers/types.js';
 import { memberTemplates, membersLackingTemplate } from '../pools/pool-templates.js';
+import type { CampaignStops } from './campaign-stops.js';
 
 export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel' | 'resend-unknown';
 
@@ -35,13 +36,19 @@ const TO: Record<CampaignAction, CampaignStatus> = {
 
 export type ActionResult = { campaignId: string; status: CampaignStatus; affected: number };
 
-export async function applyCampaignAction(
-  db: Db,
-  tenantId: string,
-  campaignId: string,
-  action: CampaignAction,
-  reason?: { code: string; message: string },
-): Promise<ActionResult> {
+export type ActionOptions = {
+  /** Why (a pause by the engine): shown with the campaign's status. */
+  reason?: { code: string; message: string };
+  /**
+   * Where a pause or cancel marks the campaign stopped for the sends already claimed, and a resume
+   * clears it (./campaign-stops.ts). Without it (scripts, tests that only start campaigns), claimed
+   * sends still go out after a pause, as the claim alone would have it.
+   */
+  stops?: CampaignStops;
+};
+
+export async function applyCampaignAction(db: Db, tenantId: string, campaignId: string, action: CampaignAction, options: ActionOptions = {}): Promise<ActionResult> {
+  const { reason, stops } = options;
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');
@@ -85,6 +92,9 @@ export async function applyCampaignAction(
     );
     await recordCampaignAction(client, campaignId, action);
     await client.query('COMMIT');
+    // After the commit: a mark is never seen while Postgres still says the campaign runs.
+    if (stops && (TO[action] === 'paused' || TO[action] === 'cancelled')) await stops.mark(campaignId);
+    if (stops && row.status === 'paused' && TO[action] === 'running') await stops.clear(campaignId);
     return { campaignId, status: TO[action], affected };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -99,14 +109,20 @@ export async function applyCampaignAction(
  * with the reason rather than burn through the list. The quality guard pauses marketing
  * campaigns the same way (src/accounts/account-quality.ts). A campaign already paused stays so.
  */
-export async function pauseCampaignForOutcome(db: Db, campaignId: string, outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>, log: Logger): Promise<void> {
+export async function pauseCampaignForOutcome(
+  db: Db,
+  stops: CampaignStops,
+  campaignId: string,
+  outcome: Pick<SendOutcome, 'code' | 'message' | 'providerText'>,
+  log: Logger,
+): Promise<void> {
   const { rows } = await db.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM campaigns WHERE id = $1`, [campaignId]);
   const tenantId = rows[0]?.tenant_id;
   if (!tenantId) return;
   try {
     await applyCampaignAction(db, tenantId, campaignId, 'pause', {
-      code: outcome.code,
-      message: `Paused by the engine: ${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}`,
+      reason: { code: outcome.code, message: `Paused by the engine: ${outcome.message}${outcome.providerText ? ` (provider: ${outcome.providerText})` : ''}` },
+      stops,
     });
     log.warn({ campaignId, code: outcome.code }, 'campaign paused by the engine');
   } catch (error) {

@@ -58,7 +58,8 @@ export const PENDING_HOLD_MS = 10_000;
 
 /**
  * One step of a send's admission, in one round trip. KEYS: the account's slot timeline, its
- * departures, its send state, the gate's retries. ARGV: the slot interval (ms; '' when the slot is already reserved),
+ * departures, its send state, the gate's retries, and (for a campaign's send) the campaign's stop
+ * mark on this account (src/campaigns/campaign-stops.ts). ARGV: the slot interval (ms; '' when the slot is already reserved),
  * the limit, the window, this send's member, the pending hold, then the state's field names.
  *
  * - The slot (GCRA): reserves the next free slot on the timeline; a slot more than half a
@@ -71,8 +72,8 @@ export const PENDING_HOLD_MS = 10_000;
  *   their own, KEYS[4]), so they return in order rather than all at once when the window frees
  *   (a herd that loaded Redis and the worker for nothing). The slot timeline itself is left as
  *   it is: the slots already handed out keep their times, and none is wasted.
- * - Admitted, it answers {'ok', ...the account's send state}: the send's last check before the
- *   wire reads in the same step, not in a round trip of its own.
+ * - Admitted, it answers {'ok', ...the account's send state, the campaign's stop mark or ''}: the
+ *   send's last check before the wire reads in the same step, not in a round trip of its own.
  */
 const ADMIT = new LuaScript(`
 local t = redis.call('TIME')
@@ -92,7 +93,9 @@ if redis.call('ZCARD', KEYS[2]) < limit then
   redis.call('ZADD', KEYS[2], now + hold, ARGV[4])
   redis.call('PEXPIRE', KEYS[2], window * 2 + hold)
   local state = redis.call('HMGET', KEYS[3], ARGV[6], ARGV[7], ARGV[8])
-  return {'ok', state[1] or '', state[2] or '', state[3] or '0'}
+  local stop = ''
+  if KEYS[5] then stop = redis.call('GET', KEYS[5]) or '' end
+  return {'ok', state[1] or '', state[2] or '', state[3] or '0', stop}
 end
 local oldest = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
 local free = now + window
@@ -144,18 +147,22 @@ export class AccountRateLimiter {
    * Admits one send: waits for the account's next slot at `ratePerSecond` (the pace, lowered after
    * rate-limit answers), then for the departure gate under `limitPerSecond` (the configured rate,
    * the hard cap). The send then counts as pending until its Admission's `onWire` (the request
-   * written) or `settle`. The Admission carries the account's send state, read as it was admitted.
+   * written) or `settle`. The Admission carries the account's send state, and the stop mark of
+   * `campaignId` when given, read as it was admitted.
    */
-  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond): Promise<Admission> {
+  async acquire(accountId: string, ratePerSecond: number, limitPerSecond: number = ratePerSecond, campaignId?: string): Promise<Admission> {
     const started = performance.now();
     const keys = [redisKeys.rateSlots(this.prefix, accountId), redisKeys.departures(this.prefix, accountId), redisKeys.accountState(this.prefix, accountId), redisKeys.gateRetries(this.prefix, accountId)];
+    if (campaignId !== undefined) keys.push(redisKeys.campaignStop(this.prefix, accountId, campaignId));
     const limit = String(Math.max(1, Math.floor(limitPerSecond)));
     const member = `${process.pid}:${++this.sequence}:${Math.random()}`;
     const pace = String(slotIntervalMs(ratePerSecond, this.windowMs - 1000));
     let interval = pace;
     for (;;) {
-      const answer = (await ADMIT.run(this.redis, 4, ...keys, interval, limit, String(this.windowMs), member, String(PENDING_HOLD_MS), ...SEND_STATE_FIELDS, pace)) as string[];
-      if (answer[0] === 'ok') return { ...this.departure(accountId, member, performance.now() - started), state: parseSendState(answer.slice(1)) };
+      const answer = (await ADMIT.run(this.redis, keys.length, ...keys, interval, limit, String(this.windowMs), member, String(PENDING_HOLD_MS), ...SEND_STATE_FIELDS, pace)) as string[];
+      if (answer[0] === 'ok') {
+        return { ...this.departure(accountId, member, performance.now() - started), state: parseSendState(answer.slice(1, 4)), campaignStop: answer[4] || null };
+      }
       // The slot is reserved (by the first step, or anew by the gate); the next step only asks the gate.
       interval = '';
       await sleep(Number(answer[1]));

@@ -6,6 +6,7 @@
 import { securitySettings } from '../security/security-settings.js';
 import type { RedisClient } from '../redis-client.js';
 import { AccountStates } from '../accounts/account-state.js';
+import { CampaignStops } from '../campaigns/campaign-stops.js';
 import { stopAccount, stopStatus } from '../accounts/account-actions.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
@@ -40,8 +41,10 @@ export function accountControl(db: Db, queues: SendQueues): AccountControl {
 export function buildSendPipeline({ config, db, redis, queues, logger, call = sendHttpNoticingWire }: SendWiring): SendPipeline {
   const prefix = queues.prefix;
   const states = new AccountStates(redis, prefix);
+  const stops = new CampaignStops(redis, prefix, db.pool, logger);
   return new SendPipeline({
-    store: postgresSendStore(db),
+    store: postgresSendStore(db, stops),
+    stops,
     call,
     slots: new AccountRateLimiter(redis, prefix, { jitterMs: config.rateJitterMs, departureLog: config.rateDepartureLog }),
     accounts: accountControl(db, queues),

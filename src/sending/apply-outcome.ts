@@ -10,13 +10,14 @@ import { Backoff } from './backoff.js';
 import type { CampaignContext, CampaignContexts } from './campaign-context.js';
 import type { ResultWriter } from './result-writer.js';
 import type { Held } from './send-gate.js';
-import type { AccountControl, JobDecision, SendStore } from './send-ports.js';
+import type { AccountControl, CampaignStopCheck, JobDecision, SendStore } from './send-ports.js';
 
 /** What an outcome is applied to: the campaign and account of the send. */
 export type SendTarget = Pick<CampaignContext, 'campaignId' | 'accountId' | 'maxAttempts' | 'ratePerSecond' | 'generation'>;
 
 export type ApplyDeps = {
   store: SendStore;
+  stops: CampaignStopCheck;
   results: ResultWriter;
   accounts: AccountControl;
   adaptiveRate: AdaptiveRate;
@@ -29,6 +30,8 @@ export type ApplyDeps = {
 const HELD_RETRY_MS = 1_000;
 /** How soon a send held back by a settings change (new generation) tries again, ms. */
 const OUTDATED_RETRY_MS = 50;
+/** How soon a send held back by its campaign's stop comes back, ms: its claim then hands it to the feeder (paused) or closes it (cancelled). */
+const CAMPAIGN_HELD_RETRY_MS = 100;
 
 function writer(deps: ApplyDeps, recipient: ClaimedRecipient, result: Pick<SendOutcome, 'code' | 'providerCode' | 'providerText' | 'raw'>) {
   const base = {
@@ -44,10 +47,18 @@ function writer(deps: ApplyDeps, recipient: ClaimedRecipient, result: Pick<SendO
 
 /**
  * A send that did not go out after its rate slot: put back unsent, its attempt given back. A
- * limit stop makes it wait with the account's other deferred recipients; a pause leaves it queued
- * on the paused queue; a settings change sends it again at once with the new settings.
+ * limit stop makes it wait with the account's other deferred recipients; an account pause leaves
+ * it queued on the paused queue; a settings change sends it again at once with the new settings;
+ * its campaign's pause or cancel leaves it queued for a moment, until its job's next claim hands
+ * it back to the feeder or closes it, as for every other queued recipient of that campaign.
  */
 export async function applyHeld(deps: ApplyDeps, recipient: ClaimedRecipient, target: SendTarget, held: Held): Promise<JobDecision> {
+  if (held.held === 'campaign') {
+    await deps.results.write({ id: recipient.id, campaignId: recipient.campaignId, attempt: recipient.attempts, status: 'queued', refundAttempt: true });
+    // A mark whose campaign runs again (a resume that could not clear it) would hold every send: heal it.
+    await deps.stops.healIfStale(target.campaignId, target.accountId, held.token);
+    return { next: 'retry', delayMs: CAMPAIGN_HELD_RETRY_MS };
+  }
   if (held.held === 'outdated') {
     deps.contexts.forgetAccount(target.accountId);
     await deps.results.write({ id: recipient.id, campaignId: recipient.campaignId, attempt: recipient.attempts, status: 'queued', refundAttempt: true });

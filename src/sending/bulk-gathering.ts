@@ -2,7 +2,7 @@
  * Providers with a bulk endpoint (Optiwe): concurrent sends of one campaign share a request.
  * Messages arriving within a few ms (up to the adapter's maximum, and at most a quarter second
  * of the account's rate, so a request never bursts far past the rate) go in one request. Each
- * message takes its own rate slot; the account gate is passed once, after the last slot.
+ * message takes its own rate slot; the wire gate is passed once, after the last slot.
  */
 import { outcome } from '../providers/outcome.js';
 import { MessageBuildError, type OutboundMessage } from '../providers/types.js';
@@ -11,7 +11,7 @@ import type { CallDeps, CallResult } from './call-provider.js';
 import type { CampaignContext } from './campaign-context.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { buildFailure } from './outbound-message.js';
-import { accountGate } from './send-gate.js';
+import { wireGate } from './send-gate.js';
 import type { Admission, JobTiming } from './send-ports.js';
 
 type Item = { context: CampaignContext; message: OutboundMessage; timing: JobTiming | undefined };
@@ -55,12 +55,12 @@ export class BulkGathering {
     }
     const rate = await this.deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
     const departures: Admission[] = [];
-    for (let i = 0; i < messages.length; i += 1) departures.push(await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond));
+    for (let i = 0; i < messages.length; i += 1) departures.push(await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond, context.campaignId));
     const waited = departures.reduce((sum, d) => sum + d.waitedMs, 0);
     const settle = (): void => departures.forEach((d) => d.settle());
-    // The account's state as the last of them was let through: the freshest read.
+    // The account's state and the campaign's stop mark as the last of them was let through: the freshest read.
     const last = departures[departures.length - 1];
-    const held = last ? accountGate(last.state, context.generation) : null;
+    const held = last ? wireGate(last, context.generation) : null;
     for (const { timing } of items) {
       if (!timing) continue;
       timing.rateWaitMs += waited;

@@ -1,6 +1,7 @@
 /**
  * One send on the wire: build the provider's request, wait for the account's rate slot, pass the
- * account gate, call, parse, scrub. Build errors become outcomes; nothing here writes.
+ * wire gate (account and campaign stops), call, parse, scrub. Build errors become outcomes;
+ * nothing here writes.
  */
 import type { AdaptiveRate } from '../flow/adaptive-rate.js';
 import { MessageBuildError, type OutboundMessage, type SendOutcome } from '../providers/types.js';
@@ -8,7 +9,7 @@ import type { CampaignContext } from './campaign-context.js';
 import { observeProviderLatency } from '../observability/record.js';
 import { scrubOutcome } from '../security/secret-scrubber.js';
 import { buildFailure } from './outbound-message.js';
-import { accountGate, type Held } from './send-gate.js';
+import { wireGate, type Held } from './send-gate.js';
 import type { JobTiming, ProviderCall, RateSlots } from './send-ports.js';
 
 export type CallDeps = {
@@ -32,10 +33,11 @@ export async function callProvider(deps: CallDeps, context: CampaignContext, mes
     const request = text ? text.buildTextRequest(message, context.account, options) : context.adapter.buildSendRequest(message, context.account);
     // Wait for this account's next send slot (held across every worker process), at the rate the
     // provider currently tolerates, then for the departure gate, which reads the account's state
-    // in the same step. From the gate on, the send holds its place in the account's rate until
-    // its request is written, and counts from that moment (Departure).
-    const admission = await deps.slots.acquire(context.accountId, await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond), context.ratePerSecond);
-    const held = accountGate(admission.state, context.generation);
+    // and the campaign's stop mark in the same step. From the gate on, the send holds its place in
+    // the account's rate until its request is written, and counts from that moment (Departure).
+    const rate = await deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
+    const admission = await deps.slots.acquire(context.accountId, rate, context.ratePerSecond, context.campaignId);
+    const held = wireGate(admission, context.generation);
     if (timing) timing.rateWaitMs += admission.waitedMs;
     if (held) {
       admission.settle();

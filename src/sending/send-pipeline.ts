@@ -2,8 +2,8 @@
  * Sends one recipient per job, in steps, each its own file:
  *
  *   gate (breaker, ./send-gate.ts) -> claim (./claim-step.ts) -> call (./call-provider.ts, or
- *   ./bulk-gathering.ts for bulk endpoints; rate slot, then the account gate) -> apply the
- *   outcome (./apply-outcome.ts) -> write the results (./result-writer.ts)
+ *   ./bulk-gathering.ts for bulk endpoints; rate slot, then the wire gate: account and campaign
+ *   stops) -> apply the outcome (./apply-outcome.ts) -> write the results (./result-writer.ts)
  *
  * The pipeline builds none of its collaborators: it receives a SendStore, a ProviderCall, the
  * account's rate slots and controls (./send-ports.ts), so it runs without a queue. The queue side
@@ -26,7 +26,7 @@ import { ClaimStep } from './claim-step.js';
 import { toMessage } from './outbound-message.js';
 import { ResultWriter } from './result-writer.js';
 import { breakerGate } from './send-gate.js';
-import type { AccountControl, JobDecision, JobTiming, ProviderCall, RateSlots, SendRequest, SendStore } from './send-ports.js';
+import type { AccountControl, CampaignStopCheck, JobDecision, JobTiming, ProviderCall, RateSlots, SendRequest, SendStore } from './send-ports.js';
 
 /** Outcomes that say the provider itself is failing (not this message): they feed the circuit breaker. */
 const PROVIDER_FAILURES = new Set(['PROVIDER_UNAVAILABLE', 'PROVIDER_UNREACHABLE', 'PROVIDER_TIMEOUT']);
@@ -35,6 +35,8 @@ const BREAKER_ATTENTION_MS = 10_000;
 
 export type SendPipelineDeps = {
   store: SendStore;
+  /** Heals a campaign stop mark that held a send while its campaign runs (src/campaigns/campaign-stops.ts). */
+  stops: CampaignStopCheck;
   call: ProviderCall;
   slots: RateSlots;
   accounts: AccountControl;
@@ -73,6 +75,7 @@ export class SendPipeline {
     this.bulk = new BulkGathering(this.callDeps);
     this.applyDeps = {
       store: deps.store,
+      stops: deps.stops,
       results: this.results,
       accounts: deps.accounts,
       adaptiveRate: deps.flow.adaptiveRate,

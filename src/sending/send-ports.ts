@@ -44,10 +44,15 @@ export type ProviderCall = (request: HttpRequest, timeoutMs: number, onWire?: ()
 /**
  * The account's rate, across every process: `acquire` waits for the account's next send slot (at
  * the pace), then for the departure gate (the configured rate, the hard cap), and reads the
- * account's send state as the gate lets the send through.
+ * account's send state (and the campaign's stop mark) as the gate lets the send through.
  */
 export interface RateSlots {
-  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number): Promise<Admission>;
+  acquire(accountId: string, ratePerSecond: number, limitPerSecond: number, campaignId?: string): Promise<Admission>;
+}
+
+/** A campaign stop mark that held a send back may be stale (src/campaigns/campaign-stops.ts). */
+export interface CampaignStopCheck {
+  healIfStale(campaignId: string, accountId: string, token: string): Promise<void>;
 }
 
 /**
@@ -64,8 +69,12 @@ export type Departure = {
   settle: () => void;
 };
 
-/** A Departure, with the account's send state read as the gate let it through (its last check before the wire: src/sending/send-gate.ts). */
-export type Admission = Departure & { state: AccountSendState };
+/**
+ * A Departure, with what the gate read as it let the send through (its last check before the wire:
+ * src/sending/send-gate.ts): the account's send state, and its campaign's stop mark (a token, or
+ * null while the campaign is not stopped, or when no campaign was named).
+ */
+export type Admission = Departure & { state: AccountSendState; campaignStop: string | null };
 
 /**
  * Filled in by the send path for one job, for the worker host's in-flight sizing

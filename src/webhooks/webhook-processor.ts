@@ -15,6 +15,7 @@ import { isTransientConflict } from '../db/pg-errors.js';
 import type { Logger } from '../logger.js';
 import type { SendQueues } from '../queue/queues.js';
 import { pauseCampaignForOutcome } from '../campaigns/campaign-actions.js';
+import { CampaignStops } from '../campaigns/campaign-stops.js';
 import { stopAccount } from '../accounts/account-actions.js';
 import { applyAccountHealth } from '../accounts/account-quality.js';
 import { applyRequests, type ApplyResult, type EventRequest, type FollowUp } from './apply-events.js';
@@ -75,10 +76,15 @@ export class WebhookProcessor {
   private stopped = false;
   private readonly stopWords = new Map<string, { words: readonly string[]; until: number }>();
 
+  /** A quality drop's pause marks the campaign stopped for its sends already claimed (src/campaigns/campaign-stops.ts). */
+  private readonly stops: CampaignStops;
+
   constructor(
     private readonly deps: { db: Db; queues: SendQueues; logger: Logger },
     private readonly options: { pollMs: number; batchSize?: number },
-  ) {}
+  ) {
+    this.stops = new CampaignStops(deps.queues.connection, deps.queues.prefix, deps.db.pool, deps.logger);
+  }
 
   start(): void {
     this.stopped = false;
@@ -251,7 +257,7 @@ export class WebhookProcessor {
       seen.add(key);
       if (followUp.kind === 'pause_campaign') {
         // A template paused or disabled after the send: every other recipient would fail alike.
-        await pauseCampaignForOutcome(this.deps.db, followUp.campaignId, followUp.outcome, this.deps.logger);
+        await pauseCampaignForOutcome(this.deps.db, this.stops, followUp.campaignId, followUp.outcome, this.deps.logger);
       } else {
         await stopAccount(this.deps.db, this.deps.queues, followUp.accountId, followUp.outcome, this.deps.logger);
       }

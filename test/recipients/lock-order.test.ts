@@ -14,6 +14,7 @@ import { AccountStates } from '../../src/accounts/account-state.js';
 import { ErrorBudget } from '../../src/flow/error-budget.js';
 import { claimForSending, holdForAccountLimit, markQueued, writeSendResults } from '../../src/recipients/index.js';
 import { CampaignContexts } from '../../src/sending/campaign-context.js';
+import { CampaignStops } from '../../src/campaigns/campaign-stops.js';
 import { postgresSendStore } from '../../src/sending/postgres-send-store.js';
 import { ResultWriter } from '../../src/sending/result-writer.js';
 import { createSandboxCampaign, insertRecipients, waitFor } from '../support/fixtures.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: null });
   const states = new AccountStates(redis, ctx.config.queuePrefix);
   writer = new ResultWriter({
-    store: postgresSendStore(ctx.db),
+    store: postgresSendStore(ctx.db, new CampaignStops(redis, ctx.config.queuePrefix, ctx.db.pool, ctx.logger)),
     redis,
     keyPrefix: ctx.config.queuePrefix,
     errorBudget: new ErrorBudget(redis, ctx.config.queuePrefix, { minSample: 50 }),

@@ -14,6 +14,7 @@ import type { HttpRequest, SendOutcome } from '../../src/providers/types.js';
 import { AccountRateLimiter } from '../../src/queue/account-rate-limiter.js';
 import { markQueued } from '../../src/recipients/index.js';
 import { CampaignContexts } from '../../src/sending/campaign-context.js';
+import { CampaignStops } from '../../src/campaigns/campaign-stops.js';
 import { postgresSendStore } from '../../src/sending/postgres-send-store.js';
 import { SendPipeline } from '../../src/sending/send-pipeline.js';
 import type { AccountControl, ProviderCall } from '../../src/sending/send-ports.js';
@@ -56,8 +57,10 @@ beforeAll(async () => {
     // Postgres and the queue are the wiring's business (src/queue/send-wiring.ts); not needed here.
     stop: async () => undefined,
   };
+  const campaignStops = new CampaignStops(redis, prefix, ctx.db.pool, ctx.logger);
   pipeline = new SendPipeline({
-    store: postgresSendStore(ctx.db),
+    store: postgresSendStore(ctx.db, campaignStops),
+    stops: campaignStops,
     call,
     slots: new AccountRateLimiter(redis, prefix, { jitterMs: 25 }),
     accounts,

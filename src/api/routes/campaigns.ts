@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { requireBalanceForStart } from '../../accounts/balance-check.js';
 import { applyCampaignAction, type CampaignAction } from '../../campaigns/campaign-actions.js';
+import { CampaignStops } from '../../campaigns/campaign-stops.js';
 import { recipientHistory } from '../../campaigns/campaign-funnel.js';
 import { campaignOptionsSchema } from '../../campaigns/campaign-options.js';
 import { accountShares, loadCampaignDetail, type CampaignDetail } from '../../campaigns/campaign-stats.js';
@@ -127,6 +128,8 @@ export function publicCampaign(c: Campaign) {
 }
 
 export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
+  // A pause or cancel holds back the sends already claimed, before the wire.
+  const stops = new CampaignStops(ctx.redis, ctx.config.queuePrefix, ctx.db.pool, ctx.logger);
   return async (app) => {
     async function findCampaign(tenantId: string, id: string): Promise<Campaign> {
       const campaign = await ctx.db.prisma.campaign.findFirst({ where: { id, tenantId } });
@@ -201,7 +204,7 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         const { id } = parseInput(idParams, request.params);
         // A balance the provider reports as clearly short refuses the start; one it cannot read is a warning.
         const warnings = action === 'start' || action === 'resume' ? await requireBalanceForStart(ctx.db, request.tenantId, id, { log: request.log }) : [];
-        const result = await applyCampaignAction(ctx.db, request.tenantId, id, action);
+        const result = await applyCampaignAction(ctx.db, request.tenantId, id, action, { stops });
         // An operator resuming a campaign the error budget paused gives it a fresh budget.
         if (action === 'resume') await new ErrorBudget(ctx.redis, ctx.config.queuePrefix).reset(id);
         request.log.info({ campaignId: id, action, affected: result.affected }, 'campaign action');
