@@ -16,9 +16,10 @@ export const IN_FLIGHT_HEADROOM = 1.5;
 /**
  * Latency assumed before an account has enough sends observed in this process (ms). Low on
  * purpose: a send is claimed before it waits for its rate slot, so a process that starts wide
- * holds many recipients `sending` at once, and a crash then leaves all of them `unknown`, and a
- * template error fails all of them before the pause lands. The size grows as soon as real
- * answers are slower (below MIN_SAMPLES the slowest one seen counts).
+ * holds many recipients `sending` at once, and a crash then leaves all of them `unknown`. (A
+ * template error's pause no longer reaches them late: the campaign's stop mark holds them back
+ * before the wire, src/campaigns/campaign-stops.ts.) The size grows as soon as real answers are
+ * slower (below MIN_SAMPLES the slowest one seen counts).
  */
 export const INITIAL_LATENCY_MS = 50;
 /** A raise of an account's concurrency sets it this far above the size wanted, so the next ones are rarely needed. */

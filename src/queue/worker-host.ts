@@ -127,8 +127,8 @@ export class WorkerHost {
    * Sends in flight in this process for an account (its BullMQ worker's concurrency): its rate x
    * the recent p95 of its sends' busy time x headroom, at most WORKER_CONCURRENCY
    * (./in-flight.ts). Re-sized when the latency has clearly moved (`concurrencyFor`). More would
-   * only hold claimed recipients inside the rate limiter, where a pause, an expiry or an account
-   * stop reaches them late.
+   * only hold claimed recipients inside the rate limiter: a crash leaves them all `unknown`, and
+   * each waits out its slot before it sees a pause or an account stop at the wire gate.
    */
   inFlightFor(accountId: string): InFlightSize & { concurrency: number | null } {
     return { ...this.inFlight.sizeFor(accountId, this.rates.get(accountId) ?? 1), concurrency: this.workers.get(accountId)?.concurrency ?? null };

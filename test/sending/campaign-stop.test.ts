@@ -7,8 +7,8 @@
  * store, Redis rate limiter and campaign stop marks, and an in-memory ProviderCall answering in
  * the sandbox protocol that records when each request arrived. Many jobs are handled at once on a
  * slow account, so many recipients are claimed and waiting for their slot when the action lands.
+ * CI runs it once more on a Redis Cluster (the mark shares its account's slot).
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStates } from '../../src/accounts/account-state.js';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
@@ -19,6 +19,7 @@ import { ErrorBudget } from '../../src/flow/error-budget.js';
 import { PairGap } from '../../src/flow/pair-gap.js';
 import { AccountRateLimiter } from '../../src/queue/account-rate-limiter.js';
 import { markQueued } from '../../src/recipients/index.js';
+import { redisConnection, type RedisClient } from '../../src/redis-client.js';
 import { redisKeys } from '../../src/redis-keys.js';
 import { CampaignContexts } from '../../src/sending/campaign-context.js';
 import { postgresSendStore } from '../../src/sending/postgres-send-store.js';
@@ -32,7 +33,7 @@ const RATE = 10;
 const RECIPIENTS = 30;
 
 let ctx: TestContext;
-let redis: Redis;
+let redis: RedisClient;
 let stops: CampaignStops;
 let pipeline: SendPipeline;
 /** When each request reached the provider (Date.now()). */
@@ -51,7 +52,7 @@ const call: ProviderCall = async () => {
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: null });
+  redis = redisConnection(ctx.config);
   const prefix = ctx.config.queuePrefix;
   const states = new AccountStates(redis, prefix);
   stops = new CampaignStops(redis, prefix, ctx.db.pool, ctx.logger);
