@@ -3,6 +3,7 @@
  * Meta Cloud API) in one pool, through the real API, feeder and workers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisKeys } from '../../src/redis-keys.js';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
 import { waitFor } from '../support/fixtures.js';
 import { acceptedPhones, feederRounds, createPool, expectEachPhoneOnce, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
@@ -142,6 +143,23 @@ describe('sender pools', () => {
     expect((await engine.app.inject({ method: 'POST', url: `/v1/accounts/${world.accounts.c}/resume`, headers: auth })).statusCode).toBe(200);
     await waitCompleted(id);
     expect(acceptedPhones(world).c.filter((p) => p === doubtful)).toHaveLength(1);
+    expectEachPhoneOnce(world, list);
+  });
+
+  it('a pause through the API marks the campaign stopped on every member, for the sends they hold claimed; the resume clears the marks', async () => {
+    for (const s of [world.sandboxA, world.sandboxB]) s.reset();
+    world.meta.deliveries.length = 0;
+    const auth = { authorization: `Bearer ${engine.tenant.apiKey}` };
+    const poolId = await createPool(engine, world, { name: 'stop marks' });
+    const list = phones(300, 40_000);
+    const id = await startPoolCampaign(engine, world, poolId, list, 'stop marks');
+    await waitFor('30 sent', async () => Object.values(acceptedPhones(world)).flat().length >= 30);
+    expect((await engine.app.inject({ method: 'POST', url: `/v1/campaigns/${id}/pause`, headers: auth })).statusCode).toBe(200);
+    const marks = () => Promise.all(Object.values(world.accounts).map((accountId) => engine.redis.exists(redisKeys.campaignStop(engine.ctx.config.queuePrefix, accountId, id))));
+    expect(await marks()).toEqual([1, 1, 1]);
+    expect((await engine.app.inject({ method: 'POST', url: `/v1/campaigns/${id}/resume`, headers: auth })).statusCode).toBe(200);
+    expect(await marks()).toEqual([0, 0, 0]);
+    await waitCompleted(id);
     expectEachPhoneOnce(world, list);
   });
 });
