@@ -42,9 +42,17 @@ const ALL: Scenario[] = [
   // The baseline for 1,000/s, in the same run: sends in flight fixed at 50 per process, as before the sizing.
   { rate: 1_000, latencyMs: [100, 300], workers: 1, cap: 50 },
 ];
-/** BENCH_RATE_ONLY=1000 (or 80,1000) runs only the scenarios at those rates. */
+/**
+ * BENCH_RATE_ONLY=1000 (or 80,1000) runs only the scenarios at those rates; BENCH_RATE_WORKERS=1
+ * (or 1,2) only those with that many processes; BENCH_RATE_BASELINE=0 leaves out the fixed-50 row.
+ * An A/B of two commits interleaves `BENCH_RATE_ONLY=1000 BENCH_RATE_WORKERS=1 BENCH_RATE_BASELINE=0`
+ * runs (about 45 s each), the other commit being the baseline.
+ */
 const ONLY = process.env.BENCH_RATE_ONLY?.split(',').map((r) => r.trim());
-const SCENARIOS = ONLY ? ALL.filter((s) => ONLY.includes(String(s.rate))) : ALL;
+const WORKERS = process.env.BENCH_RATE_WORKERS?.split(',').map((w) => Number(w.trim()));
+const SCENARIOS = ALL.filter(
+  (s) => (!ONLY || ONLY.includes(String(s.rate))) && (!WORKERS || WORKERS.includes(s.workers)) && (process.env.BENCH_RATE_BASELINE !== '0' || s.cap === undefined),
+);
 /** Its own database, so it can run beside bench:send. */
 const DATABASE_URL = benchDatabaseUrl('rate');
 
