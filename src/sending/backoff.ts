@@ -1,6 +1,7 @@
 /**
- * Retry delays: exponential with full jitter (AWS's "full jitter"): a random delay in
- * [0, min(cap, base * 2^(attempt-1))], so many recipients failing together don't retry together.
+ * Retry delays: exponential with full jitter (AWS's "full jitter"): a random delay up to
+ * min(cap, base * 2^(attempt-1)), so many recipients failing together don't retry together; at
+ * least a quarter of the base (or of that ceiling, if lower), never at once.
  */
 export class Backoff {
   static delayMs(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
