@@ -3,6 +3,7 @@
  * their campaign runs. A campaign on one account always feeds that account; a pool campaign
  * feeds each of its accounts what that account can take, and the recipient records which.
  */
+import { marketingBarredSql } from './account-limit.js';
 import { moves, type Queryable } from './transitions.js';
 
 const FEED_FROM = moves('feed', 'queued', ['pending', 'deferred']);
@@ -12,15 +13,19 @@ export type FeedTarget = { accountId: string; poolId: string | null; sticky: boo
 
 /**
  * For a pool campaign: only recipients not bound to another account (unassigned, or assigned or
- * pinned to this one), and in a sticky pool not a phone whose last account is another active
- * member. $3 is the account, $4 the pool.
+ * pinned to this one), and in a sticky pool not a phone whose last account is another member
+ * that can still send it: active, in the split (weight above 0), and for a MARKETING campaign
+ * not barred from marketing by the quality guard. A phone whose last account cannot goes to
+ * another member rather than waiting for it. $3 is the account, $4 the pool.
  */
 function poolFilter(target: FeedTarget, alias: string): string {
   if (!target.poolId) return '';
   const sticky = target.sticky
     ? ` AND NOT EXISTS (SELECT 1 FROM pool_phone_senders s JOIN provider_accounts sa ON sa.id = s.account_id
           JOIN sender_pool_members sm ON sm.pool_id = s.pool_id AND sm.account_id = s.account_id
-         WHERE s.pool_id = $4::uuid AND s.phone = ${alias}.phone AND s.account_id <> $3::uuid AND sa.status = 'active')`
+         WHERE s.pool_id = $4::uuid AND s.phone = ${alias}.phone AND s.account_id <> $3::uuid AND sa.status = 'active' AND sm.weight > 0
+           AND NOT (${marketingBarredSql('sa')} AND EXISTS (SELECT 1 FROM campaigns sc JOIN templates st ON st.id = sc.template_id
+                                                        WHERE sc.id = ${alias}.campaign_id AND st.category = 'MARKETING')))`
     : '';
   return ` AND (${alias}.account_id IS NULL OR ${alias}.account_id = $3::uuid)${sticky}`;
 }

@@ -3,6 +3,8 @@
  * marketing campaign, through the real receiver and processor, with the real feeder and workers.
  * The member stops taking the campaign's work and its waiting recipients finish on the other
  * account; the campaign is not paused. An UNFLAGGED notice gives the member its share again.
+ * In a sticky pool, the phones a flagged member sent before go to another member in the next
+ * marketing campaign, rather than waiting for it (they used to stay pending for good).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookProcessor } from '../../src/webhooks/webhook-processor.js';
@@ -119,5 +121,35 @@ describe('quality guard in a sender pool', () => {
     expect(acceptedPhones(world).c.length).toBeGreaterThan(cAfterFlag + 20);
     const { rows: after } = await engine.ctx.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM outbound_events WHERE type = 'account.quality_changed' AND order_key = $1`, [`account:${c}`]);
     expect(Number(after[0]?.n)).toBe(2);
+  });
+
+  it("in a sticky pool, the phones a flagged member sent before go to another member while it is barred", async () => {
+    const { a, c } = world.accounts;
+    const rotated = (await engine.api.post(`/v1/accounts/${c}/webhook-secret`, {})).json() as { webhook: { url: string } };
+    const path = new URL(rotated.webhook.url, 'http://engine.invalid').pathname;
+    const created = await engine.api.post('/v1/pools', {
+      name: 'sticky quality',
+      sticky: true,
+      members: [{ accountId: a }, { accountId: c, templateName: META_TEMPLATE.name, templateLanguage: META_TEMPLATE.language }],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const poolId = (created.json() as { pool: { id: string } }).pool.id;
+    const list = phones(120, 90_000);
+    // Sends per phone so far, per account (the providers' own records), to tell this list's apart.
+    const count = (sent: readonly string[]) => (phone: string) => sent.filter((p) => p === phone).length;
+    await waitCompleted(await startPoolCampaign(engine, world, poolId, list, 'sticky marketing'));
+    const byC = list.filter((phone) => count(acceptedPhones(world).c)(phone) === 1);
+    expect(byC.length).toBeGreaterThan(0);
+
+    const t = Math.floor(Date.now() / 1000) + 10;
+    await qualityNotice(path, 'FLAGGED', t);
+    const done = await waitCompleted(await startPoolCampaign(engine, world, poolId, list, 'sticky marketing again'));
+    expect(done.progress.counts).toMatchObject({ sent: 120 });
+    // C sent nothing more while barred; A sent C's former phones (and its own) the second time.
+    const now = acceptedPhones(world);
+    expect(byC.filter((phone) => count(now.c)(phone) !== 1)).toEqual([]);
+    expect(byC.filter((phone) => count(now.a)(phone) !== 1)).toEqual([]);
+    expect(list.filter((phone) => count(now.a)(phone) + count(now.c)(phone) !== 2)).toEqual([]);
+    await qualityNotice(path, 'UNFLAGGED', t + 1);
   });
 });
