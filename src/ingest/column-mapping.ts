@@ -41,8 +41,12 @@ const PHONE_NAMES: readonly (readonly string[])[] = [
 ];
 const PHONE_WORDS = ['whatsapp', 'celular', 'movil', 'mobile', 'phone', 'telefono'];
 const BARE_NUMBER_NAMES = ['numero', 'number', 'nro', 'num'];
-/** A column giving each recipient's time zone ("America/Bogota"); never a template variable. */
-const TIME_ZONE_NAMES = ['timezone', 'tz', 'zonahoraria', 'husohorario', 'fusohorario', 'zona'];
+/**
+ * A column giving each recipient's time zone ("America/Bogota"); not a template variable unless
+ * named as one. Not a bare "zona": in Latin American lists that is usually a sales zone ("Norte"),
+ * and reading it as a time zone would reject every row.
+ */
+const TIME_ZONE_NAMES = ['timezone', 'tz', 'zonahoraria', 'husohorario', 'fusohorario'];
 const PLACEHOLDER_NAME = /^(?:var|variable|variables|param|params|parameter|parameters|parametro|parametros|p|v)?(\d{1,3})$/;
 const MUSTACHE = /^\{\{\s*(\d{1,3})\s*\}\}$/;
 
