@@ -13,7 +13,7 @@ import pg from 'pg';
 import type { Campaign, Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { ingestRecipients, type IngestSummary } from '../ingest/ingest-recipients.js';
-import { requireBalanceForStart } from '../accounts/balance-check.js';
+import { requireBalanceForStart, type BalanceWarning } from '../accounts/balance-check.js';
 import { applyCampaignAction } from './campaign-actions.js';
 import { mediaProblem, parseHeaderType, type CampaignOptions } from './campaign-options.js';
 import { ingestOptionsFor } from './ingest-options.js';
@@ -52,7 +52,8 @@ export type CreateCampaignInput = {
   start: boolean;
 };
 
-export type CreateCampaignResult = { campaign: Campaign; upload: IngestSummary | null; replayed: boolean };
+/** `warnings`: a start whose account's balance could not be read starts anyway, and says so (src/accounts/balance-check.ts). */
+export type CreateCampaignResult = { campaign: Campaign; upload: IngestSummary | null; replayed: boolean; warnings: BalanceWarning[] };
 
 export function requestHash(input: CreateCampaignInput): string {
   return createHash('sha256').update(JSON.stringify(input)).digest('hex');
@@ -186,7 +187,7 @@ async function replay(db: Db, tenantId: string, existing: Campaign, input: Creat
     const recipients = input.recipients && !stored ? input.recipients : undefined;
     if (recipients || input.start) return finish(db, tenantId, existing, { ...input, recipients }, true);
   }
-  return { campaign: existing, upload: null, replayed: true };
+  return { campaign: existing, upload: null, replayed: true, warnings: [] };
 }
 
 async function finish(db: Db, tenantId: string, campaign: Campaign, input: CreateCampaignInput, replayed: boolean): Promise<CreateCampaignResult> {
@@ -200,12 +201,13 @@ async function finish(db: Db, tenantId: string, campaign: Campaign, input: Creat
     });
     upload = await ingestRecipients(db, Readable.from([Buffer.from(JSON.stringify(input.recipients))]), options);
   }
+  let warnings: BalanceWarning[] = [];
   if (input.start) {
-    await requireBalanceForStart(db, tenantId, campaign.id);
+    warnings = await requireBalanceForStart(db, tenantId, campaign.id);
     await applyCampaignAction(db, tenantId, campaign.id, 'start');
   }
   const fresh = await db.prisma.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
-  return { campaign: fresh, upload, replayed };
+  return { campaign: fresh, upload, replayed, warnings };
 }
 
 export type { CountryCode };

@@ -8,6 +8,7 @@
  * running, with the warning; a resume on a balance that fell short after a pause is 409 and
  * leaves the campaign paused, and goes through once the balance covers what is left. No send
  * workers run here, so every recipient stays pending and the count the check needs is exact.
+ * The same holds for a campaign created and started in one call (POST /v1/campaigns, start: true).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeMultichatServer, type FakeMultichatServer } from '../fakes/multichat-server.js';
@@ -103,6 +104,23 @@ describe('POST /v1/campaigns/:id/start on a contacto-multichat account', () => {
     expect(result).toMatchObject({ status: 'running', warnings: [{ code: 'ACCOUNT_BALANCE_UNKNOWN', message: expect.stringContaining('answered HTTP 503') }] });
     expect(result.warnings).toHaveLength(1);
     expect(await statusOf(id)).toBe('running');
+  });
+});
+
+describe('POST /v1/campaigns with start: true on a contacto-multichat account', () => {
+  it('creates and starts when the balance cannot be read: 201, running, with the warning (it used to be dropped)', async () => {
+    fake.script({ status: 200, body: '<html>saldo no disponible</html>' }, { path: BALANCE_PATH });
+    const recipients = [{ phone: '+573104999001', nombre: 'Ana' }];
+    const response = await h.api.post('/v1/campaigns', { name: 'cobranza ya', accountId: sender.account.id, templateId: sender.template.id, defaultCountry: 'CO', recipients, start: true });
+    const created = expectStatus<CreateCampaignResponse & { warnings?: { code: string; message: string }[] }>(response, 201);
+    expect(created.campaign.status).toBe('running');
+    expect(created.warnings).toEqual([{ code: 'ACCOUNT_BALANCE_UNKNOWN', message: expect.stringContaining('the campaign starts anyway') }]);
+  });
+
+  it('refuses a start the balance clearly cannot cover, as the start route does', async () => {
+    fake.options.balance = 0;
+    const recipients = [{ phone: '+573104999002', nombre: 'Luis' }];
+    expectError(await h.api.post('/v1/campaigns', { name: 'cobranza corta', accountId: sender.account.id, templateId: sender.template.id, defaultCountry: 'CO', recipients, start: true }), 409, 'ACCOUNT_BALANCE_SHORT');
   });
 });
 

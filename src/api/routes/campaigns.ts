@@ -163,6 +163,7 @@ export function campaignRoutes(ctx: AppContext): FastifyPluginAsync {
         campaign: publicCampaign(result.campaign),
         upload: result.upload,
         replayed: result.replayed,
+        ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
       });
     });
 

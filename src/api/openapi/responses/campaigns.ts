@@ -78,7 +78,15 @@ export const ingestSummaryExample: z.output<typeof ingestSummary> = {
   rejectedByReason: { PHONE_INVALID: 60, PHONE_SUPPRESSED: 20 },
 };
 
-export const createdCampaign = z.object({ campaign, upload: ingestSummary.nullable(), replayed: z.boolean().describe('True when an Idempotency-Key replayed an earlier answer.') });
+/** A start whose account's balance could not be read: it starts anyway, and says so. */
+const balanceWarnings = z.array(z.object({ code: z.literal('ACCOUNT_BALANCE_UNKNOWN'), message: z.string() })).optional();
+
+export const createdCampaign = z.object({
+  campaign,
+  upload: ingestSummary.nullable(),
+  replayed: z.boolean().describe('True when an Idempotency-Key replayed an earlier answer.'),
+  warnings: balanceWarnings,
+});
 export const createdCampaignExample: z.output<typeof createdCampaign> = { campaign: campaignExample, upload: ingestSummaryExample, replayed: false };
 
 const countsByStatus = z.partialRecord(recipientStatus, count).describe('Recipients by status; a status with none is left out.');
@@ -133,7 +141,7 @@ export const actionResult = z.object({
   campaignId: uuid,
   status: z.enum(Object.values(CampaignStatus)),
   affected: count.describe('Recipients the action changed.'),
-  warnings: z.array(z.object({ code: z.literal('ACCOUNT_BALANCE_UNKNOWN'), message: z.string() })).optional(),
+  warnings: balanceWarnings,
 });
 
 const recipientRow = z.object({
