@@ -45,6 +45,18 @@ async function sentBy(campaignId: string): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [r.account_id, r.n]));
 }
 
+/** Sets a member's weight through the pool's member update; returns the pool's members. */
+async function setWeight(poolId: string, accountId: string, weight: number): Promise<Member[]> {
+  const updated = await engine.app.inject({
+    method: 'PUT',
+    url: `/v1/pools/${poolId}/members/${accountId}`,
+    headers: { authorization: `Bearer ${engine.tenant.apiKey}` },
+    payload: { weight },
+  });
+  expect(updated.statusCode, updated.body).toBe(200);
+  return (updated.json() as { pool: { members: Member[] } }).pool.members;
+}
+
 function resetProviders(): void {
   world.sandboxA.reset();
   world.sandboxB.reset();
@@ -87,14 +99,7 @@ describe('a pool member of weight 0', () => {
   it('takes its share again once its weight is set back to 1', async () => {
     resetProviders();
     const { a, b, c } = world.accounts;
-    const updated = await engine.app.inject({
-      method: 'PUT',
-      url: `/v1/pools/${poolId}/members/${b}`,
-      headers: { authorization: `Bearer ${engine.tenant.apiKey}` },
-      payload: { weight: 1 },
-    });
-    expect(updated.statusCode, updated.body).toBe(200);
-    const members = (updated.json() as { pool: { members: Member[] } }).pool.members;
+    const members = await setWeight(poolId, b, 1);
     expect(Object.fromEntries(members.map((m) => [m.accountId, m.weight]))).toEqual({ [a]: 1, [b]: 1, [c]: 1 });
 
     const list = phones(200, 70_000);
@@ -126,13 +131,7 @@ describe('a pool member of weight 0', () => {
     const byB = acceptedPhones(world).b;
     expect(byB.length).toBeGreaterThan(0);
 
-    const updated = await engine.app.inject({
-      method: 'PUT',
-      url: `/v1/pools/${stickyPool}/members/${b}`,
-      headers: { authorization: `Bearer ${engine.tenant.apiKey}` },
-      payload: { weight: 0 },
-    });
-    expect(updated.statusCode, updated.body).toBe(200);
+    await setWeight(stickyPool, b, 0);
     resetProviders();
     const second = await startPoolCampaign(engine, world, stickyPool, list, 'sticky, second');
     const done = await waitCompleted(second);

@@ -12,21 +12,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStates } from '../../src/accounts/account-state.js';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
-import { CampaignStops } from '../../src/campaigns/campaign-stops.js';
-import { AdaptiveRate } from '../../src/flow/adaptive-rate.js';
-import { CircuitBreaker } from '../../src/flow/circuit-breaker.js';
-import { ErrorBudget } from '../../src/flow/error-budget.js';
-import { PairGap } from '../../src/flow/pair-gap.js';
-import { AccountRateLimiter } from '../../src/queue/account-rate-limiter.js';
+import type { CampaignStops } from '../../src/campaigns/campaign-stops.js';
 import { markQueued } from '../../src/recipients/index.js';
 import { redisConnection, type RedisClient } from '../../src/redis-client.js';
 import { redisKeys } from '../../src/redis-keys.js';
-import { CampaignContexts } from '../../src/sending/campaign-context.js';
-import { postgresSendStore } from '../../src/sending/postgres-send-store.js';
-import { SendPipeline } from '../../src/sending/send-pipeline.js';
+import type { SendPipeline } from '../../src/sending/send-pipeline.js';
 import type { AccountControl, JobDecision, ProviderCall, SendStore } from '../../src/sending/send-ports.js';
 import { createSandboxCampaign, insertRecipients, statusCounts, waitFor } from '../support/fixtures.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
+import { queuelessPipeline } from './pipeline-support.js';
 
 /** The account's rate: slow, so claimed sends wait for their slots for seconds. */
 const RATE = 10;
@@ -55,34 +49,15 @@ beforeAll(async () => {
   redis = redisConnection(ctx.config);
   const prefix = ctx.config.queuePrefix;
   const states = new AccountStates(redis, prefix);
-  stops = new CampaignStops(redis, prefix, ctx.db.pool, ctx.logger);
-  const postgres = postgresSendStore(ctx.db, stops);
-  const store: SendStore = {
+  const accounts: AccountControl = { read: (accountId) => states.read(accountId), markStopped: async () => false, stop: async () => undefined };
+  const store = (postgres: SendStore): SendStore => ({
     ...postgres,
     async pauseCampaign(campaignId, outcome, log) {
       await postgres.pauseCampaign(campaignId, outcome, log);
       enginePausedAt ??= Date.now();
     },
-  };
-  const accounts: AccountControl = { read: (accountId) => states.read(accountId), markStopped: async () => false, stop: async () => undefined };
-  pipeline = new SendPipeline({
-    store,
-    stops,
-    call,
-    slots: new AccountRateLimiter(redis, prefix, { jitterMs: 25 }),
-    accounts,
-    contexts: new CampaignContexts(ctx.db.prisma, async (accountId) => (await states.read(accountId)).generation),
-    flow: {
-      adaptiveRate: new AdaptiveRate(redis, prefix),
-      breaker: new CircuitBreaker(redis, prefix, { minCalls: 1_000, openMs: 5_000 }),
-      pairGap: new PairGap(redis, prefix, Buffer.alloc(32, 7)),
-      errorBudget: new ErrorBudget(redis, prefix, { minSample: 1_000 }),
-    },
-    redis,
-    keyPrefix: prefix,
-    settings: { sendTimeoutMs: 5_000, sendingLeaseMs: 60_000, retryBaseDelayMs: 50, retryMaxDelayMs: 200 },
-    logger: ctx.logger,
   });
+  ({ pipeline, stops } = queuelessPipeline(ctx, redis, { call, accounts, store, errorBudgetMinSample: 1_000 }));
 });
 
 afterAll(async () => {

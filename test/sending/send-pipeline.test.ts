@@ -6,19 +6,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStates } from '../../src/accounts/account-state.js';
-import { AdaptiveRate } from '../../src/flow/adaptive-rate.js';
-import { CircuitBreaker } from '../../src/flow/circuit-breaker.js';
-import { ErrorBudget } from '../../src/flow/error-budget.js';
-import { PairGap } from '../../src/flow/pair-gap.js';
 import type { HttpRequest, SendOutcome } from '../../src/providers/types.js';
-import { AccountRateLimiter } from '../../src/queue/account-rate-limiter.js';
 import { markQueued } from '../../src/recipients/index.js';
-import { CampaignContexts } from '../../src/sending/campaign-context.js';
-import { CampaignStops } from '../../src/campaigns/campaign-stops.js';
-import { postgresSendStore } from '../../src/sending/postgres-send-store.js';
-import { SendPipeline } from '../../src/sending/send-pipeline.js';
+import type { SendPipeline } from '../../src/sending/send-pipeline.js';
 import type { AccountControl, ProviderCall } from '../../src/sending/send-ports.js';
 import { createSandboxCampaign, insertRecipients } from '../support/fixtures.js';
+import { queuelessPipeline } from './pipeline-support.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
@@ -57,25 +50,7 @@ beforeAll(async () => {
     // Postgres and the queue are the wiring's business (src/queue/send-wiring.ts); not needed here.
     stop: async () => undefined,
   };
-  const campaignStops = new CampaignStops(redis, prefix, ctx.db.pool, ctx.logger);
-  pipeline = new SendPipeline({
-    store: postgresSendStore(ctx.db, campaignStops),
-    stops: campaignStops,
-    call,
-    slots: new AccountRateLimiter(redis, prefix, { jitterMs: 25 }),
-    accounts,
-    contexts: new CampaignContexts(ctx.db.prisma, async (accountId) => (await states.read(accountId)).generation),
-    flow: {
-      adaptiveRate: new AdaptiveRate(redis, prefix),
-      breaker: new CircuitBreaker(redis, prefix, { minCalls: 1_000, openMs: 5_000 }),
-      pairGap: new PairGap(redis, prefix, Buffer.alloc(32, 7)),
-      errorBudget: new ErrorBudget(redis, prefix, { minSample: 50 }),
-    },
-    redis,
-    keyPrefix: prefix,
-    settings: { sendTimeoutMs: 5_000, sendingLeaseMs: 60_000, retryBaseDelayMs: 50, retryMaxDelayMs: 200 },
-    logger: ctx.logger,
-  });
+  pipeline = queuelessPipeline(ctx, redis, { call, accounts }).pipeline;
 });
 
 afterAll(async () => {
