@@ -5,7 +5,8 @@
  * default asserted; the README's own table is parsed and must state that same default for every
  * variable, so the README and src/config.ts cannot drift apart. The security settings are off
  * and the API listens on loopback unless an operator says otherwise, and the floors the README
- * states (QUEUE_WINDOW_MAX_JOBS at least 100, EVENTS_RETRY_HOURS at least 24) hold.
+ * states hold (QUEUE_WINDOW_MAX_JOBS at least 100, EVENTS_RETRY_HOURS at least 24,
+ * CONSOLE_SESSION_TTL_SECONDS at least 60).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -145,6 +146,11 @@ describe('the bounds the README states', () => {
   it('EVENTS_RETRY_HOURS is at least 24 h', () => {
     for (const low of ['0', '1', '23']) expect(loadConfig({ EVENTS_RETRY_HOURS: low }).eventsRetryHours).toBe(24);
     expect(loadConfig({ EVENTS_RETRY_HOURS: '25' }).eventsRetryHours).toBe(25);
+  });
+
+  it('CONSOLE_SESSION_TTL_SECONDS is at least 60 s', () => {
+    for (const low of ['1', '59']) expect(loadConfig({ CONSOLE_SESSION_TTL_SECONDS: low }).consoleSessionTtlSeconds).toBe(60);
+    expect(loadConfig({ CONSOLE_SESSION_TTL_SECONDS: '61' }).consoleSessionTtlSeconds).toBe(61);
   });
 
   it('WORKER_NICE is 0-19', () => {
