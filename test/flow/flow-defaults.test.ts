@@ -180,8 +180,10 @@ describe('probes of a limited account (README: 1 min, doubling to 1 h)', () => {
     const waits: number[] = [];
     for (let stop = 0; stop < 9; stop++) {
       if (stop > 0) {
-        // The probe is due (moved to now rather than waited for); it starts, and meets the limit again.
-        await ctx.db.pool.query(`UPDATE provider_accounts SET next_probe_at = now() WHERE id = $1`, [id]);
+        // The probe is due (moved a second into the past rather than waited for; not to now(): the
+        // column keeps milliseconds, so now() may round up past the next statement's now()); it
+        // starts, and meets the limit again.
+        await ctx.db.pool.query(`UPDATE provider_accounts SET next_probe_at = now() - interval '1 second' WHERE id = $1`, [id]);
         expect(await startDueProbes(ctx.db, queues, ctx.logger)).toContain(id);
         const { rows } = await ctx.db.pool.query<{ status: string; status_code: string }>(`SELECT status::text, status_code FROM provider_accounts WHERE id = $1`, [id]);
         expect(rows[0]).toEqual({ status: 'active', status_code: PROBING });

@@ -80,13 +80,8 @@ export const ingestSummaryExample: z.output<typeof ingestSummary> = {
 
 /** A start whose account's balance could not be read: it starts anyway, and says so. */
 const balanceWarnings = z.array(z.object({ code: z.literal('ACCOUNT_BALANCE_UNKNOWN'), message: z.string() })).optional();
-
-export const createdCampaign = z.object({
-  campaign,
-  upload: ingestSummary.nullable(),
-  replayed: z.boolean().describe('True when an Idempotency-Key replayed an earlier answer.'),
-  warnings: balanceWarnings,
-});
+const replayed = z.boolean().describe('True when an Idempotency-Key replayed an earlier answer.');
+export const createdCampaign = z.object({ campaign, upload: ingestSummary.nullable(), replayed, warnings: balanceWarnings });
 export const createdCampaignExample: z.output<typeof createdCampaign> = { campaign: campaignExample, upload: ingestSummaryExample, replayed: false };
 
 const countsByStatus = z.partialRecord(recipientStatus, count).describe('Recipients by status; a status with none is left out.');
