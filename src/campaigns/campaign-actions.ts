@@ -49,6 +49,16 @@ export type ActionOptions = {
 
 export async function applyCampaignAction(db: Db, tenantId: string, campaignId: string, action: CampaignAction, options: ActionOptions = {}): Promise<ActionResult> {
   const { reason, stops } = options;
+  const from = await changeStatus(db, tenantId, campaignId, action, reason);
+  // After the commit, and with the transaction's connection given back (marking reads the
+  // campaign's accounts on another): a mark is never seen while Postgres still says it runs.
+  if (stops && (TO[action] === 'paused' || TO[action] === 'cancelled')) await stops.mark(campaignId);
+  if (stops && from.status === 'paused' && TO[action] === 'running') await stops.clear(campaignId);
+  return { campaignId, status: TO[action], affected: from.affected };
+}
+
+/** The action's transaction; returns the status it moved from and the recipients it changed. */
+async function changeStatus(db: Db, tenantId: string, campaignId: string, action: CampaignAction, reason: ActionOptions['reason']): Promise<{ status: CampaignStatus; affected: number }> {
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');
@@ -92,10 +102,7 @@ export async function applyCampaignAction(db: Db, tenantId: string, campaignId: 
     );
     await recordCampaignAction(client, campaignId, action);
     await client.query('COMMIT');
-    // After the commit: a mark is never seen while Postgres still says the campaign runs.
-    if (stops && (TO[action] === 'paused' || TO[action] === 'cancelled')) await stops.mark(campaignId);
-    if (stops && row.status === 'paused' && TO[action] === 'running') await stops.clear(campaignId);
-    return { campaignId, status: TO[action], affected };
+    return { status: row.status, affected };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
