@@ -33,9 +33,9 @@ const named = beforeAllValue(async () => ({
 
 type StoredRecipient = { line: number; phone: string; variables: string[]; time_zone: string | null };
 
-async function upload(body: Buffer | string, contentType: string, template: PublicTemplate = sender.template) {
+async function upload(body: Buffer | string, contentType: string, template: PublicTemplate = sender.template, query = '') {
   const { campaign } = await createDraftCampaign(h.api, { account: sender.account, template });
-  const response = await h.api.send(`/v1/campaigns/${campaign.id}/recipients`, body, contentType);
+  const response = await h.api.send(`/v1/campaigns/${campaign.id}/recipients${query}`, body, contentType);
   return { campaignId: campaign.id, response };
 }
 
@@ -196,5 +196,12 @@ describe('column names', () => {
     );
     // The zone is never a template variable.
     for (const recipient of recipients) expect(recipient.variables.some((v) => v.includes('/'))).toBe(false);
+  });
+
+  it('a time-zone column the upload names as a variable is a variable, and gives no time zone', async () => {
+    const csv = 'telefono;nombre;tz\n+56981110001;Ana;Sur\n';
+    const { campaignId, response } = await upload(Buffer.from(csv, 'utf8'), 'text/csv; charset=utf-8', sender.template, '?variables=nombre,tz');
+    expect(expectStatus<UploadResponse>(response, 201).upload).toMatchObject({ accepted: 1, rejected: 0 });
+    expect(await stored(campaignId)).toEqual([{ line: 2, phone: '+56981110001', variables: ['Ana', 'Sur'], time_zone: null }]);
   });
 });

@@ -11,7 +11,7 @@ import { WebhookProcessor } from '../../src/webhooks/webhook-processor.js';
 import { metaSignature } from '../webhooks/support/webhook-world.js';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
 import { waitFor } from '../support/fixtures.js';
-import { acceptedPhones, feederRounds, META_TEMPLATE, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
+import { acceptedPhones, feederRounds, META_TEMPLATE, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld, campaignView, waitCompleted as completed } from './support/pool-world.js';
 
 const APP_SECRET = 'meta-app-secret-pool-quality';
 
@@ -30,20 +30,8 @@ afterAll(async () => {
   await engine?.close();
 });
 
-type CampaignView = { status: string; statusCode: string | null; progress: { counts: Record<string, number> } };
-
-async function campaign(id: string): Promise<CampaignView> {
-  const response = await engine.api.get(`/v1/campaigns/${id}`);
-  expect(response.statusCode).toBe(200);
-  return response.json();
-}
-
-async function waitCompleted(id: string): Promise<CampaignView> {
-  return waitFor(`campaign ${id} completed`, async () => {
-    const c = await campaign(id);
-    return c.status === 'completed' ? c : null;
-  }, 90_000);
-}
+const campaign = (id: string) => campaignView(engine, id);
+const waitCompleted = (id: string) => completed(engine, id);
 
 /** Posts a signed Meta phone_number_quality_update to the account's webhook URL and applies it. */
 async function qualityNotice(path: string, event: 'FLAGGED' | 'UNFLAGGED', time: number): Promise<void> {

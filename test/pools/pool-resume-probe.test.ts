@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis-keys.js';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
 import { waitFor } from '../support/fixtures.js';
-import { acceptedPhones, createPool, expectEachPhoneOnce, feederRounds, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
+import { acceptedPhones, createPool, expectEachPhoneOnce, feederRounds, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld, campaignView, waitCompleted as completed } from './support/pool-world.js';
 
 let engine: PoolEngine;
 let world: PoolWorld;
@@ -34,20 +34,8 @@ afterAll(async () => {
   await engine?.close();
 });
 
-type Campaign = { status: string; progress: { counts: Record<string, number> } };
-
-async function campaign(id: string): Promise<Campaign> {
-  const response = await engine.api.get(`/v1/campaigns/${id}`);
-  expect(response.statusCode).toBe(200);
-  return response.json();
-}
-
-async function waitCompleted(id: string): Promise<Campaign> {
-  return waitFor(`campaign ${id} completed`, async () => {
-    const c = await campaign(id);
-    return c.status === 'completed' ? c : null;
-  }, 30_000);
-}
+const campaign = (id: string) => campaignView(engine, id);
+const waitCompleted = (id: string) => completed(engine, id, 30_000);
 
 async function account(id: string): Promise<{ status: string; statusCode: string | null }> {
   const response = await engine.api.get(`/v1/accounts/${id}`);

@@ -10,8 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
-import { waitFor } from '../support/fixtures.js';
-import { acceptedPhones, expectEachPhoneOnce, META_TEMPLATE, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
+import { acceptedPhones, expectEachPhoneOnce, META_TEMPLATE, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld, waitCompleted as completed } from './support/pool-world.js';
 
 let engine: PoolEngine;
 let world: PoolWorld;
@@ -27,14 +26,7 @@ afterAll(async () => {
 
 type Member = { accountId: string; weight: number };
 
-async function waitCompleted(id: string): Promise<{ status: string; progress: { counts: Record<string, number> } }> {
-  return waitFor(`campaign ${id} completed`, async () => {
-    const response = await engine.api.get(`/v1/campaigns/${id}`);
-    expect(response.statusCode).toBe(200);
-    const campaign = response.json() as { status: string; progress: { counts: Record<string, number> } };
-    return campaign.status === 'completed' ? campaign : null;
-  }, 30_000);
-}
+const waitCompleted = (id: string) => completed(engine, id, 30_000);
 
 /** How many of the campaign's recipients each account holds, by the recipients' own records. */
 async function sentBy(campaignId: string): Promise<Record<string, number>> {

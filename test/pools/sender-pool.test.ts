@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis-keys.js';
 import { FAST_ENGINE_CONFIG, startEngine } from '../support/engine-harness.js';
 import { waitFor } from '../support/fixtures.js';
-import { acceptedPhones, feederRounds, createPool, expectEachPhoneOnce, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld } from './support/pool-world.js';
+import { acceptedPhones, feederRounds, createPool, expectEachPhoneOnce, phones, poolWorld, startPoolCampaign, type PoolEngine, type PoolWorld, campaignView, waitCompleted as completed } from './support/pool-world.js';
 
 let engine: PoolEngine;
 
@@ -17,20 +17,8 @@ afterAll(async () => {
   await engine?.close();
 });
 
-type Share = { accountId: string; status: string; assigned: number; share: number; counts: Record<string, number> };
-
-async function campaign(id: string): Promise<{ status: string; progress: { counts: Record<string, number> }; accounts: Share[] }> {
-  const response = await engine.api.get(`/v1/campaigns/${id}`);
-  expect(response.statusCode).toBe(200);
-  return response.json();
-}
-
-async function waitCompleted(id: string, timeoutMs = 90_000): Promise<Awaited<ReturnType<typeof campaign>>> {
-  return waitFor(`campaign ${id} completed`, async () => {
-    const c = await campaign(id);
-    return c.status === 'completed' ? c : null;
-  }, timeoutMs);
-}
+const campaign = (id: string) => campaignView(engine, id);
+const waitCompleted = (id: string, timeoutMs?: number) => completed(engine, id, timeoutMs);
 
 async function accountStatus(id: string): Promise<string> {
   return ((await engine.api.get(`/v1/accounts/${id}`)).json() as { status: string }).status;

@@ -84,6 +84,28 @@ export async function createPool(engine: PoolEngine, world: PoolWorld, options: 
   return (response.json() as { pool: { id: string } }).pool.id;
 }
 
+/** A pool campaign as GET /v1/campaigns/:id shows it: status, counts, and each account's share. */
+export type PoolCampaignView = {
+  status: string;
+  statusCode: string | null;
+  progress: { counts: Record<string, number> };
+  accounts: { accountId: string; status: string; assigned: number; share: number; counts: Record<string, number> }[];
+};
+
+export async function campaignView(engine: PoolEngine, id: string): Promise<PoolCampaignView> {
+  const response = await engine.api.get(`/v1/campaigns/${id}`);
+  expect(response.statusCode).toBe(200);
+  return response.json();
+}
+
+/** Waits until the campaign is completed; returns its view then. */
+export function waitCompleted(engine: PoolEngine, id: string, timeoutMs = 90_000): Promise<PoolCampaignView> {
+  return waitFor(`campaign ${id} completed`, async () => {
+    const c = await campaignView(engine, id);
+    return c.status === 'completed' ? c : null;
+  }, timeoutMs);
+}
+
 /** Phones +56 9 6xxx xxxx, distinct per offset. */
 export function phones(count: number, offset = 0): string[] {
   return Array.from({ length: count }, (_, i) => `+5696${String(offset + i).padStart(7, '0')}`);
