@@ -55,7 +55,6 @@ export const redisKeys = {
   rateSlots: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'rate'),
   departures: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'departures'),
   /** The timeline of sends the departure gate turned away, one slot apart (src/queue/account-rate-limiter.ts). */
-  gateRetries: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'gate-retries'),
   departureLog: (prefix: string, accountId: string): string => accountKey(prefix, accountId, 'departure-log'),
   /**
    * A campaign paused or cancelled, as the departure gate of this account reads it (src/campaigns/campaign-stops.ts).

@@ -171,14 +171,93 @@ describe('departures count from the wire', () => {
     const counting = countingScripts(redis);
     const limiter = new AccountRateLimiter(counting.redis, ctx.queuePrefix, { jitterMs: JITTER_MS });
     (await limiter.acquire(accountId, 100_000, 100_000)).settle(); // loads the script, should Redis not hold it yet
+    await new Promise((resolve) => setImmediate(resolve)); // its wire stamp, written after the event loop's turn
     const before = counting.scripts();
     const active = await limiter.acquire(accountId, 100_000, 100_000);
     expect(counting.scripts() - before).toBe(1);
-    active.settle(); // the wire stamp: the send's one other script
+    active.settle(); // the wire stamp: the send's one other script, shared with the other stamps of the turn
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(counting.scripts() - before).toBe(2);
     expect(active.state).toEqual({ stopped: null, generation });
     await states.markStopped(accountId, 'limited', 'ACCOUNT_LIMITED', generation);
     const stopped = await limiter.acquire(accountId, 100_000, 100_000);
     stopped.settle();
     expect(stopped.state).toEqual({ stopped: { status: 'limited', code: 'ACCOUNT_LIMITED' }, generation });
+  }, 30_000);
+  it('admits the sends of one account waiting in one process together: a hundred at once in one round trip, and their wire stamps in one more', async () => {
+    const accountId = 'admission-together';
+    const counting = countingScripts(redis);
+    const limiter = new AccountRateLimiter(counting.redis, ctx.queuePrefix, { jitterMs: JITTER_MS, departureLog: true });
+    (await limiter.acquire(accountId, 100_000, 100_000)).settle(); // loads the scripts, should Redis not hold them yet
+    await waitFor('the first stamp', async () => (await readDepartureLog(redis, ctx.queuePrefix, accountId)).length === 1, 10_000, 20);
+    const before = counting.scripts();
+    const admissions = await Promise.all(Array.from({ length: 100 }, () => limiter.acquire(accountId, 100_000, 100_000)));
+    expect(counting.scripts() - before).toBe(1);
+    for (const admission of admissions) admission.onWire();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(counting.scripts() - before).toBe(2);
+    // Each one is its own departure, written once.
+    const logged = await waitFor('every stamp', async () => {
+      const l = await readDepartureLog(redis, ctx.queuePrefix, accountId);
+      return l.length === 101 && l;
+    }, 10_000, 20);
+    expect(logged).toHaveLength(101);
+    expect(await redis.zcard(redisKeys.departures(ctx.queuePrefix, accountId))).toBe(101);
+  }, 30_000);
+
+  it('at a paced rate, asks for several due slots at once rather than once per send, and keeps the bound', async () => {
+    const rate = 400;
+    const sends = 200;
+    const accountId = 'admission-paced';
+    // Counts the admissions alone: the scripts whose first key is the account's slot timeline.
+    let admissionCalls = 0;
+    const slotsKey = redisKeys.rateSlots(ctx.queuePrefix, accountId);
+    const counted = new Proxy(redis, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if ((prop === 'evalsha' || prop === 'eval') && typeof value === 'function') {
+          return (...args: unknown[]) => {
+            if (args[2] === slotsKey) admissionCalls += 1;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const limiter = new AccountRateLimiter(counted, ctx.queuePrefix, { jitterMs: JITTER_MS, departureLog: true });
+    await Promise.all(
+      Array.from({ length: sends }, async () => {
+        (await limiter.acquire(accountId, rate, rate)).onWire();
+      }),
+    );
+    const logged = await waitFor('every stamp', async () => {
+      const l = await readDepartureLog(redis, ctx.queuePrefix, accountId);
+      return l.length === sends && l;
+    }, 10_000, 20);
+    expect(mostInAnyWindow(logged, 1000 + JITTER_MS - 0.001)).toBeLessThanOrEqual(rate);
+    // A slot is due every 2.56 ms and a process asks at most every 4 ms, so each ask finds about
+    // 1.56 due on average (about 128 asks); a busier machine only asks later, for more. Asking per
+    // send would take at least 200, and twice that when each send asks for its slot, then at it.
+    expect(admissionCalls).toBeLessThan(sends * 0.75);
+    console.log(`paced at ${rate}/s: ${sends} sends, ${admissionCalls} admission calls`);
+  }, 30_000);
+  it('a process that asks late takes at most 100 ms of the slots it missed at once, and none at 10/s', async () => {
+    const admittedTogether = async (accountId: string, rate: number, waiting: number): Promise<number> => {
+      const limiter = new AccountRateLimiter(redis, ctx.queuePrefix, { jitterMs: JITTER_MS, departureLog: true });
+      (await limiter.acquire(accountId, rate, rate)).onWire();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // nobody asks for 300 ms
+      await Promise.all(Array.from({ length: waiting }, async () => (await limiter.acquire(accountId, rate, rate)).onWire()));
+      const logged = await waitFor('every stamp', async () => {
+        const l = await readDepartures(redis, ctx.queuePrefix, accountId);
+        return l.length === waiting + 1 && l;
+      }, 10_000, 20);
+      // Sends admitted by one call share its moment on Redis's clock (the stamp less the gate-to-wire delay).
+      const admitted = logged.slice(1).map((d) => Math.round(d.at - d.gateToWireMs));
+      return admitted.filter((t) => Math.abs(t - (admitted[0] ?? 0)) <= 1).length;
+    };
+    // 200/s: a slot every 5.125 ms, so 100 ms of slots is 19 of them (the rest come one slot apart).
+    expect(await admittedTogether('catch-up-200', 200, 40)).toBe(19);
+    // 10/s: a slot every 102.5 ms, longer than the catch-up: one at a time, as if nobody was late.
+    expect(await admittedTogether('catch-up-10', 10, 3)).toBe(1);
   }, 30_000);
 });
