@@ -86,8 +86,15 @@ function reasonOf(label: string, outcome: SendOutcome, timeoutMs: number): strin
 }
 
 /**
- * The check for one campaign's start: its account, and the recipients a start would queue
- * (those still pending). Throws ACCOUNT_BALANCE_SHORT (409) when refused; returns the warnings
+ * The recipients a start or resume still has to send: pending, deferred (an account limit or a
+ * per-recipient cap put them off), queued (handed to the queue, or handed back by a pause) and
+ * sending (claimed, not answered yet), as the launch planner counts them.
+ */
+const LEFT_TO_SEND = `('pending', 'deferred', 'queued', 'sending')`;
+
+/**
+ * The check for one campaign's start: its account, and the recipients it still has to send
+ * (LEFT_TO_SEND). Throws ACCOUNT_BALANCE_SHORT (409) when refused; returns the warnings
  * to log or show otherwise. A campaign that does not exist passes: the start itself reports it.
  */
 export async function requireBalanceForStart(db: Db, tenantId: string, campaignId: string, options: BalanceCheckOptions = {}): Promise<BalanceWarning[]> {
@@ -98,8 +105,8 @@ export async function requireBalanceForStart(db: Db, tenantId: string, campaignI
   );
   const row = rows[0];
   if (!row || !adapterFor(row.provider)?.balance) return [];
-  const counted = await db.pool.query<{ pending: string }>(`SELECT count(*) AS pending FROM recipients WHERE campaign_id = $1 AND status = 'pending'`, [campaignId]);
-  const check = await checkBalanceBeforeStart(db, row.account_id, Number(counted.rows[0]?.pending ?? 0), options);
+  const counted = await db.pool.query<{ left: string }>(`SELECT count(*) AS left FROM recipients WHERE campaign_id = $1 AND status IN ${LEFT_TO_SEND}`, [campaignId]);
+  const check = await checkBalanceBeforeStart(db, row.account_id, Number(counted.rows[0]?.left ?? 0), options);
   if (!check.ok) throw check.error;
   return check.warning ? [check.warning] : [];
 }

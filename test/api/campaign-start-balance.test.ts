@@ -143,4 +143,21 @@ describe('POST /v1/campaigns/:id/resume on a contacto-multichat account', () => 
     expect(expectStatus<ActionResult>(await h.api.post(`/v1/campaigns/${id}/resume`), 200)).toEqual({ campaignId: id, status: 'running', affected: 0 });
     expect(await statusOf(id)).toBe('running');
   });
+  it('counts every recipient still to send, deferred and queued ones too, not only the pending', async () => {
+    const id = await draftCampaign(9);
+    expect(expectStatus<ActionResult>(await h.api.post(`/v1/campaigns/${id}/start`), 200)).toMatchObject({ status: 'running', affected: 9 });
+    expect(expectStatus<ActionResult>(await h.api.post(`/v1/campaigns/${id}/pause`), 200)).toMatchObject({ status: 'paused' });
+    // As an account limit leaves them: five deferred, one queued, one sent, two still pending.
+    const ids = (await h.ctx.db.pool.query<{ id: string }>(`SELECT id FROM recipients WHERE campaign_id = $1 ORDER BY id`, [id])).rows.map((r) => r.id);
+    await h.ctx.db.pool.query(`UPDATE recipients SET status = 'deferred' WHERE id = ANY($1::bigint[])`, [ids.slice(0, 5)]);
+    await h.ctx.db.pool.query(`UPDATE recipients SET status = 'queued' WHERE id = $1`, [ids[5]]);
+    for (const status of ['queued', 'sending', 'sent']) await h.ctx.db.pool.query(`UPDATE recipients SET status = $2 WHERE id = $1`, [ids[6], status]);
+
+    fake.options.balance = 7;
+    const error = expectError(await h.api.post(`/v1/campaigns/${id}/resume`), 409, 'ACCOUNT_BALANCE_SHORT');
+    expect(error).toEqual({ code: 'ACCOUNT_BALANCE_SHORT', message: shortMessage(7, 8), details: { balance: 7, needed: 8 } });
+    expect(await statusOf(id)).toBe('paused');
+    fake.options.balance = 8;
+    expect(expectStatus<ActionResult>(await h.api.post(`/v1/campaigns/${id}/resume`), 200)).toMatchObject({ status: 'running' });
+  });
 });
