@@ -16,7 +16,7 @@ import { createTenant } from '../src/tenants/api-keys.js';
 import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
-import { mostInAnyWindow, readDepartureLog } from '../src/queue/account-rate-limiter.js';
+import { mostInAnyWindow, readDepartureLog } from '../src/queue/departure-log.js';
 import { redisConnection } from '../src/redis-client.js';
 import { BENCH_DATABASE_URL, freshBenchDatabase, startWorker, stopProcess, table } from './support.js';
 

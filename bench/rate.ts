@@ -29,7 +29,7 @@ import { createTenant } from '../src/tenants/api-keys.js';
 import { applyCampaignAction } from '../src/campaigns/campaign-actions.js';
 import { createDatabase, type Db } from '../src/db/database.js';
 import { startSandboxServer } from '../src/providers/sandbox/sandbox-server.js';
-import { mostInAnyWindow, readDepartures } from '../src/queue/account-rate-limiter.js';
+import { mostInAnyWindow, readDepartures } from '../src/queue/departure-log.js';
 import { redisConnection } from '../src/redis-client.js';
 import { benchDatabaseUrl, deleteKeys, freshBenchDatabase, report, REDIS_URL, SANDBOX_WORKER_ENV, sandboxCampaign, startWorker, stopProcess, waitForCompletion } from './support.js';
 

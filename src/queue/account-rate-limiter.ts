@@ -36,13 +36,14 @@
  *
  * Optionally (RATE_DEPARTURE_LOG) each write's stamp is also appended, with its gate-to-wire
  * delay, to a per-account list, so a test or benchmark can check the bound on the engine's own
- * departure times, whatever the load on the machine (`readDepartures`). Off in production.
+ * departure times, whatever the load on the machine (src/queue/departure-log.ts). Off in production.
  */
 import type { RedisClient } from '../redis-client.js';
 import { redisKeys } from '../redis-keys.js';
 import type { Admission, Departure } from '../sending/send-ports.js';
 import { parseSendState, SEND_STATE_FIELDS } from '../accounts/account-state.js';
 import { LuaScript } from '../redis-script.js';
+import { LOG_MAX_ENTRIES, LOG_TTL_MS } from './departure-log.js';
 
 /**
  * The jitter tolerated between a send's departure and the provider's own count (RATE_JITTER_MS):
@@ -56,9 +57,6 @@ export type RateLimiterOptions = {
   departureLog?: boolean;
 };
 
-/** How long a departure log outlives its last departure, and how many entries it keeps at most. */
-const LOG_TTL_MS = 3_600_000;
-const LOG_MAX_ENTRIES = 200_000;
 /**
  * How long an admitted send counts as pending before its request is written, at most (ms): past
  * it, a send still not stamped (its process died, or stalled this long) stops holding its place. Covers a new connection's connect timeout (10 s, src/providers/http.ts).
@@ -291,39 +289,6 @@ export class AccountRateLimiter {
 /** Time between two of an account's send slots, ms: rate x 1000 / (1000 + jitter) per second (the launch planner paces with it too). */
 export function slotIntervalMs(ratePerSecond: number, jitterMs: number): number {
   return (1000 + Math.max(0, jitterMs)) / Math.max(1, ratePerSecond);
-}
-
-/**
- * An account's departures, when RATE_DEPARTURE_LOG is on: each send's time on the wire (Redis
- * clock, ms, as its request was written; in the order they were stamped), and how long it took
- * from the gate admitting it to that moment, ms (both on Redis's clock, so a little more than
- * the process saw: each includes a Redis round trip).
- */
-export async function readDepartures(redis: RedisClient, prefix: string, accountId: string): Promise<{ at: number; gateToWireMs: number }[]> {
-  return (await redis.lrange(redisKeys.departureLog(prefix, accountId), 0, -1)).map((entry) => {
-    const [at, gateToWire] = entry.split(' ');
-    return { at: Number(at), gateToWireMs: Number(gateToWire ?? 0) };
-  });
-}
-
-/** The departure times alone (readDepartures). */
-export async function readDepartureLog(redis: RedisClient, prefix: string, accountId: string): Promise<number[]> {
-  return (await readDepartures(redis, prefix, accountId)).map((d) => d.at);
-}
-
-/**
- * The most departures in any window of `windowMs` (half-open, as the gate counts: a departure
- * exactly `windowMs` after another is outside its window). `times` need not be sorted.
- */
-export function mostInAnyWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end += 1) {
-    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= windowMs) start += 1;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
 }
 
 function sleep(ms: number): Promise<void> {

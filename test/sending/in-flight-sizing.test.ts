@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCampaignAction } from '../../src/campaigns/campaign-actions.js';
 import { createLogger } from '../../src/logger.js';
-import { mostInAnyWindow, readDepartureLog } from '../../src/queue/account-rate-limiter.js';
+import { mostInAnyWindow, readDepartureLog } from '../../src/queue/departure-log.js';
 import { Feeder } from '../../src/queue/feeder.js';
 import { IN_FLIGHT_HEADROOM, INITIAL_LATENCY_MS, InFlightSizer, RAISE_MARGIN } from '../../src/queue/in-flight.js';
 import { createSandboxCampaign, insertRecipients, waitFor } from '../support/fixtures.js';
