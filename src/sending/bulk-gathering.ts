@@ -54,8 +54,8 @@ export class BulkGathering {
       return messages.map(() => ({ result: failure }));
     }
     const rate = await this.deps.adaptiveRate.rateFor(context.accountId, context.ratePerSecond);
-    const departures: Admission[] = [];
-    for (let i = 0; i < messages.length; i += 1) departures.push(await this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond, context.campaignId));
+    // Asked for together: the rate limiter admits an account's waiting sends in one step, in order.
+    const departures: Admission[] = await Promise.all(messages.map(() => this.deps.slots.acquire(context.accountId, rate, context.ratePerSecond, context.campaignId)));
     const waited = departures.reduce((sum, d) => sum + d.waitedMs, 0);
     const settle = (): void => departures.forEach((d) => d.settle());
     // The account's state and the campaign's stop mark as the last of them was let through: the freshest read.
