@@ -29,10 +29,10 @@
  * script call lets through, in the order they came, every waiting send whose slot is due and that
  * the gate has room for, and says how long until more can go; the process asks again then (and
  * no sooner than NEXT_ASK_MS). The wire stamps of one turn of the event loop are written in one
- * call too. At 1,000 sends a second that is about a hundred times fewer script calls than one
- * admission per send, which asked once for its slot and again at it, and again each time the gate
- * turned it away. The bound does not depend on it: every admission is one atomic step on the
- * account's keys, whichever process asks.
+ * call too. Before, each send asked on its own: once for its slot, again at it, and again each
+ * time the gate turned it away; in bench:rate at 1,000/s that was about 2,500 admission calls a
+ * second, against 16-50 now (BENCHMARKS.md, session 13). The bound does not depend on it: every
+ * admission is one atomic step on the account's keys, whichever process asks.
  *
  * Optionally (RATE_DEPARTURE_LOG) each write's stamp is also appended, with its gate-to-wire
  * delay, to a per-account list, so a test or benchmark can check the bound on the engine's own
